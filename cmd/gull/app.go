@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"gull/digest/config"
+)
+
+// Exit statuses (DESIGN.md §3).
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func gullVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
+
+commands:
+  feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
+  config check                                    validate; print the effective config
+  version                                         print gull's version
+
+The config is --config, else $GULL_CONFIG, else ./config.yaml.
+TIME is RFC 3339, e.g. 2026-11-27T09:00:00+09:00.
+`
+
+// app is one invocation: its streams, environment and global flags.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	configPath     string
+	logFormat      string
+	verbose        bool
+	log            *slog.Logger
+}
+
+// usageError is bad usage: exit 2 with the message and a pointer to help.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// exitError carries an exit status chosen by a command.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// run is the whole program as a value tests can call.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	err := a.dispatch(ctx, args)
+	var ue usageError
+	var ee exitError
+	var ce *config.Error
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "gull: %s\n(see gull --help)\n", ue.msg)
+		return exitUsage
+	case errors.As(err, &ce):
+		for _, p := range ce.Problems {
+			fmt.Fprintf(stderr, "gull: %s\n", p)
+		}
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "gull: %v\n", err)
+		return exitFailure
+	}
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	fs := newFlagSet("gull")
+	fs.StringVar(&a.configPath, "config", "", "config file")
+	fs.StringVar(&a.logFormat, "log-format", "", "text or json")
+	fs.BoolVar(&a.verbose, "v", false, "verbose logging")
+	// Global flags come before the command.
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usageError{"no command given"}
+	}
+	if err := a.setupLog(); err != nil {
+		return err
+	}
+	cmd, rest := rest[0], rest[1:]
+	switch cmd {
+	case "version":
+		fmt.Fprintf(a.stdout, "gull %s (%s %s/%s)\n", gullVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
+	case "help":
+		return flag.ErrHelp
+	case "feeds":
+		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
+	case "config":
+		return a.sub(ctx, "config", rest, map[string]func(context.Context, []string) error{"check": a.configCheck})
+	}
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func (a *app) sub(ctx context.Context, name string, args []string, cmds map[string]func(context.Context, []string) error) error {
+	var names []string
+	for k := range cmds {
+		names = append(names, k)
+	}
+	if len(args) == 0 {
+		return usageError{fmt.Sprintf("%s needs a subcommand: %s", name, strings.Join(names, ", "))}
+	}
+	f, ok := cmds[args[0]]
+	if !ok {
+		return usageError{fmt.Sprintf("unknown command %q %q; try: %s %s", name, args[0], name, strings.Join(names, ", "))}
+	}
+	return f(ctx, args[1:])
+}
+
+func (a *app) setupLog() error {
+	level := slog.LevelInfo
+	if a.verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "", "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return usageError{fmt.Sprintf("--log-format must be text or json, not %q", a.logFormat)}
+	}
+	return nil
+}
+
+// loadConfig finds and loads the config: --config, $GULL_CONFIG, ./config.yaml.
+func (a *app) loadConfig() (*config.Config, error) {
+	path := a.configPath
+	if path == "" {
+		path = a.getenv("GULL_CONFIG")
+	}
+	if path == "" {
+		path = "config.yaml"
+	}
+	config.Version = gullVersion()
+	return config.Load(path)
+}
+
+// newFlagSet returns a flag set that reports errors instead of printing.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseInterleaved parses flags that may come before or after the
+// positional arguments, as DESIGN.md §3 promises.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// parseNow reads --now; empty means the clock.
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Sprintf("--now %q is not RFC 3339; e.g. 2026-11-27T09:00:00+09:00", s)}
+	}
+	return t, nil
+}

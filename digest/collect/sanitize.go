@@ -1,0 +1,214 @@
+package collect
+
+import (
+	"html/template"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/text/encoding/charmap"
+
+	"gull/digest"
+)
+
+// policy is the allowlist feed HTML passes through: text formatting,
+// links, lists, quotes, tables and images over http(s). No script, style,
+// iframe, form, event handler or javascript: URL survives it.
+var policy = func() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "hr", "b", "strong", "i", "em", "u", "s", "sub", "sup", "small",
+		"mark", "q", "cite", "abbr", "code", "pre", "kbd", "blockquote", "ul", "ol", "li", "dl", "dt", "dd",
+		"h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "table", "thead", "tbody", "tfoot",
+		"tr", "th", "td", "caption", "span", "div")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("src", "alt", "title", "width", "height").OnElements("img")
+	p.AllowAttrs("title").OnElements("abbr", "a")
+	p.AllowAttrs("colspan", "rowspan").OnElements("td", "th")
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(false)
+	p.RequireNoFollowOnLinks(false)
+	p.AddTargetBlankToFullyQualifiedLinks(false)
+	p.AllowImages()
+	return p
+}()
+
+// sanitizeHTML makes feed HTML safe to put in the digest: relative links
+// and image sources resolved against base, tracking parameters dropped from
+// links, then the allowlist applied. This is the one place in gull where
+// outside HTML becomes template.HTML.
+func sanitizeHTML(s string, base *url.URL) template.HTML {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	if !strings.ContainsAny(s, "<&") {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	resolved := rewriteURLs(s, base)
+	return template.HTML(strings.TrimSpace(policy.Sanitize(resolved)))
+}
+
+// rewriteURLs resolves href and src attributes against base and cleans
+// tracking parameters from links. It works on tokens, so it never changes
+// text.
+func rewriteURLs(s string, base *url.URL) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return b.String()
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			b.Write(z.Raw())
+			continue
+		}
+		tok := z.Token()
+		changed := false
+		for i, a := range tok.Attr {
+			if a.Key != "href" && a.Key != "src" {
+				continue
+			}
+			abs := resolveURL(base, a.Val)
+			if a.Key == "href" {
+				abs = digest.CleanLink(abs)
+			}
+			if abs != a.Val {
+				tok.Attr[i].Val = abs
+				changed = true
+			}
+		}
+		if changed {
+			b.WriteString(tok.String())
+		} else {
+			b.Write(z.Raw())
+		}
+	}
+}
+
+// resolveURL makes ref absolute against base; on any parse failure it
+// returns ref unchanged and the allowlist decides.
+func resolveURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || base == nil {
+		return ref
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	if r.IsAbs() {
+		return ref
+	}
+	return base.ResolveReference(r).String()
+}
+
+var blockElements = map[atom.Atom]bool{
+	atom.P: true, atom.Br: true, atom.Div: true, atom.Li: true, atom.Tr: true, atom.H1: true,
+	atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true, atom.Blockquote: true,
+	atom.Pre: true, atom.Hr: true, atom.Table: true, atom.Ul: true, atom.Ol: true, atom.Figure: true,
+}
+
+var spaceRunRE = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
+
+// plainText turns HTML (or text with entities) into readable plain text:
+// tags dropped, entities decoded, script and style left out, paragraphs
+// kept as line breaks and runs of spaces folded.
+func plainText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return foldSpace(s)
+	}
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return foldSpace(b.String())
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch a {
+			case atom.Script, atom.Style, atom.Noscript, atom.Template:
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			}
+			if blockElements[a] {
+				b.WriteByte('\n')
+			}
+		}
+	}
+}
+
+// foldSpace folds runs of spaces, trims each line and drops empty lines
+// beyond one, so text from any markup reads evenly.
+func foldSpace(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := false
+	for _, l := range lines {
+		l = strings.TrimFunc(spaceRunRE.ReplaceAllString(l, " "), unicode.IsSpace)
+		if l == "" {
+			if !blank && len(out) > 0 {
+				out = append(out, "")
+			}
+			blank = true
+			continue
+		}
+		blank = false
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// oneLine is plainText on a single line, for titles and names.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(fixMojibake(plainText(s))), " ")
+}
+
+// fixMojibake undoes text that was UTF-8, read as windows-1252 and encoded
+// to UTF-8 again ("donâ€™t" for "don’t"). It changes s only when the whole
+// string maps back to windows-1252 bytes that are valid UTF-8, which real
+// Latin-1 text ("café", "Müller") never is.
+func fixMojibake(s string) string {
+	if !strings.ContainsAny(s, "ÃÂâÅÆÐÑìíëêãäåèé") {
+		return s
+	}
+	b, err := charmap.Windows1252.NewEncoder().String(s)
+	if err != nil || b == s || !utf8.ValidString(b) {
+		return s
+	}
+	return b
+}
+
+// truncateRunes cuts s to at most n runes at a word boundary when one is
+// near, adding "…". It never splits a UTF-8 sequence.
+func truncateRunes(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	cut := n
+	for i := n; i > n*3/4; i-- {
+		if unicode.IsSpace(rs[i]) {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRightFunc(string(rs[:cut]), unicode.IsSpace) + "…"
+}

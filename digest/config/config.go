@@ -1,0 +1,589 @@
+// Package config reads gull's YAML configuration strictly: unknown keys,
+// wrong types and invalid values are all reported at once, each with the
+// file, line and key, and what to write instead.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+
+	"gull/digest"
+)
+
+// Config is the whole configuration (DESIGN.md §4). Paths in it are
+// relative to the config file's folder until Load resolves them.
+type Config struct {
+	Title     string   `yaml:"title"`
+	Timezone  string   `yaml:"timezone"`
+	Schedule  string   `yaml:"schedule"`
+	Window    Duration `yaml:"window"`
+	Fetch     Fetch    `yaml:"fetch"`
+	QuietWeek string   `yaml:"quiet_week"`
+	Feeds     []Feed   `yaml:"feeds"`
+	Relevance []string `yaml:"relevance"`
+	Themes    []Theme  `yaml:"themes"`
+	Other     Other    `yaml:"other"`
+	Store     Store    `yaml:"store"`
+	Mail      Mail     `yaml:"mail"`
+	HTTP      HTTP     `yaml:"http"`
+	SecretEnv string   `yaml:"secret_env"`
+	Templates string   `yaml:"templates"`
+
+	// Location is Timezone loaded; never nil after Load.
+	Location *time.Location `yaml:"-"`
+	// Path is the file the config came from.
+	Path string `yaml:"-"`
+}
+
+type Fetch struct {
+	Timeout     Duration `yaml:"timeout"`
+	Concurrency int      `yaml:"concurrency"`
+	MaxBytes    Size     `yaml:"max_bytes"`
+	UserAgent   string   `yaml:"user_agent"`
+}
+
+type Feed struct {
+	URL      string `yaml:"url"`
+	Name     string `yaml:"name,omitempty"`
+	Theme    string `yaml:"theme,omitempty"`
+	Timezone string `yaml:"timezone,omitempty"`
+	Filter   bool   `yaml:"filter,omitempty"`
+}
+
+type Theme struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Keywords []string `yaml:"keywords,flow"`
+	Exclude  []string `yaml:"exclude,flow,omitempty"`
+	Max      int      `yaml:"max,omitempty"`
+}
+
+type Other struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
+type Store struct {
+	Path string `yaml:"path,omitempty"`
+	DSN  string `yaml:"dsn,omitempty"`
+}
+
+type Mail struct {
+	From    string `yaml:"from"`
+	ReplyTo string `yaml:"reply_to,omitempty"`
+	Outbox  string `yaml:"outbox"`
+	SMTP    SMTP   `yaml:"smtp"`
+	DKIM    DKIM   `yaml:"dkim"`
+}
+
+type SMTP struct {
+	Host        string  `yaml:"host"`
+	Port        int     `yaml:"port"`
+	TLS         string  `yaml:"tls"`
+	Username    string  `yaml:"username"`
+	PasswordEnv string  `yaml:"password_env"`
+	Connections int     `yaml:"connections"`
+	Rate        float64 `yaml:"rate"`
+}
+
+type DKIM struct {
+	Domain   string `yaml:"domain"`
+	Selector string `yaml:"selector"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+type HTTP struct {
+	Listen  string `yaml:"listen"`
+	BaseURL string `yaml:"base_url"`
+}
+
+// Version is stamped into the default User-Agent; cmd sets it.
+var Version = "dev"
+
+// ErrInvalid wraps every validation failure, so callers can tell a bad
+// config (exit 2) from an unreadable file.
+var ErrInvalid = errors.New("config: invalid")
+
+// Default returns the configuration that applies to every key left out.
+func Default() Config {
+	return Config{
+		Title:     "AI Policy Weekly",
+		Timezone:  "UTC",
+		Schedule:  "0 8 * * MON",
+		Window:    Duration(168 * time.Hour),
+		Fetch:     Fetch{Timeout: Duration(20 * time.Second), Concurrency: 8, MaxBytes: 10 << 20},
+		QuietWeek: "skip",
+		Other:     Other{ID: "other", Name: "More this week"},
+		Store:     Store{Path: "gull.db"},
+		Mail: Mail{
+			From:   "AI Policy Weekly <digest@example.org>",
+			Outbox: "outbox",
+			SMTP:   SMTP{Port: 587, TLS: "starttls", PasswordEnv: "GULL_SMTP_PASSWORD", Connections: 4},
+		},
+		HTTP:      HTTP{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		SecretEnv: "GULL_SECRET",
+	}
+}
+
+// Load reads, checks and resolves the config at path. Every problem found
+// is in the returned error, one line each, wrapped with ErrInvalid.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w (give another file with --config or $GULL_CONFIG)", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load on bytes already read; path names them in messages and
+// anchors relative paths.
+func Parse(path string, data []byte) (*Config, error) {
+	cfg := Default()
+	cfg.Path = path
+	name := filepath.Base(path)
+	p := &problems{file: name}
+
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		p.add(0, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, p.err()
+	}
+	if len(root.Content) == 0 {
+		p.add(0, "", "the file is empty; start from the config.yaml in the repository")
+		return nil, p.err()
+	}
+	doc := root.Content[0]
+	checkKeys(p, doc, reflect.TypeOf(cfg), "")
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&cfg); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			p.add(0, "", "%v", err)
+			return nil, p.err()
+		}
+		for _, e := range te.Errors {
+			line := 0
+			if m := lineRE.FindStringSubmatch(e); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				e = strings.TrimPrefix(e, m[0])
+			}
+			p.add(line, "", "%s", e)
+		}
+	}
+	cfg.validate(p, doc)
+	if len(p.list) > 0 {
+		return nil, p.err()
+	}
+	cfg.resolvePaths()
+	return &cfg, nil
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): `)
+
+type problems struct {
+	file string
+	list []string
+}
+
+func (p *problems) add(line int, key, format string, args ...any) {
+	var b strings.Builder
+	b.WriteString(p.file)
+	if line > 0 {
+		fmt.Fprintf(&b, ":%d", line)
+	}
+	b.WriteString(": ")
+	if key != "" {
+		b.WriteString(key + ": ")
+	}
+	fmt.Fprintf(&b, format, args...)
+	p.list = append(p.list, b.String())
+}
+
+func (p *problems) err() error {
+	errs := []error{ErrInvalid}
+	for _, s := range p.list {
+		errs = append(errs, errors.New(s))
+	}
+	return &Error{Problems: p.list, err: errors.Join(errs...)}
+}
+
+// Error lists every problem of a config, one line each.
+type Error struct {
+	Problems []string
+	err      error
+}
+
+func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
+func (e *Error) Unwrap() error { return e.err }
+
+// checkKeys walks the YAML tree beside the Go type and reports keys the
+// type has no field for, with the nearest known key as a suggestion.
+func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = f.Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := joinKey(path, k.Value)
+			ft, ok := fields[k.Value]
+			if !ok {
+				hint := ""
+				if s := nearest(k.Value, fields); s != "" {
+					hint = fmt.Sprintf("; did you mean %q?", s)
+				}
+				p.add(k.Line, key, "unknown key%s", hint)
+				continue
+			}
+			checkKeys(p, v, ft, key)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			checkKeys(p, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+}
+
+func joinKey(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+// nearest returns the known key closest to k by edit distance, if close.
+func nearest(k string, known map[string]reflect.Type) string {
+	best, bestD := "", 3
+	for cand := range known {
+		if d := levenshtein(k, cand); d < bestD || (d == bestD && cand < best && best != "") {
+			best, bestD = cand, d
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// lineOf finds the line of the value at a key path such as
+// []any{"feeds", 3, "url"} in the YAML tree; 0 when the key is absent (a
+// default), in which case the message names the key alone.
+func lineOf(n *yaml.Node, path ...any) int {
+	line := 0
+	for _, step := range path {
+		switch s := step.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == s {
+					line, n, found = n.Content[i].Line, n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || s >= len(n.Content) {
+				return line
+			}
+			n = n.Content[s]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+var (
+	themeIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+func (c *Config) validate(p *problems, doc *yaml.Node) {
+	at := func(path ...any) int { return lineOf(doc, path...) }
+
+	if strings.TrimSpace(c.Title) == "" {
+		p.add(at("title"), "title", "must not be empty; name the newsletter, e.g. \"AI Policy Weekly\"")
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil || c.Timezone == "" {
+		p.add(at("timezone"), "timezone", "unknown time zone %q; use an IANA name such as Asia/Seoul or UTC", c.Timezone)
+		loc = time.UTC
+	}
+	c.Location = loc
+	if _, err := cron.ParseStandard(c.Schedule); err != nil {
+		p.add(at("schedule"), "schedule", "%q is not a 5-field cron spec (%v); e.g. \"0 8 * * MON\" for Mondays at 08:00", c.Schedule, err)
+	}
+	if c.Window <= 0 {
+		p.add(at("window"), "window", "must be positive, e.g. 168h or 7d")
+	}
+	if c.Fetch.Timeout <= 0 {
+		p.add(at("fetch", "timeout"), "fetch.timeout", "must be positive, e.g. 20s")
+	}
+	if c.Fetch.Concurrency < 1 || c.Fetch.Concurrency > 64 {
+		p.add(at("fetch", "concurrency"), "fetch.concurrency", "must be between 1 and 64, got %d", c.Fetch.Concurrency)
+	}
+	if c.Fetch.MaxBytes < 1024 {
+		p.add(at("fetch", "max_bytes"), "fetch.max_bytes", "must be at least 1KiB, e.g. 10MiB")
+	}
+	if c.Fetch.UserAgent == "" {
+		c.Fetch.UserAgent = "gull/" + Version + " (+" + c.HTTP.BaseURL + ")"
+	}
+	if c.QuietWeek != "skip" && c.QuietWeek != "send" {
+		p.add(at("quiet_week"), "quiet_week", "must be skip or send, got %q", c.QuietWeek)
+	}
+
+	themeIDs := map[string]bool{}
+	for i, t := range c.Themes {
+		key := fmt.Sprintf("themes[%d]", i)
+		switch {
+		case !themeIDRE.MatchString(t.ID):
+			p.add(at("themes", i, "id"), key+".id", "%q must be lower-case letters, digits, - or _ (e.g. compute)", t.ID)
+		case themeIDs[t.ID]:
+			p.add(at("themes", i, "id"), key+".id", "%q is used by an earlier theme; ids must be unique", t.ID)
+		}
+		themeIDs[t.ID] = true
+		if strings.TrimSpace(t.Name) == "" {
+			p.add(at("themes", i), key+".name", "must not be empty; it heads the section")
+		}
+		if len(t.Keywords) == 0 {
+			p.add(at("themes", i), key+".keywords", "list at least one keyword, e.g. [반도체, semiconductor]")
+		}
+		for j, k := range t.Keywords {
+			if strings.TrimSpace(k) == "" {
+				p.add(at("themes", i, "keywords", j), fmt.Sprintf("%s.keywords[%d]", key, j), "empty keyword; remove it")
+			}
+		}
+		if t.Max < 0 {
+			p.add(at("themes", i, "max"), key+".max", "must be 0 (no cap) or more")
+		}
+	}
+	if !themeIDRE.MatchString(c.Other.ID) {
+		p.add(at("other", "id"), "other.id", "%q must be lower-case letters, digits, - or _", c.Other.ID)
+	} else if themeIDs[c.Other.ID] {
+		p.add(at("other", "id"), "other.id", "%q is also a theme id; pick another id for the catch-all section", c.Other.ID)
+	}
+	if strings.TrimSpace(c.Other.Name) == "" {
+		p.add(at("other"), "other.name", "must not be empty")
+	}
+
+	if len(c.Feeds) == 0 {
+		p.add(at("feeds"), "feeds", "list at least one feed: - {url: https://example.org/feed.xml}")
+	}
+	seen := map[string]int{}
+	for i, f := range c.Feeds {
+		key := fmt.Sprintf("feeds[%d]", i)
+		u := strings.TrimSpace(f.URL)
+		c.Feeds[i].URL = u
+		if msg := checkFeedURL(u); msg != "" {
+			p.add(at("feeds", i, "url"), key+".url", "%s", msg)
+		} else if j, dup := seen[u]; dup {
+			p.add(at("feeds", i, "url"), key+".url", "%q is already feeds[%d]; remove one", u, j)
+		}
+		seen[u] = i
+		if f.Theme != "" && !themeIDs[f.Theme] {
+			p.add(at("feeds", i, "theme"), key+".theme", "%q is not a theme id; use one of %s", f.Theme, strings.Join(sortedKeys(themeIDs), ", "))
+		}
+		if f.Timezone != "" {
+			if _, err := time.LoadLocation(f.Timezone); err != nil {
+				p.add(at("feeds", i, "timezone"), key+".timezone", "unknown time zone %q; use an IANA name such as Asia/Seoul", f.Timezone)
+			}
+		}
+	}
+	for i, r := range c.Relevance {
+		if strings.TrimSpace(r) == "" {
+			p.add(at("relevance", i), fmt.Sprintf("relevance[%d]", i), "empty keyword; remove it")
+		}
+	}
+
+	switch {
+	case c.Store.DSN != "":
+		p.add(at("store", "dsn"), "store.dsn", "PostgreSQL is not supported yet; use store.path for the SQLite file")
+	case strings.TrimSpace(c.Store.Path) == "":
+		p.add(at("store"), "store.path", "must name the SQLite file, e.g. gull.db")
+	}
+
+	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
+		p.add(at("mail", "from"), "mail.from", "%q is not an address (%v); e.g. \"AI Policy Weekly <digest@example.org>\"", c.Mail.From, err)
+	}
+	if c.Mail.ReplyTo != "" {
+		if _, err := mail.ParseAddress(c.Mail.ReplyTo); err != nil {
+			p.add(at("mail", "reply_to"), "mail.reply_to", "%q is not an address (%v)", c.Mail.ReplyTo, err)
+		}
+	}
+	if strings.TrimSpace(c.Mail.Outbox) == "" {
+		p.add(at("mail", "outbox"), "mail.outbox", "must name a folder for .eml files, e.g. outbox")
+	}
+	s := c.Mail.SMTP
+	if s.TLS != "starttls" && s.TLS != "tls" && s.TLS != "none" {
+		p.add(at("mail", "smtp", "tls"), "mail.smtp.tls", "must be starttls, tls or none, got %q", s.TLS)
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		p.add(at("mail", "smtp", "port"), "mail.smtp.port", "must be a TCP port (587 for starttls, 465 for tls)")
+	}
+	if s.Connections < 1 || s.Connections > 64 {
+		p.add(at("mail", "smtp", "connections"), "mail.smtp.connections", "must be between 1 and 64")
+	}
+	if s.Rate < 0 {
+		p.add(at("mail", "smtp", "rate"), "mail.smtp.rate", "must be 0 (unlimited) or a number of messages per second")
+	}
+	if !envNameRE.MatchString(s.PasswordEnv) {
+		p.add(at("mail", "smtp", "password_env"), "mail.smtp.password_env", "%q is not an environment variable name; the password itself never goes in the file", s.PasswordEnv)
+	}
+	d := c.Mail.DKIM
+	if (d.Domain != "" || d.Selector != "" || d.KeyFile != "") && (d.Domain == "" || d.Selector == "" || d.KeyFile == "") {
+		p.add(at("mail", "dkim"), "mail.dkim", "set domain, selector and key_file together, or none of them")
+	}
+
+	if u, err := url.Parse(c.HTTP.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(at("http", "base_url"), "http.base_url", "%q must be an absolute http(s) URL, e.g. https://news.example.org", c.HTTP.BaseURL)
+	}
+	if !strings.Contains(c.HTTP.Listen, ":") {
+		p.add(at("http", "listen"), "http.listen", "%q must be host:port, e.g. 127.0.0.1:8080", c.HTTP.Listen)
+	}
+	if !envNameRE.MatchString(c.SecretEnv) {
+		p.add(at("secret_env"), "secret_env", "%q is not an environment variable name", c.SecretEnv)
+	}
+	if c.Templates != "" {
+		if st, err := os.Stat(c.resolve(c.Templates)); err != nil || !st.IsDir() {
+			p.add(at("templates"), "templates", "%q is not a folder; leave it empty for the embedded templates", c.Templates)
+		}
+	}
+}
+
+func checkFeedURL(u string) string {
+	if u == "" {
+		return "must not be empty; give the feed's URL or a local file path"
+	}
+	if !strings.Contains(u, "://") {
+		return "" // a local path; a missing file is that feed's error at fetch time
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return fmt.Sprintf("%q does not parse as a URL (%v)", u, err)
+	}
+	switch pu.Scheme {
+	case "http", "https":
+		if pu.Host == "" {
+			return fmt.Sprintf("%q has no host", u)
+		}
+	case "file":
+	default:
+		return fmt.Sprintf("scheme %q is not supported; use http, https, file or a path", pu.Scheme)
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// resolve anchors a relative path at the config file's folder, so gull
+// behaves the same whatever folder it is started from.
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+func (c *Config) resolvePaths() {
+	c.Store.Path = c.resolve(c.Store.Path)
+	c.Mail.Outbox = c.resolve(c.Mail.Outbox)
+	c.Templates = c.resolve(c.Templates)
+	c.Mail.DKIM.KeyFile = c.resolve(c.Mail.DKIM.KeyFile)
+	for i, f := range c.Feeds {
+		if !strings.Contains(f.URL, "://") {
+			c.Feeds[i].URL = c.resolve(f.URL)
+		}
+	}
+}
+
+// DigestFeeds turns the feeds into the domain type, each with its zone.
+func (c *Config) DigestFeeds() []digest.Feed {
+	out := make([]digest.Feed, 0, len(c.Feeds))
+	for _, f := range c.Feeds {
+		loc := c.Location
+		if f.Timezone != "" {
+			if l, err := time.LoadLocation(f.Timezone); err == nil {
+				loc = l
+			}
+		}
+		out = append(out, digest.Feed{URL: f.URL, Name: f.Name, Theme: f.Theme, Location: loc, Filter: f.Filter})
+	}
+	return out
+}
+
+// Redacted renders the effective config as YAML with every secret replaced
+// by whether it is set. Secret values are read only to say that.
+func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
+	out := *c
+	out.Feeds = append([]Feed(nil), c.Feeds...)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&buf, "# secrets (values never printed):\n")
+	for _, env := range []string{c.Mail.SMTP.PasswordEnv, c.SecretEnv} {
+		state := "unset"
+		if getenv(env) != "" {
+			state = "set"
+		}
+		fmt.Fprintf(&buf, "#   $%s: %s\n", env, state)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,123 @@
+// Package pipeline runs the steps of a digest in order, against small
+// interfaces it defines itself, so each step can be tested with fakes and
+// the commands (preview, send, the daemon) share one code path.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gull/digest"
+)
+
+// Fetcher collects feeds (digest/collect implements it).
+type Fetcher interface {
+	Collect(ctx context.Context, feeds []digest.Feed, states map[string]digest.FeedState) []digest.FeedResult
+}
+
+// FeedStore remembers feeds and articles between runs (digest/store
+// implements it).
+type FeedStore interface {
+	FeedStates(ctx context.Context) (map[string]digest.FeedState, error)
+	SaveFeed(ctx context.Context, feedURL, title string, st digest.FeedState, arts []digest.Article, now time.Time) ([]digest.Article, error)
+	NoteFeedChecked(ctx context.Context, feedURL string, fetchErr error, now time.Time) error
+	FeedArticles(ctx context.Context, feedURL string) ([]digest.Article, error)
+	Mailed(ctx context.Context) (digest.MailedSet, error)
+}
+
+// Gathered is the week's material: every feed's outcome and the articles
+// of the period, one copy of each story, none mailed before.
+type Gathered struct {
+	Period     digest.Period
+	Feeds      []digest.FeedResult
+	Articles   []digest.Article
+	Duplicates []digest.Duplicate
+}
+
+// Failed counts the feeds that could not be fetched or read.
+func (g Gathered) Failed() int {
+	n := 0
+	for _, f := range g.Feeds {
+		if f.Status == digest.FeedError {
+			n++
+		}
+	}
+	return n
+}
+
+// Gather fetches every feed, stores what came (so undated items keep
+// their first-seen time and a 304 next time still yields the items), and
+// returns the articles of period. A feed that fails contributes the items
+// of its last good copy, so one bad Monday morning does not lose a
+// source's week; its error stays in its result. Only a store failure
+// fails the whole gather, because going on would forget what was seen.
+func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, period digest.Period, now time.Time) (Gathered, error) {
+	g := Gathered{Period: period}
+	states, err := st.FeedStates(ctx)
+	if err != nil {
+		return g, err
+	}
+	mailed, err := st.Mailed(ctx)
+	if err != nil {
+		return g, err
+	}
+	g.Feeds = f.Collect(ctx, feeds, states)
+	var all []digest.Article
+	for i := range g.Feeds {
+		r := &g.Feeds[i]
+		switch r.Status {
+		case digest.FeedOK:
+			saved, err := st.SaveFeed(ctx, r.Feed.URL, r.Title, r.State, r.Articles, now)
+			if err != nil {
+				return g, err
+			}
+			r.Articles = saved
+		default:
+			if err := st.NoteFeedChecked(ctx, r.Feed.URL, r.Err, now); err != nil {
+				return g, err
+			}
+			stored, err := st.FeedArticles(ctx, r.Feed.URL)
+			if err != nil {
+				return g, err
+			}
+			r.Articles = stored
+		}
+		for j := range r.Articles {
+			if r.Feed.Name != "" {
+				r.Articles[j].FeedName = r.Feed.Name
+			} else if r.Articles[j].FeedName == "" {
+				r.Articles[j].FeedName = firstNonEmpty(r.Title, r.Feed.URL)
+			}
+		}
+		week := digest.InPeriod(r.Articles, period, mailed)
+		r.InWindow = len(week)
+		r.Newest = newest(r.Articles)
+		all = append(all, week...)
+	}
+	if err := ctx.Err(); err != nil {
+		return g, fmt.Errorf("gather: %w", err)
+	}
+	g.Articles, g.Duplicates = digest.Dedupe(all)
+	return g, nil
+}
+
+func newest(arts []digest.Article) *time.Time {
+	var best *time.Time
+	for _, a := range arts {
+		d := a.Date()
+		if best == nil || d.After(*best) {
+			best = &d
+		}
+	}
+	return best
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,313 @@
+// Package store keeps gull's state in one SQLite file (pure Go, no cgo):
+// feed state for conditional GET, the articles seen, and the stories
+// mailed. Schema changes are numbered SQL files applied once each, in a
+// transaction, so a database from any earlier version opens.
+//
+// The SQL is kept to what SQLite and PostgreSQL share (TEXT times in
+// RFC 3339 UTC, no SQLite-only functions in queries) so a PostgreSQL store
+// can follow behind the same methods.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"gull/digest"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNewerSchema means the file was written by a newer gull.
+var ErrNewerSchema = errors.New("store: the database was made by a newer gull")
+
+// Store is the SQLite store. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// timeFormat stores instants as fixed-width UTC text, which sorts and
+// compares correctly as strings and reads well in the sqlite3 shell.
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(timeFormat, s) }
+
+// Open opens (creating when missing) the database at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	// WAL lets readers work while a send writes; busy_timeout makes a
+	// second writer wait instead of failing; _txlock=immediate takes the
+	// write lock at BEGIN so two writers cannot deadlock upgrading.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	latest := 0
+	for _, f := range files {
+		base := filepath.Base(f)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		latest = max(latest, v)
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			v, base, fmtTime(time.Now())); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	if current > latest {
+		return fmt.Errorf("%w (schema %d, this gull knows %d): upgrade gull", ErrNewerSchema, current, latest)
+	}
+	return nil
+}
+
+// FeedStates returns the conditional-GET validators of every feed.
+func (s *Store) FeedStates(ctx context.Context) (map[string]digest.FeedState, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT url, etag, last_modified FROM feeds`)
+	if err != nil {
+		return nil, fmt.Errorf("store: feed states: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]digest.FeedState{}
+	for rows.Next() {
+		var url string
+		var st digest.FeedState
+		if err := rows.Scan(&url, &st.ETag, &st.LastModified); err != nil {
+			return nil, err
+		}
+		out[url] = st
+	}
+	return out, rows.Err()
+}
+
+// SaveFeed records a successful fetch in one transaction: the feed's new
+// validators, its items (new ones get first_seen = now; known ones keep
+// theirs), and which items are in its latest copy. It returns the articles
+// with FirstSeen filled in.
+func (s *Store) SaveFeed(ctx context.Context, feedURL, title string, st digest.FeedState, arts []digest.Article, now time.Time) ([]digest.Article, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: save feed: %w", err)
+	}
+	defer tx.Rollback()
+	nowS := fmtTime(now)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, title, etag, last_modified, checked_at, ok_at, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, '')
+		ON CONFLICT (url) DO UPDATE SET title = excluded.title, etag = excluded.etag,
+			last_modified = excluded.last_modified, checked_at = excluded.checked_at,
+			ok_at = excluded.ok_at, last_error = ''`,
+		feedURL, title, st.ETag, st.LastModified, nowS, nowS); err != nil {
+		return nil, fmt.Errorf("store: save feed %s: %w", feedURL, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE articles SET in_feed = 0 WHERE feed_url = ?`, feedURL); err != nil {
+		return nil, fmt.Errorf("store: save feed %s: %w", feedURL, err)
+	}
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO articles
+		(id, feed_url, guid, title, link, author, summary, content, categories, published, first_seen, last_seen, in_feed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		ON CONFLICT (id) DO UPDATE SET guid = excluded.guid, title = excluded.title, link = excluded.link,
+			author = excluded.author, summary = excluded.summary, content = excluded.content,
+			categories = excluded.categories, published = excluded.published,
+			last_seen = excluded.last_seen, in_feed = 1
+		RETURNING first_seen`)
+	if err != nil {
+		return nil, fmt.Errorf("store: save feed %s: %w", feedURL, err)
+	}
+	defer upsert.Close()
+	out := make([]digest.Article, len(arts))
+	for i, a := range arts {
+		cats, _ := json.Marshal(nonNil(a.Categories))
+		var firstSeen string
+		if err := upsert.QueryRowContext(ctx, a.ID, feedURL, a.GUID, a.Title, a.Link, a.Author, a.Summary,
+			string(a.Content), string(cats), nullTime(a.Published), nowS, nowS).Scan(&firstSeen); err != nil {
+			return nil, fmt.Errorf("store: save article %s of %s: %w", a.ID, feedURL, err)
+		}
+		a.FirstSeen, err = parseTime(firstSeen)
+		if err != nil {
+			return nil, fmt.Errorf("store: article %s: bad first_seen %q", a.ID, firstSeen)
+		}
+		out[i] = a
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: save feed %s: %w", feedURL, err)
+	}
+	return out, nil
+}
+
+// NoteFeedChecked records a fetch that did not change the items: a 304, or
+// an error (kept as the feed's last error; its items stay as they were).
+func (s *Store) NoteFeedChecked(ctx context.Context, feedURL string, fetchErr error, now time.Time) error {
+	msg, okAt := "", any(fmtTime(now))
+	if fetchErr != nil {
+		msg, okAt = fetchErr.Error(), nil
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO feeds (url, checked_at, ok_at, last_error) VALUES (?, ?, ?, ?)
+		ON CONFLICT (url) DO UPDATE SET checked_at = excluded.checked_at,
+			ok_at = COALESCE(excluded.ok_at, feeds.ok_at), last_error = excluded.last_error`,
+		feedURL, fmtTime(now), okAt, msg)
+	if err != nil {
+		return fmt.Errorf("store: note feed %s: %w", feedURL, err)
+	}
+	return nil
+}
+
+// FeedArticles returns the items of the feed's latest copy, as stored.
+func (s *Store) FeedArticles(ctx context.Context, feedURL string) ([]digest.Article, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, feed_url, guid, title, link, author, summary, content,
+		categories, published, first_seen FROM articles WHERE feed_url = ? AND in_feed = 1 ORDER BY rowid`, feedURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: articles of %s: %w", feedURL, err)
+	}
+	defer rows.Close()
+	var out []digest.Article
+	for rows.Next() {
+		var a digest.Article
+		var content, cats, firstSeen string
+		var published sql.NullString
+		if err := rows.Scan(&a.ID, &a.FeedURL, &a.GUID, &a.Title, &a.Link, &a.Author, &a.Summary, &content,
+			&cats, &published, &firstSeen); err != nil {
+			return nil, err
+		}
+		// The content was sanitized by collect before it was stored.
+		a.Content = template.HTML(content)
+		_ = json.Unmarshal([]byte(cats), &a.Categories)
+		if published.Valid {
+			t, err := parseTime(published.String)
+			if err == nil {
+				a.Published = &t
+			}
+		}
+		if a.FirstSeen, err = parseTime(firstSeen); err != nil {
+			return nil, fmt.Errorf("store: article %s: bad first_seen %q", a.ID, firstSeen)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// mailedSet is the stories already mailed, loaded once for a run.
+type mailedSet map[string]bool
+
+func (m mailedSet) Mailed(key string) bool { return m[key] }
+
+// Mailed loads the keys of every story mailed so far.
+func (s *Store) Mailed(ctx context.Context) (digest.MailedSet, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key FROM mailed`)
+	if err != nil {
+		return nil, fmt.Errorf("store: mailed: %w", err)
+	}
+	defer rows.Close()
+	out := mailedSet{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}
+
+// MarkMailed remembers the articles of an issue as mailed, so no later
+// issue carries them again. Marking twice is harmless.
+func (s *Store) MarkMailed(ctx context.Context, issueID string, arts []digest.Article, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: mark mailed: %w", err)
+	}
+	defer tx.Rollback()
+	for _, a := range arts {
+		for _, k := range digest.MailKeys(a) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mailed (key, issue_id, mailed_at) VALUES (?, ?, ?)
+				ON CONFLICT (key) DO NOTHING`, k, issueID, fmtTime(now)); err != nil {
+				return fmt.Errorf("store: mark mailed: %w", err)
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,74 @@
+package digest
+
+import "time"
+
+// Period is the span of one issue: (Start, End], both in the configured zone.
+type Period struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// WeekEnding returns the period of length window that ends at now, in loc.
+// A zero or negative window is taken as the default week.
+func WeekEnding(now time.Time, window time.Duration, loc *time.Location) Period {
+	if window <= 0 {
+		window = 7 * 24 * time.Hour
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	end := now.In(loc)
+	return Period{Start: end.Add(-window), End: end}
+}
+
+// Contains reports whether t falls in (Start, End]. The start is open so that
+// back-to-back periods never both claim an article published on the boundary.
+func (p Period) Contains(t time.Time) bool {
+	return t.After(p.Start) && !t.After(p.End)
+}
+
+// MailedSet answers whether a story already went out in an earlier issue.
+// The store implements it; tests use a map.
+type MailedSet interface {
+	Mailed(key string) bool
+}
+
+// InPeriod keeps the articles dated within p that no earlier issue mailed.
+// An undated article is dated by when gull first saw it, so it falls in one
+// period only. Order is preserved.
+func InPeriod(articles []Article, p Period, mailed MailedSet) []Article {
+	var out []Article
+	for _, a := range articles {
+		if !p.Contains(a.Date()) {
+			continue
+		}
+		if mailed != nil && wasMailed(a, mailed) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func wasMailed(a Article, mailed MailedSet) bool {
+	for _, k := range MailKeys(a) {
+		if mailed.Mailed(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// MailKeys are the keys under which a mailed story is remembered: its
+// canonical link and its GUID. Titles are left out on purpose: a weekly
+// column that keeps the same title every week is a new story each week.
+func MailKeys(a Article) []string {
+	var keys []string
+	if u := CanonicalURL(a.Link); u != "" {
+		keys = append(keys, "url:"+u)
+	}
+	if g := guidKey(a); g != "" {
+		keys = append(keys, g)
+	}
+	return keys
+}
