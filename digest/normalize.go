@@ -90,42 +90,90 @@ func CanonicalURL(raw string) string {
 		return ""
 	}
 	host := strings.ToLower(u.Hostname())
-	host = strings.TrimPrefix(host, "www.")
-	host = strings.TrimPrefix(host, "m.")
+	// Trimmed until stable so that "m.www.example.com" gives the same
+	// result as its own canonical form would.
+	for {
+		h := strings.TrimPrefix(strings.TrimPrefix(host, "www."), "m.")
+		if h == host {
+			break
+		}
+		host = h
+	}
+	// "http://:80/x" or "http://www./x" names no host: not an absolute URL.
+	if host == "" {
+		return ""
+	}
+	// An IPv6 literal needs its brackets back, or the result reads as
+	// host:port and does not parse again.
+	// A zone ("fe80::1%en0") needs its "%" escaped for the same reason.
+	if strings.Contains(host, ":") {
+		host = "[" + strings.ReplaceAll(host, "%", "%25") + "]"
+	}
 	if port := u.Port(); port != "" && port != "80" && port != "443" {
 		host += ":" + port
 	}
 	StripTracking(u)
-	q := u.Query()
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var query strings.Builder
-	for _, k := range keys {
-		vals := q[k]
-		sort.Strings(vals)
-		for _, v := range vals {
-			if query.Len() > 0 {
-				query.WriteByte('&')
-			}
-			query.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(v))
-		}
-	}
+	query := canonicalQuery(u.RawQuery)
 	path := u.EscapedPath()
-	path = strings.TrimRight(path, "/")
-	for _, idx := range []string{"/index.html", "/index.htm", "/index.php"} {
-		path = strings.TrimSuffix(path, idx)
+	// Trimmed until stable: "/a//index.html" and "/a/index.html/index.htm"
+	// would otherwise keep a slash or an index that a second pass removes.
+	for {
+		p := strings.TrimRight(path, "/")
+		for _, idx := range []string{"/index.html", "/index.htm", "/index.php"} {
+			p = strings.TrimSuffix(p, idx)
+		}
+		if p == path {
+			break
+		}
+		path = p
 	}
 	out := host + path
-	if query.Len() > 0 {
-		out += "?" + query.String()
+	if query != "" {
+		out += "?" + query
 	}
+	// The fragment goes out escaped, as the path does: written unescaped, a
+	// "%", a space or a control character in it reads back differently.
 	if f := u.Fragment; f != "" && !noiseFragment(f) {
-		out += "#" + f
+		out += "#" + u.EscapedFragment()
 	}
 	return out
+}
+
+// canonicalQuery sorts a query's pairs by name, then value, each escaped
+// the same way. It splits the query itself because url.ParseQuery silently
+// drops pairs it rejects (a ";" in the pair, a bad escape): old CGI sites
+// put the article id in just such a pair ("read.cgi?id=12;cat=3"), and every
+// article of the site would then share one canonical URL, so Dedupe would
+// keep one of them and MailKeys would mark the rest as already mailed.
+func canonicalQuery(raw string) string {
+	unescape := func(s string) string {
+		if u, err := url.QueryUnescape(s); err == nil {
+			return u
+		}
+		return s
+	}
+	var pairs [][2]string
+	for _, p := range strings.Split(raw, "&") {
+		if p == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(p, "=")
+		pairs = append(pairs, [2]string{unescape(k), unescape(v)})
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i][0] != pairs[j][0] {
+			return pairs[i][0] < pairs[j][0]
+		}
+		return pairs[i][1] < pairs[j][1]
+	})
+	var b strings.Builder
+	for _, p := range pairs {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(p[0]) + "=" + url.QueryEscape(p[1]))
+	}
+	return b.String()
 }
 
 // noiseFragment reports whether a link's fragment points into a page
@@ -218,6 +266,11 @@ func trimBracketLabel(t string) string {
 		rest := t[len(string(r)):]
 		j := strings.IndexRune(rest, closer)
 		if j < 0 || len([]rune(rest[:j])) > 20 {
+			return t
+		}
+		// A label with a number ("(1)", "[연재 ①]", ① is "1" after NFKC)
+		// numbers a series; dropping it would merge part 1 with part 2.
+		if strings.IndexFunc(rest[:j], unicode.IsDigit) >= 0 {
 			return t
 		}
 		return strings.TrimSpace(rest[j+len(string(closer)):])

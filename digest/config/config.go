@@ -158,20 +158,40 @@ func Parse(path string, data []byte) (*Config, error) {
 
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		p.add(0, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		// yaml's own line is sometimes one off and sometimes missing;
+		// syntaxLine corrects it to the "config.yaml:3: ..." form.
+		line, msg := syntaxLine(strings.TrimPrefix(err.Error(), "yaml: "))
+		p.add(line, "", "%s", msg)
 		return nil, p.err()
 	}
-	if len(root.Content) == 0 {
+	// A file of only comments, or a lone "~", is as empty as no bytes.
+	if len(root.Content) == 0 || root.Content[0].ShortTag() == "!!null" {
 		p.add(0, "", "the file is empty; start from the config.yaml in the repository")
 		return nil, p.err()
 	}
 	doc := root.Content[0]
-	checkKeys(p, doc, reflect.TypeOf(cfg), "")
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&cfg); err != nil {
+	for doc.Kind == yaml.AliasNode && doc.Alias != nil {
+		doc = doc.Alias
+	}
+	// A list or a bare word would otherwise give yaml's "cannot unmarshal
+	// !!seq into config.Config" and a misleading "list at least one feed".
+	if doc.Kind != yaml.MappingNode {
+		p.add(doc.Line, "", "the file must be a mapping of keys (title: ..., feeds: ...), not %s", kindName(doc))
+		return nil, p.err()
+	}
+	checkKeys(p, doc, reflect.TypeOf(cfg), "", 0)
+	if p.visited > maxVisits {
+		return nil, p.err()
+	}
+	// Decode the tree checkKeys has just cleaned of duplicate keys (a
+	// duplicate made yaml drop the whole mapping, so every key in it fell
+	// back to its default and validate reported nonsense). Type errors were
+	// already reported by checkKeys with their key; any left over (on a
+	// line checkKeys did not flag) are still reported.
+	if err := doc.Decode(&cfg); err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
-			p.add(0, "", "%v", err)
+			p.add(0, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
 			return nil, p.err()
 		}
 		for _, e := range te.Errors {
@@ -180,7 +200,9 @@ func Parse(path string, data []byte) (*Config, error) {
 				line, _ = strconv.Atoi(m[1])
 				e = strings.TrimPrefix(e, m[0])
 			}
-			p.add(line, "", "%s", e)
+			if !p.typeLines[line] {
+				p.add(line, "", "%s", e)
+			}
 		}
 	}
 	cfg.validate(p, doc)
@@ -193,12 +215,71 @@ func Parse(path string, data []byte) (*Config, error) {
 
 var lineRE = regexp.MustCompile(`^line (\d+): `)
 
+// yamlParserProblems are the problems yaml v3's parser (not its scanner)
+// reports. For them yaml prints the 0-based line of the mark (parser.fail
+// adds 1 only for scanner errors), and prints no line at all for the first
+// line; syntaxLine corrects both.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// syntaxLine splits yaml's "line N: problem" into a 1-based line and the
+// problem. Errors of the byte reader (bad UTF-8, control characters) and
+// of anchors carry no position, so they get line 0 (the file alone).
+func syntaxLine(msg string) (int, string) {
+	line := 0
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.TrimPrefix(msg, m[0])
+	} else {
+		for _, noPos := range []string{"invalid ", "incomplete ", "control characters", "expected low surrogate", "unexpected low surrogate", "input error", "unknown anchor", "anchor ", "attempted "} {
+			if strings.HasPrefix(msg, noPos) {
+				return 0, msg
+			}
+		}
+	}
+	if yamlParserProblems[msg] || line == 0 {
+		line++
+	}
+	return line, msg
+}
+
 type problems struct {
 	file string
 	list []string
+	// typeLines are lines where checkKeys reported a value of the wrong
+	// type, so the same error from the full decode is not said twice.
+	typeLines map[int]bool
+	keys      map[string]bool // keys that have a problem already
+	visited   int             // nodes checkKeys has looked at
 }
 
+// maxVisits bounds checkKeys; the shipped config has under a thousand values.
+const maxVisits = 100_000
+
 func (p *problems) add(line int, key, format string, args ...any) {
+	// One problem per key: a value of the wrong type is left at its
+	// default, and validate's complaint about that default would only
+	// repeat the first message less clearly.
+	if key != "" {
+		if p.keys[key] {
+			return
+		}
+		if p.keys == nil {
+			p.keys = map[string]bool{}
+		}
+		p.keys[key] = true
+	}
 	var b strings.Builder
 	b.WriteString(p.file)
 	if line > 0 {
@@ -209,7 +290,19 @@ func (p *problems) add(line int, key, format string, args ...any) {
 		b.WriteString(key + ": ")
 	}
 	fmt.Fprintf(&b, format, args...)
-	p.list = append(p.list, b.String())
+	// One problem, one line: a newline in a key or a library's message
+	// must not start a line that does not name the file.
+	p.list = append(p.list, strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(b.String()))
+}
+
+func (p *problems) typeProblem(lines []int, key, format string, args ...any) {
+	if p.typeLines == nil {
+		p.typeLines = map[int]bool{}
+	}
+	for _, l := range lines {
+		p.typeLines[l] = true
+	}
+	p.add(lines[0], key, format, args...)
 }
 
 func (p *problems) err() error {
@@ -230,13 +323,40 @@ func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
 func (e *Error) Unwrap() error { return e.err }
 
 // checkKeys walks the YAML tree beside the Go type and reports keys the
-// type has no field for, with the nearest known key as a suggestion.
-func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string) {
+// type has no field for, with the nearest known key as a suggestion, keys
+// given twice, and values of the wrong shape or type, each with its key
+// path (yaml's own type errors name only a line and a Go type). line is
+// where n's key is, 0 for n's own line. It drops repeated keys from the
+// tree so the decode that follows keeps the first.
+func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string, line int) {
+	// Following aliases, a small file can name millions of values (a list
+	// of aliases to lists of aliases); yaml's decoder refuses such files,
+	// and this walk must stop before taking seconds over them.
+	if p.visited++; p.visited > maxVisits {
+		if p.visited == maxVisits+1 {
+			p.add(0, "", "the file expands to more than %d values; use fewer aliases (*name)", maxVisits)
+		}
+		return
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.ShortTag() == "!!null" {
+		return // left empty: the default applies
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch {
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+	if line == 0 {
+		line = n.Line
+	}
+	lines := []int{line, n.Line}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			p.typeProblem(lines, path, "must be a mapping of keys (key: value), not %s", kindName(n))
+			return
+		}
 		fields := map[string]reflect.Type{}
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
@@ -246,9 +366,17 @@ func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string) {
 			}
 			fields[tag] = f.Type
 		}
+		firstAt := map[string]int{}
+		kept := make([]*yaml.Node, 0, len(n.Content))
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			key := joinKey(path, k.Value)
+			if at, dup := firstAt[k.Value]; dup {
+				p.typeProblem([]int{k.Line}, key, "already set at line %d; remove one", at)
+				continue
+			}
+			firstAt[k.Value] = k.Line
+			kept = append(kept, k, v)
 			ft, ok := fields[k.Value]
 			if !ok {
 				hint := ""
@@ -258,16 +386,66 @@ func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string) {
 				p.add(k.Line, key, "unknown key%s", hint)
 				continue
 			}
-			checkKeys(p, v, ft, key)
+			checkKeys(p, v, ft, key, k.Line)
 		}
-	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		n.Content = kept
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			p.typeProblem(lines, path, "must be a list ([a, b] or one \"- item\" per line), not %s", kindName(n))
+			return
+		}
 		for i, c := range n.Content {
-			checkKeys(p, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			checkKeys(p, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), 0)
+		}
+	default:
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			p.typeProblem(lines, path, "%s", leafMessage(n, t, err))
 		}
 	}
 }
 
+// leafMessage says what a single value should have been, in the words of
+// the config file rather than Go's types.
+func leafMessage(n *yaml.Node, t reflect.Type, err error) string {
+	if n.Kind != yaml.ScalarNode {
+		return "must be a single value, not " + kindName(n)
+	}
+	var te *yaml.TypeError
+	if _, custom := reflect.New(t).Interface().(yaml.Unmarshaler); custom && errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, e := range te.Errors {
+			msgs[i] = lineRE.ReplaceAllString(e, "")
+		}
+		return strings.Join(msgs, "; ")
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fmt.Sprintf("must be a whole number, got %q", n.Value)
+	case reflect.Float32, reflect.Float64:
+		return fmt.Sprintf("must be a number, got %q", n.Value)
+	case reflect.Bool:
+		return fmt.Sprintf("must be true or false, got %q", n.Value)
+	}
+	return lineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("the value %q", n.Value)
+}
+
+var plainKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
 func joinKey(path, k string) string {
+	if !plainKeyRE.MatchString(k) {
+		k = strconv.Quote(k) // odd keys (spaces, dots, newlines) stay readable and on one line
+	}
 	if path == "" {
 		return k
 	}
@@ -354,7 +532,11 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		loc = time.UTC
 	}
 	c.Location = loc
-	if _, err := cron.ParseStandard(c.Schedule); err != nil {
+	if tz, _, ok := strings.Cut(strings.TrimSpace(c.Schedule), "="); ok && (tz == "TZ" || tz == "CRON_TZ") {
+		// robfig/cron panics on "TZ=x" without a space, and a zone here
+		// would fight the timezone key the week is computed in.
+		p.add(at("schedule"), "schedule", "%q names a time zone; remove the TZ= part and set timezone instead", c.Schedule)
+	} else if _, err := cron.ParseStandard(c.Schedule); err != nil {
 		p.add(at("schedule"), "schedule", "%q is not a 5-field cron spec (%v); e.g. \"0 8 * * MON\" for Mondays at 08:00", c.Schedule, err)
 	}
 	if c.Window <= 0 {
@@ -470,8 +652,10 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	if s.Rate < 0 {
 		p.add(at("mail", "smtp", "rate"), "mail.smtp.rate", "must be 0 (unlimited) or a number of messages per second")
 	}
+	// The two *_env checks below never echo the value: it is most likely
+	// the secret itself pasted in the wrong place.
 	if !envNameRE.MatchString(s.PasswordEnv) {
-		p.add(at("mail", "smtp", "password_env"), "mail.smtp.password_env", "%q is not an environment variable name; the password itself never goes in the file", s.PasswordEnv)
+		p.add(at("mail", "smtp", "password_env"), "mail.smtp.password_env", "is not an environment variable name (letters, digits, _); the password itself never goes in the file")
 	}
 	d := c.Mail.DKIM
 	if (d.Domain != "" || d.Selector != "" || d.KeyFile != "") && (d.Domain == "" || d.Selector == "" || d.KeyFile == "") {
@@ -485,7 +669,7 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		p.add(at("http", "listen"), "http.listen", "%q must be host:port, e.g. 127.0.0.1:8080", c.HTTP.Listen)
 	}
 	if !envNameRE.MatchString(c.SecretEnv) {
-		p.add(at("secret_env"), "secret_env", "%q is not an environment variable name", c.SecretEnv)
+		p.add(at("secret_env"), "secret_env", "is not an environment variable name (letters, digits, _); the secret itself never goes in the file")
 	}
 	if c.Templates != "" {
 		if st, err := os.Stat(c.resolve(c.Templates)); err != nil || !st.IsDir() {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ type Duration time.Duration
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("empty duration")
+		return 0, fmt.Errorf("empty duration (examples: 20s, 90m, 168h, 7d)")
 	}
 	for _, u := range []struct {
 		suffix string
@@ -25,7 +26,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			n, err := strconv.ParseFloat(num, 64)
-			if err != nil {
+			// Fixed: ParseFloat takes "NaN" and "Inf", and a huge count
+			// overflowed int64 into a negative duration.
+			if err != nil || math.IsNaN(n) || math.Abs(n*float64(u.unit)) >= 1<<63 {
 				return 0, fmt.Errorf("%q is not a duration (examples: 20s, 90m, 168h, 7d)", s)
 			}
 			return time.Duration(n * float64(u.unit)), nil
@@ -81,8 +84,13 @@ func ParseSize(s string) (int64, error) {
 			break
 		}
 	}
+	// Whole numbers are exact (a float64 rounds past 2^53).
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil && n >= 0 && n <= math.MaxInt64/mult {
+		return n * mult, nil
+	}
 	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n < 0 {
+	// Fixed: "NaN", "Inf" and sizes past int64 used to come out negative.
+	if err != nil || n < 0 || math.IsNaN(n) || n*float64(mult) >= 1<<63 {
 		return 0, fmt.Errorf("%q is not a size (examples: 10MiB, 512KiB, 2000000)", s)
 	}
 	return int64(n * float64(mult)), nil
