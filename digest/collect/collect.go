@@ -107,7 +107,7 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 		res.Duration = time.Since(start)
 		if res.Err != nil {
 			res.Status = digest.FeedError
-			c.log.Warn("feed failed", "feed", f.URL, "error", res.Err.Error())
+			c.log.Debug("feed failed", "feed", f.URL, "error", res.Err.Error())
 		} else {
 			c.log.Debug("feed collected", "feed", f.URL, "status", string(res.Status), "items", len(res.Articles), "duration_ms", res.Duration.Milliseconds())
 		}
@@ -239,11 +239,11 @@ func normalizeItem(it *gofeed.Item, feedURL, feedName string, base *url.URL, loc
 	if strings.TrimSpace(content) == "" {
 		content = it.Description
 	}
-	summarySrc := it.Description
-	if strings.TrimSpace(plainText(summarySrc)) == "" {
-		summarySrc = it.Content
+	text := plainText(it.Description)
+	if text == "" {
+		text = plainText(it.Content)
 	}
-	summary := truncateRunes(fixMojibake(plainText(summarySrc)), summaryRunes)
+	summary := truncateRunes(fixMojibake(text), summaryRunes)
 
 	title := oneLine(it.Title)
 	if title == "" {
@@ -310,4 +310,3 @@ func unwrapRedirect(link string) string {
 	}
 	return link
 }
-

@@ -3,15 +3,18 @@ package collect
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"gull/digest"
 )
@@ -23,6 +26,7 @@ var (
 	ErrTimeout      = errors.New("collect: timed out")
 	ErrHTTPStatus   = errors.New("collect: unexpected HTTP status")
 	ErrFileNotFound = errors.New("collect: no such file")
+	ErrConnect      = errors.New("collect: cannot connect")
 )
 
 // maxRedirects is how many redirects a feed may take; more is a loop or a
@@ -194,10 +198,20 @@ func (c *Collector) describe(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("collect: canceled")
 	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Errorf("%w: cannot find host %s (%s): check the URL's host, or this machine's network", ErrConnect, dnsErr.Name, dnsErr.Err)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w: connection refused: the site is down or the port is wrong", ErrConnect)
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return fmt.Errorf("%w: the site's TLS certificate is not valid: %v", ErrConnect, certErr.Err)
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("collect: %v", ue.Err)
+		return fmt.Errorf("%w: %v", ErrConnect, ue.Err)
 	}
-	return fmt.Errorf("collect: %w", err)
+	return fmt.Errorf("%w: %v", ErrConnect, err)
 }
-

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"io"
 	"fmt"
 	"html"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -86,7 +86,6 @@ func replaceHTMLEntities(doc []byte) ([]byte, string) {
 	}
 	return out, fmt.Sprintf("replaced %d HTML entities XML does not define", n)
 }
-
 
 var feedRootRE = regexp.MustCompile(`(?i)<(rss|feed|rdf:rdf)[\s>]`)
 

@@ -3,7 +3,6 @@ package collect
 import (
 	"html/template"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -115,8 +114,6 @@ var blockElements = map[atom.Atom]bool{
 	atom.Pre: true, atom.Hr: true, atom.Table: true, atom.Ul: true, atom.Ol: true, atom.Figure: true,
 }
 
-var spaceRunRE = regexp.MustCompile(`[ \t\x{00A0}\x{3000}]+`)
-
 // plainText turns HTML (or text with entities) into readable plain text:
 // tags dropped, entities decoded, script and style left out, paragraphs
 // kept as line breaks and runs of spaces folded.
@@ -154,26 +151,38 @@ func plainText(s string) string {
 	}
 }
 
-// foldSpace folds runs of spaces, trims each line and drops empty lines
-// beyond one, so text from any markup reads evenly.
+// foldSpace folds runs of spaces (including no-break and ideographic
+// spaces) to one, trims each line and keeps at most one empty line in a
+// row, so text from any markup reads evenly. Written as one pass rather
+// than with regular expressions: it runs on every item's text.
 func foldSpace(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	lines := strings.Split(s, "\n")
-	out := lines[:0]
-	blank := false
-	for _, l := range lines {
-		l = strings.TrimFunc(spaceRunRE.ReplaceAllString(l, " "), unicode.IsSpace)
-		if l == "" {
-			if !blank && len(out) > 0 {
-				out = append(out, "")
+	var b strings.Builder
+	b.Grow(len(s))
+	pendingSpace, newlines := false, 0
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			newlines++
+			pendingSpace = false
+		case r == '\r':
+		case unicode.IsSpace(r):
+			pendingSpace = true
+		default:
+			if b.Len() > 0 {
+				switch {
+				case newlines == 1:
+					b.WriteByte('\n')
+				case newlines > 1:
+					b.WriteString("\n\n")
+				case pendingSpace:
+					b.WriteByte(' ')
+				}
 			}
-			blank = true
-			continue
+			newlines, pendingSpace = 0, false
+			b.WriteRune(r)
 		}
-		blank = false
-		out = append(out, l)
 	}
-	return strings.TrimSpace(strings.Join(out, "\n"))
+	return b.String()
 }
 
 // oneLine is plainText on a single line, for titles and names.

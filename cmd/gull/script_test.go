@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary act as the gull command inside scripts, so
+// testscript runs gull as a user types it.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"gull": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. Each script gets $FEEDS, the
+// URL of a feed server with a good feed at /ai.xml and a failing /down.
+func TestScripts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ai.xml":
+			w.Header().Set("ETag", `"ai-1"`)
+			if r.Header.Get("If-None-Match") == `"ai-1"` {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Write([]byte(`<rss version="2.0"><channel><title>AI News</title>
+				<item><title>Export controls and chips</title><link>/n/1</link><pubDate>Wed, 25 Nov 2026 10:00:00 +0000</pubDate></item>
+				</channel></rss>`))
+		default:
+			http.Error(w, "unavailable", http.StatusInternalServerError)
+		}
+	}))
+	// The scripts run as parallel subtests after this function returns.
+	t.Cleanup(srv.Close)
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FEEDS", srv.URL)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// envsubst FILE: replace ${VAR} in FILE with the script's env.
+			"envsubst": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: envsubst FILE")
+				}
+				data := ts.ReadFile(args[0])
+				out := regexp.MustCompile(`\$\{(\w+)\}`).ReplaceAllStringFunc(data, func(m string) string {
+					return ts.Getenv(strings.Trim(m, "${}"))
+				})
+				if err := os.WriteFile(ts.MkAbs(args[0]), []byte(out), 0o644); err != nil {
+					ts.Fatalf("%v", err)
+				}
+			},
+		},
+	})
+}

@@ -1,0 +1,217 @@
+package collect
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"gull/digest"
+)
+
+func TestParseDate(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	utc := func(s string) time.Time {
+		tt, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			panic(err)
+		}
+		return tt
+	}
+	cases := []struct {
+		raw  string
+		want time.Time // zero: must not parse
+	}{
+		{"Tue, 24 Nov 2026 09:00:00 +0900", utc("2026-11-24T00:00:00Z")},
+		{"Tue, 24 Nov 2026 09:00:00 GMT", utc("2026-11-24T09:00:00Z")},
+		{"Tue, 24 Nov 2026 09:00:00 KST", utc("2026-11-24T00:00:00Z")},   // Go alone would read KST as +0000
+		{"Thu, 09 Feb 2006 16:59:45 pDt", utc("2006-02-09T23:59:45Z")},   // case of the zone name
+		{"Mon, 26 Sept 2005 21:46:23+0900", utc("2005-09-26T12:46:23Z")}, // four-letter month, no space
+		{"Wed, 24 Nov 2026 09:00:00 +0900", utc("2026-11-24T00:00:00Z")}, // wrong weekday is ignored
+		{"2026-11-24T09:00:00+09:00", utc("2026-11-24T00:00:00Z")},
+		{"2026-11-24T09:00:00Z", utc("2026-11-24T09:00:00Z")},
+		{"2026-11-24T09:00:00.123+09:00", utc("2026-11-24T00:00:00.123Z")},
+		{"2026-11-24 18:00:00", utc("2026-11-24T09:00:00Z")}, // no zone: the feed's zone
+		{"2026-11-24T18:00:00", utc("2026-11-24T09:00:00Z")},
+		{"2026-11-24", utc("2026-11-23T15:00:00Z")}, // midnight in Seoul
+		{"2026년 11월 24일", utc("2026-11-23T15:00:00Z")},
+		{"Sat, Dec 16 2023 02:02:33 PM", utc("2023-12-16T05:02:33Z")},
+		{"24 Nov 2026 09:00 +0000", utc("2026-11-24T09:00:00Z")},
+		{"", time.Time{}},
+		{"yesterday", time.Time{}},
+		{"Tue, 99 Nov 2026 09:00:00 +0900", time.Time{}},
+	}
+	for _, c := range cases {
+		got, ok := parseDate(c.raw, seoul)
+		if c.want.IsZero() {
+			if ok {
+				t.Errorf("parseDate(%q) = %v; want no date", c.raw, got)
+			}
+			continue
+		}
+		if !ok || !got.Equal(c.want) {
+			t.Errorf("parseDate(%q) = %v, %v; want %v", c.raw, got, ok, c.want)
+		}
+	}
+}
+
+// unsafeHTML finds active content in markup: dangerous elements, event
+// handler attributes and script URLs in attributes. The same words in
+// escaped text are harmless and not matched.
+var unsafeHTML = regexp.MustCompile(`(?i)<(script|style|iframe|form|object|embed)\b|<[^>]*\son[a-z]+\s*=|<[^>]*=\s*["']?\s*(javascript|vbscript|data):`)
+
+func TestSanitizeHTML(t *testing.T) {
+	base, _ := url.Parse("https://news.example.kr/column/2026/")
+	in := `<p onclick="x()">안녕 <a href="../about?utm_source=rss&amp;id=7">소개</a>
+		<a href="javascript:alert(1)">나쁜 링크</a><script>alert(1)</script><style>p{}</style>
+		<iframe src="https://evil.example/"></iframe><form action="/x"><input name=a></form>
+		<img src="/img/chart.png" alt="차트" onerror="x()"><object data="x.swf"></object>
+		<a href="https://other.example/a?fbclid=1&amp;q=2">ok</a></p>`
+	out := string(sanitizeHTML(in, base))
+	if m := unsafeHTML.FindString(out); m != "" {
+		t.Errorf("unsafe %q survived: %s", m, out)
+	}
+	for _, want := range []string{
+		`href="https://news.example.kr/column/about?id=7"`,
+		`src="https://news.example.kr/img/chart.png"`,
+		`alt="차트"`,
+		`href="https://other.example/a?q=2"`,
+		"안녕",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sanitized HTML lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	cases := map[string]string{
+		"<p>첫 문단</p><p>둘째&nbsp;문단 &amp; 끝</p>": "첫 문단\n\n둘째 문단 & 끝",
+		"<b>Bold</b> title":        "Bold title",
+		"a<script>bad()</script>b": "ab",
+		"AI &lt; humans?":          "AI < humans?",
+		"  spaced   out  ":         "spaced out",
+	}
+	for in, want := range cases {
+		if got := plainText(in); got != want {
+			t.Errorf("plainText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFixMojibake(t *testing.T) {
+	cases := map[string]string{
+		"donâ€™t":     "don’t",
+		"cafÃ©":       "café",
+		"café":        "café", // real Latin-1 text is left alone
+		"Müller":      "Müller",
+		"한국어":         "한국어",
+		"plain ASCII": "plain ASCII",
+	}
+	for in, want := range cases {
+		if got := fixMojibake(in); got != want {
+			t.Errorf("fixMojibake(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTruncateRunesNeverSplitsARune(t *testing.T) {
+	s := "인공지능 기본법 시행령은 고영향 AI의 범위를 정한다 🤖🤖 그리고 더"
+	for n := 1; n < utf8.RuneCountInString(s)+2; n++ {
+		got := truncateRunes(s, n)
+		if !utf8.ValidString(got) {
+			t.Fatalf("truncateRunes(_, %d) = %q is not valid UTF-8", n, got)
+		}
+		if utf8.RuneCountInString(strings.TrimSuffix(got, "…")) > n {
+			t.Fatalf("truncateRunes(_, %d) = %q is longer than %d runes", n, got, n)
+		}
+	}
+}
+
+func TestNormalizeItems(t *testing.T) {
+	doc := `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>칼럼 &amp; 사설</title><link>https://news.example.kr/</link>
+<item><title><![CDATA[<b>[칼럼]</b> AI기본법 &amp; 시행령]]></title><link>/opinion/1?utm_medium=rss</link>
+<guid isPermaLink="false">col-1</guid><pubDate>2026-11-24 09:00:00</pubDate>
+<description><![CDATA[<p>본문 <script>x()</script>요약</p>]]></description></item>
+<item><title>같은 글이 두 번</title><link>https://news.example.kr/opinion/2</link><guid>col-2</guid></item>
+<item><title>같은 글이 두 번</title><link>https://news.example.kr/opinion/2</link><guid>col-2</guid></item>
+<item><link>https://news.example.kr/opinion/3</link><description>제목이 없는 글의 본문이 제목 대신 쓰인다</description></item>
+<item><title>https://www.google.com/url redirect</title><link>https://www.google.com/url?rct=j&amp;url=https://real.example/story&amp;ct=ga</link></item>
+</channel></rss>`
+	p, err := parseBody([]byte(doc), "", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	fetchedFrom, _ := url.Parse("https://news.example.kr/rss/opinion.xml")
+	arts := Normalize(p.feed, digest.Feed{URL: "https://news.example.kr/rss/opinion.xml", Location: seoul}, fetchedFrom)
+	if len(arts) != 4 {
+		t.Fatalf("%d articles; want 4 (the repeated item once)", len(arts))
+	}
+	a := arts[0]
+	if a.Title != "[칼럼] AI기본법 & 시행령" {
+		t.Errorf("title %q", a.Title)
+	}
+	if a.Link != "https://news.example.kr/opinion/1" {
+		t.Errorf("link %q", a.Link)
+	}
+	if a.FeedName != "칼럼 & 사설" {
+		t.Errorf("feed name %q", a.FeedName)
+	}
+	if a.Published == nil || !a.Published.Equal(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("published %v; a zoneless date is read in the feed's zone", a.Published)
+	}
+	if a.Summary != "본문 요약" || strings.Contains(string(a.Content), "script") {
+		t.Errorf("summary %q content %q", a.Summary, a.Content)
+	}
+	if arts[2].Title != "제목이 없는 글의 본문이 제목 대신 쓰인다" {
+		t.Errorf("untitled item: title %q", arts[2].Title)
+	}
+	if arts[3].Link != "https://real.example/story" {
+		t.Errorf("redirect link not unwrapped: %q", arts[3].Link)
+	}
+	seen := map[string]bool{}
+	for _, a := range arts {
+		if a.ID == "" || seen[a.ID] {
+			t.Errorf("article IDs must be unique and set: %q", a.ID)
+		}
+		seen[a.ID] = true
+	}
+	// The same item read again gets the same ID: the store relies on it.
+	again := Normalize(p.feed, digest.Feed{URL: "https://news.example.kr/rss/opinion.xml", Location: seoul}, fetchedFrom)
+	if again[0].ID != arts[0].ID {
+		t.Errorf("IDs are not stable across runs")
+	}
+}
+
+func TestRepairs(t *testing.T) {
+	cases := []struct {
+		name, doc, repair, title string
+	}{
+		{"bare ampersand", `<rss version="2.0"><channel><title>t</title><item><title>R&D 예산 & 인공지능</title><link>https://x.example/?a=1&b=2</link></item></channel></rss>`, "", "R&D 예산 & 인공지능"},
+		{"junk before prolog", "garbage\n<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>제목</title></item></channel></rss>", "junk before the document", "제목"},
+		{"cut off", `<rss version="2.0"><channel><title>t</title><item><title>온전한 글</title></item><item><title>잘린`, "cut off", "온전한 글"},
+		{"html entity", `<rss version="2.0"><channel><title>t</title><item><title>A&nbsp;B &mdash; C</title></item></channel></rss>`, "", "A B — C"},
+		{"doctype html around a feed", `<!DOCTYPE html><html><body><rss version="2.0"><channel><item><title>속의 피드</title></item></channel></rss></body></html>`, "HTML page", "속의 피드"},
+		{"rss in json", `{"rss":{"version":"2.0","channel":{"title":"s","item":[{"title":"JSON 속 RSS","link":"https://s.example/1"}]}}}`, "RSS written as JSON", "JSON 속 RSS"},
+		{"unlabelled gzip", string(gzipBytes(`<rss version="2.0"><channel><item><title>압축</title></item></channel></rss>`)), "gzip", "압축"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := parseBody([]byte(c.doc), "", 1<<20)
+			if err != nil {
+				t.Fatalf("not read: %v", err)
+			}
+			arts := Normalize(p.feed, digest.Feed{URL: "f"}, nil)
+			if len(arts) == 0 || arts[0].Title != c.title {
+				t.Fatalf("articles %+v; want first title %q", arts, c.title)
+			}
+			if c.repair != "" && !strings.Contains(strings.Join(p.repairs, "; "), c.repair) {
+				t.Errorf("repairs %q do not mention %q", p.repairs, c.repair)
+			}
+		})
+	}
+}

@@ -1,0 +1,81 @@
+package digest_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowedImports is DESIGN.md §2: which of gull's packages each package
+// may import. Third-party imports are free only where listed in
+// thirdParty; the core packages take the standard library and x/text alone.
+var allowedImports = map[string][]string{
+	"gull/cmd/gull":        {"*"},
+	"gull/digest":          {},
+	"gull/subscribers":     {},
+	"gull/templates":       {},
+	"gull/digest/config":   {"gull/digest"},
+	"gull/digest/collect":  {"gull/digest"},
+	"gull/digest/render":   {"gull/digest", "gull/subscribers", "gull/templates"},
+	"gull/digest/deliver":  {"gull/digest", "gull/subscribers"},
+	"gull/digest/store":    {"gull/digest", "gull/subscribers"},
+	"gull/digest/pipeline": {"gull/digest", "gull/subscribers"},
+	"gull/digest/web":      {"gull/digest", "gull/subscribers"},
+}
+
+// stdlibOnly packages may import nothing outside the standard library
+// except golang.org/x/text.
+var stdlibOnly = map[string]bool{"gull/digest": true, "gull/subscribers": true, "gull/templates": true}
+
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Deps,Standard", "gull/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+			Deps       []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		allowed, ok := allowedImports[p.ImportPath]
+		if !ok {
+			t.Errorf("%s is not in DESIGN.md §2; add it there and to allowedImports", p.ImportPath)
+			continue
+		}
+		if len(allowed) == 1 && allowed[0] == "*" {
+			continue
+		}
+		for _, imp := range p.Deps {
+			if strings.HasPrefix(imp, "gull/") {
+				if !contains(allowed, imp) {
+					t.Errorf("%s depends on %s; DESIGN.md §2 allows only %v", p.ImportPath, imp, allowed)
+				}
+				continue
+			}
+			if stdlibOnly[p.ImportPath] && strings.Contains(strings.Split(imp, "/")[0], ".") &&
+				!strings.HasPrefix(imp, "golang.org/x/text") {
+				t.Errorf("%s depends on %s; it may use only the standard library and golang.org/x/text", p.ImportPath, imp)
+			}
+		}
+	}
+	if seen < 5 {
+		t.Fatalf("go list saw only %d packages", seen)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
