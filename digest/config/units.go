@@ -26,8 +26,8 @@ func ParseDuration(s string) (time.Duration, error) {
 	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			n, err := strconv.ParseFloat(num, 64)
-			// Fixed: ParseFloat takes "NaN" and "Inf", and a huge count
-			// overflowed int64 into a negative duration.
+			// ParseFloat takes "NaN" and "Inf", and a huge count would
+			// overflow int64 into a negative duration.
 			if err != nil || math.IsNaN(n) || math.Abs(n*float64(u.unit)) >= 1<<63 {
 				return 0, fmt.Errorf("%q is not a duration (examples: 20s, 90m, 168h, 7d)", s)
 			}
@@ -89,7 +89,7 @@ func ParseSize(s string) (int64, error) {
 		return n * mult, nil
 	}
 	n, err := strconv.ParseFloat(t, 64)
-	// Fixed: "NaN", "Inf" and sizes past int64 used to come out negative.
+	// "NaN", "Inf" and sizes past int64 would come out negative.
 	if err != nil || n < 0 || math.IsNaN(n) || n*float64(mult) >= 1<<63 {
 		return 0, fmt.Errorf("%q is not a size (examples: 10MiB, 512KiB, 2000000)", s)
 	}
