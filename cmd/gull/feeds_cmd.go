@@ -1,10 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -57,7 +57,7 @@ func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	}
 	rows := make([]feedRow, len(g.Feeds))
 	for i, r := range g.Feeds {
-		rows[i] = feedRow{URL: r.Feed.URL, Name: firstNonEmpty(r.Feed.Name, r.Title), Status: string(r.Status),
+		rows[i] = feedRow{URL: r.Feed.URL, Name: cmp.Or(r.Feed.Name, r.Title), Status: string(r.Status),
 			Items: len(r.Articles), InWindow: r.InWindow, DurationMS: r.Duration.Milliseconds(),
 			Charset: r.Charset, Repairs: r.Repairs}
 		if r.Newest != nil {
@@ -154,13 +154,4 @@ func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pi
 	})
 	period := digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location)
 	return pipeline.Gather(ctx, c, st, cfg.DigestFeeds(), period, now)
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if strings.TrimSpace(v) != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
@@ -116,7 +117,7 @@ func toUTF8(body []byte, httpCharset string) (decoded, error) {
 	d.body, d.charset = rewriteDecl(out), name
 	switch {
 	case declared != "" || httpCharset != "":
-		d.repairs = append(d.repairs, fmt.Sprintf("declared %s but the bytes do not decode as that; detected %s", firstNonEmpty(httpCharset, declared), name))
+		d.repairs = append(d.repairs, fmt.Sprintf("declared %s but the bytes do not decode as that; detected %s", cmp.Or(httpCharset, declared), name))
 	default:
 		d.repairs = append(d.repairs, fmt.Sprintf("no encoding declared; detected %s", name))
 	}
@@ -260,13 +261,4 @@ func rewriteDecl(b []byte) []byte {
 		return out
 	}
 	return b
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

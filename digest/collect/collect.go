@@ -7,6 +7,7 @@
 package collect
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -261,7 +262,7 @@ func normalizeItem(it *gofeed.Item, feedURL, feedName string, base *url.URL, loc
 		Categories: it.Categories,
 	}
 	if len(it.Authors) > 0 && it.Authors[0] != nil {
-		a.Author = oneLine(firstNonEmpty(it.Authors[0].Name, it.Authors[0].Email))
+		a.Author = oneLine(cmp.Or(it.Authors[0].Name, it.Authors[0].Email))
 	}
 	a.Published = itemDate(it, loc)
 	id := a.GUID

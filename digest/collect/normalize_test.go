@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/korean"
+
 	"gull/digest"
 )
 
@@ -213,5 +215,57 @@ func TestRepairs(t *testing.T) {
 				t.Errorf("repairs %q do not mention %q", p.repairs, c.repair)
 			}
 		})
+	}
+}
+
+// Relative links resolve against xml:base where the feed sets one, else
+// against the URL the feed was fetched from; content links too.
+func TestRelativeLinks(t *testing.T) {
+	from, _ := url.Parse("https://feeds.example.net/atom.xml")
+	cases := []struct{ name, doc, link, inContent string }{
+		{"xml:base", `<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://site.example/blog/"><title>x</title>
+			<entry xml:base="2026/"><title>a</title><link href="post-1"/><id>tag:a,2026:1</id>
+			<content type="html">&lt;a href="img/x.png"&gt;x&lt;/a&gt;</content></entry></feed>`,
+			"https://site.example/blog/2026/post-1", `href="https://site.example/blog/2026/img/x.png"`},
+		{"fetch URL", `<rss version="2.0"><channel><title>x</title><item><title>a</title><link>/p/1</link>
+			<description>&lt;a href="../about"&gt;about&lt;/a&gt;</description></item></channel></rss>`,
+			"https://feeds.example.net/p/1", `href="https://feeds.example.net/about"`},
+	}
+	for _, c := range cases {
+		p, err := parseBody([]byte(c.doc), "", 1<<20)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		a := Normalize(p.feed, digest.Feed{URL: from.String()}, from)[0]
+		if a.Link != c.link || !strings.Contains(string(a.Content), c.inContent) {
+			t.Errorf("%s: link %q content %q; want %q and %s", c.name, a.Link, a.Content, c.link, c.inContent)
+		}
+	}
+}
+
+// Microsoft's names for Korean's EUC-KR superset are read as EUC-KR, in
+// the XML declaration and in the HTTP charset alike.
+func TestCP949Aliases(t *testing.T) {
+	body := func(decl string) []byte {
+		out, err := korean.EUCKR.NewEncoder().Bytes([]byte(decl + `<rss version="2.0"><channel><item><title>똠방각하 인공지능</title></item></channel></rss>`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, label := range []string{"cp949", "CP949", "ms949", "x-windows-949", "windows-949", "ks_c_5601-1987"} {
+		for _, where := range []string{"declaration", "http"} {
+			doc, httpCharset := body(`<?xml version="1.0" encoding="`+label+`"?>`), ""
+			if where == "http" {
+				doc, httpCharset = body(""), label
+			}
+			p, err := parseBody(doc, httpCharset, 1<<20)
+			if err != nil {
+				t.Fatalf("%s in %s: %v", label, where, err)
+			}
+			if got := p.feed.Items[0].Title; got != "똠방각하 인공지능" || p.charset != "euc-kr" || len(p.repairs) != 0 {
+				t.Errorf("%s in %s: title %q read as %s, repairs %q", label, where, got, p.charset, p.repairs)
+			}
+		}
 	}
 }

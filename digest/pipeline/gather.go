@@ -4,6 +4,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -87,7 +88,7 @@ func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, p
 			if r.Feed.Name != "" {
 				r.Articles[j].FeedName = r.Feed.Name
 			} else if r.Articles[j].FeedName == "" {
-				r.Articles[j].FeedName = firstNonEmpty(r.Title, r.Feed.URL)
+				r.Articles[j].FeedName = cmp.Or(r.Title, r.Feed.URL)
 			}
 		}
 		week := digest.InPeriod(r.Articles, period, mailed)
@@ -111,13 +112,4 @@ func newest(arts []digest.Article) *time.Time {
 		}
 	}
 	return best
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
