@@ -103,7 +103,11 @@ func (c *Collector) fetch(ctx context.Context, rawURL string, st digest.FeedStat
 	if err != nil {
 		return f, c.describe(ctx, err)
 	}
-	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") || isGzip(body) {
+	// A declared gzip body is unpacked here, under the same cap; an
+	// undeclared one is found by its magic bytes when parsing, which says
+	// so in the feed's repairs. Servers that declare gzip and send plain
+	// bytes are taken at their bytes.
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") && isGzip(body) {
 		if body, err = gunzip(body, c.opts.MaxBytes); err != nil {
 			return f, err
 		}
@@ -138,11 +142,6 @@ func (c *Collector) fetchFile(raw string) (fetched, error) {
 	body, err := readCapped(fh, c.opts.MaxBytes)
 	if err != nil {
 		return f, err
-	}
-	if isGzip(body) {
-		if body, err = gunzip(body, c.opts.MaxBytes); err != nil {
-			return f, err
-		}
 	}
 	abs, _ := filepath.Abs(path)
 	f.body = body
