@@ -24,7 +24,7 @@ type feedRow struct {
 	InWindow   int      `json:"in_window"`
 	Newest     *string  `json:"newest"`
 	DurationMS int64    `json:"duration_ms"`
-	Error      string   `json:"error,omitempty"`
+	Error      string   `json:"error"` // "" when the feed was read
 	Charset    string   `json:"charset,omitempty"`
 	Repairs    []string `json:"repairs,omitempty"`
 }
