@@ -1,9 +1,12 @@
 package digest
 
 import (
+	"sort"
 	"strings"
 	"time"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Duplicate records an article dropped because another copy of the story
@@ -78,27 +81,43 @@ func Dedupe(articles []Article) (kept []Article, dropped []Duplicate) {
 		}
 	}
 	// Near-identical titles: a changed particle or a typo fixed between two
-	// outlets' copies. Compared pairwise with a banded edit distance, which is
-	// cheap because only titles of similar length are compared at all.
-	for i := 0; i < n; i++ {
-		ti := []rune(titles[i])
-		if len(ti) < 12 {
-			continue
+	// outlets' copies. Guarded, because "UK AI Safety Institute ..." and
+	// "US AI Safety Institute ..." are one letter apart and two stories:
+	// the numbers and the capitalized acronyms must be the same, each
+	// article joins at most one near-identical partner (so a chain of
+	// one-letter steps cannot pull unrelated titles together), and only
+	// titles long enough for one edit to be a small part are compared.
+	// Titles are visited in order of length, each compared only with those
+	// at most k runes longer, with a banded edit distance that stops as soon
+	// as the band exceeds k.
+	type titleInfo struct {
+		idx   int
+		runes []rune
+		sig   string // digits and acronyms that must match exactly
+	}
+	var long []titleInfo
+	for i, t := range titles {
+		if rs := []rune(t); weight(rs) >= 16 {
+			long = append(long, titleInfo{i, rs, digitsOf(rs) + "|" + acronyms(articles[i].Title)})
 		}
-		for j := i + 1; j < n; j++ {
-			if find(i) == find(j) {
+	}
+	sort.SliceStable(long, func(a, b int) bool { return len(long[a].runes) < len(long[b].runes) })
+	nearPaired := make([]bool, n)
+	for a := range long {
+		ti := long[a]
+		k := 1 // a particle, a typo
+		if weight(ti.runes) >= 60 {
+			k = 2
+		}
+		for b := a + 1; b < len(long) && len(long[b].runes)-len(ti.runes) <= k; b++ {
+			tj := long[b]
+			i, j := ti.idx, tj.idx
+			if nearPaired[i] || nearPaired[j] || ti.sig != tj.sig || find(i) == find(j) || !closeInTime(articles[i], articles[j]) {
 				continue
 			}
-			tj := []rune(titles[j])
-			k := max(1, min(len(ti), len(tj))/15)
-			if len(tj) < 12 || abs(len(ti)-len(tj)) > k {
-				continue
-			}
-			if digitsOf(ti) != digitsOf(tj) || !closeInTime(articles[i], articles[j]) {
-				continue
-			}
-			if editDistanceWithin(ti, tj, k) {
-				union(i, j, "near-identical title")
+			if editDistanceWithin(ti.runes, tj.runes, k) {
+				nearPaired[i], nearPaired[j] = true, true
+				union(min(i, j), max(i, j), "near-identical title")
 			}
 		}
 	}
@@ -164,6 +183,45 @@ func closeInTime(a, b Article) bool {
 	return d < 4*24*time.Hour && d > -4*24*time.Hour
 }
 
+// weight measures how much a title says: a Hangul syllable or a Han
+// character carries about what two Latin letters do, so a 14-syllable
+// Korean title is compared like a 28-letter English one.
+func weight(rs []rune) int {
+	w := 0
+	for _, r := range rs {
+		if unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana) {
+			w += 2
+		} else {
+			w++
+		}
+	}
+	return w
+}
+
+// acronyms lists a title's all-capital words of two or more letters
+// (US, UK, EU, HBM, OECD), which name who or what a story is about.
+func acronyms(title string) string {
+	var out []string
+	for _, w := range strings.FieldsFunc(norm.NFKC.String(title), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		upper := 0
+		for _, r := range w {
+			if unicode.IsUpper(r) {
+				upper++
+			} else if unicode.IsLetter(r) {
+				upper = -1
+				break
+			}
+		}
+		if upper >= 2 {
+			out = append(out, w)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
 func digitsOf(rs []rune) string {
 	var b strings.Builder
 	for _, r := range rs {
@@ -182,51 +240,64 @@ func abs(x int) int {
 }
 
 // editDistanceWithin reports whether the Levenshtein distance of a and b is
-// at most k, looking only at the diagonal band of width 2k+1.
+// at most k. The common prefix and suffix are cut first (titles of one
+// story differ in one place), which decides most pairs at once; what is
+// left goes through a dynamic program that stops when a row exceeds k.
 func editDistanceWithin(a, b []rune, k int) bool {
-	if abs(len(a)-len(b)) > k {
+	for len(a) > 0 && len(b) > 0 && a[0] == b[0] {
+		a, b = a[1:], b[1:]
+	}
+	for len(a) > 0 && len(b) > 0 && a[len(a)-1] == b[len(b)-1] {
+		a, b = a[:len(a)-1], b[:len(b)-1]
+	}
+	if max(len(a), len(b)) <= k {
+		return true
+	}
+	if abs(len(a)-len(b)) > k || min(len(a), len(b)) == 0 {
 		return false
 	}
+	// Only the diagonal band |i-j| <= k can stay within k, so each row
+	// keeps 2k+1 cells; d is the offset of column j = i + d - k.
 	const inf = 1 << 30
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		if j <= k {
-			prev[j] = j
+	w := 2*k + 1
+	prev, cur := make([]int, w), make([]int, w)
+	for d := range w {
+		if j := d - k; j >= 0 && j <= len(b) {
+			prev[d] = j
 		} else {
-			prev[j] = inf
+			prev[d] = inf
 		}
 	}
 	for i := 1; i <= len(a); i++ {
-		lo, hi := max(1, i-k), min(len(b), i+k)
-		for j := range cur {
-			cur[j] = inf
-		}
-		if i <= k {
-			cur[0] = i
-		}
-		rowMin := cur[0]
-		for j := lo; j <= hi; j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
+		rowMin := inf
+		for d := range w {
+			j := i + d - k
+			switch {
+			case j < 0 || j > len(b):
+				cur[d] = inf
+				continue
+			case j == 0:
+				cur[d] = i
+			default:
+				cost := 1
+				if a[i-1] == b[j-1] {
+					cost = 0
+				}
+				v := prev[d] + cost // from (i-1, j-1)
+				if d+1 < w {
+					v = min(v, prev[d+1]+1) // from (i-1, j)
+				}
+				if d > 0 {
+					v = min(v, cur[d-1]+1) // from (i, j-1)
+				}
+				cur[d] = v
 			}
-			v := prev[j-1] + cost
-			if prev[j]+1 < v {
-				v = prev[j] + 1
-			}
-			if cur[j-1]+1 < v {
-				v = cur[j-1] + 1
-			}
-			cur[j] = v
-			if v < rowMin {
-				rowMin = v
-			}
+			rowMin = min(rowMin, cur[d])
 		}
 		if rowMin > k {
 			return false
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)] <= k
+	return prev[len(b)-len(a)+k] <= k
 }

@@ -46,6 +46,24 @@ func TestDedupe(t *testing.T) {
 			wantKept: "a", reason: "same link",
 		},
 		{
+			name: "one letter apart but about different countries",
+			in: []Article{
+				{ID: "a", FeedURL: "https://f1/rss", Title: "UK AI Safety Institute publishes its evaluation", Link: "https://f1.example/uk", Published: at(0)},
+				{ID: "b", FeedURL: "https://f2/rss", Title: "US AI Safety Institute publishes its evaluation", Link: "https://f2.example/us", Published: at(0)},
+			},
+			wantKept: "a,b",
+		},
+		{
+			name: "a chain of one-letter steps does not merge its ends",
+			in: []Article{
+				{ID: "a", FeedURL: "https://f1/rss", Title: "Weekly notes on compute policy: part aaa", Link: "https://f1.example/1", Published: at(0)},
+				{ID: "b", FeedURL: "https://f2/rss", Title: "Weekly notes on compute policy: part aab", Link: "https://f2.example/2", Published: at(0)},
+				{ID: "c", FeedURL: "https://f3/rss", Title: "Weekly notes on compute policy: part abb", Link: "https://f3.example/3", Published: at(0)},
+				{ID: "d", FeedURL: "https://f4/rss", Title: "Weekly notes on compute policy: part bbb", Link: "https://f4.example/4", Published: at(0)},
+			},
+			wantKept: "a,c",
+		},
+		{
 			name: "same global tag guid across feeds",
 			in: []Article{
 				{ID: "a", FeedURL: "https://f1/rss", GUID: "tag:example.com,2026:col-7", Title: "반도체 수출 통제의 역설", Link: "https://f1.example/p/1", Published: at(0)},
@@ -285,4 +303,44 @@ func TestEditDistanceWithin(t *testing.T) {
 			t.Errorf("editDistanceWithin(%q, %q, %d) = %v, want %v", tt.a, tt.b, tt.k, got, tt.want)
 		}
 	}
+}
+
+// FuzzEditDistanceWithin checks the banded, trimmed edit distance against
+// the textbook full-table one.
+func FuzzEditDistanceWithin(f *testing.F) {
+	f.Add("인공지능 기본법은", "인공지능 기본법이", 1)
+	f.Add("kitten", "sitting", 2)
+	f.Add("", "ab", 2)
+	f.Fuzz(func(t *testing.T, a, b string, k int) {
+		k = 1 + abs(k)%3
+		ra, rb := []rune(a), []rune(b)
+		if len(ra) > 40 || len(rb) > 40 {
+			return
+		}
+		want := naiveLevenshtein(ra, rb) <= k
+		if got := editDistanceWithin(ra, rb, k); got != want {
+			t.Fatalf("editDistanceWithin(%q, %q, %d) = %v; full table says distance %d", a, b, k, got, naiveLevenshtein(ra, rb))
+		}
+	})
+}
+
+func naiveLevenshtein(a, b []rune) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+c)
+		}
+	}
+	return d[len(a)][len(b)]
 }

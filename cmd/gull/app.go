@@ -85,6 +85,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "gull: %s\n(see gull --help)\n", ue.msg)
 		return exitUsage
+	case errors.Is(err, config.ErrRead):
+		fmt.Fprintf(stderr, "gull: %v\n", err)
+		return exitUsage
 	case errors.As(err, &ce):
 		for _, p := range ce.Problems {
 			fmt.Fprintf(stderr, "gull: %s\n", p)
@@ -97,13 +100,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) error {
-	fs := newFlagSet("gull")
-	fs.StringVar(&a.configPath, "config", "", "config file")
-	fs.StringVar(&a.logFormat, "log-format", "", "text or json")
-	fs.BoolVar(&a.verbose, "v", false, "verbose logging")
-	// Global flags come before the command.
+	fs := a.flagSet("gull")
+	// Global flags before the command end at its name; each command's flag
+	// set takes them too, so they may also come after it.
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
@@ -172,16 +176,22 @@ func (a *app) loadConfig() (*config.Config, error) {
 	return config.Load(path)
 }
 
-// newFlagSet returns a flag set that reports errors instead of printing.
-func newFlagSet(name string) *flag.FlagSet {
+// flagSet returns a flag set that reports errors instead of printing and
+// already holds the global flags, so `gull feeds check -v` works as well as
+// `gull -v feeds check`.
+func (a *app) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.StringVar(&a.configPath, "config", a.configPath, "config file")
+	fs.StringVar(&a.logFormat, "log-format", a.logFormat, "text or json")
+	fs.BoolVar(&a.verbose, "v", a.verbose, "verbose logging")
 	return fs
 }
 
-// parseInterleaved parses flags that may come before or after the
-// positional arguments, as DESIGN.md §3 promises.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+// parseArgs parses a command's flags, which may come before or after its
+// positional arguments (DESIGN.md §3), and then sets up the logger, since a
+// global flag may have come after the command.
+func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -192,14 +202,16 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			break
 		}
 		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
+			pos = append(pos, args[1:]...)
+			break
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	return pos, a.setupLog()
 }
 
 // parseNow reads --now; empty means the clock.

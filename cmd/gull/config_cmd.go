@@ -8,8 +8,8 @@ import (
 // configCheck validates the config and prints it as gull will use it,
 // defaults filled in and secrets shown only as set or unset.
 func (a *app) configCheck(ctx context.Context, args []string) error {
-	fs := newFlagSet("config check")
-	pos, err := parseInterleaved(fs, args)
+	fs := a.flagSet("config check")
+	pos, err := a.parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

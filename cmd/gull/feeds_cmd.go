@@ -30,10 +30,10 @@ type feedRow struct {
 }
 
 func (a *app) feedsCheck(ctx context.Context, args []string) error {
-	fs := newFlagSet("feeds check")
+	fs := a.flagSet("feeds check")
 	nowFlag := fs.String("now", "", "the time to check the week against (RFC 3339)")
 	format := fs.String("format", "text", "text or json")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := a.parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	}
 	rows := make([]feedRow, len(g.Feeds))
 	for i, r := range g.Feeds {
-		rows[i] = feedRow{URL: r.Feed.URL, Name: cmp.Or(r.Feed.Name, r.Title), Status: string(r.Status),
+		rows[i] = feedRow{URL: digest.RedactURL(r.Feed.URL), Name: cmp.Or(r.Feed.Name, r.Title), Status: string(r.Status),
 			Items: len(r.Articles), InWindow: r.InWindow, DurationMS: r.Duration.Milliseconds(),
 			Charset: r.Charset, Repairs: r.Repairs}
 		if r.Newest != nil {

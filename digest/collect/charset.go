@@ -94,6 +94,22 @@ func toUTF8(body []byte, httpCharset string) (decoded, error) {
 		return d, nil
 	}
 
+	// Mostly UTF-8 with a few stray bytes: keep the text, drop the bytes.
+	// This comes before the declarations because a single-byte charset
+	// such as ISO-8859-1 "decodes" anything, and would turn every Korean
+	// or curly-quoted character of a UTF-8 feed into mojibake. Legacy CJK
+	// text is not mistaken for this: its byte pairs form valid UTF-8
+	// sequences only by rare accident.
+	if good, bad := utf8Stats(body); good >= 4*bad && good > 0 {
+		d.body = rewriteDecl(dropInvalidUTF8(body))
+		d.charset = "utf-8"
+		d.repairs = append(d.repairs, fmt.Sprintf("dropped %d bytes that were not valid UTF-8", bad))
+		if _, declName := lookupEncoding(cmp.Or(httpCharset, declared)); declName != "" && declName != "utf-8" {
+			d.repairs = append(d.repairs, fmt.Sprintf("declared %s but the bytes are UTF-8; read as UTF-8", cmp.Or(httpCharset, declared)))
+		}
+		return d, nil
+	}
+
 	for _, label := range []string{httpCharset, declared} {
 		enc, name := lookupEncoding(label)
 		if enc == nil || name == "utf-8" {
@@ -103,14 +119,6 @@ func toUTF8(body []byte, httpCharset string) (decoded, error) {
 			d.body, d.charset = rewriteDecl(out), name
 			return d, nil
 		}
-	}
-
-	// Mostly UTF-8 with a few stray bytes: keep the text, drop the bytes.
-	if good, bad := utf8Stats(body); good >= 4*bad && good > 0 {
-		d.body = rewriteDecl(dropInvalidUTF8(body))
-		d.charset = "utf-8"
-		d.repairs = append(d.repairs, fmt.Sprintf("dropped %d bytes that were not valid UTF-8", bad))
-		return d, nil
 	}
 
 	name, out := detect(body)
@@ -172,6 +180,15 @@ var detectCandidates = []string{"euc-kr", "shift_jis", "euc-jp", "gb18030", "big
 // that decode the body cleanly; windows-1252 is the last resort, as it
 // decodes anything.
 func detect(b []byte) (string, []byte) {
+	// Korean first: a short Korean feed gives the statistical detector too
+	// little to go on, and it then prefers a single-byte guess that always
+	// decodes. Byte pairs in the KS X 1001 Hangul block are evidence no
+	// Latin text produces.
+	if looksLikeEUCKR(b) {
+		if out, ok := decodeClean(korean.EUCKR, b); ok {
+			return "euc-kr", out
+		}
+	}
 	var tried []string
 	if results, err := chardet.NewTextDetector().DetectAll(b); err == nil {
 		for _, r := range results {
@@ -190,6 +207,27 @@ func detect(b []byte) (string, []byte) {
 	}
 	out, _ := charmap.Windows1252.NewDecoder().Bytes(b)
 	return "windows-1252", out
+}
+
+// looksLikeEUCKR reports whether most bytes above 0x7F pair up as Hangul
+// syllables of KS X 1001 (lead 0xB0–0xC8, trail 0xA1–0xFE), as Korean text
+// in EUC-KR or CP949 does.
+func looksLikeEUCKR(b []byte) bool {
+	high, hangul := 0, 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x80 {
+			continue
+		}
+		if i+1 < len(b) && c >= 0xB0 && c <= 0xC8 && b[i+1] >= 0xA1 && b[i+1] <= 0xFE {
+			high += 2
+			hangul += 2
+			i++
+			continue
+		}
+		high++
+	}
+	return high >= 4 && hangul*10 >= high*7
 }
 
 func hasHighBytes(b []byte) bool {

@@ -108,9 +108,9 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 		res.Duration = time.Since(start)
 		if res.Err != nil {
 			res.Status = digest.FeedError
-			c.log.Debug("feed failed", "feed", f.URL, "error", res.Err.Error())
+			c.log.Debug("feed failed", "feed", digest.RedactURL(f.URL), "error", res.Err.Error())
 		} else {
-			c.log.Debug("feed collected", "feed", f.URL, "status", string(res.Status), "items", len(res.Articles), "duration_ms", res.Duration.Milliseconds())
+			c.log.Debug("feed collected", "feed", digest.RedactURL(f.URL), "status", string(res.Status), "items", len(res.Articles), "duration_ms", res.Duration.Milliseconds())
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
@@ -128,8 +128,9 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 	// Parsing runs against the same deadline as the fetch, so a document
 	// that makes the parser slow cannot hold the run.
 	type out struct {
-		p   parsed
-		err error
+		p    parsed
+		arts []digest.Article
+		err  error
 	}
 	done := make(chan out, 1)
 	go func() {
@@ -139,7 +140,15 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 			}
 		}()
 		p, err := parseBody(raw.body, raw.charset, c.opts.MaxBytes)
-		done <- out{p, err}
+		if err != nil {
+			done <- out{p: p, err: err}
+			return
+		}
+		if n := len(p.feed.Items); n > MaxItemsPerFeed {
+			p.feed.Items = p.feed.Items[:MaxItemsPerFeed]
+			p.repairs = append(p.repairs, fmt.Sprintf("the feed lists %d items; kept the first %d", n, MaxItemsPerFeed))
+		}
+		done <- out{p: p, arts: Normalize(p.feed, f, raw.finalURL)}
 	}()
 	var o out
 	select {
@@ -156,9 +165,15 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 	res.Status = digest.FeedOK
 	res.Title = oneLine(o.p.feed.Title)
 	res.State = digest.FeedState{ETag: raw.etag, LastModified: raw.lastModified}
-	res.Articles = Normalize(o.p.feed, f, raw.finalURL)
+	res.Articles = o.arts
 	return res
 }
+
+// MaxItemsPerFeed bounds what one feed contributes to a run. Real feeds
+// list 10 to 100 items, newest first; a feed of tens of thousands is broken
+// or hostile, and would make every later step (dedupe is quadratic in the
+// worst case) slow for everyone.
+const MaxItemsPerFeed = 500
 
 // Normalize turns parsed items into articles: one per distinct item, with
 // plain-text title and summary, sanitized content, an absolute link free
@@ -193,29 +208,35 @@ func Normalize(pf *gofeed.Feed, f digest.Feed, fetchedFrom *url.URL) []digest.Ar
 	return out
 }
 
-// linkBase is what relative links resolve against: the URL the feed was
-// fetched from; for a local copy, the site the feed names as its own (its
-// link, itself resolved against its self link when relative).
+// linkBase is what relative item links resolve against (after xml:base,
+// which gofeed applies): the site the feed names as its own, when that is an
+// absolute http(s) URL, since a feed is often served from elsewhere (a feed
+// proxy, a CDN); else the URL the feed was fetched from. A relative site
+// link resolves against the feed's self link or the fetch URL.
 func linkBase(pf *gofeed.Feed, fetchedFrom *url.URL) *url.URL {
+	var ref *url.URL
 	if fetchedFrom != nil && fetchedFrom.Scheme != "file" {
-		return fetchedFrom
+		ref = fetchedFrom
 	}
-	var self *url.URL
-	if u, err := url.Parse(strings.TrimSpace(pf.FeedLink)); err == nil && u.IsAbs() {
-		self = u
+	if u, err := url.Parse(strings.TrimSpace(pf.FeedLink)); err == nil && isHTTP(u) && ref == nil {
+		ref = u
 	}
 	if u, err := url.Parse(strings.TrimSpace(pf.Link)); err == nil && pf.Link != "" {
-		if u.IsAbs() {
+		if ref != nil {
+			u = ref.ResolveReference(u)
+		}
+		if isHTTP(u) {
 			return u
 		}
-		if self != nil {
-			return self.ResolveReference(u)
-		}
 	}
-	if self != nil {
-		return self
+	if ref != nil {
+		return ref
 	}
 	return fetchedFrom
+}
+
+func isHTTP(u *url.URL) bool {
+	return u != nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 const summaryRunes = 600
@@ -235,6 +256,11 @@ func normalizeItem(it *gofeed.Item, feedURL, feedName string, base *url.URL, loc
 	}
 	link = unwrapRedirect(resolveURL(base, link))
 	link = digest.CleanLink(link)
+	// Only web links survive: a javascript: or data: link would travel into
+	// the JSON, the plain-text mail and the archive.
+	if u, err := url.Parse(link); err != nil || !isHTTP(u) {
+		link = ""
+	}
 
 	content := it.Content
 	if strings.TrimSpace(content) == "" {
@@ -288,7 +314,7 @@ func itemDate(it *gofeed.Item, loc *time.Location) *time.Time {
 		if t, ok := parseDate(c.raw, loc); ok {
 			return &t
 		}
-		if c.parsed != nil && !c.parsed.IsZero() {
+		if c.parsed != nil && plausibleDate(*c.parsed) {
 			t := *c.parsed
 			return &t
 		}

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"sync"
 	"testing"
 	"time"
@@ -219,8 +222,10 @@ func TestCollectFaults(t *testing.T) {
 				if strings.ContainsRune(a.Title+a.Summary, '\uFFFD') || !hasScript(a.Title, w.script) {
 					t.Errorf("title %q (read as %s) is not clean text in the expected script", a.Title, r.Charset)
 				}
-				if !strings.HasPrefix(a.Link, srv.URL+"/a/") || strings.Contains(a.Link, "utm_") {
-					t.Errorf("link %q: want absolute against the feed URL, without tracking", a.Link)
+				// Relative item links resolve against the site the feed
+				// names (its <link>), not the server it came from.
+				if !strings.HasPrefix(a.Link, "https://example.kr/a/") || strings.Contains(a.Link, "utm_") {
+					t.Errorf("link %q: want absolute against the feed's site, without tracking", a.Link)
 				}
 			}
 		})
@@ -337,5 +342,36 @@ func TestCollectCanceled(t *testing.T) {
 		if r.Status != digest.FeedError || r.Err == nil {
 			t.Errorf("%s: %s %v after cancel", r.Feed.URL, r.Status, r.Err)
 		}
+	}
+}
+
+func TestFeedLimits(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(`<rss version="2.0"><channel><title>many</title>`)
+	for i := range MaxItemsPerFeed + 100 {
+		fmt.Fprintf(&b, `<item><title>item %d</title><link>https://m.example/%d</link></item>`, i, i)
+	}
+	b.WriteString(`</channel></rss>`)
+	many := filepath.Join(dir, "many.xml")
+	os.WriteFile(many, []byte(b.String()), 0o644)
+	truncated := filepath.Join(dir, "truncated.xml")
+	gz := gzipBytes(rss("", "잘린 압축"))
+	os.WriteFile(truncated, gz[:len(gz)-12], 0o644)
+	fifo := filepath.Join(dir, "pipe.xml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	c := New(Options{Timeout: 2 * time.Second})
+	res := c.Collect(context.Background(), []digest.Feed{{URL: many}, {URL: truncated}, {URL: fifo}}, nil)
+	if r := res[0]; len(r.Articles) != MaxItemsPerFeed || !strings.Contains(strings.Join(r.Repairs, ";"), "kept the first 500") {
+		t.Errorf("oversized feed: %d articles, repairs %q", len(r.Articles), r.Repairs)
+	}
+	if r := res[1]; r.Err == nil || !strings.Contains(r.Err.Error(), "gzip body is cut off") {
+		t.Errorf("truncated gzip: %v; it must fail rather than save a partial copy", r.Err)
+	}
+	if r := res[2]; r.Err == nil || !strings.Contains(r.Err.Error(), "not a regular file") || r.Duration > time.Second {
+		t.Errorf("a named pipe: %v after %s; it must be refused at once", r.Err, r.Duration)
 	}
 }

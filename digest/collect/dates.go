@@ -51,6 +51,21 @@ var localLayouts = []string{
 // names no zone is read in loc (the feed's zone); one that does keeps its
 // instant. The weekday is ignored, since feeds often get it wrong.
 func parseDate(raw string, loc *time.Location) (time.Time, bool) {
+	t, ok := parseDateShape(raw, loc)
+	if !ok || !plausibleDate(t) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// plausibleDate rejects years no column was written in: a feed's year 0001
+// or 9999 is a placeholder, and the store's fixed-width dates cannot hold
+// years past 9999 anyway. Such items count as undated.
+func plausibleDate(t time.Time) bool {
+	return t.Year() >= 1990 && t.Year() <= 2200
+}
+
+func parseDateShape(raw string, loc *time.Location) (time.Time, bool) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return time.Time{}, false
@@ -71,7 +86,11 @@ func parseDate(raw string, loc *time.Location) (time.Time, bool) {
 		zoned = true
 	} else if m := zoneNameRE.FindStringSubmatchIndex(s); m != nil {
 		name := strings.ToUpper(s[m[2]:m[3]])
-		if off, ok := zoneOffsets[name]; ok && !strings.EqualFold(name, "PM") && !strings.EqualFold(name, "AM") {
+		off, ok := zoneOffsets[name]
+		if name == "CST" && chinaTime(loc) {
+			off = 8 * 3600 // China and Taiwan Standard Time, not US Central
+		}
+		if ok && !strings.EqualFold(name, "PM") && !strings.EqualFold(name, "AM") {
 			s = s[:m[0]] + " " + formatOffset(off)
 			zoned = true
 		}
@@ -92,6 +111,13 @@ func parseDate(raw string, loc *time.Location) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// chinaTime reports whether loc keeps UTC+8, where "CST" means China (or
+// Taiwan) Standard Time rather than US Central.
+func chinaTime(loc *time.Location) bool {
+	_, off := time.Date(2026, 1, 1, 0, 0, 0, 0, loc).Zone()
+	return off == 8*3600
 }
 
 func pad2(s string) string {

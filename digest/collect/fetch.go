@@ -66,7 +66,7 @@ func newHTTPClient() *http.Client {
 // fetch reads one feed from the network or the disk.
 func (c *Collector) fetch(ctx context.Context, rawURL string, st digest.FeedState) (fetched, error) {
 	if isLocal(rawURL) {
-		return c.fetchFile(rawURL)
+		return c.fetchFile(ctx, rawURL)
 	}
 	var f fetched
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
@@ -121,7 +121,7 @@ func (c *Collector) fetch(ctx context.Context, rawURL string, st digest.FeedStat
 	return f, nil
 }
 
-func (c *Collector) fetchFile(raw string) (fetched, error) {
+func (c *Collector) fetchFile(ctx context.Context, raw string) (fetched, error) {
 	var f fetched
 	path := raw
 	if strings.HasPrefix(raw, "file://") {
@@ -131,20 +131,45 @@ func (c *Collector) fetchFile(raw string) (fetched, error) {
 		}
 		path = u.Path
 	}
-	fh, err := os.Open(path)
+	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return f, fmt.Errorf("%w: %s (check the path; relative paths start at the config file's folder)", ErrFileNotFound, path)
 	}
 	if err != nil {
 		return f, fmt.Errorf("collect: %w", err)
 	}
-	defer fh.Close()
-	body, err := readCapped(fh, c.opts.MaxBytes)
-	if err != nil {
-		return f, err
+	// A pipe or a device would block a read forever, past any timeout.
+	if !st.Mode().IsRegular() {
+		return f, fmt.Errorf("collect: %s is not a regular file; save the feed to a file first", path)
+	}
+	// The read itself is bounded by the deadline too (a stalled network
+	// mount blocks like a slow server): it runs aside, and a timeout
+	// abandons it.
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		fh, err := os.Open(path)
+		if err != nil {
+			done <- result{err: fmt.Errorf("collect: %w", err)}
+			return
+		}
+		defer fh.Close()
+		body, err := readCapped(fh, c.opts.MaxBytes)
+		done <- result{body, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return f, r.err
+		}
+		f.body = r.body
+	case <-ctx.Done():
+		return f, c.describe(ctx, ctx.Err())
 	}
 	abs, _ := filepath.Abs(path)
-	f.body = body
 	f.finalURL = &url.URL{Scheme: "file", Path: abs}
 	return f, nil
 }

@@ -269,3 +269,63 @@ func TestCP949Aliases(t *testing.T) {
 		}
 	}
 }
+
+// Encodings the statistics alone get wrong: a UTF-8 feed that claims
+// Latin-1 and has one stray byte, and a short Korean feed that declares
+// nothing. Both must come out as their real text.
+func TestCharsetEvidenceOverLabels(t *testing.T) {
+	utf8WithStray := []byte(`<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><item>` +
+		"<title>Don’t regulate AI — it’s early; 한국 정책</title><description>a stray \xa0 byte</description></item></channel></rss>")
+	p, err := parseBody(utf8WithStray, "iso-8859-1", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.feed.Items[0].Title; got != "Don’t regulate AI — it’s early; 한국 정책" || p.charset != "utf-8" {
+		t.Errorf("mostly-UTF-8 feed declared Latin-1: %q read as %s", got, p.charset)
+	}
+	shortKorean, err := korean.EUCKR.NewEncoder().Bytes([]byte(`<rss version="2.0"><channel><item><title>인공지능 기본법 시행</title></item><item><title>AI 규제</title></item></channel></rss>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = parseBody(shortKorean, "", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.charset != "euc-kr" || p.feed.Items[1].Title != "AI 규제" {
+		t.Errorf("undeclared short EUC-KR read as %s: %q", p.charset, p.feed.Items[1].Title)
+	}
+}
+
+func TestOnlyWebLinksSurvive(t *testing.T) {
+	doc := `<rss version="2.0"><channel><title>t</title><link>https://site.example/</link>
+		<item><title>one</title><link>javascript:alert(document.cookie)</link></item>
+		<item><title>two</title><link>data:text/html,hi</link></item>
+		<item><title>three</title><link>/ok</link><description>&lt;a href="/rel"&gt;x&lt;/a&gt;</description></item></channel></rss>`
+	p, err := parseBody([]byte(doc), "", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts := Normalize(p.feed, digest.Feed{URL: "f"}, nil)
+	if arts[0].Link != "" || arts[1].Link != "" || arts[2].Link != "https://site.example/ok" {
+		t.Errorf("links %q %q %q", arts[0].Link, arts[1].Link, arts[2].Link)
+	}
+	if c := string(arts[2].Content); c != `<a href="https://site.example/rel">x</a>` {
+		t.Errorf("content %q: resolved, and no rel=nofollow added", c)
+	}
+}
+
+func TestAmbiguousAndImplausibleDates(t *testing.T) {
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	chicago, _ := time.LoadLocation("America/Chicago")
+	if got, _ := parseDate("Tue, 24 Nov 2026 09:00:00 CST", shanghai); !got.Equal(time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)) {
+		t.Errorf("CST in a +8 feed: %v", got)
+	}
+	if got, _ := parseDate("Tue, 24 Nov 2026 09:00:00 CST", chicago); !got.Equal(time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)) {
+		t.Errorf("CST in a US feed: %v", got)
+	}
+	for _, raw := range []string{"9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z", "Mon, 01 Jan 1900 00:00:00 GMT"} {
+		if got, ok := parseDate(raw, time.UTC); ok {
+			t.Errorf("parseDate(%q) = %v; a placeholder year is no date", raw, got)
+		}
+	}
+}

@@ -120,7 +120,12 @@ func gunzip(b []byte, maxBytes int64) ([]byte, error) {
 		return nil, fmt.Errorf("collect: corrupt gzip body: %w", err)
 	}
 	out, err := io.ReadAll(io.LimitReader(zr, maxBytes+1))
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// Saving a cut-off feed as the feed's latest copy would mark its
+		// missing items as gone; better to fail and try again next run.
+		return nil, fmt.Errorf("collect: the gzip body is cut off")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("collect: corrupt gzip body: %w", err)
 	}
 	if int64(len(out)) > maxBytes {

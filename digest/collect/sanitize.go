@@ -20,6 +20,9 @@ import (
 // iframe, form, event handler or javascript: URL survives it.
 var policy = func() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
+	// AllowImages turns on bluemonday's standard URL rules (relative URLs,
+	// rel=nofollow), so it goes first and the choices below override it.
+	p.AllowImages()
 	p.AllowElements("p", "br", "hr", "b", "strong", "i", "em", "u", "s", "sub", "sup", "small",
 		"mark", "q", "cite", "abbr", "code", "pre", "kbd", "blockquote", "ul", "ol", "li", "dl", "dt", "dd",
 		"h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "table", "thead", "tbody", "tfoot",
@@ -33,7 +36,6 @@ var policy = func() *bluemonday.Policy {
 	p.AllowRelativeURLs(false)
 	p.RequireNoFollowOnLinks(false)
 	p.AddTargetBlankToFullyQualifiedLinks(false)
-	p.AllowImages()
 	return p
 }()
 

@@ -117,6 +117,9 @@ var Version = "dev"
 // config (exit 2) from an unreadable file.
 var ErrInvalid = errors.New("config: invalid")
 
+// ErrRead means the config file could not be read at all.
+var ErrRead = errors.New("read config")
+
 // Default returns the configuration that applies to every key left out.
 func Default() Config {
 	return Config{
@@ -143,7 +146,7 @@ func Default() Config {
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w (give another file with --config or $GULL_CONFIG)", err)
+		return nil, fmt.Errorf("%w: %w (give another file with --config or $GULL_CONFIG)", ErrRead, err)
 	}
 	return Parse(path, data)
 }
@@ -548,8 +551,8 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	if c.Fetch.Concurrency < 1 || c.Fetch.Concurrency > 64 {
 		p.add(at("fetch", "concurrency"), "fetch.concurrency", "must be between 1 and 64, got %d", c.Fetch.Concurrency)
 	}
-	if c.Fetch.MaxBytes < 1024 {
-		p.add(at("fetch", "max_bytes"), "fetch.max_bytes", "must be at least 1KiB, e.g. 10MiB")
+	if c.Fetch.MaxBytes < 1024 || c.Fetch.MaxBytes > 1<<30 {
+		p.add(at("fetch", "max_bytes"), "fetch.max_bytes", "must be between 1KiB and 1GiB, e.g. 10MiB")
 	}
 	if c.Fetch.UserAgent == "" {
 		c.Fetch.UserAgent = "gull/" + Version + " (+" + c.HTTP.BaseURL + ")"
@@ -755,6 +758,9 @@ func (c *Config) DigestFeeds() []digest.Feed {
 func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 	out := *c
 	out.Feeds = append([]Feed(nil), c.Feeds...)
+	for i := range out.Feeds {
+		out.Feeds[i].URL = digest.RedactURL(out.Feeds[i].URL)
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

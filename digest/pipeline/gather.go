@@ -83,6 +83,9 @@ func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, p
 				return g, err
 			}
 			r.Articles = stored
+			if r.Title == "" && len(stored) > 0 {
+				r.Title = stored[0].FeedName // a 304 carries no title
+			}
 		}
 		for j := range r.Articles {
 			if r.Feed.Name != "" {

@@ -137,6 +137,10 @@ func TestGatherAcrossRuns(t *testing.T) {
 	if g.Failed() != 1 {
 		t.Errorf("Failed() = %d", g.Failed())
 	}
+	// A 304 carries no title; the feed's name comes from its last copy.
+	if g.Feeds[0].Title != "칼럼" || g.Articles[0].FeedName != "칼럼" || g.Feeds[3].Title != "Flaky" {
+		t.Errorf("names after 304/error: feed %q, article %q, flaky %q", g.Feeds[0].Title, g.Articles[0].FeedName, g.Feeds[3].Title)
+	}
 
 	// The issue goes out; a week later nothing of it comes again, and the
 	// undated post, first seen last week, does not either.

@@ -60,18 +60,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// WAL lets readers work while a send writes; busy_timeout makes a
 	// second writer wait instead of failing; _txlock=immediate takes the
 	// write lock at BEGIN so two writers cannot deadlock upgrading.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: %s: %w", path, err)
+	// While another process is turning a new file into WAL mode, SQLite
+	// answers BUSY at once instead of waiting out busy_timeout; that only
+	// happens in the first moments of a file's life, so a short retry
+	// covers it.
+	for attempt := 0; ; attempt++ {
+		err = s.migrate(ctx)
+		if err == nil {
+			return s, nil
+		}
+		if !strings.Contains(err.Error(), "SQLITE_BUSY") || attempt == 50 || ctx.Err() != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %s: %w", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return s, nil
 }
 
 // Close closes the database.
@@ -80,18 +90,27 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
+// migrate applies the pending migrations in one transaction. BEGIN takes
+// the write lock at once (_txlock=immediate), and the schema version is read
+// inside it, so two processes opening a new file together (the daemon and
+// a `feeds check`) apply each migration exactly once.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return err
-	}
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(files)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return err
+	}
 	var current int
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return err
 	}
 	latest := 0
@@ -109,27 +128,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", base, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 			v, base, fmtTime(time.Now())); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
 			return err
 		}
 	}
 	if current > latest {
 		return fmt.Errorf("%w (schema %d, this gull knows %d): upgrade gull", ErrNewerSchema, current, latest)
 	}
-	return nil
+	return tx.Commit()
 }
 
 // FeedStates returns the conditional-GET validators of every feed.
@@ -222,10 +232,13 @@ func (s *Store) NoteFeedChecked(ctx context.Context, feedURL string, fetchErr er
 	return nil
 }
 
-// FeedArticles returns the items of the feed's latest copy, as stored.
+// FeedArticles returns the items of the feed's latest copy, as stored,
+// with FeedName set to the feed's own title from its last good fetch.
 func (s *Store) FeedArticles(ctx context.Context, feedURL string) ([]digest.Article, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, feed_url, guid, title, link, author, summary, content,
-		categories, published, first_seen FROM articles WHERE feed_url = ? AND in_feed = 1 ORDER BY rowid`, feedURL)
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.feed_url, COALESCE(f.title, ''), a.guid, a.title, a.link,
+		a.author, a.summary, a.content, a.categories, a.published, a.first_seen
+		FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url
+		WHERE a.feed_url = ? AND a.in_feed = 1 ORDER BY a.rowid`, feedURL)
 	if err != nil {
 		return nil, fmt.Errorf("store: articles of %s: %w", feedURL, err)
 	}
@@ -235,7 +248,7 @@ func (s *Store) FeedArticles(ctx context.Context, feedURL string) ([]digest.Arti
 		var a digest.Article
 		var content, cats, firstSeen string
 		var published sql.NullString
-		if err := rows.Scan(&a.ID, &a.FeedURL, &a.GUID, &a.Title, &a.Link, &a.Author, &a.Summary, &content,
+		if err := rows.Scan(&a.ID, &a.FeedURL, &a.FeedName, &a.GUID, &a.Title, &a.Link, &a.Author, &a.Summary, &content,
 			&cats, &published, &firstSeen); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -181,5 +182,39 @@ func TestNewerSchemaRefused(t *testing.T) {
 	db.Close()
 	if _, err := Open(ctx, path); err == nil {
 		t.Fatal("opened a database from a newer gull")
+	}
+}
+
+// Two processes that open a new database at the same moment (the daemon
+// and a `feeds check`) both succeed, and the schema is applied once.
+func TestConcurrentOpenOfNewFile(t *testing.T) {
+	ctx := context.Background()
+	for round := range 10 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("race-%d.db", round))
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				s, err := Open(ctx, path)
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		s.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
+		s.Close()
+		if n != 1 {
+			t.Fatalf("round %d: %d migration rows", round, n)
+		}
 	}
 }
