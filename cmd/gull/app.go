@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,10 +134,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 }
 
 func (a *app) sub(ctx context.Context, name string, args []string, cmds map[string]func(context.Context, []string) error) error {
-	var names []string
-	for k := range cmds {
-		names = append(names, k)
-	}
+	names := slices.Sorted(maps.Keys(cmds))
 	if len(args) == 0 {
 		return usageError{fmt.Sprintf("%s needs a subcommand: %s", name, strings.Join(names, ", "))}
 	}

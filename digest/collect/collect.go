@@ -130,36 +130,25 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 	type out struct {
 		p    parsed
 		arts []digest.Article
-		err  error
 	}
-	done := make(chan out, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- out{err: fmt.Errorf("collect: parser failed on this feed: %v", r)}
-			}
-		}()
+	o, err := aside(ctx, func() (out, error) {
 		p, err := parseBody(raw.body, raw.charset, c.opts.MaxBytes)
 		if err != nil {
-			done <- out{p: p, err: err}
-			return
+			return out{p: p}, err
 		}
 		if n := len(p.feed.Items); n > MaxItemsPerFeed {
 			p.feed.Items = p.feed.Items[:MaxItemsPerFeed]
 			p.repairs = append(p.repairs, fmt.Sprintf("the feed lists %d items; kept the first %d", n, MaxItemsPerFeed))
 		}
-		done <- out{p: p, arts: Normalize(p.feed, f, raw.finalURL)}
-	}()
-	var o out
-	select {
-	case o = <-done:
-	case <-ctx.Done():
+		return out{p: p, arts: Normalize(p.feed, f, raw.finalURL)}, nil
+	})
+	if ctx.Err() != nil {
 		res.Err = fmt.Errorf("%w after %s while parsing (fetch.timeout)", ErrTimeout, c.opts.Timeout)
 		return res
 	}
 	res.Charset, res.Repairs = o.p.charset, o.p.repairs
-	if o.err != nil {
-		res.Err = o.err
+	if err != nil {
+		res.Err = err
 		return res
 	}
 	res.Status = digest.FeedOK
@@ -167,6 +156,36 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 	res.State = digest.FeedState{ETag: raw.etag, LastModified: raw.lastModified}
 	res.Articles = o.arts
 	return res
+}
+
+// aside runs fn on a goroutine of its own and waits for it only until ctx
+// is done, so a step that blocks or crawls (a parser on a hostile document,
+// a read from a stalled mount) cannot hold a feed past its deadline; the
+// abandoned goroutine ends on its own, bounded by the size cap. When ctx
+// ends first, aside returns ctx's error. A panic in fn is returned as that
+// feed's error.
+func aside[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- result{err: fmt.Errorf("collect: parser failed on this feed: %v", r)}
+			}
+		}()
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 // MaxItemsPerFeed bounds what one feed contributes to a run. Real feeds

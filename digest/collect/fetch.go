@@ -142,33 +142,23 @@ func (c *Collector) fetchFile(ctx context.Context, raw string) (fetched, error) 
 	if !st.Mode().IsRegular() {
 		return f, fmt.Errorf("collect: %s is not a regular file; save the feed to a file first", path)
 	}
-	// The read itself is bounded by the deadline too (a stalled network
-	// mount blocks like a slow server): it runs aside, and a timeout
-	// abandons it.
-	type result struct {
-		body []byte
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
+	// The read is bounded by the deadline too: a stalled network mount
+	// blocks like a slow server.
+	body, err := aside(ctx, func() ([]byte, error) {
 		fh, err := os.Open(path)
 		if err != nil {
-			done <- result{err: fmt.Errorf("collect: %w", err)}
-			return
+			return nil, fmt.Errorf("collect: %w", err)
 		}
 		defer fh.Close()
-		body, err := readCapped(fh, c.opts.MaxBytes)
-		done <- result{body, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return f, r.err
-		}
-		f.body = r.body
-	case <-ctx.Done():
+		return readCapped(fh, c.opts.MaxBytes)
+	})
+	if ctx.Err() != nil {
 		return f, c.describe(ctx, ctx.Err())
 	}
+	if err != nil {
+		return f, err
+	}
+	f.body = body
 	abs, _ := filepath.Abs(path)
 	f.finalURL = &url.URL{Scheme: "file", Path: abs}
 	return f, nil

@@ -7,12 +7,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -610,7 +612,7 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		}
 		seen[u] = i
 		if f.Theme != "" && !themeIDs[f.Theme] {
-			p.add(at("feeds", i, "theme"), key+".theme", "%q is not a theme id; use one of %s", f.Theme, strings.Join(sortedKeys(themeIDs), ", "))
+			p.add(at("feeds", i, "theme"), key+".theme", "%q is not a theme id; use one of %s", f.Theme, strings.Join(slices.Sorted(maps.Keys(themeIDs)), ", "))
 		}
 		if f.Timezone != "" {
 			if _, err := time.LoadLocation(f.Timezone); err != nil {
@@ -702,19 +704,6 @@ func checkFeedURL(u string) string {
 		return fmt.Sprintf("scheme %q is not supported; use http, https, file or a path", pu.Scheme)
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // resolve anchors a relative path at the config file's folder, so gull
