@@ -49,6 +49,9 @@ type Article struct {
 	Published *time.Time
 	// FirstSeen is when gull first saw the item; it dates undated items.
 	FirstSeen time.Time
+	// Themes are the ids of the themes the article matched, best first;
+	// Grouper.Group fills them in.
+	Themes []string
 }
 
 // Date is the article's date for the window: its published date, or when

@@ -29,6 +29,7 @@ import (
 // relative to the config file's folder until Load resolves them.
 type Config struct {
 	Title     string   `yaml:"title"`
+	Language  string   `yaml:"language"`
 	Timezone  string   `yaml:"timezone"`
 	Schedule  string   `yaml:"schedule"`
 	Window    Duration `yaml:"window"`
@@ -126,6 +127,7 @@ var ErrRead = errors.New("read config")
 func Default() Config {
 	return Config{
 		Title:     "AI Policy Weekly",
+		Language:  "en",
 		Timezone:  "UTC",
 		Schedule:  "0 8 * * MON",
 		Window:    Duration(168 * time.Hour),
@@ -531,6 +533,9 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	if strings.TrimSpace(c.Title) == "" {
 		p.add(at("title"), "title", "must not be empty; name the newsletter, e.g. \"AI Policy Weekly\"")
 	}
+	if c.Language != "en" && c.Language != "ko" {
+		p.add(at("language"), "language", "%q is not supported; use ko (Korean) or en (English)", c.Language)
+	}
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil || c.Timezone == "" {
 		p.add(at("timezone"), "timezone", "unknown time zone %q; use an IANA name such as Asia/Seoul or UTC", c.Timezone)
@@ -740,6 +745,21 @@ func (c *Config) DigestFeeds() []digest.Feed {
 		out = append(out, digest.Feed{URL: f.URL, Name: f.Name, Theme: f.Theme, Location: loc, Filter: f.Filter})
 	}
 	return out
+}
+
+// DigestThemes turns the themes into the domain type, in section order.
+func (c *Config) DigestThemes() []digest.Theme {
+	out := make([]digest.Theme, 0, len(c.Themes))
+	for _, t := range c.Themes {
+		out = append(out, digest.Theme{ID: t.ID, Name: t.Name, Keywords: t.Keywords, Exclude: t.Exclude, Max: t.Max})
+	}
+	return out
+}
+
+// Grouper compiles the themes, the catch-all section and the relevance
+// words into the digest's grouper.
+func (c *Config) Grouper() *digest.Grouper {
+	return digest.NewGrouper(c.DigestThemes(), digest.Theme{ID: c.Other.ID, Name: c.Other.Name}, c.Relevance)
 }
 
 // Redacted renders the effective config as YAML with every secret replaced

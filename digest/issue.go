@@ -1,0 +1,176 @@
+package digest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Section is one theme's part of an issue.
+type Section struct {
+	ID       string
+	Name     string
+	Articles []Article
+}
+
+// Dropped is an article left out of the issue, and why, so an editor can
+// see what the filters cost.
+type Dropped struct {
+	Title   string
+	Link    string
+	Feed    string // the feed's display name
+	FeedURL string
+	Reason  string
+}
+
+// FeedReport is one feed's part in an issue: how it went and what it gave.
+type FeedReport struct {
+	URL      string
+	Name     string
+	Status   FeedStatus
+	Items    int // items the feed holds now
+	InWindow int // of them, new in the period
+	Dropped  int // of those, left out as not relevant
+	Error    string
+}
+
+// Issue is one week's digest before it is personalized: the sections every
+// subscriber's copy is cut from.
+type Issue struct {
+	// ID names the issue in subjects, Message-IDs and the ledger: the ISO
+	// week the period mostly covers ("2026-W48"), or its last day when the
+	// window is shorter than a week.
+	ID       string
+	Title    string
+	Period   Period
+	Sections []Section
+	Feeds    []FeedReport
+	Dropped  []Dropped
+}
+
+// IssueID names the issue of period. A weekly digest sent on Monday
+// morning covers the previous Monday to Sunday, so the week is the one the
+// period's middle falls in, not the one its end (the send day) starts.
+func IssueID(p Period) string {
+	if p.End.Sub(p.Start) < 6*24*time.Hour {
+		return p.End.Format("2006-01-02")
+	}
+	mid := p.Start.Add(p.End.Sub(p.Start) / 2)
+	y, w := mid.ISOWeek()
+	return fmt.Sprintf("%d-W%02d", y, w)
+}
+
+// Count is the number of articles in the issue.
+func (is Issue) Count() int {
+	n := 0
+	for _, s := range is.Sections {
+		n += len(s.Articles)
+	}
+	return n
+}
+
+// For returns the issue as a subscriber who chose themes gets it: every
+// article that matched any chosen theme, in the section it has in the full
+// issue; sections left empty are dropped. No choice means everything. The
+// catch-all section's id may be chosen too.
+func (is Issue) For(themes []string) Issue {
+	if len(themes) == 0 {
+		return is
+	}
+	out := is
+	out.Sections = nil
+	for _, s := range is.Sections {
+		var arts []Article
+		for _, a := range s.Articles {
+			if slices.Contains(themes, s.ID) || slices.ContainsFunc(a.Themes, func(t string) bool { return slices.Contains(themes, t) }) {
+				arts = append(arts, a)
+			}
+		}
+		if len(arts) > 0 {
+			out.Sections = append(out.Sections, Section{ID: s.ID, Name: s.Name, Articles: arts})
+		}
+	}
+	return out
+}
+
+// The JSON form of an issue is a contract (DESIGN.md §5): scripts read it.
+type issueJSON struct {
+	ID       string        `json:"id"`
+	Title    string        `json:"title"`
+	Period   Period        `json:"period"`
+	Count    int           `json:"count"`
+	Sections []sectionJSON `json:"sections"`
+	Feeds    []feedJSON    `json:"feeds"`
+	Dropped  []droppedJSON `json:"dropped"`
+}
+
+type sectionJSON struct {
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	Articles []articleJSON `json:"articles"`
+}
+
+type articleJSON struct {
+	Title     string     `json:"title"`
+	Link      string     `json:"link"`
+	Feed      string     `json:"feed"`
+	Published *time.Time `json:"published"`
+	Summary   string     `json:"summary"`
+	Themes    []string   `json:"themes"`
+}
+
+type feedJSON struct {
+	URL      string     `json:"url"`
+	Name     string     `json:"name"`
+	Status   FeedStatus `json:"status"`
+	Items    int        `json:"items"`
+	InWindow int        `json:"in_window"`
+	Dropped  int        `json:"dropped"`
+	Error    string     `json:"error"`
+}
+
+type droppedJSON struct {
+	Title  string `json:"title"`
+	Link   string `json:"link"`
+	Feed   string `json:"feed"`
+	Reason string `json:"reason"`
+}
+
+// MarshalJSON writes the issue in the form of DESIGN.md §5. Lists are
+// never null, so a script can always iterate them. Feed URLs are redacted.
+func (is Issue) MarshalJSON() ([]byte, error) {
+	out := issueJSON{
+		ID: is.ID, Title: is.Title, Period: is.Period, Count: is.Count(),
+		Sections: []sectionJSON{}, Feeds: []feedJSON{}, Dropped: []droppedJSON{},
+	}
+	for _, s := range is.Sections {
+		sj := sectionJSON{ID: s.ID, Name: s.Name, Articles: []articleJSON{}}
+		for _, a := range s.Articles {
+			sj.Articles = append(sj.Articles, articleJSON{
+				Title: a.Title, Link: a.Link, Feed: a.FeedName, Published: a.Published,
+				Summary: a.Summary, Themes: append([]string{}, a.Themes...),
+			})
+		}
+		out.Sections = append(out.Sections, sj)
+	}
+	for _, f := range is.Feeds {
+		out.Feeds = append(out.Feeds, feedJSON{
+			URL: RedactURL(f.URL), Name: f.Name, Status: f.Status, Items: f.Items,
+			InWindow: f.InWindow, Dropped: f.Dropped, Error: f.Error,
+		})
+	}
+	for _, d := range is.Dropped {
+		out.Dropped = append(out.Dropped, droppedJSON{Title: d.Title, Link: d.Link, Feed: d.Feed, Reason: d.Reason})
+	}
+	// Titles are full of & and <; a script reads them better unescaped,
+	// and JSON needs no HTML escaping.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}

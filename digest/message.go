@@ -1,0 +1,21 @@
+package digest
+
+// Message is one rendered copy of an issue for one reader: what the
+// delivery step turns into a MIME message.
+type Message struct {
+	IssueID string
+	// To is the reader's address; ToName their name (may be empty).
+	To     string
+	ToName string
+	// Subject is one line; the renderer removes line breaks from it, so no
+	// header can be injected through a feed's title.
+	Subject string
+	HTML    string
+	Text    string
+	// UnsubscribeURL is the one-click link for the List-Unsubscribe header.
+	UnsubscribeURL string
+	// ArchiveURL is the issue's web copy ("view in browser").
+	ArchiveURL string
+	// Test marks a test send: not a delivery of the week's issue.
+	Test bool
+}

@@ -1,0 +1,292 @@
+package digest
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Theme is one section of the digest and the words that put an article in it.
+type Theme struct {
+	ID       string
+	Name     string
+	Keywords []string
+	// Exclude vetoes the theme for an article that contains any of them.
+	Exclude []string
+	// Max caps the articles the section shows; 0 means no cap.
+	Max int
+}
+
+// Where a keyword is found decides how much it says about the article: a
+// word in the title is what the column is about, a word in the summary may
+// be a passing mention.
+const (
+	titleWeight    = 3
+	categoryWeight = 2
+	summaryWeight  = 1
+)
+
+// Reasons an article is left out of the issue (the "dropped" list).
+const (
+	ReasonNotRelevant = "not relevant"
+)
+
+// Grouper puts articles into the sections of an issue. Build it once per
+// config with NewGrouper; it holds the keywords already normalized.
+type Grouper struct {
+	themes    []compiledTheme
+	other     Theme
+	relevance []keyword
+}
+
+type compiledTheme struct {
+	Theme
+	keywords []keyword
+	exclude  []keyword
+}
+
+// keyword is a normalized keyword and whether each end must sit at a word
+// boundary. Latin words need boundaries ("AI" must not match "said"); a
+// Hangul or Han end needs none, because Korean glues particles and compounds
+// onto words ("반도체" must match "반도체법" and "반도체가").
+type keyword struct {
+	text               string
+	wordStart, wordEnd bool
+}
+
+// NewGrouper compiles themes (in section order), the catch-all section and
+// the relevance words that admit articles from filtered feeds.
+func NewGrouper(themes []Theme, other Theme, relevance []string) *Grouper {
+	g := &Grouper{other: other, relevance: compileKeywords(relevance)}
+	for _, t := range themes {
+		g.themes = append(g.themes, compiledTheme{
+			Theme:    t,
+			keywords: compileKeywords(t.Keywords),
+			exclude:  compileKeywords(t.Exclude),
+		})
+	}
+	return g
+}
+
+func compileKeywords(words []string) []keyword {
+	var out []keyword
+	seen := map[string]bool{}
+	for _, w := range words {
+		n := matchForm(w)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		first, _ := utf8.DecodeRuneInString(n)
+		last, _ := utf8.DecodeLastRuneInString(n)
+		out = append(out, keyword{text: n, wordStart: isLatinWordRune(first), wordEnd: isLatinWordRune(last)})
+	}
+	return out
+}
+
+var folder = cases.Fold()
+
+// matchForm is the form both keywords and text are compared in: NFKC (so
+// full-width "ＡＩ" is "AI" and compatibility jamo compose), case-folded,
+// with runs of white space as one space.
+func matchForm(s string) string {
+	s = folder.String(norm.NFKC.String(s))
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// isLatinWordRune reports whether r belongs to a space-separated script's
+// word: a letter or digit that is not Hangul, Han or kana.
+func isLatinWordRune(r rune) bool {
+	if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		return false
+	}
+	return !unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana)
+}
+
+// in reports whether the keyword occurs in text (both in match form)
+// with the word boundaries it needs.
+func (k keyword) in(text string) bool {
+	for from := 0; from <= len(text); {
+		i := strings.Index(text[from:], k.text)
+		if i < 0 {
+			return false
+		}
+		start := from + i
+		end := start + len(k.text)
+		if (!k.wordStart || !latinBefore(text, start)) && (!k.wordEnd || !latinAfter(text, end)) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(text[start:])
+		from = start + size
+	}
+	return false
+}
+
+func latinBefore(text string, i int) bool {
+	r, size := utf8.DecodeLastRuneInString(text[:i])
+	return size > 0 && isLatinWordRune(r)
+}
+
+func latinAfter(text string, i int) bool {
+	r, size := utf8.DecodeRuneInString(text[i:])
+	return size > 0 && isLatinWordRune(r)
+}
+
+// matchText is an article's text in match form, by field.
+type matchText struct {
+	title, categories, summary string
+}
+
+func textOf(a Article) matchText {
+	return matchText{
+		title:      matchForm(a.Title),
+		categories: matchForm(strings.Join(a.Categories, " · ")),
+		summary:    matchForm(a.Summary),
+	}
+}
+
+func (m matchText) score(kws []keyword) int {
+	s := 0
+	for _, k := range kws {
+		if k.in(m.title) {
+			s += titleWeight
+		}
+		if k.in(m.categories) {
+			s += categoryWeight
+		}
+		if k.in(m.summary) {
+			s += summaryWeight
+		}
+	}
+	return s
+}
+
+func (m matchText) any(kws []keyword) bool {
+	for _, k := range kws {
+		if k.in(m.title) || k.in(m.categories) || k.in(m.summary) {
+			return true
+		}
+	}
+	return false
+}
+
+// ThemeScore is how strongly an article matched one theme.
+type ThemeScore struct {
+	ID    string
+	Score int
+}
+
+// Match scores a against every theme and returns the themes it matched,
+// best first. Ties go to defaultTheme (the feed's theme) and then to the
+// config's order. A theme whose exclude words appear scores nothing.
+func (g *Grouper) Match(a Article, defaultTheme string) []ThemeScore {
+	m := textOf(a)
+	var out []ThemeScore
+	for _, t := range g.themes {
+		s := m.score(t.keywords)
+		if s == 0 || m.any(t.exclude) {
+			continue
+		}
+		out = append(out, ThemeScore{ID: t.ID, Score: s})
+	}
+	// Stable: equal scores keep the config's order, except the feed's own
+	// theme, which wins a tie.
+	slices.SortStableFunc(out, func(x, y ThemeScore) int {
+		if c := cmp.Compare(y.Score, x.Score); c != 0 {
+			return c
+		}
+		return boolRank(y.ID == defaultTheme) - boolRank(x.ID == defaultTheme)
+	})
+	return out
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Relevant reports whether an article from a filtered feed belongs in an
+// AI-policy digest: it matched a theme or a relevance word.
+func (g *Grouper) Relevant(a Article, matched []ThemeScore) bool {
+	return len(matched) > 0 || textOf(a).any(g.relevance)
+}
+
+// Group puts each article into the section of its best theme. feeds gives
+// each article's feed (by URL) for its default theme and filter. Sections
+// keep the themes' order with the catch-all last; articles are newest
+// first; empty sections are left out; a theme's Max cuts its section, and
+// what it cuts, like what filtered feeds contributed off-topic, is returned
+// as dropped with the reason.
+func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dropped) {
+	byTheme := map[string][]Article{}
+	var dropped []Dropped
+	for _, a := range arts {
+		f := feeds[a.FeedURL]
+		matched := g.Match(a, f.Theme)
+		if f.Filter && !g.Relevant(a, matched) {
+			dropped = append(dropped, droppedArticle(a, ReasonNotRelevant))
+			continue
+		}
+		a.Themes = make([]string, 0, len(matched))
+		for _, m := range matched {
+			a.Themes = append(a.Themes, m.ID)
+		}
+		section := g.other.ID
+		switch {
+		case len(matched) > 0:
+			section = matched[0].ID
+		case f.Theme != "" && g.hasTheme(f.Theme):
+			section = f.Theme
+			a.Themes = append(a.Themes, f.Theme)
+		}
+		byTheme[section] = append(byTheme[section], a)
+	}
+
+	var sections []Section
+	add := func(t Theme) {
+		list := byTheme[t.ID]
+		if len(list) == 0 {
+			return
+		}
+		SortNewestFirst(list)
+		if t.Max > 0 && len(list) > t.Max {
+			for _, a := range list[t.Max:] {
+				dropped = append(dropped, droppedArticle(a, "over the section's max of "+strconv.Itoa(t.Max)))
+			}
+			list = list[:t.Max]
+		}
+		sections = append(sections, Section{ID: t.ID, Name: t.Name, Articles: list})
+	}
+	for _, t := range g.themes {
+		add(t.Theme)
+	}
+	add(g.other)
+	return sections, dropped
+}
+
+func (g *Grouper) hasTheme(id string) bool {
+	return slices.ContainsFunc(g.themes, func(t compiledTheme) bool { return t.ID == id })
+}
+
+// SortNewestFirst orders articles by date, newest first; equal dates by
+// title and then ID, so an issue renders the same way every time.
+func SortNewestFirst(arts []Article) {
+	slices.SortStableFunc(arts, func(x, y Article) int {
+		if c := y.Date().Compare(x.Date()); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(x.Title, y.Title), cmp.Compare(x.ID, y.ID))
+	})
+}
+
+func droppedArticle(a Article, reason string) Dropped {
+	return Dropped{Title: a.Title, Link: a.Link, Feed: a.FeedName, FeedURL: a.FeedURL, Reason: reason}
+}
