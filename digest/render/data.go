@@ -1,0 +1,299 @@
+package render
+
+import (
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+
+	"gull/digest"
+)
+
+// Data is what the templates see. Everything that differs from one reader
+// to the next is here, not in template functions, so one parsed template
+// serves every reader.
+type Data struct {
+	Lang    string
+	Title   string // the newsletter's title
+	IssueID string
+	Period  digest.Period
+	// Count is the number of articles in this reader's copy; CountText
+	// says it in the configured language ("12 columns", "12편").
+	Count     int
+	CountText string
+	Sections  []Section
+	Preheader string
+	To        Recipient
+	Links     Links
+	Test      bool
+	// L is the fixed wording in the configured language ({{ .L.toc }}).
+	L map[string]string
+}
+
+// Section is a section of the reader's copy.
+type Section struct {
+	ID       string
+	Name     string
+	Articles []Article
+}
+
+// Article is one entry of a section.
+type Article struct {
+	// N numbers the articles across sections (the plain text's [1], [2]).
+	N         int
+	Title     string
+	Link      string
+	Feed      string
+	Author    string
+	Published *time.Time
+	Summary   string // plain text
+	// Minutes is the reading time of the article's full text, 0 when the
+	// feed gave only a summary (a reading time for an excerpt would lie);
+	// Reading says it in the configured language ("4 min read", "4분 분량").
+	Minutes int
+	Reading string
+	// Also names the other themes the article matched.
+	Also []string
+}
+
+// Links are the absolute URLs a message points to.
+type Links struct {
+	Home        string // the archive index
+	Archive     string // this issue's web copy ("view in browser")
+	Unsubscribe string
+	Preferences string
+}
+
+// fullTextRunes is how long an article's content must be to count as the
+// full text rather than a teaser.
+const fullTextRunes = 600
+
+func (r *Renderer) data(is digest.Issue, to Recipient) Data {
+	d := Data{
+		Lang:    r.opts.Lang,
+		Title:   is.Title,
+		IssueID: is.ID,
+		Period:  is.Period,
+		Count:   is.Count(),
+		To:      to,
+		Test:    to.Test,
+		L:       r.labels,
+		Links: Links{
+			Home:        r.opts.BaseURL + "/",
+			Archive:     r.opts.BaseURL + "/issues/" + url.PathEscape(is.ID),
+			Unsubscribe: to.UnsubscribeURL,
+			Preferences: to.PreferencesURL,
+		},
+	}
+	if d.Links.Unsubscribe == "" {
+		d.Links.Unsubscribe = r.opts.BaseURL + "/unsubscribe"
+	}
+	if d.Links.Preferences == "" {
+		d.Links.Preferences = r.opts.BaseURL + "/preferences"
+	}
+	d.CountText = r.amount(d.Count, "column", "columns")
+	n := 0
+	var titles []string
+	for _, s := range is.Sections {
+		sec := Section{ID: s.ID, Name: s.Name}
+		for _, a := range s.Articles {
+			n++
+			art := Article{
+				N: n, Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author,
+				Published: a.Published, Summary: a.Summary,
+			}
+			if art.Minutes = r.fullTextMinutes(a.Content); art.Minutes > 0 {
+				art.Reading = r.amount(art.Minutes, "min", "min")
+			}
+			for _, id := range a.Themes {
+				if id != s.ID {
+					if name, ok := r.opts.ThemeNames[id]; ok {
+						art.Also = append(art.Also, name)
+					}
+				}
+			}
+			sec.Articles = append(sec.Articles, art)
+			if len(titles) < 3 {
+				titles = append(titles, a.Title)
+			}
+		}
+		d.Sections = append(d.Sections, sec)
+	}
+	// The preheader is the grey line beside the subject in the inbox list:
+	// the week's first headlines say more than "view in browser".
+	d.Preheader = Truncate(strings.Join(titles, " · "), 140)
+	return d
+}
+
+// amount writes a number with its word: "12 columns", "1 column", "12편",
+// "4분 분량" (Korean counters follow the number without a space).
+func (r *Renderer) amount(n int, one, many string) string {
+	word := Plural(n, r.labels[one], r.labels[many])
+	if r.opts.Lang == "ko" {
+		return strconv.Itoa(n) + word
+	}
+	return strconv.Itoa(n) + " " + word
+}
+
+// fullTextMinutes is the reading time of an article's content, or 0 when
+// the content is too short to be the full text.
+func (r *Renderer) fullTextMinutes(h template.HTML) int {
+	if h == "" {
+		return 0
+	}
+	return r.minutes.get(string(h), func() int {
+		body := textOf(h)
+		if utf8.RuneCountInString(body) < fullTextRunes {
+			return 0
+		}
+		return ReadingTime(body)
+	})
+}
+
+// textOf is the plain text of sanitized feed HTML, for counting words.
+func textOf(h template.HTML) string {
+	if h == "" {
+		return ""
+	}
+	z := html.NewTokenizer(strings.NewReader(string(h)))
+	var b strings.Builder
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			b.Write(z.Text())
+			b.WriteByte(' ')
+		}
+	}
+}
+
+// funcs are gull's template helpers beside sprig's. They hold only
+// config-level settings (language, zone), never a reader's data.
+func (r *Renderer) funcs() map[string]any {
+	return map[string]any{
+		// truncate N s: at most N characters, never cutting a Hangul
+		// syllable or an emoji (sprig's trunc cuts bytes).
+		"truncate": func(n int, s string) string { return Truncate(s, n) },
+		// excerpt N s: the first sentences that fit in N characters.
+		"excerpt": func(n int, s string) string {
+			return r.excerpts.get(excerptKey{n, s}, func() string { return Excerpt(s, n) })
+		},
+		// readingTime s: minutes, Hangul by characters, Latin by words.
+		"readingTime": ReadingTime,
+		// formatDate STYLE t: long|short|iso|time in the configured zone
+		// and language; a nil date gives "".
+		"formatDate": func(style string, t any) (string, error) {
+			tt, ok := asTime(t)
+			if !ok {
+				return "", nil
+			}
+			return FormatDate(tt, r.opts.Lang, r.opts.Location, style)
+		},
+		// period P: the issue's dates, "11월 23일 – 11월 29일".
+		"period": func(p digest.Period) string { return formatPeriod(p, r.opts.Lang, r.opts.Location) },
+		// plural N ONE MANY: the word for N.
+		"plural": Plural,
+		// wrap WIDTH s: s folded to WIDTH columns, Hangul counting two.
+		"wrap": Wrap,
+	}
+}
+
+func asTime(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, !t.IsZero()
+	case *time.Time:
+		if t == nil {
+			return time.Time{}, false
+		}
+		return *t, !t.IsZero()
+	}
+	return time.Time{}, false
+}
+
+// formatPeriod shows (Start, End] as the days it covers: the end is an
+// instant (Monday 08:00), and the last whole day before it is Sunday.
+func formatPeriod(p digest.Period, lang string, loc *time.Location) string {
+	start, end := p.Start.In(loc), p.End.In(loc)
+	if end.Hour() == 0 && end.Minute() == 0 || end.Sub(start) >= 7*24*time.Hour {
+		end = end.Add(-time.Nanosecond)
+	}
+	if end.Sub(start) >= 6*24*time.Hour && end.Hour() < 12 {
+		end = end.AddDate(0, 0, -1)
+	}
+	s, _ := FormatDate(start, lang, loc, "short")
+	e, _ := FormatDate(end, lang, loc, "short")
+	if start.Year() != end.Year() {
+		s, _ = FormatDate(start, lang, loc, "iso")
+		e, _ = FormatDate(end, lang, loc, "iso")
+	}
+	return s + " – " + e
+}
+
+var labels = map[string]map[string]string{
+	"en": {
+		"toc":          "In this issue",
+		"read":         "Read",
+		"min":          "min read",
+		"also":         "Also",
+		"view":         "View in your browser",
+		"unsubscribe":  "Unsubscribe",
+		"preferences":  "Choose your themes",
+		"why":          "You receive this because you subscribed to",
+		"test":         "TEST",
+		"column":       "column",
+		"columns":      "columns",
+		"intro":        "This week's AI-policy columns, grouped by theme.",
+		"by":           "by",
+		"sources":      "Sources",
+		"archive":      "Archive",
+		"back_to_top":  "Back to top",
+		"links":        "Links",
+		"unsubscribe1": "Unsubscribe in one click",
+	},
+	"ko": {
+		"toc":          "이번 호 목차",
+		"read":         "읽기",
+		"min":          "분 분량",
+		"also":         "관련 주제",
+		"view":         "브라우저에서 보기",
+		"unsubscribe":  "구독 해지",
+		"preferences":  "관심 주제 고르기",
+		"why":          "이 메일은 다음 뉴스레터를 구독하셔서 보내 드립니다:",
+		"test":         "테스트",
+		"column":       "편",
+		"columns":      "편",
+		"intro":        "이번 주 AI 정책 칼럼을 주제별로 모았습니다.",
+		"by":           "글",
+		"sources":      "출처",
+		"archive":      "지난 호",
+		"back_to_top":  "맨 위로",
+		"links":        "링크",
+		"unsubscribe1": "한 번에 구독 해지",
+	},
+}
+
+// sampleIssue is rendered once at start to prove the templates work: two
+// sections, a dated and an undated article, a long and an empty summary.
+func sampleIssue(loc *time.Location) digest.Issue {
+	end := time.Date(2026, 11, 30, 8, 0, 0, 0, loc)
+	pub := end.Add(-50 * time.Hour)
+	return digest.Issue{
+		ID: "2026-W48", Title: "Sample", Period: digest.WeekEnding(end, 7*24*time.Hour, loc),
+		Sections: []digest.Section{
+			{ID: "compute", Name: "Compute", Articles: []digest.Article{{
+				ID: "a1", Title: "반도체 보조금의 경제학", Link: "https://example.org/a1", FeedName: "칼럼",
+				Author: "홍길동", Published: &pub, Summary: strings.Repeat("정부가 반도체 보조금을 늘렸다. ", 20),
+				Content: template.HTML("<p>" + strings.Repeat("word ", 700) + "</p>"), Themes: []string{"compute", "regulation"},
+			}}},
+			{ID: "other", Name: "Other", Articles: []digest.Article{{
+				ID: "a2", Title: "Undated note", Link: "https://example.org/a2", FeedName: "Notes", FirstSeen: end,
+			}}},
+		},
+	}
+}

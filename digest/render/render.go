@@ -1,0 +1,340 @@
+// Package render turns an issue and a reader into a message: subject, HTML
+// part and plain-text part, from templates parsed once at start.
+//
+// The HTML part is html/template (feed text is escaped; only collect makes
+// template.HTML) with sprig's hermetic functions and our own Korean-aware
+// helpers, and its CSS is inlined afterwards so Gmail and Outlook, which
+// drop or ignore <style> blocks, still show it as designed.
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode/utf8"
+
+	"github.com/Masterminds/sprig/v3"
+	"github.com/vanng822/go-premailer/premailer"
+
+	"gull/digest"
+	"gull/templates"
+)
+
+// The entry templates; every other *.html.tmpl and *.txt.tmpl is a partial.
+const (
+	htmlEntry    = "digest.html.tmpl"
+	textEntry    = "digest.txt.tmpl"
+	subjectEntry = "subject.tmpl"
+)
+
+// ErrTemplate is behind every template problem: a file that does not
+// parse, or one that fails on the sample issue rendered at start.
+var ErrTemplate = errors.New("template")
+
+// templateErr is a template problem in gull's error form, starting with the
+// file and line ("templates/digest.html.tmpl:12: ...").
+type templateErr struct{ msg string }
+
+func (e templateErr) Error() string { return e.msg }
+func (e templateErr) Unwrap() error { return ErrTemplate }
+
+func errTemplate(format string, args ...any) error {
+	return templateErr{fmt.Sprintf(format, args...)}
+}
+
+// ErrNothingToSend means the reader's themes have no article this week.
+var ErrNothingToSend = errors.New("render: no articles in the reader's themes this week")
+
+// Options are the config-level settings of a renderer. Per-reader values
+// go in the Recipient instead.
+type Options struct {
+	// Dir overrides the embedded templates file by file ("" = none).
+	Dir string
+	// Lang is "ko" or "en": dates and the fixed wording.
+	Lang string
+	// Location is the zone dates are shown in.
+	Location *time.Location
+	// BaseURL is where gull's web side answers; links to the archive and
+	// the subscriber pages start with it.
+	BaseURL string
+	// ThemeNames maps theme ids to their display names.
+	ThemeNames map[string]string
+}
+
+// Recipient is the reader a message is rendered for.
+type Recipient struct {
+	Email string
+	Name  string
+	// Themes the reader chose; empty means all.
+	Themes []string
+	// UnsubscribeURL and PreferencesURL carry the reader's signed token.
+	UnsubscribeURL string
+	PreferencesURL string
+	// Test marks a test send; subject.tmpl shows it.
+	Test bool
+}
+
+// Renderer renders messages. It is safe for concurrent use.
+type Renderer struct {
+	opts    Options
+	html    *htmltemplate.Template
+	text    *texttemplate.Template
+	subject *texttemplate.Template
+	labels  map[string]string
+	premail *premailer.Options
+
+	excerpts memo[excerptKey, string]
+	minutes  memo[string, int]
+}
+
+type excerptKey struct {
+	n int
+	s string
+}
+
+// New parses the templates (the embedded ones, each overridden by the file
+// of the same name in opts.Dir) and renders a sample issue with them, so a
+// broken or missing template, or one that names a field that does not
+// exist, fails here, naming the file and line, and not at send time.
+func New(opts Options) (*Renderer, error) {
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.Lang != "ko" {
+		opts.Lang = "en"
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	src, err := loadSources(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{opts: opts, labels: labels[opts.Lang], premail: premailer.NewOptions()}
+	funcs := r.funcs()
+
+	r.html = htmltemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticHtmlFuncMap()).Funcs(funcs)
+	r.text = texttemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticTxtFuncMap()).Funcs(funcs)
+	r.subject = texttemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticTxtFuncMap()).Funcs(funcs)
+	for _, s := range src {
+		var err error
+		switch {
+		case s.name == subjectEntry:
+			_, err = r.subject.New(s.name).Parse(s.text)
+		case strings.HasSuffix(s.name, ".html.tmpl"):
+			_, err = r.html.New(s.name).Parse(s.text)
+		case strings.HasSuffix(s.name, ".txt.tmpl"):
+			_, err = r.text.New(s.name).Parse(s.text)
+		}
+		if err != nil {
+			return nil, templateError(err, src)
+		}
+	}
+	for _, entry := range []struct {
+		name  string
+		found bool
+	}{
+		{htmlEntry, r.html.Lookup(htmlEntry) != nil},
+		{textEntry, r.text.Lookup(textEntry) != nil},
+		{subjectEntry, r.subject.Lookup(subjectEntry) != nil},
+	} {
+		if !entry.found {
+			return nil, errTemplate("template %s is missing; restore it or remove the override folder", entry.name)
+		}
+	}
+	if _, err := r.Render(sampleIssue(opts.Location), Recipient{Email: "sample@example.org", Name: "Sample"}); err != nil {
+		return nil, templateError(err, src)
+	}
+	return r, nil
+}
+
+// source is one template file: its name and where it came from.
+type source struct {
+	name, path, text string
+}
+
+// loadSources reads the embedded templates and then the override folder,
+// whose files replace the embedded ones of the same name (and may add
+// partials).
+func loadSources(dir string) ([]source, error) {
+	var out []source
+	index := map[string]int{}
+	add := func(s source) {
+		if i, ok := index[s.name]; ok {
+			out[i] = s
+			return
+		}
+		index[s.name] = len(out)
+		out = append(out, s)
+	}
+	embedded, err := fs.Glob(templates.FS, "*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range embedded {
+		b, err := templates.FS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		add(source{name: name, path: "embedded " + name, text: string(b)})
+	}
+	if dir == "" {
+		return out, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, errTemplate("templates folder %s: %v; fix the path in --templates or the config's templates key", dir, err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !(name == subjectEntry || strings.HasSuffix(name, ".html.tmpl") || strings.HasSuffix(name, ".txt.tmpl")) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, errTemplate("%v", err)
+		}
+		if !utf8.Valid(b) {
+			return nil, errTemplate("%s is not UTF-8; save it as UTF-8", path)
+		}
+		add(source{name: name, path: path, text: string(b)})
+	}
+	return out, nil
+}
+
+// templateErrRE picks the template name and position out of the errors of
+// text/template and html/template, which name templates, not files.
+var templateErrRE = regexp.MustCompile(`(?:html/)?template: ?([^:"]+\.tmpl):(\d+(?::\d+)?)?:? ?`)
+
+// templateError rewrites a template error to start with the file it came
+// from ("templates/digest.html.tmpl:12: ..."), the form of every other gull
+// error about an input.
+func templateError(err error, src []source) error {
+	if errors.Is(err, ErrTemplate) {
+		return err
+	}
+	msg := err.Error()
+	if m := templateErrRE.FindStringSubmatchIndex(msg); m != nil {
+		name := msg[m[2]:m[3]]
+		where := name
+		for _, s := range src {
+			if s.name == name {
+				where = s.path
+			}
+		}
+		if m[4] >= 0 {
+			where += ":" + msg[m[4]:m[5]]
+		}
+		msg = where + ": " + msg[m[1]:]
+		if !strings.HasPrefix(where, "embedded ") {
+			msg += "; fix it, or delete the file to use the embedded default"
+		}
+		// html/template reports a broken partial where it is called; name
+		// the overridden files, where the fault most likely is.
+		if strings.HasPrefix(where, "embedded ") {
+			var overridden []string
+			for _, s := range src {
+				if !strings.HasPrefix(s.path, "embedded ") {
+					overridden = append(overridden, s.path)
+				}
+			}
+			if len(overridden) > 0 {
+				msg += " (look at your overrides: " + strings.Join(overridden, ", ") + ")"
+			}
+		}
+	}
+	return errTemplate("%s", msg)
+}
+
+// Render renders the issue as the reader gets it: only the articles of
+// their themes. It returns ErrNothingToSend when that leaves nothing.
+func (r *Renderer) Render(is digest.Issue, to Recipient) (digest.Message, error) {
+	return r.render(is, to, true)
+}
+
+// render is Render; inline false skips the CSS inlining, for the benchmark
+// that measures what the inlining costs.
+func (r *Renderer) render(is digest.Issue, to Recipient, inline bool) (digest.Message, error) {
+	mine := is.For(to.Themes)
+	if mine.Count() == 0 && is.Count() > 0 {
+		return digest.Message{}, ErrNothingToSend
+	}
+	d := r.data(mine, to)
+	var subj, text, html bytes.Buffer
+	if err := r.subject.ExecuteTemplate(&subj, subjectEntry, d); err != nil {
+		return digest.Message{}, err
+	}
+	if err := r.text.ExecuteTemplate(&text, textEntry, d); err != nil {
+		return digest.Message{}, err
+	}
+	if err := r.html.ExecuteTemplate(&html, htmlEntry, d); err != nil {
+		return digest.Message{}, err
+	}
+	inlined := html.String()
+	if inline {
+		var err error
+		if inlined, err = r.inline(inlined); err != nil {
+			return digest.Message{}, err
+		}
+	}
+	return digest.Message{
+		IssueID:        is.ID,
+		To:             to.Email,
+		ToName:         to.Name,
+		Subject:        oneLine(subj.String()),
+		HTML:           inlined,
+		Text:           tidyText(text.String()),
+		UnsubscribeURL: d.Links.Unsubscribe,
+		ArchiveURL:     d.Links.Archive,
+		Test:           to.Test,
+	}, nil
+}
+
+// inline moves the <style> rules onto the elements (Gmail drops <style> in
+// some views, Outlook ignores most of it); media queries, which cannot be
+// inlined, stay in the head for the clients that read them.
+func (r *Renderer) inline(html string) (string, error) {
+	p, err := premailer.NewPremailerFromString(html, r.premail)
+	if err != nil {
+		return "", fmt.Errorf("inline CSS: %w", err)
+	}
+	out, err := p.Transform()
+	if err != nil {
+		return "", fmt.Errorf("inline CSS: %w", err)
+	}
+	return out, nil
+}
+
+// oneLine makes s a single line: a subject is a header, and a line break
+// from a feed title must never start a new header.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// tidyText trims trailing spaces and collapses runs of blank lines, which
+// template actions leave behind, so the plain part reads as written.
+func tidyText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	var out []string
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			blank++
+			if blank > 1 || len(out) == 0 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
+}

@@ -1,0 +1,370 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"html/template"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+
+	"gull/digest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+var seoul = mustZone("Asia/Seoul")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+var fixtureThemes = []digest.Theme{
+	{ID: "compute", Name: "Compute & Chips · 반도체와 컴퓨팅", Keywords: []string{"반도체", "GPU", "HBM", "semiconductor", "chips"}},
+	{ID: "regulation", Name: "Regulation & Law · 규제와 법", Keywords: []string{"AI기본법", "시행령", "AI Act", "code of practice", "copyright"}},
+	{ID: "strategy", Name: "National Strategy · 국가 전략", Keywords: []string{"소버린", "국가 AI", "sovereign"}},
+}
+
+func themeNames() map[string]string {
+	m := map[string]string{}
+	for _, t := range fixtureThemes {
+		m[t.ID] = t.Name
+	}
+	return m
+}
+
+func at(day, hour int) *time.Time {
+	t := time.Date(2026, 11, day, hour, 0, 0, 0, seoul)
+	return &t
+}
+
+// fixtureIssue is a fixed week: Korean and English columns in three
+// themes and the catch-all, one filtered out, one undated, one whose title
+// tries to break out of its HTML and header contexts.
+func fixtureIssue() digest.Issue {
+	feeds := map[string]digest.Feed{
+		"https://columns.example.kr/rss":  {URL: "https://columns.example.kr/rss"},
+		"https://policy.example.org/atom": {URL: "https://policy.example.org/atom", Theme: "regulation"},
+		"https://news.example.kr/opinion": {URL: "https://news.example.kr/opinion", Filter: true},
+	}
+	long := "<p>" + strings.Repeat("정부는 반도체 클러스터의 전력과 용수를 국가가 책임지겠다고 밝혔다. ", 40) + "</p>"
+	arts := []digest.Article{
+		{ID: "k1", FeedURL: "https://columns.example.kr/rss", FeedName: "서울 정책 칼럼", Author: "김하늘",
+			Title: "엔비디아 GPU 26만 장, 한국에 무엇을 남기나", Link: "https://columns.example.kr/2026/11/gpu",
+			Summary: "GPU 26만 장 공급 약속은 반갑다. 그러나 전력망과 인력이 뒤따르지 않으면 숫자에 그친다. 소버린 AI의 조건을 짚는다.",
+			Content: template.HTML(long), Published: at(24, 9), Themes: nil},
+		{ID: "k2", FeedURL: "https://columns.example.kr/rss", FeedName: "서울 정책 칼럼",
+			Title: "AI기본법 시행령, 고영향 AI의 기준은 어디에", Link: "https://columns.example.kr/2026/11/act",
+			Summary: "시행령 초안이 공개됐다. 고영향 AI의 범위를 두고 업계와 시민사회의 의견이 갈린다.", Published: at(26, 14)},
+		{ID: "e1", FeedURL: "https://policy.example.org/atom", FeedName: "Global AI Policy Notes", Author: "Jane Park",
+			Title: "The EU code of practice, one year on", Link: "https://policy.example.org/notes/cop",
+			Summary:   "The U.S. and the EU took different paths. Compliance costs fell by 3.5 percent, the Commission says. What it means for Korean exporters.",
+			Published: at(25, 18)},
+		{ID: "e2", FeedURL: "https://policy.example.org/atom", FeedName: "Global AI Policy Notes",
+			Title: "Newsletter #48: reading list", Link: "https://policy.example.org/notes/48", Published: at(27, 7)},
+		{ID: "e3", FeedURL: "https://policy.example.org/atom", FeedName: "Global AI Policy Notes",
+			Title: `HBM supply <script>alert(1)</script> "chips" & you`, Link: "https://policy.example.org/notes/hbm?a=1&b=2",
+			Summary: "Memory is the new bottleneck.\r\nBcc: victim@example.org", Published: at(28, 22)},
+		{ID: "k3", FeedURL: "https://news.example.kr/opinion", FeedName: "오피니언",
+			Title: "김장철 배추값", Link: "https://news.example.kr/o/1", Published: at(25, 6)},
+		{ID: "k4", FeedURL: "https://news.example.kr/opinion", FeedName: "오피니언",
+			Title: "인공지능 교과서, 교실의 목소리", Link: "https://news.example.kr/o/2",
+			FirstSeen: time.Date(2026, 11, 29, 20, 0, 0, 0, seoul)},
+	}
+	g := digest.NewGrouper(fixtureThemes, digest.Theme{ID: "other", Name: "More this week · 더 읽을거리"}, []string{"인공지능"})
+	sections, dropped := g.Group(arts, feeds)
+	period := digest.WeekEnding(time.Date(2026, 11, 30, 8, 0, 0, 0, seoul), 7*24*time.Hour, seoul)
+	return digest.Issue{
+		ID: digest.IssueID(period), Title: "AI Policy Weekly", Period: period,
+		Sections: sections, Dropped: dropped,
+		Feeds: []digest.FeedReport{
+			{URL: "https://columns.example.kr/rss", Name: "서울 정책 칼럼", Status: digest.FeedOK, Items: 2, InWindow: 2},
+			{URL: "https://policy.example.org/atom", Name: "Global AI Policy Notes", Status: digest.FeedNotModified, Items: 3, InWindow: 3},
+			{URL: "https://news.example.kr/opinion", Name: "오피니언", Status: digest.FeedOK, Items: 2, InWindow: 2, Dropped: 1},
+		},
+	}
+}
+
+func newRenderer(t testing.TB, lang, dir string) *Renderer {
+	t.Helper()
+	r, err := New(Options{Dir: dir, Lang: lang, Location: seoul, BaseURL: "https://gull.example.org/", ThemeNames: themeNames()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+var reader = Recipient{
+	Email: "reader@example.org", Name: "Reader",
+	UnsubscribeURL: "https://gull.example.org/unsubscribe?t=TOKEN",
+	PreferencesURL: "https://gull.example.org/preferences?t=TOKEN",
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./digest/render -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; look at the change and run go test ./digest/render -update if it is right.\n--- got ---\n%s", name, got)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	is := fixtureIssue()
+	var j bytes.Buffer
+	enc := json.NewEncoder(&j)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(is); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "issue.json", j.Bytes())
+	for _, lang := range []string{"en", "ko"} {
+		m, err := newRenderer(t, lang, "").Render(is, reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, lang+".subject.txt", []byte(m.Subject+"\n"))
+		golden(t, lang+".txt", []byte(m.Text))
+		golden(t, lang+".html", []byte(m.HTML))
+	}
+}
+
+func TestSubject(t *testing.T) {
+	is := fixtureIssue()
+	m, err := newRenderer(t, "en", "").Render(is, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "AI Policy Weekly · 2026-W48 · 6 columns"; m.Subject != want {
+		t.Errorf("subject %q, want %q", m.Subject, want)
+	}
+	test := reader
+	test.Test = true
+	m, err = newRenderer(t, "ko", "").Render(is, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[테스트] AI Policy Weekly · 2026-W48 · 칼럼 6편"; m.Subject != want {
+		t.Errorf("test subject %q, want %q", m.Subject, want)
+	}
+	// A title cannot put a line break into the header.
+	is.Title = "Weekly\r\nBcc: victim@example.org"
+	m, err = newRenderer(t, "en", "").Render(is, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		t.Errorf("subject carries a line break: %q", m.Subject)
+	}
+}
+
+var (
+	eventAttr  = regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
+	jsURL      = regexp.MustCompile(`(?i)javascript:`)
+	scriptTag  = regexp.MustCompile(`(?i)<script`)
+	anyHrefSrc = regexp.MustCompile(`(?i)\s(?:href|src)="([^"]*)"`)
+)
+
+// checkHTML is what every HTML part must be, whatever the data: UTF-8, no
+// script, no event handler, no javascript: URL, every link absolute or an
+// in-page anchor, every image with alt text, the language set.
+func checkHTML(t *testing.T, name, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		t.Errorf("%s: not valid UTF-8", name)
+	}
+	for _, re := range []*regexp.Regexp{scriptTag, eventAttr, jsURL} {
+		if loc := re.FindStringIndex(s); loc != nil {
+			t.Errorf("%s: unsafe %q at %d: …%s…", name, s[loc[0]:loc[1]], loc[0], s[max(0, loc[0]-60):min(len(s), loc[1]+60)])
+		}
+	}
+	for _, m := range anyHrefSrc.FindAllStringSubmatch(s, -1) {
+		u := html.UnescapeString(m[1])
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "#") {
+			t.Errorf("%s: link %q is not absolute", name, u)
+		}
+	}
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			attrs := map[string]string{}
+			for _, a := range n.Attr {
+				attrs[a.Key] = a.Val
+			}
+			switch n.Data {
+			case "html":
+				if attrs["lang"] == "" {
+					t.Errorf("%s: <html> has no lang", name)
+				}
+			case "img":
+				if _, ok := attrs["alt"]; !ok {
+					t.Errorf("%s: <img src=%q> has no alt text", name, attrs["src"])
+				}
+			case "iframe", "object", "embed", "form":
+				t.Errorf("%s: <%s> in an email", name, n.Data)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+}
+
+func TestHTMLIsSafeAndComplete(t *testing.T) {
+	is := fixtureIssue()
+	for _, lang := range []string{"en", "ko"} {
+		r := newRenderer(t, lang, "")
+		for _, to := range []Recipient{reader, {Email: "x@example.org", Themes: []string{"regulation"}}} {
+			m, err := r.Render(is, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := lang + "/" + strings.Join(to.Themes, ",")
+			checkHTML(t, name, m.HTML)
+			for _, want := range []string{
+				`lang="` + lang + `"`, "max-width:600px", `name="color-scheme"`, `class="preheader"`,
+				"Apple SD Gothic Neo", "https://gull.example.org/issues/2026-W48",
+			} {
+				if !strings.Contains(m.HTML, want) {
+					t.Errorf("%s: HTML lacks %q", name, want)
+				}
+			}
+			// Inlined: the article title carries its style on the element.
+			if !regexp.MustCompile(`<h3 class="article-title" style="[^"]*font-size:18px`).MatchString(m.HTML) {
+				t.Errorf("%s: CSS not inlined on the article titles", name)
+			}
+			if strings.Contains(m.HTML, "<script>alert") || !strings.Contains(m.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") && to.Themes == nil {
+				t.Errorf("%s: the hostile title is not escaped as text", name)
+			}
+		}
+	}
+}
+
+func TestPersonalized(t *testing.T) {
+	r := newRenderer(t, "en", "")
+	is := fixtureIssue()
+	m, err := r.Render(is, Recipient{Email: "law@example.org", Themes: []string{"regulation"}, UnsubscribeURL: "https://gull.example.org/unsubscribe?t=LAW"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"AI기본법 시행령", "The EU code of practice", "Newsletter #48", "https://gull.example.org/unsubscribe?t=LAW"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("regulation reader's text lacks %q", want)
+		}
+	}
+	for _, not := range []string{"엔비디아 GPU", "인공지능 교과서"} {
+		if strings.Contains(m.Text, not) {
+			t.Errorf("regulation reader's text has %q from another theme", not)
+		}
+	}
+	if m.Subject != "AI Policy Weekly · 2026-W48 · 3 columns" {
+		t.Errorf("subject counts the reader's copy: %q", m.Subject)
+	}
+	if _, err := r.Render(is, Recipient{Email: "s@example.org", Themes: []string{"safety"}}); !errors.Is(err, ErrNothingToSend) {
+		t.Errorf("a reader whose themes have nothing: %v, want ErrNothingToSend", err)
+	}
+}
+
+func TestPlainTextReadsOnItsOwn(t *testing.T) {
+	m, err := newRenderer(t, "ko", "").Render(fixtureIssue(), reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Markup of the HTML part must not leak in (the hostile title's
+	// <script> is its text and rightly stays).
+	if loc := regexp.MustCompile(`<(p|a|div|table|td|br|h[1-6])[\s>/]`).FindStringIndex(m.Text); loc != nil {
+		t.Errorf("plain text has an HTML tag %q:\n%s", m.Text[loc[0]:loc[1]], m.Text)
+	}
+	for _, want := range []string{"== Compute & Chips · 반도체와 컴퓨팅 ==", "[2] 엔비디아 GPU 26만 장", "    https://columns.example.kr/2026/11/gpu", "2026년 11월 24일 (화)", "구독 해지:\nhttps://gull.example.org/unsubscribe?t=TOKEN"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("plain text lacks %q:\n%s", want, m.Text)
+		}
+	}
+	for i, line := range strings.Split(m.Text, "\n") {
+		if w := textWidth(line); w > 76 && !strings.Contains(line, "://") {
+			t.Errorf("line %d is %d columns wide: %q", i+1, w, line)
+		}
+	}
+}
+
+func TestOverrideAndBrokenTemplates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One file overridden; the others stay embedded.
+	write("subject.tmpl", `{{ .Title }} — {{ .CountText }} this week`)
+	m, err := newRenderer(t, "en", dir).Render(fixtureIssue(), reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "AI Policy Weekly — 6 columns this week" || !strings.Contains(m.HTML, "엔비디아") {
+		t.Errorf("override: subject %q", m.Subject)
+	}
+
+	for _, c := range []struct{ name, text, want string }{
+		{"digest.html.tmpl", "<p>\n{{ .Title }\n</p>", "digest.html.tmpl:2: "},
+		{"digest.txt.tmpl", "line one\n{{ .Titel }}\n", "digest.txt.tmpl:2:3: executing"},
+		{"subject.tmpl", "{{ nosuchfunc .Title }}", `subject.tmpl:1: function "nosuchfunc" not defined`},
+		{"article.html.tmpl", `{{ define "article" }}<a href="{{ .A.Link }}>{{ end }}`, "article.html.tmpl"},
+	} {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, c.name), []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := New(Options{Dir: d, Lang: "en", Location: seoul})
+		if !errors.Is(err, ErrTemplate) || !strings.Contains(err.Error(), filepath.Join(d, c.name)) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("broken %s: error %v; want ErrTemplate naming %s and %q", c.name, err, filepath.Join(d, c.name), c.want)
+		}
+	}
+	if _, err := New(Options{Dir: filepath.Join(dir, "missing")}); !errors.Is(err, ErrTemplate) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("missing folder: %v", err)
+	}
+}
+
+// Gmail clips a message whose HTML passes 102 KB behind a "view entire
+// message" link, hiding the footer with the unsubscribe link. A full week
+// of 60 articles must stay under it.
+func TestFullWeekFitsGmail(t *testing.T) {
+	is, _ := benchIssue()
+	m, err := newRenderer(t, "ko", "").Render(is, Recipient{Email: "a@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.Count() != 60 || len(m.HTML) >= 102*1024 {
+		t.Errorf("%d articles make %d bytes of HTML; Gmail clips at %d", is.Count(), len(m.HTML), 102*1024)
+	}
+	checkHTML(t, "60 articles", m.HTML)
+}
