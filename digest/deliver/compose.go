@@ -1,0 +1,159 @@
+// Package deliver turns rendered messages into MIME mail and hands them to
+// an SMTP server or the outbox folder. It is the only package that imports
+// go-mail.
+package deliver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"gull/digest"
+)
+
+// Envelope is what every message of a list shares: who sends it and how
+// the list names itself (DESIGN.md §6).
+type Envelope struct {
+	From    string // "AI Policy Weekly <digest@example.org>"
+	ReplyTo string
+	// ListName is the newsletter's title; List-Id is made from it and the
+	// sender's domain.
+	ListName string
+	// UnsubscribeMailto, when set, is offered beside the one-click URL.
+	UnsubscribeMailto string
+}
+
+// Compose builds the MIME message of m: multipart/alternative with the
+// plain text first (clients show the last part they understand), the
+// list headers, and a Message-ID that is the same every time the same
+// issue goes to the same reader, so a duplicate is recognisable.
+func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error) {
+	from, err := mail.ParseAddress(env.From)
+	if err != nil {
+		return nil, fmt.Errorf("deliver: mail.from %q: %w", env.From, err)
+	}
+	domain := domainOf(from.Address)
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(from)
+	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
+		return nil, fmt.Errorf("deliver: recipient %q: %w", m.To, err)
+	}
+	if env.ReplyTo != "" {
+		if err := msg.ReplyTo(env.ReplyTo); err != nil {
+			return nil, fmt.Errorf("deliver: mail.reply_to %q: %w", env.ReplyTo, err)
+		}
+	}
+	// Subjects come from feed titles; go-mail encodes them, and the
+	// renderer already made them one line.
+	msg.Subject(strings.Join(strings.Fields(m.Subject), " "))
+	msg.SetDateWithValue(date)
+	msg.SetMessageIDWithValue(MessageID(m.IssueID, m.To, domain, m.Test))
+	if env.ListName != "" {
+		msg.SetGenHeaderPreformatted("List-Id", listID(env.ListName, domain))
+	}
+	var unsub []string
+	if safeHeaderURL(m.UnsubscribeURL) {
+		unsub = append(unsub, m.UnsubscribeURL)
+	}
+	if env.UnsubscribeMailto != "" {
+		unsub = append(unsub, "mailto:"+env.UnsubscribeMailto+"?subject=unsubscribe")
+	}
+	if len(unsub) > 0 {
+		msg.SetListUnsubscribe(unsub...)
+		if len(unsub) > 1 || env.UnsubscribeMailto == "" {
+			// RFC 8058: the POST goes to the http(s) URL.
+			msg.SetListUnsubscribePost()
+		}
+	}
+	if m.ArchiveURL != "" && safeHeaderURL(m.ArchiveURL) {
+		msg.SetGenHeaderPreformatted("List-Archive", "<"+m.ArchiveURL+">")
+	}
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text, gomail.WithPartEncoding(bodyEncoding(m.Text)))
+	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML, gomail.WithPartEncoding(bodyEncoding(m.HTML)))
+	return msg, nil
+}
+
+// bodyEncoding picks the smaller transfer encoding: quoted-printable keeps
+// mostly-ASCII text readable, but triples every Hangul syllable (3 bytes
+// become 9), where base64 adds a third to everything.
+func bodyEncoding(s string) gomail.Encoding {
+	nonASCII := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			nonASCII++
+		}
+	}
+	// QP costs 2 extra bytes per non-ASCII byte, base64 a third of all.
+	if 2*nonASCII > len(s)/3 {
+		return gomail.EncodingB64
+	}
+	return gomail.EncodingQP
+}
+
+// WriteEML writes m as an .eml file's bytes.
+func WriteEML(w io.Writer, m digest.Message, env Envelope, date time.Time) error {
+	msg, err := Compose(m, env, date)
+	if err != nil {
+		return err
+	}
+	_, err = msg.WriteTo(w)
+	return err
+}
+
+// MessageID is deterministic for (issue, reader): a rerun of the same send
+// produces the same id, and a receiving server or the reader's client can
+// drop the duplicate. Test sends get their own ids. The address is hashed,
+// so the id does not spell it out in forwarded mail.
+func MessageID(issueID, to, domain string, test bool) string {
+	kind := "issue"
+	if test {
+		kind = "test"
+	}
+	sum := sha256.Sum256([]byte(kind + "\x00" + issueID + "\x00" + strings.ToLower(strings.TrimSpace(to))))
+	return fmt.Sprintf("gull.%s.%s.%s@%s", kind, idPart(issueID), hex.EncodeToString(sum[:10]), domain)
+}
+
+var notIDRune = regexp.MustCompile(`[^A-Za-z0-9-]+`)
+
+func idPart(s string) string {
+	return strings.Trim(notIDRune.ReplaceAllString(s, "-"), "-")
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return "localhost"
+}
+
+// listID is RFC 2919's List-Id: the title as phrase and a dotted id made
+// of its ASCII words and the sender's domain.
+func listID(title, domain string) string {
+	slug := strings.ToLower(idPart(title))
+	if slug == "" {
+		slug = "digest"
+	}
+	phrase := strings.Join(strings.Fields(strings.NewReplacer(`"`, "", `\`, "").Replace(title)), " ")
+	for _, r := range phrase {
+		if r > 126 {
+			// An encoded word may not sit inside quotes (RFC 2047 §5).
+			return fmt.Sprintf(`%s <%s.%s>`, mime.QEncoding.Encode("UTF-8", phrase), slug, domain)
+		}
+	}
+	return fmt.Sprintf(`"%s" <%s.%s>`, phrase, slug, domain)
+}
+
+// safeHeaderURL refuses anything that could break out of a header: the
+// URL goes in between angle brackets verbatim.
+func safeHeaderURL(u string) bool {
+	return u != "" && !strings.ContainsAny(u, "\r\n<> \t") &&
+		(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://"))
+}

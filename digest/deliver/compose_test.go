@@ -1,0 +1,157 @@
+package deliver
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"gull/digest"
+)
+
+var env = Envelope{From: "AI Policy Weekly <digest@example.org>", ListName: "AI Policy Weekly"}
+
+func message() digest.Message {
+	return digest.Message{
+		IssueID: "2026-W48", To: "reader@example.org", ToName: "김 독자",
+		Subject:        "AI Policy Weekly · 2026-W48 · 칼럼 12편",
+		Text:           strings.Repeat("이번 주 AI 정책 칼럼을 주제별로 모았습니다.\n", 20),
+		HTML:           "<!DOCTYPE html><html lang=\"ko\"><body><p>" + strings.Repeat("반도체 ", 100) + "</p></body></html>",
+		UnsubscribeURL: "https://gull.example.org/unsubscribe?t=abc.def",
+		ArchiveURL:     "https://gull.example.org/issues/2026-W48",
+	}
+}
+
+func parse(t *testing.T, m digest.Message, e Envelope) (*mail.Message, map[string]string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteEML(&buf, m, e, time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := mail.ReadMessage(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
+	}
+	parts := map[string]string{}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var order []string
+	for {
+		p, err := mr.NextPart() // decodes quoted-printable; base64 below
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		body, _ := io.ReadAll(p)
+		if p.Header.Get("Content-Transfer-Encoding") == "base64" {
+			body = decodeB64(t, body)
+		}
+		parts[ct] = string(body)
+		order = append(order, ct)
+	}
+	if strings.Join(order, ",") != "text/plain,text/html" {
+		t.Errorf("parts %v, want text/plain then text/html (clients show the last they understand)", order)
+	}
+	return msg, parts
+}
+
+func TestComposeHeadersAndParts(t *testing.T) {
+	m := message()
+	msg, parts := parse(t, m, env)
+	dec := new(mime.WordDecoder)
+	subj, err := dec.DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil || subj != m.Subject {
+		t.Errorf("Subject %q (%v), want %q", subj, err, m.Subject)
+	}
+	to, err := mail.ParseAddress(msg.Header.Get("To"))
+	if err != nil || to.Address != "reader@example.org" || to.Name != "김 독자" {
+		t.Errorf("To %q: %v", msg.Header.Get("To"), err)
+	}
+	for h, want := range map[string]string{
+		"List-Unsubscribe":      "<https://gull.example.org/unsubscribe?t=abc.def>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"List-Id":               `"AI Policy Weekly" <ai-policy-weekly.example.org>`,
+		"List-Archive":          "<https://gull.example.org/issues/2026-W48>",
+	} {
+		if got := msg.Header.Get(h); got != want {
+			t.Errorf("%s: %q, want %q", h, got, want)
+		}
+	}
+	if d, err := msg.Header.Date(); err != nil || !d.Equal(time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)) {
+		t.Errorf("Date %v %v", d, err)
+	}
+	if parts["text/plain"] != m.Text || parts["text/html"] != m.HTML {
+		t.Errorf("parts do not round-trip:\n%q\n%q", parts["text/plain"], parts["text/html"])
+	}
+}
+
+func TestMessageIDDeterministic(t *testing.T) {
+	a, _ := parse(t, message(), env)
+	b, _ := parse(t, message(), env)
+	id := a.Header.Get("Message-Id")
+	if id == "" || id != b.Header.Get("Message-Id") {
+		t.Fatalf("Message-ID %q then %q; want the same for the same issue and reader", id, b.Header.Get("Message-Id"))
+	}
+	if strings.Contains(id, "reader") {
+		t.Errorf("Message-ID %q spells out the address", id)
+	}
+	other := message()
+	other.To = "other@example.org"
+	c, _ := parse(t, other, env)
+	test := message()
+	test.Test = true
+	d, _ := parse(t, test, env)
+	if c.Header.Get("Message-Id") == id || d.Header.Get("Message-Id") == id {
+		t.Errorf("another reader or a test send shares the Message-ID %q", id)
+	}
+	// Case of the address does not make a second message.
+	upper := message()
+	upper.To = "Reader@Example.org"
+	if e, _ := parse(t, upper, env); e.Header.Get("Message-Id") != id {
+		t.Errorf("address case changed the Message-ID")
+	}
+}
+
+func TestNoHeaderInjection(t *testing.T) {
+	m := message()
+	m.Subject = "Weekly\r\nBcc: victim@example.org"
+	m.UnsubscribeURL = "https://gull.example.org/u?t=x\r\nBcc: victim@example.org"
+	m.ArchiveURL = "javascript:alert(1)"
+	e := env
+	e.ListName = "Weekly\r\nBcc: victim@example.org"
+	msg, _ := parse(t, m, e)
+	if len(msg.Header["Bcc"]) > 0 {
+		t.Fatalf("a Bcc header was injected: %v", msg.Header)
+	}
+	if msg.Header.Get("List-Unsubscribe") != "" || msg.Header.Get("List-Archive") != "" {
+		t.Errorf("unsafe URLs made it into headers: %q %q", msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Archive"))
+	}
+}
+
+func TestBodyEncodingSize(t *testing.T) {
+	korean := strings.Repeat("정부가 반도체 보조금을 늘렸다. ", 200)
+	english := strings.Repeat("The government raised chip subsidies. ", 200)
+	if bodyEncoding(korean) != "base64" || bodyEncoding(english) != "quoted-printable" {
+		t.Errorf("Korean → %s, English → %s", bodyEncoding(korean), bodyEncoding(english))
+	}
+}
+
+func decodeB64(t *testing.T, b []byte) []byte {
+	t.Helper()
+	out, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(b)), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+// Package web holds gull's HTTP handlers: the preview, the subscriber
+// pages, the archive, health and metrics (DESIGN.md §7).
+package web
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+)
+
+// PreviewFormat is one way to look at the digest.
+type PreviewFormat string
+
+const (
+	PreviewHTML PreviewFormat = "html"
+	PreviewText PreviewFormat = "text"
+	PreviewJSON PreviewFormat = "json"
+	PreviewEML  PreviewFormat = "eml"
+)
+
+// PreviewSource renders the digest in a format from the current templates
+// and config. The preview calls it on every request, so an editor sees a
+// change at the next reload; it must not send mail or mark anything as
+// mailed.
+type PreviewSource func(ctx context.Context, f PreviewFormat) ([]byte, error)
+
+// Preview serves the digest for an editor: / the HTML, /text, /json and
+// /eml. A failure (a broken template, a config typo) is shown as a page
+// with the error, so the editor reads it in the browser and the server
+// keeps running.
+func Preview(src PreviewSource, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	route := func(path string, f PreviewFormat, contentType string) {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			body, err := src(r.Context(), f)
+			if err != nil {
+				log.Error("preview failed", "format", string(f), "err", err)
+				previewError(w, err)
+				return
+			}
+			securityHeaders(w)
+			w.Header().Set("Content-Type", contentType)
+			w.Header().Set("Cache-Control", "no-store")
+			w.Write(body)
+		})
+	}
+	route("/{$}", PreviewHTML, "text/html; charset=utf-8")
+	route("/text", PreviewText, "text/plain; charset=utf-8")
+	route("/json", PreviewJSON, "application/json; charset=utf-8")
+	// Shown as text so a browser displays the raw message instead of
+	// downloading it; save it as .eml to open it in a mail client.
+	route("/eml", PreviewEML, "text/plain; charset=utf-8")
+	return mux
+}
+
+// securityHeaders: the digest has no script and loads nothing but images,
+// so the page may do nothing else.
+func securityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+func previewError(w http.ResponseWriter, err error) {
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprintf(w, `<!DOCTYPE html><html lang="en"><meta charset="utf-8"><title>gull preview: error</title>
+<body style="font-family: sans-serif; max-width: 50em; margin: 2em auto; line-height: 1.5">
+<h1 style="font-size: 1.3em; color: #b3261e">The digest could not be rendered</h1>
+<pre style="white-space: pre-wrap; background: #f6f6f6; padding: 1em">%s</pre>
+<p>Fix the file it names and reload this page.</p></body></html>`, html.EscapeString(err.Error()))
+}
