@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"gull/digest/config"
+	"gull/digest/render"
 )
 
 // Exit statuses (DESIGN.md §3).
@@ -41,6 +42,8 @@ func gullVersion() string {
 const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
 
 commands:
+  preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-]
+          [--serve ADDR] [--templates DIR]        render this week's digest; send nothing
   feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
   config check                                    validate; print the effective config
   version                                         print gull's version
@@ -87,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "gull: %s\n(see gull --help)\n", ue.msg)
 		return exitUsage
-	case errors.Is(err, config.ErrRead):
+	case errors.Is(err, config.ErrRead), errors.Is(err, render.ErrTemplate):
 		fmt.Fprintf(stderr, "gull: %v\n", err)
 		return exitUsage
 	case errors.As(err, &ce):
@@ -125,6 +128,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return nil
 	case "help":
 		return flag.ErrHelp
+	case "preview":
+		return a.preview(ctx, rest)
 	case "feeds":
 		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
 	case "config":
@@ -216,7 +221,9 @@ func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 // parseNow reads --now; empty means the clock.
 func parseNow(s string) (time.Time, error) {
 	if s == "" {
-		return time.Now(), nil
+		// Whole seconds: the period is printed and stored, and nobody
+		// needs its nanoseconds.
+		return time.Now().Truncate(time.Second), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gull/digest"
+	"gull/digest/config"
+	"gull/digest/deliver"
+	"gull/digest/pipeline"
+	"gull/digest/render"
+	"gull/digest/web"
+)
+
+var previewFormats = []string{"html", "text", "eml", "json"}
+
+// gatherTTL is how long `preview --serve` reuses fetched feeds while the
+// editor reloads; templates and config are read again on every request.
+const gatherTTL = 2 * time.Minute
+
+func (a *app) preview(ctx context.Context, args []string) error {
+	fs := a.flagSet("preview")
+	p := &previewer{a: a}
+	fs.StringVar(&p.nowFlag, "now", "", "the time the week ends (RFC 3339); default now")
+	fs.StringVar(&p.as, "as", "", "render as this subscriber gets it")
+	format := fs.String("format", "html", "html, text, eml or json")
+	out := fs.String("out", "-", "file to write, or - for stdout")
+	serve := fs.String("serve", "", "serve the preview on this loopback address, e.g. 127.0.0.1:8081")
+	fs.StringVar(&p.templates, "templates", "", "folder whose templates override the embedded ones")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("preview takes no arguments, got %q", pos)}
+	}
+	if !slices.Contains(previewFormats, *format) {
+		return usageError{fmt.Sprintf("--format must be one of %s, not %q", strings.Join(previewFormats, ", "), *format)}
+	}
+	if _, err := parseNow(p.nowFlag); err != nil {
+		return err
+	}
+	if *serve != "" {
+		return p.serve(ctx, *serve)
+	}
+	body, rep, err := p.render(ctx, web.PreviewFormat(*format))
+	if err != nil {
+		return err
+	}
+	if err := writeOut(*out, body, a); err != nil {
+		return err
+	}
+	a.report(rep, *out)
+	return nil
+}
+
+// previewer builds the digest the way the send will, but stops before the
+// ledger: nothing is mailed and nothing is marked as mailed.
+type previewer struct {
+	a         *app
+	nowFlag   string
+	as        string
+	templates string
+
+	mu       sync.Mutex // one build at a time; the cache below
+	cacheKey string
+	cacheAt  time.Time
+	cached   pipeline.Gathered
+	caching  bool
+}
+
+// previewReport is what the preview tells the editor beside the output.
+type previewReport struct {
+	issue  digest.Issue
+	shown  int // articles in the rendered copy
+	failed []digest.FeedReport
+}
+
+func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, previewReport, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var rep previewReport
+	now, err := parseNow(p.nowFlag)
+	if err != nil {
+		return nil, rep, err
+	}
+	cfg, err := p.a.loadConfig()
+	if err != nil {
+		return nil, rep, err
+	}
+	// Templates first: a broken template fails before any feed is fetched.
+	r, err := newRenderer(cfg, p.templates)
+	if err != nil {
+		return nil, rep, err
+	}
+	g, err := p.gather(ctx, cfg, now)
+	if err != nil {
+		return nil, rep, err
+	}
+	is := pipeline.BuildIssue(cfg.Title, g, cfg.Grouper())
+	rep.issue = is
+	for _, fr := range is.Feeds {
+		if fr.Status == digest.FeedError {
+			rep.failed = append(rep.failed, fr)
+		}
+	}
+	if f == web.PreviewJSON {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err := enc.Encode(is)
+		rep.shown = is.Count()
+		return buf.Bytes(), rep, err
+	}
+	to := render.Recipient{Email: cmpOr(p.as, "preview@example.org"), Name: ""}
+	msg, err := r.Render(is, to)
+	if err != nil {
+		return nil, rep, err
+	}
+	rep.shown = is.For(to.Themes).Count()
+	switch f {
+	case web.PreviewText:
+		return []byte(msg.Text), rep, nil
+	case web.PreviewEML:
+		var buf bytes.Buffer
+		env := deliver.Envelope{From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, ListName: cfg.Title}
+		if err := deliver.WriteEML(&buf, msg, env, now); err != nil {
+			return nil, rep, err
+		}
+		return buf.Bytes(), rep, nil
+	}
+	return []byte(msg.HTML), rep, nil
+}
+
+// gather fetches the feeds, or in serve mode reuses the last fetch for a
+// while, so that reloading the page to see a template change is instant.
+func (p *previewer) gather(ctx context.Context, cfg *config.Config, now time.Time) (pipeline.Gathered, error) {
+	key := fmt.Sprint(cfg.Store.Path, cfg.Window, cfg.Location, p.nowFlag, cfg.DigestFeeds())
+	if p.caching && key == p.cacheKey && time.Since(p.cacheAt) < gatherTTL {
+		return p.cached, nil
+	}
+	g, err := p.a.gather(ctx, cfg, now)
+	if err != nil {
+		return g, err
+	}
+	p.cacheKey, p.cacheAt, p.cached = key, time.Now(), g
+	return g, nil
+}
+
+// newRenderer parses the templates: the embedded ones, overridden by
+// --templates or else the config's templates folder.
+func newRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
+	names := map[string]string{cfg.Other.ID: cfg.Other.Name}
+	for _, t := range cfg.Themes {
+		names[t.ID] = t.Name
+	}
+	return render.New(render.Options{
+		Dir:        cmpOr(dir, cfg.Templates),
+		Lang:       cfg.Language,
+		Location:   cfg.Location,
+		BaseURL:    cfg.HTTP.BaseURL,
+		ThemeNames: names,
+	})
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// report tells the editor on stderr what the preview holds, and which
+// feeds failed: the digest is still built from the others.
+func (a *app) report(rep previewReport, out string) {
+	is := rep.issue
+	for _, f := range rep.failed {
+		fallback := "no earlier copy to fall back on"
+		if f.Items > 0 {
+			fallback = fmt.Sprintf("using the %d items of its last good copy", f.Items)
+		}
+		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmpOr(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
+	}
+	where := "stdout"
+	if out != "-" && out != "" {
+		where = out
+	}
+	fmt.Fprintf(a.stderr, "gull: issue %s (%s – %s) to %s: %d articles in %d sections from %d feeds, %d left out (see --format json)\n",
+		is.ID, is.Period.Start.Format("2006-01-02 15:04"), is.Period.End.Format("2006-01-02 15:04 MST"), where,
+		rep.shown, len(is.Sections), len(is.Feeds), len(is.Dropped))
+	if is.Count() == 0 {
+		fmt.Fprintf(a.stderr, "gull: no new articles in this week; nothing would be sent (quiet_week). Try --now with a date the feeds cover.\n")
+	}
+}
+
+// writeOut writes body to stdout or, atomically, to a file: an editor's
+// browser reloading it never sees half a digest.
+func writeOut(out string, body []byte, a *app) error {
+	if out == "-" || out == "" {
+		_, err := a.stdout.Write(body)
+		return err
+	}
+	dir := filepath.Dir(out)
+	tmp, err := os.CreateTemp(dir, ".gull-preview-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(body); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	return nil
+}
+
+// serve runs the preview web server until ctx ends (Ctrl-C).
+func (p *previewer) serve(ctx context.Context, addr string) error {
+	addr, err := loopbackAddr(addr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--serve %s: %w; pick another port", addr, err)
+	}
+	p.caching = true
+	srv := &http.Server{
+		Handler: web.Preview(func(ctx context.Context, f web.PreviewFormat) ([]byte, error) {
+			body, _, err := p.render(ctx, f)
+			return body, err
+		}, p.a.log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // a first request fetches every feed
+		IdleTimeout:       2 * time.Minute,
+	}
+	fmt.Fprintf(p.a.stderr, "gull: previewing at http://%s/ (also /text, /json, /eml); templates and config are read again on every reload; Ctrl-C stops\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// loopbackAddr checks that the preview listens on this machine only: it
+// shows unsent mail and has no authentication. ":8081" means 127.0.0.1.
+func loopbackAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", usageError{fmt.Sprintf("--serve %q: %v; write it as 127.0.0.1:8081", addr, err)}
+	}
+	switch host {
+	case "", "localhost":
+		host = "127.0.0.1"
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return "", usageError{fmt.Sprintf("--serve %q: the preview serves on loopback only (it has no login); use 127.0.0.1:%s", addr, port)}
+	}
+	return net.JoinHostPort(host, port), nil
+}
