@@ -101,6 +101,7 @@ func TestExamplePathsResolveAgainstItsFolder(t *testing.T) {
 
 func TestManyProblemsReportedAtOnce(t *testing.T) {
 	const yml = `titel: Weekly
+language: jp
 timezone: Mars/Olympus_Mons
 schedule: "0 8 * *"
 window: soon
@@ -130,17 +131,18 @@ mail:
 		has    string // a word of the message
 	}{
 		{"config.yaml:1: titel: ", `did you mean "title"?`},
-		{"config.yaml:2: timezone: ", "Mars/Olympus_Mons"},
-		{"config.yaml:3: schedule: ", "5-field"},
-		{"config.yaml:4: window: ", `"soon" is not a duration`},
-		{"config.yaml:7: fetch.max_bytes: ", `"lots" is not a size`},
-		{"config.yaml:10: feeds[0].theme: ", `"nosuch" is not a theme id; use one of compute`},
-		{"config.yaml:12: feeds[1].nmae: ", `unknown key; did you mean "name"?`},
-		{"config.yaml:13: feeds[2].url: ", "is already feeds[0]"},
-		{"config.yaml:14: feeds[3].url: ", `scheme "ftp" is not supported`},
-		{"config.yaml:17: themes[1].id: ", "used by an earlier theme"},
-		{"config.yaml:21: mail.from: ", "not an address"},
-		{"config.yaml:24: mail.smtp.tls: ", `starttls, tls or none, got "ssl"`},
+		{"config.yaml:2: language: ", `"jp" is not supported; use ko (Korean) or en (English)`},
+		{"config.yaml:3: timezone: ", "Mars/Olympus_Mons"},
+		{"config.yaml:4: schedule: ", "5-field"},
+		{"config.yaml:5: window: ", `"soon" is not a duration`},
+		{"config.yaml:8: fetch.max_bytes: ", `"lots" is not a size`},
+		{"config.yaml:11: feeds[0].theme: ", `"nosuch" is not a theme id; use one of compute`},
+		{"config.yaml:13: feeds[1].nmae: ", `unknown key; did you mean "name"?`},
+		{"config.yaml:14: feeds[2].url: ", "is already feeds[0]"},
+		{"config.yaml:15: feeds[3].url: ", `scheme "ftp" is not supported`},
+		{"config.yaml:18: themes[1].id: ", "used by an earlier theme"},
+		{"config.yaml:22: mail.from: ", "not an address"},
+		{"config.yaml:25: mail.smtp.tls: ", `starttls, tls or none, got "ssl"`},
 	}
 	got := problems(t, yml)
 	for _, w := range want {
@@ -233,6 +235,7 @@ func TestDefaults(t *testing.T) {
 		{"fetch.concurrency", cfg.Fetch.Concurrency, 8},
 		{"fetch.max_bytes", int64(cfg.Fetch.MaxBytes), int64(10 << 20)},
 		{"quiet_week", cfg.QuietWeek, "skip"},
+		{"language", cfg.Language, "en"},
 		{"other.id", cfg.Other.ID, "other"},
 		{"mail.smtp.port", cfg.Mail.SMTP.Port, 587},
 		{"mail.smtp.tls", cfg.Mail.SMTP.TLS, "starttls"},

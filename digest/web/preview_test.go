@@ -1,0 +1,57 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestPreviewRoutes(t *testing.T) {
+	var asked []PreviewFormat
+	h := Preview(func(_ context.Context, f PreviewFormat) ([]byte, error) {
+		asked = append(asked, f)
+		if f == PreviewEML {
+			return nil, errors.New(`templates/digest.html.tmpl:3: unexpected "}" <script>alert(1)</script>`)
+		}
+		return []byte("body of " + string(f)), nil
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	for _, c := range []struct {
+		method, path string
+		code         int
+		ctype, body  string
+	}{
+		{"GET", "/", 200, "text/html; charset=utf-8", "body of html"},
+		{"GET", "/text", 200, "text/plain; charset=utf-8", "body of text"},
+		{"GET", "/json", 200, "application/json; charset=utf-8", "body of json"},
+		{"GET", "/eml", 500, "text/html; charset=utf-8", "templates/digest.html.tmpl:3: unexpected &#34;}&#34; &lt;script&gt;"},
+		{"HEAD", "/text", 200, "text/plain; charset=utf-8", ""},
+		{"POST", "/", 405, "", ""},
+		{"GET", "/nothing", 404, "", ""},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		if rec.Code != c.code {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.code)
+			continue
+		}
+		if c.ctype != "" && rec.Header().Get("Content-Type") != c.ctype {
+			t.Errorf("%s %s: Content-Type %q, want %q", c.method, c.path, rec.Header().Get("Content-Type"), c.ctype)
+		}
+		if c.body != "" && !strings.Contains(rec.Body.String(), c.body) {
+			t.Errorf("%s %s: body %q lacks %q", c.method, c.path, rec.Body.String(), c.body)
+		}
+		if c.code == 200 || c.code == 500 {
+			if rec.Header().Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "default-src 'none'") {
+				t.Errorf("%s %s: security headers missing: %v", c.method, c.path, rec.Header())
+			}
+		}
+		if strings.Contains(rec.Body.String(), "<script>") {
+			t.Errorf("%s %s: the error page shows markup unescaped", c.method, c.path)
+		}
+	}
+}
