@@ -80,7 +80,8 @@ func fixtureIssue() digest.Issue {
 		{ID: "k3", FeedURL: "https://news.example.kr/opinion", FeedName: "오피니언",
 			Title: "김장철 배추값", Link: "https://news.example.kr/o/1", Published: at(25, 6)},
 		{ID: "k4", FeedURL: "https://news.example.kr/opinion", FeedName: "오피니언",
-			Title: "인공지능 교과서, 교실의 목소리", Link: "https://news.example.kr/o/2",
+			// No link: the feed gave a non-web one, which collect dropped.
+			Title: "인공지능 교과서, 교실의 목소리", Link: "",
 			FirstSeen: time.Date(2026, 11, 29, 20, 0, 0, 0, seoul)},
 	}
 	g := digest.NewGrouper(fixtureThemes, digest.Theme{ID: "other", Name: "More this week · 더 읽을거리"}, []string{"인공지능"})
