@@ -50,16 +50,25 @@ type Issue struct {
 	Dropped  []Dropped
 }
 
-// IssueID names the issue of period. A weekly digest sent on Monday
-// morning covers the previous Monday to Sunday, so the week is the one the
-// period's middle falls in, not the one its end (the send day) starts.
+// IssueID names the issue of period by the span it covers, so that two
+// issues never share an id (the ledger and Message-IDs are keyed on it):
+// a weekly digest is the ISO week of the period's middle ("2026-W48": a
+// Monday-morning send covers the week before, not the week it starts), a
+// monthly one its month ("2026-11"), a daily one its last day, and
+// anything shorter its end hour ("2026-11-30T08").
 func IssueID(p Period) string {
-	if p.End.Sub(p.Start) < 6*24*time.Hour {
+	span := p.End.Sub(p.Start)
+	mid := p.Start.Add(span / 2)
+	switch {
+	case span >= 28*24*time.Hour:
+		return mid.Format("2006-01")
+	case span >= 6*24*time.Hour && span < 8*24*time.Hour:
+		y, w := mid.ISOWeek()
+		return fmt.Sprintf("%d-W%02d", y, w)
+	case span >= 24*time.Hour:
 		return p.End.Format("2006-01-02")
 	}
-	mid := p.Start.Add(p.End.Sub(p.Start) / 2)
-	y, w := mid.ISOWeek()
-	return fmt.Sprintf("%d-W%02d", y, w)
+	return p.End.Format("2006-01-02T15")
 }
 
 // Count is the number of articles in the issue.

@@ -96,9 +96,13 @@ var folder = cases.Fold()
 // full-width "ＡＩ" is "AI" and compatibility jamo compose), case-folded,
 // with runs of white space as one space.
 func matchForm(s string) string {
-	s = folder.String(norm.NFKC.String(s))
+	s = folder.String(norm.NFKC.String(invisible.Replace(s)))
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// invisible are characters that split a word on screen without showing:
+// a soft hyphen in "semi\u00ADconductor" must not hide the keyword.
+var invisible = strings.NewReplacer("\u00AD", "", "\u200B", "", "\u2060", "", "\uFEFF", "")
 
 // isLatinWordRune reports whether r belongs to a space-separated script's
 // word: a letter or digit that is not Hangul, Han or kana.
@@ -222,9 +226,11 @@ func (g *Grouper) Relevant(a Article, matched []ThemeScore) bool {
 // Group puts each article into the section of its best theme. feeds gives
 // each article's feed (by URL) for its default theme and filter. Sections
 // keep the themes' order with the catch-all last; articles are newest
-// first; empty sections are left out; a theme's Max cuts its section, and
-// what it cuts, like what filtered feeds contributed off-topic, is returned
-// as dropped with the reason.
+// first; empty sections are left out. A theme's Max caps its section: an
+// article over the cap moves to the next theme it matched that has room
+// (so a reader of that theme still gets it), and is dropped only when
+// none has. What is left out, like what filtered feeds contributed
+// off-topic, is returned as dropped with the reason.
 func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dropped) {
 	byTheme := map[string][]Article{}
 	var dropped []Dropped
@@ -243,37 +249,84 @@ func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dro
 		switch {
 		case len(matched) > 0:
 			section = matched[0].ID
-		case f.Theme != "" && g.hasTheme(f.Theme):
+		case g.catches(f.Theme, a):
 			section = f.Theme
 			a.Themes = append(a.Themes, f.Theme)
 		}
 		byTheme[section] = append(byTheme[section], a)
 	}
 
-	var sections []Section
-	add := func(t Theme) {
+	// Cap the sections in order. Overflow goes to the article's next
+	// matched theme: one not yet capped takes it as a candidate, one
+	// already capped only if it still has room.
+	order := make([]Theme, 0, len(g.themes)+1)
+	for _, t := range g.themes {
+		order = append(order, t.Theme)
+	}
+	order = append(order, g.other)
+	done := map[string]bool{}
+	for _, t := range order {
 		list := byTheme[t.ID]
-		if len(list) == 0 {
-			return
-		}
 		SortNewestFirst(list)
 		if t.Max > 0 && len(list) > t.Max {
 			for _, a := range list[t.Max:] {
+				if next := g.nextRoom(a, t.ID, byTheme, done); next != "" {
+					byTheme[next] = append(byTheme[next], a)
+					if done[next] {
+						SortNewestFirst(byTheme[next])
+					}
+					continue
+				}
 				dropped = append(dropped, droppedArticle(a, "over the section's max of "+strconv.Itoa(t.Max)))
 			}
 			list = list[:t.Max]
 		}
-		sections = append(sections, Section{ID: t.ID, Name: t.Name, Articles: list})
+		byTheme[t.ID] = list
+		done[t.ID] = true
 	}
-	for _, t := range g.themes {
-		add(t.Theme)
+	var sections []Section
+	for _, t := range order {
+		if list := byTheme[t.ID]; len(list) > 0 {
+			sections = append(sections, Section{ID: t.ID, Name: t.Name, Articles: list})
+		}
 	}
-	add(g.other)
 	return sections, dropped
 }
 
-func (g *Grouper) hasTheme(id string) bool {
-	return slices.ContainsFunc(g.themes, func(t compiledTheme) bool { return t.ID == id })
+// nextRoom is the theme after from, among those a matched (best first),
+// that can take a: one not yet capped, or one capped with room to spare.
+func (g *Grouper) nextRoom(a Article, from string, byTheme map[string][]Article, done map[string]bool) string {
+	i := slices.Index(a.Themes, from)
+	if i < 0 {
+		return ""
+	}
+	for _, id := range a.Themes[i+1:] {
+		t, ok := g.theme(id)
+		if !ok {
+			continue
+		}
+		if !done[id] || t.Max == 0 || len(byTheme[id]) < t.Max {
+			return id
+		}
+	}
+	return ""
+}
+
+// catches reports whether a feed's default theme takes an article that
+// matched no theme: the theme must exist and its exclude words must not
+// veto the article, as they would a keyword match.
+func (g *Grouper) catches(id string, a Article) bool {
+	t, ok := g.theme(id)
+	return ok && !textOf(a).any(t.exclude)
+}
+
+func (g *Grouper) theme(id string) (compiledTheme, bool) {
+	for _, t := range g.themes {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return compiledTheme{}, false
 }
 
 // SortNewestFirst orders articles by date, newest first; equal dates by

@@ -41,6 +41,7 @@ func TestMatch(t *testing.T) {
 		{name: "keyword as a word prefix does not match", title: "Agentic lawyers", want: nil},
 		{name: "multi-word keyword across spacing", title: "Building a  data\tcenter in Busan", want: []string{"compute"}},
 		{name: "no match", title: "오늘의 날씨", want: nil},
+		{name: "a soft hyphen does not hide a keyword", title: "Semi\u00ADconductor subsidies", want: []string{"compute"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,8 +178,19 @@ func TestIssueID(t *testing.T) {
 	if got := IssueID(WeekEnding(end, 7*24*time.Hour, seoul)); got != "2026-W48" {
 		t.Errorf("weekly issue sent Monday 30 Nov: %s, want 2026-W48 (the week it covers)", got)
 	}
-	if got := IssueID(WeekEnding(end, 24*time.Hour, seoul)); got != "2026-11-30" {
-		t.Errorf("daily issue: %s", got)
+	for _, c := range []struct {
+		window time.Duration
+		want   string
+	}{
+		{24 * time.Hour, "2026-11-30"},
+		{3 * 24 * time.Hour, "2026-11-30"},
+		{12 * time.Hour, "2026-11-30T08"}, // twice a day: 08 and 20
+		{30 * 24 * time.Hour, "2026-11"},
+		{14 * 24 * time.Hour, "2026-11-30"},
+	} {
+		if got := IssueID(WeekEnding(end, c.window, seoul)); got != c.want {
+			t.Errorf("window %v: %s, want %s", c.window, got, c.want)
+		}
 	}
 }
 
@@ -195,5 +207,52 @@ func TestIssueJSONListsNeverNull(t *testing.T) {
 	}
 	if strings.Contains(s, "u:p@") {
 		t.Errorf("JSON leaks feed credentials: %s", s)
+	}
+}
+
+// A capped section passes its overflow to the article's next theme, so a
+// reader of that theme still gets it; an article with nowhere to go is
+// dropped with the reason.
+func TestGroupMaxOverflowsToNextTheme(t *testing.T) {
+	themes := []Theme{
+		{ID: "compute", Name: "Compute", Keywords: []string{"반도체"}, Max: 1},
+		{ID: "regulation", Name: "Regulation", Keywords: []string{"규제"}},
+	}
+	g := NewGrouper(themes, testOther, nil)
+	arts := []Article{
+		{ID: "a", Title: "반도체 반도체 전망", Published: day(26)},
+		{ID: "b", Title: "반도체 규제 강화", Published: day(25)},
+		{ID: "c", Title: "반도체 수출", Published: day(24)},
+	}
+	sections, dropped := g.Group(arts, nil)
+	is := Issue{Sections: sections}
+	if got := is.For([]string{"regulation"}); got.Count() != 1 || got.Sections[0].Articles[0].ID != "b" {
+		t.Errorf("a regulation reader gets %+v, want article b", got.Sections)
+	}
+	if len(sections) != 2 || sections[0].Articles[0].ID != "a" || sections[1].ID != "regulation" {
+		t.Errorf("sections %+v", sections)
+	}
+	if len(dropped) != 1 || dropped[0].Title != "반도체 수출" || !strings.Contains(dropped[0].Reason, "max of 1") {
+		t.Errorf("dropped %+v, want only article c, over the max", dropped)
+	}
+}
+
+// A theme's exclude words veto it also as a feed's default theme.
+func TestExcludeVetoesFeedTheme(t *testing.T) {
+	themes := []Theme{{ID: "compute", Name: "Compute", Keywords: []string{"반도체"}, Exclude: []string{"감자칩"}}}
+	g := NewGrouper(themes, testOther, nil)
+	feeds := map[string]Feed{"f": {URL: "f", Theme: "compute"}}
+	sections, _ := g.Group([]Article{
+		{ID: "x", FeedURL: "f", Title: "감자칩 시장 동향", Published: day(25)},
+		{ID: "y", FeedURL: "f", Title: "주간 노트", Published: day(26)},
+	}, feeds)
+	got := map[string]string{}
+	for _, s := range sections {
+		for _, a := range s.Articles {
+			got[a.ID] = s.ID
+		}
+	}
+	if got["x"] != "other" || got["y"] != "compute" {
+		t.Errorf("sections by article %v, want x in other (vetoed), y in the feed's theme", got)
 	}
 }

@@ -153,5 +153,12 @@ func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pi
 		Logger:      a.log,
 	})
 	period := digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location)
-	return pipeline.Gather(ctx, c, st, cfg.DigestFeeds(), period, now)
+	// The store dates what it sees at the earlier of --now and the clock:
+	// a preview of a future week must not stamp undated articles with a
+	// date the real send would then find outside its week.
+	seen := now
+	if wall := time.Now(); wall.Before(now) {
+		seen = wall
+	}
+	return pipeline.Gather(ctx, c, st, cfg.DigestFeeds(), period, seen)
 }

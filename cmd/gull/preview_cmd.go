@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +53,11 @@ func (a *app) preview(ctx context.Context, args []string) error {
 	}
 	if _, err := parseNow(p.nowFlag); err != nil {
 		return err
+	}
+	if p.as != "" {
+		if addr, err := mail.ParseAddress(p.as); err != nil || addr.Name != "" {
+			return usageError{fmt.Sprintf("--as %q is not an email address; e.g. --as reader@example.org", p.as)}
+		}
 	}
 	if *serve != "" {
 		return p.serve(ctx, *serve)
@@ -205,14 +213,28 @@ func (a *app) report(rep previewReport, out string) {
 	}
 }
 
-// writeOut writes body to stdout or, atomically, to a file: an editor's
-// browser reloading it never sees half a digest.
+// writeOut writes body to stdout or to a file. A regular file (or a new
+// one) is replaced atomically, so a browser reloading it never sees half
+// a digest; anything else (/dev/stdout, a pipe, a symlink's target) is
+// written in place, never replaced.
 func writeOut(out string, body []byte, a *app) error {
 	if out == "-" || out == "" {
 		_, err := a.stdout.Write(body)
 		return err
 	}
+	mode := os.FileMode(0o644)
+	switch st, err := os.Lstat(out); {
+	case err == nil && !st.Mode().IsRegular():
+		return os.WriteFile(out, body, mode)
+	case err == nil:
+		mode = st.Mode().Perm()
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
 	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageError{fmt.Sprintf("--out %s: the folder %s does not exist; create it or write elsewhere", out, dir)}
+	}
 	tmp, err := os.CreateTemp(dir, ".gull-preview-*")
 	if err != nil {
 		return fmt.Errorf("--out %s: %w", out, err)
@@ -225,7 +247,7 @@ func writeOut(out string, body []byte, a *app) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("--out %s: %w", out, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
@@ -281,6 +303,9 @@ func loopbackAddr(addr string) (string, error) {
 	switch host {
 	case "", "localhost":
 		host = "127.0.0.1"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", usageError{fmt.Sprintf("--serve %q: %q is not a port; write it as 127.0.0.1:8081", addr, port)}
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {

@@ -156,3 +156,42 @@ func TestPreviewServe(t *testing.T) {
 		t.Fatal("preview --serve did not stop")
 	}
 }
+
+// --out replaces a regular file atomically, keeping its permissions, but
+// writes through anything else: a symlink stays a symlink, a device stays
+// a device.
+func TestWriteOut(t *testing.T) {
+	dir := t.TempDir()
+	a := &app{stdout: io.Discard}
+	private := filepath.Join(dir, "private.html")
+	if err := os.WriteFile(private, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeOut(private, []byte("new"), a); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(private); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v after --out, want 0600 kept", st.Mode().Perm())
+	}
+	target := filepath.Join(dir, "target.html")
+	link := filepath.Join(dir, "link.html")
+	os.WriteFile(target, []byte("old"), 0o644)
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeOut(link, []byte("through the link"), a); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("--out replaced the symlink with a file")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "through the link" {
+		t.Errorf("target holds %q", b)
+	}
+	if err := writeOut(os.DevNull, []byte("x"), a); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Lstat(os.DevNull); st.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device", os.DevNull)
+	}
+}

@@ -55,7 +55,14 @@ func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error
 	// renderer already made them one line.
 	msg.Subject(strings.Join(strings.Fields(m.Subject), " "))
 	msg.SetDateWithValue(date)
-	msg.SetMessageIDWithValue(MessageID(m.IssueID, m.To, domain, m.Test))
+	if m.Test {
+		// A test send is not a delivery of the issue, and an editor who
+		// sends one again after fixing a template must see it arrive:
+		// Gmail drops a message whose Message-ID it has seen.
+		msg.SetMessageIDWithValue(TestMessageID(m.IssueID, m.To, domain, date))
+	} else {
+		msg.SetMessageIDWithValue(MessageID(m.IssueID, m.To, domain))
+	}
 	if env.ListName != "" {
 		msg.SetGenHeaderPreformatted("List-Id", listID(env.ListName, domain))
 	}
@@ -68,8 +75,8 @@ func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error
 	}
 	if len(unsub) > 0 {
 		msg.SetListUnsubscribe(unsub...)
-		if len(unsub) > 1 || env.UnsubscribeMailto == "" {
-			// RFC 8058: the POST goes to the http(s) URL.
+		if strings.HasPrefix(m.UnsubscribeURL, "https://") && safeHeaderURL(m.UnsubscribeURL) {
+			// RFC 8058 one-click needs an https URL to POST to.
 			msg.SetListUnsubscribePost()
 		}
 	}
@@ -110,15 +117,20 @@ func WriteEML(w io.Writer, m digest.Message, env Envelope, date time.Time) error
 
 // MessageID is deterministic for (issue, reader): a rerun of the same send
 // produces the same id, and a receiving server or the reader's client can
-// drop the duplicate. Test sends get their own ids. The address is hashed,
-// so the id does not spell it out in forwarded mail.
-func MessageID(issueID, to, domain string, test bool) string {
-	kind := "issue"
-	if test {
-		kind = "test"
-	}
+// drop the duplicate. The address is hashed, so the id does not spell it
+// out in forwarded mail.
+func MessageID(issueID, to, domain string) string {
+	return fmt.Sprintf("gull.issue.%s.%s@%s", idPart(issueID), addrHash("issue", issueID, to), domain)
+}
+
+// TestMessageID is unique per test send (by its time), so each one shows.
+func TestMessageID(issueID, to, domain string, at time.Time) string {
+	return fmt.Sprintf("gull.test.%s.%s.%d@%s", idPart(issueID), addrHash("test", issueID, to), at.UnixNano(), domain)
+}
+
+func addrHash(kind, issueID, to string) string {
 	sum := sha256.Sum256([]byte(kind + "\x00" + issueID + "\x00" + strings.ToLower(strings.TrimSpace(to))))
-	return fmt.Sprintf("gull.%s.%s.%s@%s", kind, idPart(issueID), hex.EncodeToString(sum[:10]), domain)
+	return hex.EncodeToString(sum[:10])
 }
 
 var notIDRune = regexp.MustCompile(`[^A-Za-z0-9-]+`)

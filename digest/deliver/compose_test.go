@@ -112,6 +112,13 @@ func TestMessageIDDeterministic(t *testing.T) {
 	test := message()
 	test.Test = true
 	d, _ := parse(t, test, env)
+	var buf bytes.Buffer
+	if err := WriteEML(&buf, test, env, time.Date(2026, 11, 30, 8, 0, 1, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := mail.ReadMessage(&buf); again.Header.Get("Message-Id") == d.Header.Get("Message-Id") {
+		t.Errorf("two test sends share the Message-ID %q; the second would not show in Gmail", d.Header.Get("Message-Id"))
+	}
 	if c.Header.Get("Message-Id") == id || d.Header.Get("Message-Id") == id {
 		t.Errorf("another reader or a test send shares the Message-ID %q", id)
 	}
@@ -154,4 +161,14 @@ func decodeB64(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// RFC 8058: one-click POST only to an https URL.
+func TestOneClickNeedsHTTPS(t *testing.T) {
+	m := message()
+	m.UnsubscribeURL = "http://127.0.0.1:8080/unsubscribe?t=x"
+	msg, _ := parse(t, m, env)
+	if msg.Header.Get("List-Unsubscribe") != "<http://127.0.0.1:8080/unsubscribe?t=x>" || msg.Header.Get("List-Unsubscribe-Post") != "" {
+		t.Errorf("plain-http unsubscribe: %q / Post %q", msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Unsubscribe-Post"))
+	}
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"html/template"
 	"net/url"
 	"strconv"
@@ -106,7 +107,7 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 				N: n, Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author,
 				Published: a.Published, Summary: a.Summary,
 			}
-			if art.Minutes = r.fullTextMinutes(a.Content); art.Minutes > 0 {
+			if art.Minutes = r.fullTextMinutes(a); art.Minutes > 0 {
 				art.Reading = r.amount(art.Minutes, "min", "min")
 			}
 			for _, id := range a.Themes {
@@ -141,12 +142,15 @@ func (r *Renderer) amount(n int, one, many string) string {
 
 // fullTextMinutes is the reading time of an article's content, or 0 when
 // the content is too short to be the full text.
-func (r *Renderer) fullTextMinutes(h template.HTML) int {
-	if h == "" {
+func (r *Renderer) fullTextMinutes(a digest.Article) int {
+	if a.Content == "" {
 		return 0
 	}
-	return r.minutes.get(string(h), func() int {
-		body := textOf(h)
+	// Keyed by the article, not its text: a daemon renders many weeks,
+	// and keeping every article's full text as a key would grow with them.
+	key := a.ID + ":" + strconv.Itoa(len(a.Content))
+	return r.minutes.get(key, func() int {
+		body := textOf(a.Content)
 		if utf8.RuneCountInString(body) < fullTextRunes {
 			return 0
 		}
@@ -200,7 +204,27 @@ func (r *Renderer) funcs() map[string]any {
 		"plural": Plural,
 		// wrap WIDTH s: s folded to WIDTH columns, Hangul counting two.
 		"wrap": Wrap,
+		// outlook "head"|"open"|"close": Outlook's conditional comments,
+		// which html/template would otherwise strip as comments.
+		"outlook": outlook,
 	}
+}
+
+// outlookParts are the fixed conditional comments for Outlook on Windows,
+// whose Word engine ignores max-width and falls back to Times New Roman
+// when the first font of a stack is missing. They are constants: nothing
+// from data goes into them.
+var outlookParts = map[string]template.HTML{
+	"head":  `<!--[if mso]><style>body, table, td, th, h1, h2, h3, p, a, span { font-family: "Malgun Gothic", "맑은 고딕", Arial, sans-serif !important; }</style><![endif]-->`,
+	"open":  `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`,
+	"close": `<!--[if mso]></td></tr></table><![endif]-->`,
+}
+
+func outlook(part string) (template.HTML, error) {
+	if h, ok := outlookParts[part]; ok {
+		return h, nil
+	}
+	return "", fmt.Errorf(`outlook %q: use "head", "open" or "close"`, part)
 }
 
 func asTime(v any) (time.Time, bool) {
@@ -228,6 +252,9 @@ func formatPeriod(p digest.Period, lang string, loc *time.Location) string {
 	}
 	s, _ := FormatDate(start, lang, loc, "short")
 	e, _ := FormatDate(end, lang, loc, "short")
+	if s == e && start.Year() == end.Year() {
+		return s // a daily (or shorter) digest covers one day
+	}
 	if start.Year() != end.Year() {
 		s, _ = FormatDate(start, lang, loc, "iso")
 		e, _ = FormatDate(end, lang, loc, "iso")

@@ -11,9 +11,9 @@ type memo[K comparable, V any] struct {
 	m  map[K]V
 }
 
-// memoCap bounds the memory: far more than one issue's articles; when it
-// is reached the memo starts again.
-const memoCap = 20000
+// memoCap bounds the memory: a few weeks of articles (excerpt keys hold a
+// summary, a few hundred bytes); when it is reached the memo starts again.
+const memoCap = 5000
 
 func (c *memo[K, V]) get(k K, compute func() V) V {
 	c.mu.Lock()

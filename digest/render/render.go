@@ -85,6 +85,7 @@ type Recipient struct {
 // Renderer renders messages. It is safe for concurrent use.
 type Renderer struct {
 	opts    Options
+	src     []source // for naming files in errors at render time
 	html    *htmltemplate.Template
 	text    *texttemplate.Template
 	subject *texttemplate.Template
@@ -116,7 +117,7 @@ func New(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{opts: opts, labels: labels[opts.Lang], premail: premailer.NewOptions()}
+	r := &Renderer{opts: opts, src: src, labels: labels[opts.Lang], premail: premailer.NewOptions()}
 	funcs := r.funcs()
 
 	r.html = htmltemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticHtmlFuncMap()).Funcs(funcs)
@@ -148,8 +149,20 @@ func New(opts Options) (*Renderer, error) {
 			return nil, errTemplate("template %s is missing; restore it or remove the override folder", entry.name)
 		}
 	}
-	if _, err := r.Render(sampleIssue(opts.Location), Recipient{Email: "sample@example.org", Name: "Sample"}); err != nil {
-		return nil, templateError(err, src)
+	// Try every path the templates can take: a full issue, a test send,
+	// a reader with one theme, and an empty week.
+	sample := sampleIssue(opts.Location)
+	for _, try := range []struct {
+		is digest.Issue
+		to Recipient
+	}{
+		{sample, Recipient{Email: "sample@example.org", Name: "Sample"}},
+		{sample, Recipient{Email: "sample@example.org", Test: true, Themes: []string{"other"}}},
+		{digest.Issue{ID: sample.ID, Title: sample.Title, Period: sample.Period}, Recipient{Email: "sample@example.org"}},
+	} {
+		if _, err := r.Render(try.is, try.to); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -256,7 +269,11 @@ func templateError(err error, src []source) error {
 // Render renders the issue as the reader gets it: only the articles of
 // their themes. It returns ErrNothingToSend when that leaves nothing.
 func (r *Renderer) Render(is digest.Issue, to Recipient) (digest.Message, error) {
-	return r.render(is, to, true)
+	m, err := r.render(is, to, true)
+	if err != nil && !errors.Is(err, ErrNothingToSend) {
+		return m, templateError(err, r.src)
+	}
+	return m, err
 }
 
 // render is Render; inline false skips the CSS inlining, for the benchmark

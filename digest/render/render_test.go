@@ -255,6 +255,8 @@ func TestHTMLIsSafeAndComplete(t *testing.T) {
 			for _, want := range []string{
 				`lang="` + lang + `"`, "max-width:600px", `name="color-scheme"`, `class="preheader"`,
 				"Apple SD Gothic Neo", "https://gull.example.org/issues/2026-W48",
+				// Outlook's ghost table and font, which html/template would strip.
+				`<!--[if mso]><table role="presentation" width="600"`, `"Malgun Gothic", "맑은 고딕", Arial`,
 			} {
 				if !strings.Contains(m.HTML, want) {
 					t.Errorf("%s: HTML lacks %q", name, want)
@@ -339,6 +341,9 @@ func TestOverrideAndBrokenTemplates(t *testing.T) {
 		{"digest.html.tmpl", "<p>\n{{ .Title }\n</p>", "digest.html.tmpl:2: "},
 		{"digest.txt.tmpl", "line one\n{{ .Titel }}\n", "digest.txt.tmpl:2:3: executing"},
 		{"subject.tmpl", "{{ nosuchfunc .Title }}", `subject.tmpl:1: function "nosuchfunc" not defined`},
+		// A field only a test send reaches still fails at start.
+		{"subject.tmpl", "{{ if .Test }}{{ .Bogus }}{{ end }}", `subject.tmpl:1:17: executing`},
+		{"digest.txt.tmpl", "{{ range .Sections }}{{ .Nope }}{{ else }}{{ .Empty }}{{ end }}", `digest.txt.tmpl:1:`},
 		{"article.html.tmpl", `{{ define "article" }}<a href="{{ .A.Link }}>{{ end }}`, "article.html.tmpl"},
 	} {
 		d := t.TempDir()
@@ -368,4 +373,24 @@ func TestFullWeekFitsGmail(t *testing.T) {
 		t.Errorf("%d articles make %d bytes of HTML; Gmail clips at %d", is.Count(), len(m.HTML), 102*1024)
 	}
 	checkHTML(t, "60 articles", m.HTML)
+}
+
+func TestPeriod(t *testing.T) {
+	mon8 := time.Date(2026, 11, 30, 8, 0, 0, 0, seoul)
+	for _, c := range []struct {
+		end    time.Time
+		window time.Duration
+		want   string
+	}{
+		{mon8, 7 * 24 * time.Hour, "23 Nov – 29 Nov"}, // sent Monday morning: through Sunday
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, seoul), 7 * 24 * time.Hour, "23 Nov – 29 Nov"},
+		{time.Date(2026, 11, 30, 18, 0, 0, 0, seoul), 7 * 24 * time.Hour, "23 Nov – 30 Nov"},
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, seoul), 24 * time.Hour, "29 Nov"},
+		{mon8, time.Hour, "30 Nov"},
+		{time.Date(2027, 1, 4, 8, 0, 0, 0, seoul), 7 * 24 * time.Hour, "2026-12-28 – 2027-01-03"},
+	} {
+		if got := formatPeriod(digest.WeekEnding(c.end, c.window, seoul), "en", seoul); got != c.want {
+			t.Errorf("period of %v ending %v: %q, want %q", c.window, c.end, got, c.want)
+		}
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 )
 
 // PreviewFormat is one way to look at the digest.
@@ -52,7 +54,27 @@ func Preview(src PreviewSource, log *slog.Logger) http.Handler {
 	// Shown as text so a browser displays the raw message instead of
 	// downloading it; save it as .eml to open it in a mail client.
 	route("/eml", PreviewEML, "text/plain; charset=utf-8")
-	return mux
+	return loopbackOnly(mux)
+}
+
+// loopbackOnly refuses requests addressed to any host name but a loopback
+// one. The preview listens on loopback, but a web page the editor visits
+// could point its own domain at 127.0.0.1 (DNS rebinding) and read the
+// unsent digest; such a request names that domain in Host.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			http.Error(w, "the preview answers only to localhost, 127.0.0.1 or [::1]", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders: the digest has no script and loads nothing but images,

@@ -34,7 +34,9 @@ func TestPreviewRoutes(t *testing.T) {
 		{"GET", "/nothing", 404, "", ""},
 	} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		req := httptest.NewRequest(c.method, c.path, nil)
+		req.Host = "127.0.0.1:8081"
+		h.ServeHTTP(rec, req)
 		if rec.Code != c.code {
 			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.code)
 			continue
@@ -52,6 +54,25 @@ func TestPreviewRoutes(t *testing.T) {
 		}
 		if strings.Contains(rec.Body.String(), "<script>") {
 			t.Errorf("%s %s: the error page shows markup unescaped", c.method, c.path)
+		}
+	}
+}
+
+// A page on another domain that resolves to 127.0.0.1 (DNS rebinding)
+// must not read the unsent digest.
+func TestPreviewRefusesOtherHosts(t *testing.T) {
+	h := Preview(func(context.Context, PreviewFormat) ([]byte, error) { return []byte("secret digest"), nil },
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for host, want := range map[string]int{
+		"evil.example": 421, "evil.example:8081": 421, "10.0.0.5:8081": 421,
+		"localhost:8081": 200, "127.0.0.1:8081": 200, "[::1]:8081": 200,
+	} {
+		req := httptest.NewRequest("GET", "/json", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want || (want != 200 && strings.Contains(rec.Body.String(), "secret")) {
+			t.Errorf("Host %s: %d, want %d", host, rec.Code, want)
 		}
 	}
 }
