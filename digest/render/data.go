@@ -76,7 +76,7 @@ const fullTextRunes = 600
 func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	d := Data{
 		Lang:    r.opts.Lang,
-		Title:   is.Title,
+		Title:   valid(is.Title),
 		IssueID: is.ID,
 		Period:  is.Period,
 		Count:   is.Count(),
@@ -100,12 +100,12 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	n := 0
 	var titles []string
 	for _, s := range is.Sections {
-		sec := Section{ID: s.ID, Name: s.Name}
+		sec := Section{ID: s.ID, Name: valid(s.Name)}
 		for _, a := range s.Articles {
 			n++
 			art := Article{
-				N: n, Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author,
-				Published: a.Published, Summary: a.Summary,
+				N: n, Title: valid(a.Title), Link: valid(a.Link), Feed: valid(a.FeedName), Author: valid(a.Author),
+				Published: a.Published, Summary: valid(a.Summary),
 			}
 			if art.Minutes = r.fullTextMinutes(a); art.Minutes > 0 {
 				art.Reading = r.amount(art.Minutes, "min", "min")
@@ -128,6 +128,12 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	// the week's first headlines say more than "view in browser".
 	d.Preheader = Truncate(strings.Join(titles, " · "), 140)
 	return d
+}
+
+// valid replaces invalid UTF-8 with U+FFFD. Collect only hands over valid
+// text, but a message must be valid UTF-8 whatever reached the store.
+func valid(s string) string {
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // amount writes a number with its word: "12 columns", "1 column", "12편",

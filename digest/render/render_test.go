@@ -210,6 +210,9 @@ func checkHTML(t *testing.T, name, s string) {
 			t.Errorf("%s: link %q is not absolute", name, u)
 		}
 	}
+	if bad := unsafeMarkup(s); bad != "" {
+		t.Errorf("%s: %s", name, bad)
+	}
 	doc, err := html.Parse(strings.NewReader(s))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -393,4 +396,54 @@ func TestPeriod(t *testing.T) {
 			t.Errorf("period of %v ending %v: %q, want %q", c.window, c.end, got, c.want)
 		}
 	}
+}
+
+// unsafeMarkup parses s as a browser would and names the first thing in
+// it that could run code: a script-like element, an event handler
+// attribute, or a script URL. Text that merely mentions "<script" (a
+// feed title, escaped) is not markup and passes.
+func unsafeMarkup(s string) string {
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		return err.Error()
+	}
+	var found string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if found != "" {
+			return
+		}
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "script", "iframe", "object", "embed", "form", "base", "meta":
+				if n.Data != "meta" || hasAttr(n, "http-equiv") {
+					found = "element <" + n.Data + ">"
+				}
+			}
+			for _, a := range n.Attr {
+				v := strings.ToLower(strings.Join(strings.Fields(a.Val), ""))
+				switch {
+				case strings.HasPrefix(a.Key, "on"):
+					found = "event handler " + a.Key + "=" + a.Val
+				case (a.Key == "href" || a.Key == "src" || a.Key == "action") &&
+					(strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") || strings.HasPrefix(v, "data:")):
+					found = "script URL " + a.Key + "=" + a.Val
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return found
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }
