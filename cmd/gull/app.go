@@ -44,6 +44,11 @@ const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
 commands:
   preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-]
           [--serve ADDR] [--templates DIR]        render this week's digest; send nothing
+  subscribers add EMAIL [--name NAME] [--themes ID,ID]
+  subscribers remove EMAIL
+  subscribers list [--status STATUS] [--format table|csv|json]
+  subscribers import FILE.csv                     columns email[,name][,themes][,status]
+  subscribers export [--out FILE]                 CSV that import reads back
   feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
   config check                                    validate; print the effective config
   version                                         print gull's version
@@ -130,6 +135,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	case "preview":
 		return a.preview(ctx, rest)
+	case "subscribers":
+		return a.subscribers(ctx, rest)
 	case "feeds":
 		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
 	case "config":

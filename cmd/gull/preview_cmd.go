@@ -23,7 +23,9 @@ import (
 	"gull/digest/deliver"
 	"gull/digest/pipeline"
 	"gull/digest/render"
+	"gull/digest/store"
 	"gull/digest/web"
+	"gull/subscribers"
 )
 
 var previewFormats = []string{"html", "text", "eml", "json"}
@@ -132,8 +134,14 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 		rep.shown = is.Count()
 		return buf.Bytes(), rep, err
 	}
-	to := render.Recipient{Email: cmpOr(p.as, "preview@example.org"), Name: ""}
+	to, err := p.recipient(ctx, cfg, is.ID)
+	if err != nil {
+		return nil, rep, err
+	}
 	msg, err := r.Render(is, to)
+	if errors.Is(err, render.ErrNothingToSend) {
+		return nil, rep, fmt.Errorf("%s chose themes (%s) with no article this week; they would get no mail", to.Email, subscribers.FormatThemes(to.Themes))
+	}
 	if err != nil {
 		return nil, rep, err
 	}
@@ -150,6 +158,58 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 		return buf.Bytes(), rep, nil
 	}
 	return []byte(msg.HTML), rep, nil
+}
+
+// recipient is who the preview is rendered for: with --as, that
+// subscriber as they get it (their themes, their signed links); without,
+// a reader of every theme.
+func (p *previewer) recipient(ctx context.Context, cfg *config.Config, issueID string) (render.Recipient, error) {
+	if p.as == "" {
+		return render.Recipient{Email: "preview@example.org"}, nil
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return render.Recipient{}, err
+	}
+	defer st.Close()
+	sub, err := st.SubscriberByEmail(ctx, p.as)
+	if errors.Is(err, subscribers.ErrNotFound) {
+		return render.Recipient{}, fmt.Errorf("--as %s: not on the list; see gull subscribers list", p.as)
+	}
+	if err != nil {
+		return render.Recipient{}, err
+	}
+	if sub.Status != subscribers.Active {
+		fmt.Fprintf(p.a.stderr, "gull: note: %s is %s and gets no digest; showing what they would get if active\n", sub.Email, sub.Status)
+	}
+	links, err := p.a.links(ctx, cfg, st)
+	if err != nil {
+		return render.Recipient{}, err
+	}
+	return render.Recipient{
+		Email: sub.Email, Name: sub.Name, Themes: sub.Themes,
+		UnsubscribeURL: links.Unsubscribe(sub, issueID),
+		PreferencesURL: links.Preferences(sub),
+	}, nil
+}
+
+// links signs subscriber links with the key in $secret_env, or else the
+// random key kept in the store (made on first use).
+func (a *app) links(ctx context.Context, cfg *config.Config, st *store.Store) (web.Links, error) {
+	key := []byte(a.getenv(cfg.SecretEnv))
+	if len(key) == 0 {
+		var err error
+		if key, err = st.TokenSecret(ctx); err != nil {
+			return web.Links{}, err
+		}
+	} else if len(key) < 16 {
+		return web.Links{}, fmt.Errorf("$%s is %d characters; a link secret needs at least 16 (e.g. the output of openssl rand -hex 32)", cfg.SecretEnv, len(key))
+	}
+	signer, err := subscribers.NewSigner(key)
+	if err != nil {
+		return web.Links{}, err
+	}
+	return web.Links{BaseURL: strings.TrimRight(cfg.HTTP.BaseURL, "/"), Signer: signer}, nil
 }
 
 // gather fetches the feeds, or in serve mode reuses the last fetch for a

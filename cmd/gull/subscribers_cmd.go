@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gull/digest/config"
+	"gull/digest/store"
+	"gull/subscribers"
+)
+
+func (a *app) subscribers(ctx context.Context, args []string) error {
+	return a.sub(ctx, "subscribers", args, map[string]func(context.Context, []string) error{
+		"add": a.subscribersAdd, "remove": a.subscribersRemove, "list": a.subscribersList,
+		"import": a.subscribersImport, "export": a.subscribersExport,
+	})
+}
+
+// openList loads the config and opens the store that holds the list.
+func (a *app) openList(ctx context.Context) (*config.Config, *store.Store, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
+// themeIDs are what a subscriber may choose: the themes and the catch-all.
+func themeIDs(cfg *config.Config) []string {
+	ids := make([]string, 0, len(cfg.Themes)+1)
+	for _, t := range cfg.Themes {
+		ids = append(ids, t.ID)
+	}
+	return append(ids, cfg.Other.ID)
+}
+
+func describe(s subscribers.Subscriber) string {
+	themes := "all themes"
+	if len(s.Themes) > 0 {
+		themes = "themes: " + subscribers.FormatThemes(s.Themes)
+	}
+	return fmt.Sprintf("%s (%s; %s)", s.Email, s.Status, themes)
+}
+
+func (a *app) subscribersAdd(ctx context.Context, args []string) error {
+	fs := a.flagSet("subscribers add")
+	name := fs.String("name", "", "the subscriber's name")
+	themes := fs.String("themes", "", "theme ids, comma-separated; default all")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"subscribers add takes one address: gull subscribers add reader@example.org [--name NAME] [--themes ID,ID]"}
+	}
+	email, err := subscribers.NormalizeEmail(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, st, err := a.openList(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	chosen, err := subscribers.ParseThemes(*themes, themeIDs(cfg))
+	if err != nil {
+		return usageError{"--themes: " + err.Error()}
+	}
+	sub, change, note, err := st.SaveSubscriber(ctx, subscribers.Subscriber{
+		Email: email, Name: strings.TrimSpace(*name), Status: subscribers.Active, Themes: chosen,
+	}, time.Now())
+	if err != nil {
+		return err
+	}
+	switch change {
+	case subscribers.Added:
+		fmt.Fprintf(a.stdout, "added %s\n", describe(sub))
+	case subscribers.Updated:
+		fmt.Fprintf(a.stdout, "updated %s: it was already on the list\n", describe(sub))
+	default:
+		fmt.Fprintf(a.stdout, "unchanged %s: already on the list as given\n", describe(sub))
+	}
+	if note != "" {
+		fmt.Fprintf(a.stderr, "gull: %s %s\n", sub.Email, note)
+		return exitError{exitFailure}
+	}
+	return nil
+}
+
+func (a *app) subscribersRemove(ctx context.Context, args []string) error {
+	fs := a.flagSet("subscribers remove")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"subscribers remove takes one address: gull subscribers remove reader@example.org"}
+	}
+	email, err := subscribers.NormalizeEmail(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	_, st, err := a.openList(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.RemoveSubscriber(ctx, email); errors.Is(err, subscribers.ErrNotFound) {
+		return fmt.Errorf("%s is not on the list; see gull subscribers list", email)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "removed %s\n", email)
+	return nil
+}
+
+// subscriberJSON is one row of `subscribers list --format json`.
+type subscriberJSON struct {
+	ID           int64      `json:"id"`
+	Email        string     `json:"email"`
+	Name         string     `json:"name"`
+	Status       string     `json:"status"`
+	Themes       []string   `json:"themes"`
+	Created      time.Time  `json:"created"`
+	Confirmed    *time.Time `json:"confirmed"`
+	Unsubscribed *time.Time `json:"unsubscribed"`
+}
+
+func optional(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (a *app) subscribersList(ctx context.Context, args []string) error {
+	fs := a.flagSet("subscribers list")
+	status := fs.String("status", "", "only this status: pending, active, unsubscribed or bounced")
+	format := fs.String("format", "table", "table, csv or json")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("subscribers list takes no arguments, got %q", pos)}
+	}
+	var only subscribers.Status
+	if *status != "" {
+		if only, err = subscribers.ParseStatus(*status); err != nil {
+			return usageError{"--status: " + err.Error()}
+		}
+	}
+	if *format != "table" && *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be table, csv or json, not %q", *format)}
+	}
+	cfg, st, err := a.openList(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	subs, err := st.ListSubscribers(ctx, only)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "csv":
+		return subscribers.WriteCSV(a.stdout, subs)
+	case "json":
+		rows := make([]subscriberJSON, 0, len(subs))
+		for _, s := range subs {
+			rows = append(rows, subscriberJSON{ID: s.ID, Email: s.Email, Name: s.Name, Status: string(s.Status),
+				Themes: append([]string{}, s.Themes...), Created: s.Created.In(cfg.Location),
+				Confirmed: optional(s.Confirmed.In(cfg.Location)), Unsubscribed: optional(s.Unsubscribed.In(cfg.Location))})
+		}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tSTATUS\tTHEMES\tSINCE")
+	counts := map[subscribers.Status]int{}
+	for _, s := range subs {
+		themes := subscribers.FormatThemes(s.Themes)
+		if themes == "" {
+			themes = "all"
+		}
+		since := s.Created
+		switch s.Status {
+		case subscribers.Active:
+			since = s.Confirmed
+		case subscribers.Unsubscribed:
+			since = s.Unsubscribed
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Email, cmpOr(s.Name, "-"), s.Status, themes, since.In(cfg.Location).Format("2006-01-02"))
+		counts[s.Status]++
+	}
+	tw.Flush()
+	var parts []string
+	for _, s := range subscribers.Statuses {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	fmt.Fprintf(a.stdout, "\n%d subscribers", len(subs))
+	if len(parts) > 0 {
+		fmt.Fprintf(a.stdout, ": %s", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(a.stdout, ".")
+	return nil
+}
+
+func (a *app) subscribersImport(ctx context.Context, args []string) error {
+	fs := a.flagSet("subscribers import")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"subscribers import takes one file: gull subscribers import people.csv (columns email[,name][,themes][,status])"}
+	}
+	path := pos[0]
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	rows, rejected, err := subscribers.ReadCSV(f, themeIDs(cfg))
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// All good rows in one transaction: a failure or Ctrl-C leaves the
+	// list as it was.
+	results, err := st.ImportSubscribers(ctx, rows, time.Now())
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	for _, r := range rejected {
+		fmt.Fprintf(a.stderr, "gull: %s:%d: %q: %s\n", path, r.Line, r.Value, r.Reason)
+	}
+	counts := map[subscribers.Change]int{}
+	for _, r := range results {
+		counts[r.Change]++
+		if r.Note != "" {
+			fmt.Fprintf(a.stdout, "%s:%d: %s: %s\n", path, r.Line, r.Email, r.Note)
+		}
+	}
+	fmt.Fprintf(a.stdout, "import %s: %d added, %d updated, %d unchanged, %d rejected\n",
+		path, counts[subscribers.Added], counts[subscribers.Updated], counts[subscribers.Unchanged], len(rejected))
+	if len(rejected) > 0 {
+		return exitError{exitFailure}
+	}
+	return nil
+}
+
+func (a *app) subscribersExport(ctx context.Context, args []string) error {
+	fs := a.flagSet("subscribers export")
+	out := fs.String("out", "-", "file to write, or - for stdout")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("subscribers export takes no arguments, got %q (use --out FILE)", pos)}
+	}
+	_, st, err := a.openList(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// Everyone, unsubscribed included: the file re-imports as the same
+	// list, and it keeps who must not be mailed again.
+	subs, err := st.ListSubscribers(ctx, "")
+	if err != nil {
+		return err
+	}
+	var buf strings.Builder
+	if err := subscribers.WriteCSV(&buf, subs); err != nil {
+		return err
+	}
+	if err := writeOut(*out, []byte(buf.String()), a); err != nil {
+		return err
+	}
+	if *out != "-" {
+		fmt.Fprintf(a.stderr, "gull: exported %d subscribers to %s\n", len(subs), *out)
+	}
+	return nil
+}

@@ -1,0 +1,624 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gull/subscribers"
+)
+
+// ConfirmMailer sends the double opt-in mail (the delivery code will implement it).
+type ConfirmMailer interface {
+	SendConfirmation(ctx context.Context, to subscribers.Subscriber, confirmURL string) error
+}
+
+// ThemeChoice is a theme a reader may choose.
+type ThemeChoice struct{ ID, Name string }
+
+// SubscriberPages are the pages readers sign up and out with (DESIGN.md
+// §7): /subscribe, /confirm, /unsubscribe and /preferences. Every link
+// token is checked for its purpose; a page never shows an address, and
+// the answer to a sign-up is the same whether or not the address is on
+// the list.
+type SubscriberPages struct {
+	Store   subscribers.Store
+	Signer  *subscribers.Signer
+	Mailer  ConfirmMailer
+	BaseURL string        // absolute, no trailing slash; links in mails start with it
+	Title   string        // the newsletter's title
+	Themes  []ThemeChoice // choosable themes, in order
+	Now     func() time.Time
+	Log     *slog.Logger
+	// SubscribeRate limits POST /subscribe per client IP: Burst requests,
+	// then one per Every. Zero means 5, and one a minute.
+	SubscribeBurst int
+	SubscribeEvery time.Duration
+
+	st *pagesState
+}
+
+const (
+	// maxFormBody is the most a form POST may send; a sign-up is an
+	// address and a few theme ids.
+	maxFormBody = 16 << 10
+	// confirmMailEvery is how often one address may be sent a
+	// confirmation mail, however often it is signed up.
+	confirmMailEvery = 10 * time.Minute
+	// signUpTimeout bounds the work of one sign-up (the store and the
+	// mail) after the page has been answered.
+	signUpTimeout = 2 * time.Minute
+	// signUpWorkers is how many sign-ups are worked on at once; more
+	// wait for a turn.
+	signUpWorkers = 8
+	// maxClients is how many client addresses the rate limiter follows
+	// at once; beyond that, new clients are refused until old ones age
+	// out, so a flood from many addresses cannot become a flood of mail.
+	maxClients = 1 << 16
+	// maxTokenData is the most data subscribers.Signer signs into a link.
+	maxTokenData = 512
+)
+
+// pagesState is what the pages keep between requests, in memory.
+type pagesState struct {
+	limiter  *limiter
+	mailed   mailThrottle
+	workers  chan struct{}
+	inflight sync.WaitGroup
+}
+
+// Handler serves the pages. It panics when Store, Signer or Mailer is
+// missing: that is a wiring mistake, found at start-up.
+func (p *SubscriberPages) Handler() http.Handler {
+	if p.Store == nil || p.Signer == nil || p.Mailer == nil {
+		panic("web: SubscriberPages needs a Store, a Signer and a Mailer")
+	}
+	if p.st == nil {
+		burst, every := p.SubscribeBurst, p.SubscribeEvery
+		if burst <= 0 {
+			burst = 5
+		}
+		if every <= 0 {
+			every = time.Minute
+		}
+		p.st = &pagesState{
+			limiter: newLimiter(burst, every),
+			mailed:  mailThrottle{sent: map[int64]time.Time{}, sweepAt: 1024},
+			workers: make(chan struct{}, signUpWorkers),
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /subscribe", p.subscribeForm)
+	mux.HandleFunc("POST /subscribe", p.subscribe)
+	mux.HandleFunc("GET /confirm", p.confirm)
+	mux.HandleFunc("GET /unsubscribe", p.unsubscribeForm)
+	mux.HandleFunc("POST /unsubscribe", p.unsubscribe)
+	mux.HandleFunc("GET /preferences", p.preferencesForm)
+	mux.HandleFunc("POST /preferences", p.savePreferences)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pageHeaders(w)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// Wait returns when the sign-ups still being worked on after their page
+// was answered are done. Call it after the HTTP server has shut down and
+// before closing the Store.
+func (p *SubscriberPages) Wait() {
+	if p.st != nil {
+		p.st.inflight.Wait()
+	}
+}
+
+// pageHeaders are preview.go's security headers, except that these pages
+// post forms to themselves. Tokens are in the URLs: no page is cached and
+// no link leaks its address in a Referer.
+func pageHeaders(w http.ResponseWriter) {
+	securityHeaders(w)
+	h := w.Header()
+	h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "form-action 'none'", "form-action 'self'", 1))
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+func (p *SubscriberPages) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *SubscriberPages) log() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (p *SubscriberPages) links() Links {
+	return Links{BaseURL: strings.TrimRight(p.BaseURL, "/"), Signer: p.Signer}
+}
+
+// render answers a page. The body is built before anything is written,
+// so a template failure is a clean 500.
+func (p *SubscriberPages) render(w http.ResponseWriter, status int, name string, d pageData) {
+	d.Title = p.Title
+	var buf bytes.Buffer
+	if err := pages[name].Execute(&buf, d); err != nil {
+		p.log().Error("subscriber page failed", "page", name, "err", err)
+		http.Error(w, "500 internal server error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (p *SubscriberPages) fail(w http.ResponseWriter, f failure) {
+	p.render(w, f.Status, "error", pageData{Fail: f})
+}
+
+// parseForm reads a POST body of at most maxFormBody bytes, URL-encoded
+// or multipart (RFC 8058 allows both for one-click). It answers the
+// request itself and returns false when the body is refused.
+func (p *SubscriberPages) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	// ParseForm first: ParseMultipartForm reports ErrNotMultipart in place
+	// of ParseForm's error, a body too large included.
+	err := r.ParseForm()
+	if err == nil {
+		if err = r.ParseMultipartForm(maxFormBody); errors.Is(err, http.ErrNotMultipart) {
+			err = nil
+		}
+	}
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || errors.Is(err, multipart.ErrMessageTooLarge) {
+		p.fail(w, failTooLarge)
+	} else {
+		p.fail(w, failBadForm)
+	}
+	return false
+}
+
+// verify checks the link token of r (the form field t, in the body or the
+// query) for want and loads its subscriber. On failure it answers the
+// error page and returns false; nothing has changed.
+func (p *SubscriberPages) verify(w http.ResponseWriter, r *http.Request, want subscribers.Purpose) (string, subscribers.Claims, subscribers.Subscriber, bool) {
+	token := r.FormValue("t")
+	c, err := p.Signer.Verify(token, want, p.now())
+	switch {
+	case err == nil:
+	case errors.Is(err, subscribers.ErrExpired) && want == subscribers.PurposeConfirm:
+		p.fail(w, failExpiredConfirm)
+		return "", c, subscribers.Subscriber{}, false
+	case errors.Is(err, subscribers.ErrExpired):
+		p.fail(w, failExpired)
+		return "", c, subscribers.Subscriber{}, false
+	default:
+		p.log().Info("refused a link", "path", r.URL.Path, "err", err)
+		p.fail(w, failBadLink)
+		return "", c, subscribers.Subscriber{}, false
+	}
+	sub, err := p.Store.SubscriberByID(r.Context(), c.Subscriber)
+	switch {
+	case errors.Is(err, subscribers.ErrNotFound):
+		p.log().Info("link for a removed subscriber", "path", r.URL.Path, "subscriber_id", c.Subscriber)
+		p.fail(w, failNotFound)
+		return "", c, sub, false
+	case err != nil:
+		p.serverError(w, "read subscriber", err, c.Subscriber)
+		return "", c, sub, false
+	}
+	return token, c, sub, true
+}
+
+func (p *SubscriberPages) serverError(w http.ResponseWriter, what string, err error, id int64) {
+	p.log().Error("subscriber page: "+what, "subscriber_id", id, "err", err)
+	p.fail(w, failServer)
+}
+
+// themeIDs are the choosable theme ids.
+func (p *SubscriberPages) themeIDs() []string {
+	ids := make([]string, len(p.Themes))
+	for i, t := range p.Themes {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+// chooseThemes reads the themes form field (repeated, or one comma list).
+// Every theme chosen is the same as none: nil, every theme, including
+// ones added later.
+func (p *SubscriberPages) chooseThemes(values []string) ([]string, error) {
+	themes, err := subscribers.ParseThemes(strings.Join(values, ","), p.themeIDs())
+	if err != nil {
+		return nil, err
+	}
+	return p.allIsNil(themes), nil
+}
+
+func (p *SubscriberPages) allIsNil(themes []string) []string {
+	if len(themes) == 0 {
+		return nil
+	}
+	for _, t := range p.Themes {
+		if !slices.Contains(themes, t.ID) {
+			return themes
+		}
+	}
+	return nil
+}
+
+// boxes are the theme checkboxes for a choice; no choice (every theme)
+// ticks them all.
+func (p *SubscriberPages) boxes(chosen []string) []themeBox {
+	out := make([]themeBox, len(p.Themes))
+	for i, t := range p.Themes {
+		out[i] = themeBox{ID: t.ID, Name: t.Name, Checked: len(chosen) == 0 || slices.Contains(chosen, t.ID)}
+	}
+	return out
+}
+
+// GET /subscribe: the sign-up form.
+func (p *SubscriberPages) subscribeForm(w http.ResponseWriter, r *http.Request) {
+	p.render(w, http.StatusOK, "subscribe", pageData{Themes: p.boxes(nil)})
+}
+
+// POST /subscribe. A good address is answered with the same page, byte
+// for byte, whatever happens to it; the work (the store, the mail) is
+// done after answering, so neither the page nor its timing says whether
+// the address was new, pending or already active.
+func (p *SubscriberPages) subscribe(w http.ResponseWriter, r *http.Request) {
+	now := p.now()
+	if ok, retry := p.st.limiter.allow(clientKey(r), now); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		p.fail(w, failTooMany)
+		return
+	}
+	if !p.parseForm(w, r) {
+		return
+	}
+	raw := r.PostForm.Get("email")
+	themes, themeErr := p.chooseThemes(r.PostForm["themes"])
+	email, err := subscribers.NormalizeEmail(raw)
+	if err != nil || themeErr != nil {
+		d := pageData{Email: raw, Themes: p.boxes(themes)}
+		if err != nil {
+			d.ProblemKo, d.Problem = "이메일 주소를 확인해 주세요.", err.Error()
+		} else {
+			d.ProblemKo, d.Problem = "없는 주제를 골랐습니다.", themeErr.Error()
+		}
+		p.render(w, http.StatusBadRequest, "subscribe", d)
+		return
+	}
+	select {
+	case p.st.workers <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	}
+	p.st.inflight.Add(1)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), signUpTimeout)
+	go func() {
+		defer func() { cancel(); <-p.st.workers; p.st.inflight.Done() }()
+		defer func() {
+			// No panic here may take the server down with it.
+			if v := recover(); v != nil {
+				p.log().Error("sign-up failed", "panic", v)
+			}
+		}()
+		p.signUp(ctx, email, themes, now)
+	}()
+	p.render(w, http.StatusOK, "sent", pageData{})
+}
+
+// signUp adds a new address as pending and mails it a confirm link; an
+// address already pending, unsubscribed or bounced gets a new link and its
+// row stays as it is until the link is opened; an active one gets nothing.
+// The themes chosen travel in the link.
+func (p *SubscriberPages) signUp(ctx context.Context, email string, themes []string, now time.Time) {
+	log := p.log()
+	sub, created, err := p.Store.CreatePending(ctx, email, themes, now)
+	if err != nil {
+		log.Error("sign-up failed", "err", err)
+		return
+	}
+	if sub.Status == subscribers.Active {
+		log.Info("sign-up of an active subscriber; nothing sent", "subscriber_id", sub.ID)
+		return
+	}
+	if !p.st.mailed.reserve(sub.ID, now) {
+		log.Info("sign-up again within 10 minutes; no second mail", "subscriber_id", sub.ID)
+		return
+	}
+	data := subscribers.FormatThemes(themes)
+	if len(data) > maxTokenData {
+		// Sign refuses it; a link that works matters more than the choice,
+		// which the reader can make again on the preferences page.
+		log.Warn("sign-up chose more themes than a link holds; the link subscribes to every theme", "subscriber_id", sub.ID)
+		data = ""
+	}
+	token := p.Signer.Sign(subscribers.Claims{
+		Purpose:    subscribers.PurposeConfirm,
+		Subscriber: sub.ID,
+		Data:       data,
+		Expires:    now.Add(subscribers.ConfirmTTL),
+	})
+	link := p.links().BaseURL + "/confirm?t=" + url.QueryEscape(token)
+	if err := p.Mailer.SendConfirmation(ctx, sub, link); err != nil {
+		// Let the reader try again at once rather than in 10 minutes.
+		p.st.mailed.release(sub.ID, now)
+		log.Error("confirmation mail failed", "subscriber_id", sub.ID, "err", err)
+		return
+	}
+	log.Info("confirmation mail sent", "subscriber_id", sub.ID, "new", created, "status", string(sub.Status))
+}
+
+// GET /confirm?t=: the link in the confirmation mail. The subscriber
+// becomes active with the themes chosen when signing up; opening the link
+// again changes nothing (and so does not undo a later theme choice).
+func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
+	_, c, sub, ok := p.verify(w, r, subscribers.PurposeConfirm)
+	if !ok {
+		return
+	}
+	if r.Method == http.MethodHead {
+		// A link checker looking, not a person clicking.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if issued := c.Expires.Add(-subscribers.ConfirmTTL); sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) {
+		// A link mailed before they unsubscribed, opened again (or by a
+		// mail scanner): the later choice wins.
+		p.log().Info("confirm link older than the unsubscribe", "subscriber_id", sub.ID)
+		p.fail(w, failStaleConfirm)
+		return
+	}
+	if sub.Status != subscribers.Active {
+		ctx, now := r.Context(), p.now()
+		// Themes first: if the status change then fails, opening the link
+		// again finishes the job.
+		if themes := p.tokenThemes(c.Data); subscribers.FormatThemes(themes) != subscribers.FormatThemes(sub.Themes) {
+			if _, err := p.Store.SetThemes(ctx, sub.ID, themes, now); err != nil {
+				p.serverError(w, "set themes", err, sub.ID)
+				return
+			}
+		}
+		var err error
+		if sub, err = p.Store.SetStatus(ctx, sub.ID, subscribers.Active, now); err != nil {
+			p.serverError(w, "confirm", err, sub.ID)
+			return
+		}
+		p.log().Info("subscription confirmed", "subscriber_id", sub.ID)
+	}
+	p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub)})
+}
+
+// tokenThemes reads the themes a confirm link carries, keeping those still
+// configured; none (or all) is nil, every theme.
+func (p *SubscriberPages) tokenThemes(data string) []string {
+	var themes []string
+	for _, id := range strings.Fields(data) {
+		if slices.Contains(p.themeIDs(), id) && !slices.Contains(themes, id) {
+			themes = append(themes, id)
+		}
+	}
+	return p.allIsNil(themes)
+}
+
+// GET /unsubscribe?t=: one button. Opening the link must not unsubscribe:
+// mail scanners open links to check them.
+func (p *SubscriberPages) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
+	token, _, sub, ok := p.verify(w, r, subscribers.PurposeUnsubscribe)
+	if !ok {
+		return
+	}
+	if sub.Status == subscribers.Unsubscribed {
+		p.render(w, http.StatusOK, "unsubscribed", pageData{})
+		return
+	}
+	p.render(w, http.StatusOK, "unsubscribe", pageData{Token: token})
+}
+
+// POST /unsubscribe: the button, or a mail program's RFC 8058 one-click
+// POST (body List-Unsubscribe=One-Click, token in the query). It
+// unsubscribes at once; doing it again changes nothing and answers the
+// same.
+func (p *SubscriberPages) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	if !p.parseForm(w, r) {
+		return
+	}
+	_, c, sub, ok := p.verify(w, r, subscribers.PurposeUnsubscribe)
+	if !ok {
+		return
+	}
+	if sub.Status != subscribers.Unsubscribed {
+		if _, err := p.Store.SetStatus(r.Context(), sub.ID, subscribers.Unsubscribed, p.now()); err != nil {
+			p.serverError(w, "unsubscribe", err, sub.ID)
+			return
+		}
+		p.log().Info("unsubscribed", "subscriber_id", sub.ID, "issue", c.Data,
+			"one_click", r.PostForm.Get("List-Unsubscribe") == "One-Click")
+	}
+	p.render(w, http.StatusOK, "unsubscribed", pageData{})
+}
+
+// GET /preferences?t=: the theme choice.
+func (p *SubscriberPages) preferencesForm(w http.ResponseWriter, r *http.Request) {
+	token, _, sub, ok := p.verify(w, r, subscribers.PurposePreferences)
+	if !ok {
+		return
+	}
+	p.render(w, http.StatusOK, "preferences", p.preferencesPage(token, sub))
+}
+
+// POST /preferences: save the theme choice; an unknown theme saves
+// nothing.
+func (p *SubscriberPages) savePreferences(w http.ResponseWriter, r *http.Request) {
+	if !p.parseForm(w, r) {
+		return
+	}
+	token, _, sub, ok := p.verify(w, r, subscribers.PurposePreferences)
+	if !ok {
+		return
+	}
+	themes, err := p.chooseThemes(r.PostForm["themes"])
+	if err != nil {
+		d := p.preferencesPage(token, sub)
+		d.ProblemKo, d.Problem = "없는 주제를 골랐습니다. 아무것도 저장하지 않았습니다.", err.Error()+"; nothing was saved"
+		p.render(w, http.StatusBadRequest, "preferences", d)
+		return
+	}
+	if sub, err = p.Store.SetThemes(r.Context(), sub.ID, themes, p.now()); err != nil {
+		p.serverError(w, "set themes", err, sub.ID)
+		return
+	}
+	d := p.preferencesPage(token, sub)
+	d.Saved = true
+	p.render(w, http.StatusOK, "preferences", d)
+}
+
+func (p *SubscriberPages) preferencesPage(token string, sub subscribers.Subscriber) pageData {
+	return pageData{
+		Token:          token,
+		Themes:         p.boxes(sub.Themes),
+		NotActive:      sub.Status != subscribers.Active,
+		UnsubscribeURL: p.links().Unsubscribe(sub, ""),
+	}
+}
+
+// clientKey is who the rate limit counts: the peer's IP address, or its
+// /64 for IPv6, where one host commonly holds a whole /64. Behind a
+// reverse proxy every request has the proxy's address; a forwarded-for
+// header is not trusted, since anyone can write one.
+func clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		if pfx, err := ip.Prefix(64); err == nil {
+			return pfx.String()
+		}
+	}
+	return ip.String()
+}
+
+// limiter is a token bucket per client: burst requests at once, then one
+// per every.
+type limiter struct {
+	mu      sync.Mutex
+	burst   float64
+	every   time.Duration
+	clients map[string]*bucket
+	sweepAt int // sweep idle clients when the map reaches this size
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(burst int, every time.Duration) *limiter {
+	return &limiter{burst: float64(burst), every: every, clients: map[string]*bucket{}, sweepAt: 1024}
+}
+
+// allow takes a token for key at now; when there is none it says how long
+// until there is.
+func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.clients[key]
+	if b == nil {
+		if len(l.clients) >= l.sweepAt {
+			l.sweep(now)
+		}
+		if len(l.clients) >= maxClients {
+			return false, l.every
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.clients[key] = b
+	}
+	b.refill(now, l.burst, l.every)
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	wait := time.Duration((1 - b.tokens) * float64(l.every))
+	return false, max(wait, time.Second)
+}
+
+func (b *bucket) refill(now time.Time, burst float64, every time.Duration) {
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(burst, b.tokens+float64(d)/float64(every))
+		b.last = now
+	}
+}
+
+// sweep forgets clients whose bucket has filled up again: they are as
+// good as new.
+func (l *limiter) sweep(now time.Time) {
+	for k, b := range l.clients {
+		b.refill(now, l.burst, l.every)
+		if b.tokens >= l.burst {
+			delete(l.clients, k)
+		}
+	}
+	l.sweepAt = max(1024, 2*len(l.clients))
+}
+
+// mailThrottle remembers when each subscriber was last sent a
+// confirmation mail.
+type mailThrottle struct {
+	mu      sync.Mutex
+	sent    map[int64]time.Time
+	sweepAt int
+}
+
+// reserve says whether id may be mailed at now, and if so records it.
+func (m *mailThrottle) reserve(id int64, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last, ok := m.sent[id]; ok && now.Sub(last) < confirmMailEvery {
+		return false
+	}
+	if len(m.sent) >= m.sweepAt {
+		for k, t := range m.sent {
+			if now.Sub(t) >= confirmMailEvery {
+				delete(m.sent, k)
+			}
+		}
+		m.sweepAt = max(1024, 2*len(m.sent))
+	}
+	m.sent[id] = now
+	return true
+}
+
+// release undoes reserve(id, at) after a failed send.
+func (m *mailThrottle) release(id int64, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t, ok := m.sent[id]; ok && t.Equal(at) {
+		delete(m.sent, id)
+	}
+}

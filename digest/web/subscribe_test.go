@@ -1,0 +1,805 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gull/digest/store"
+	"gull/subscribers"
+)
+
+var (
+	start   = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	baseURL = "https://news.example.org"
+)
+
+// fakeMailer records the confirmation mails instead of sending them.
+type fakeMailer struct {
+	mu   sync.Mutex
+	sent []sentMail
+	err  error
+}
+
+type sentMail struct {
+	to  subscribers.Subscriber
+	url string
+}
+
+func (m *fakeMailer) SendConfirmation(_ context.Context, to subscribers.Subscriber, confirmURL string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, sentMail{to, confirmURL})
+	return m.err
+}
+
+func (m *fakeMailer) mails() []sentMail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.sent)
+}
+
+// clock is the pages' Now, moved by the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer is a log the sign-up goroutines write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type fixture struct {
+	t      *testing.T
+	pages  *SubscriberPages
+	h      http.Handler
+	store  *store.Store
+	mailer *fakeMailer
+	clock  *clock
+	log    *syncBuffer
+}
+
+func newFixture(t *testing.T, edit ...func(*SubscriberPages)) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "gull.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := subscribers.NewSigner([]byte("a test key of thirty-two bytes!!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, store: st, mailer: &fakeMailer{}, clock: &clock{t: start}, log: &syncBuffer{}}
+	f.pages = &SubscriberPages{
+		Store:   st,
+		Signer:  signer,
+		Mailer:  f.mailer,
+		BaseURL: baseURL,
+		Title:   "AI 정책 주간 <Weekly>",
+		Themes: []ThemeChoice{
+			{"compute", "Compute & Chips"},
+			{"regulation", "규제 / Regulation"},
+			{"safety", "Safety"},
+		},
+		Now:            f.clock.now,
+		Log:            slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		SubscribeBurst: 100,
+		SubscribeEvery: time.Second,
+	}
+	for _, e := range edit {
+		e(f.pages)
+	}
+	f.h = f.pages.Handler()
+	t.Cleanup(func() {
+		f.pages.Wait()
+		st.Close()
+	})
+	return f
+}
+
+// do sends a request and, for a sign-up, waits for its work to finish.
+func (f *fixture) do(method, target, contentType, body, remote string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if remote != "" {
+		req.RemoteAddr = remote
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	f.pages.Wait()
+	return rec
+}
+
+func (f *fixture) get(target string) *httptest.ResponseRecorder {
+	return f.do("GET", target, "", "", "")
+}
+
+func (f *fixture) post(target string, form url.Values) *httptest.ResponseRecorder {
+	return f.do("POST", target, "application/x-www-form-urlencoded", form.Encode(), "")
+}
+
+func (f *fixture) signUp(email string, themes ...string) *httptest.ResponseRecorder {
+	return f.post("/subscribe", url.Values{"email": {email}, "themes": themes})
+}
+
+func (f *fixture) sub(id int64) subscribers.Subscriber {
+	f.t.Helper()
+	s, err := f.store.SubscriberByID(context.Background(), id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) byEmail(email string) subscribers.Subscriber {
+	f.t.Helper()
+	s, err := f.store.SubscriberByEmail(context.Background(), email)
+	if err != nil {
+		f.t.Fatalf("%s: %v", email, err)
+	}
+	return s
+}
+
+func (f *fixture) add(email string, st subscribers.Status, themes ...string) subscribers.Subscriber {
+	f.t.Helper()
+	s, _, _, err := f.store.SaveSubscriber(context.Background(), subscribers.Subscriber{Email: email, Status: st, Themes: themes}, start.Add(-time.Hour))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) links() Links { return Links{BaseURL: baseURL, Signer: f.pages.Signer} }
+
+func (f *fixture) token(purpose subscribers.Purpose, id int64, data string) string {
+	return f.pages.Signer.Sign(subscribers.Claims{Purpose: purpose, Subscriber: id, Data: data})
+}
+
+// path makes a link from a mail or a page into a request target.
+func path(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(html.UnescapeString(link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.RequestURI()
+}
+
+var hrefRE = regexp.MustCompile(`href="([^"]*)"`)
+
+// link finds the page's link to route.
+func link(t *testing.T, body, route string) string {
+	t.Helper()
+	for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+		if strings.Contains(m[1], route+"?t=") {
+			return path(t, m[1])
+		}
+	}
+	t.Fatalf("no link to %s in\n%s", route, body)
+	return ""
+}
+
+// checkPage checks what every subscriber page must be.
+func checkPage(t *testing.T, what string, rec *httptest.ResponseRecorder, code int, want ...string) {
+	t.Helper()
+	if rec.Code != code {
+		t.Errorf("%s: status %d, want %d\n%s", what, rec.Code, code, rec.Body)
+	}
+	h := rec.Header()
+	for k, v := range map[string]string{
+		"Content-Type":           "text/html; charset=utf-8",
+		"Cache-Control":          "no-store",
+		"Referrer-Policy":        "no-referrer",
+		"X-Content-Type-Options": "nosniff",
+	} {
+		if h.Get(k) != v {
+			t.Errorf("%s: %s is %q, want %q", what, k, h.Get(k), v)
+		}
+	}
+	csp := h.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "form-action 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("%s: Content-Security-Policy %q", what, csp)
+	}
+	body := rec.Body.String()
+	for _, w := range []string{
+		"<!DOCTYPE html>", `<html lang="ko">`, `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		"AI 정책 주간 &lt;Weekly&gt;", `<span lang="en">`, "</html>",
+	} {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s: the page lacks %q\n%s", what, w, body)
+		}
+	}
+	if strings.Contains(strings.ToLower(body), "<script") || strings.Contains(body, "<Weekly>") {
+		t.Errorf("%s: script or unescaped markup in\n%s", what, body)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s: the page lacks %q\n%s", what, w, body)
+		}
+	}
+}
+
+func TestDoubleOptIn(t *testing.T) {
+	f := newFixture(t)
+	checkPage(t, "GET /subscribe", f.get("/subscribe"), 200,
+		`<form method="post" action="subscribe">`, `name="email"`, `value="compute" checked`, "Compute &amp; Chips", "구독 신청")
+
+	rec := f.signUp(" Reader@Example.ORG ", "compute", "safety")
+	checkPage(t, "POST /subscribe", rec, 200, "메일함을 확인해 주세요", "Please check your inbox")
+	mails := f.mailer.mails()
+	if len(mails) != 1 {
+		t.Fatalf("%d mails, want 1", len(mails))
+	}
+	m := mails[0]
+	if m.to.Email != "Reader@example.org" || m.to.Status != subscribers.Pending || m.to.ID == 0 {
+		t.Errorf("mailed %+v", m.to)
+	}
+	if !strings.HasPrefix(m.url, baseURL+"/confirm?t=") {
+		t.Errorf("confirm link %q", m.url)
+	}
+	if strings.Contains(rec.Body.String(), "Reader") || strings.Contains(f.log.String(), m.url[len(baseURL+"/confirm?t="):]) {
+		t.Error("the page shows the address, or the log has the token")
+	}
+	if s := f.sub(m.to.ID); s.Status != subscribers.Pending || !s.Confirmed.IsZero() {
+		t.Errorf("before confirming: %+v", s)
+	}
+
+	f.clock.add(time.Hour)
+	rec = f.get(path(t, m.url))
+	checkPage(t, "GET /confirm", rec, 200, "구독이 확인되었습니다", "You are subscribed")
+	s := f.sub(m.to.ID)
+	if s.Status != subscribers.Active || !s.Confirmed.Equal(start.Add(time.Hour)) || !slices.Equal(s.Themes, []string{"compute", "safety"}) {
+		t.Errorf("after confirming: %+v", s)
+	}
+
+	// The page links to the preferences with a working token.
+	prefs := link(t, rec.Body.String(), "/preferences")
+	checkPage(t, "preferences from the confirm page", f.get(prefs), 200, `value="compute" checked`, `value="safety" checked`)
+	if strings.Contains(f.get(prefs).Body.String(), `value="regulation" checked`) {
+		t.Error("a theme not chosen is ticked")
+	}
+
+	// Opening the link again is harmless, and does not undo a later choice.
+	if _, err := f.store.SetThemes(context.Background(), s.ID, []string{"regulation"}, start.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(time.Hour)
+	checkPage(t, "GET /confirm again", f.get(path(t, m.url)), 200, "You are subscribed")
+	if again := f.sub(s.ID); !again.Confirmed.Equal(s.Confirmed) || !slices.Equal(again.Themes, []string{"regulation"}) {
+		t.Errorf("after confirming twice: %+v", again)
+	}
+}
+
+func TestSubscribeChoosingEverythingOrNothingIsAll(t *testing.T) {
+	f := newFixture(t)
+	f.post("/subscribe", url.Values{"email": {"all@example.org"}, "themes": {"compute,Regulation", "safety"}})
+	f.signUp("none@example.org")
+	for _, e := range []string{"all@example.org", "none@example.org"} {
+		if s := f.byEmail(e); len(s.Themes) != 0 {
+			t.Errorf("%s: themes %q, want nil (every theme)", e, s.Themes)
+		}
+	}
+	for _, m := range f.mailer.mails() {
+		f.get(path(t, m.url))
+		if s := f.sub(m.to.ID); s.Status != subscribers.Active || len(s.Themes) != 0 {
+			t.Errorf("%s confirmed: %+v", m.to.Email, s)
+		}
+	}
+}
+
+func TestSubscribeRevealsNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pending, _, err := f.store.CreatePending(ctx, "pending@example.org", nil, start.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := f.add("active@example.org", subscribers.Active, "compute")
+	gone := f.add("gone@example.org", subscribers.Active, "compute")
+	if gone, err = f.store.SetStatus(ctx, gone.ID, subscribers.Unsubscribed, start.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	bounced := f.add("bounced@example.org", subscribers.Bounced)
+	before := map[string]subscribers.Subscriber{}
+	for _, s := range []subscribers.Subscriber{pending, active, gone, bounced} {
+		before[s.Email] = f.sub(s.ID)
+	}
+
+	var first *httptest.ResponseRecorder
+	for _, email := range []string{"new@example.org", "pending@example.org", "ACTIVE@example.org", "gone@example.org", "bounced@example.org"} {
+		rec := f.signUp(email, "regulation")
+		if first == nil {
+			first = rec
+			checkPage(t, email, rec, 200)
+			continue
+		}
+		if rec.Code != first.Code || !bytes.Equal(rec.Body.Bytes(), first.Body.Bytes()) || !reflect.DeepEqual(rec.Header(), first.Header()) {
+			t.Errorf("%s: the answer differs from a new address's:\n%d %v\n%s", email, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+
+	var mailed []string
+	for _, m := range f.mailer.mails() {
+		mailed = append(mailed, m.to.Email)
+	}
+	if want := []string{"new@example.org", "pending@example.org", "gone@example.org", "bounced@example.org"}; !slices.Equal(mailed, want) {
+		t.Errorf("mailed %q, want %q (never the active one)", mailed, want)
+	}
+	// Existing rows stay as they were until the link is opened.
+	for email, b := range before {
+		if s := f.byEmail(email); !reflect.DeepEqual(s, b) {
+			t.Errorf("%s changed by signing up:\n%+v\n%+v", email, b, s)
+		}
+	}
+	// Confirming brings the unsubscribed address back, with its new choice.
+	for _, m := range f.mailer.mails() {
+		if m.to.Email == "gone@example.org" {
+			f.clock.add(time.Minute)
+			checkPage(t, "confirm again", f.get(path(t, m.url)), 200, "You are subscribed")
+			s := f.sub(gone.ID)
+			if s.Status != subscribers.Active || !slices.Equal(s.Themes, []string{"regulation"}) || !s.Confirmed.Equal(start.Add(time.Minute)) {
+				t.Errorf("re-subscribed: %+v", s)
+			}
+		}
+	}
+
+	// Signing up again within 10 minutes sends no second mail; later it does.
+	n := len(f.mailer.mails())
+	f.signUp("new@example.org")
+	if len(f.mailer.mails()) != n {
+		t.Error("a second mail within 10 minutes")
+	}
+	f.clock.add(11 * time.Minute)
+	f.signUp("new@example.org")
+	if len(f.mailer.mails()) != n+1 {
+		t.Error("no new mail after 10 minutes")
+	}
+}
+
+func TestSubscribeMailerFails(t *testing.T) {
+	f := newFixture(t)
+	ok := f.signUp("ok@example.org")
+	f.mailer.err = errors.New("smtp: 451 try later")
+	failed := f.signUp("fails@example.org")
+	if failed.Code != 200 || !bytes.Equal(failed.Body.Bytes(), ok.Body.Bytes()) {
+		t.Errorf("a mail failure shows: %d\n%s", failed.Code, failed.Body)
+	}
+	mails := f.mailer.mails()
+	token := strings.TrimPrefix(mails[1].url, baseURL+"/confirm?t=")
+	log := f.log.String()
+	if !strings.Contains(log, "confirmation mail failed") || !strings.Contains(log, "451 try later") || strings.Contains(log, token) {
+		t.Errorf("the log:\n%s", log)
+	}
+	// The failed send does not count against the address.
+	f.mailer.err = nil
+	f.signUp("fails@example.org")
+	if n := len(f.mailer.mails()); n != 3 {
+		t.Errorf("%d mails after retrying, want 3", n)
+	}
+}
+
+func TestSubscribeBadInput(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		form url.Values
+		want []string
+	}{
+		{url.Values{"email": {"reader.example.org"}}, []string{"이메일 주소를 확인해 주세요", "has no @", `value="reader.example.org"`}},
+		{url.Values{}, []string{"the address is empty"}},
+		{url.Values{"email": {`"><script>x</script>@example.org`}}, []string{"&lt;script&gt;"}},
+		{url.Values{"email": {"ok@example.org"}, "themes": {"compute", "nope"}}, []string{"없는 주제", `unknown theme &#34;nope&#34;`}},
+	} {
+		checkPage(t, c.form.Encode(), f.post("/subscribe", c.form), 400, c.want...)
+	}
+	if n := len(f.mailer.mails()); n != 0 {
+		t.Errorf("%d mails for bad input", n)
+	}
+	if _, err := f.store.SubscriberByEmail(context.Background(), "ok@example.org"); !errors.Is(err, subscribers.ErrNotFound) {
+		t.Errorf("a sign-up with an unknown theme was stored: %v", err)
+	}
+}
+
+func TestSubscribeRateLimit(t *testing.T) {
+	f := newFixture(t, func(p *SubscriberPages) { p.SubscribeBurst, p.SubscribeEvery = 3, time.Minute })
+	send := func(remote string) *httptest.ResponseRecorder {
+		return f.do("POST", "/subscribe", "application/x-www-form-urlencoded", "email=a@example.org", remote)
+	}
+	for i := range 3 {
+		if rec := send("192.0.2.1:1000"); rec.Code != 200 {
+			t.Fatalf("request %d: %d", i+1, rec.Code)
+		}
+	}
+	rec := send("192.0.2.1:1001")
+	checkPage(t, "over the burst", rec, 429, "요청이 너무 많습니다", "Too many requests")
+	if ra := rec.Header().Get("Retry-After"); ra != "60" {
+		t.Errorf("Retry-After %q, want 60", ra)
+	}
+	// Another client is not held back; the same /64 is the same client.
+	if rec := send("192.0.2.2:1000"); rec.Code != 200 {
+		t.Errorf("another client: %d", rec.Code)
+	}
+	for i := range 3 {
+		send(fmt.Sprintf("[2001:db8::%d]:443", i+1))
+	}
+	if rec := send("[2001:db8::ffff]:443"); rec.Code != 429 {
+		t.Errorf("same /64: %d, want 429", rec.Code)
+	}
+	f.clock.add(30 * time.Second)
+	if rec := send("192.0.2.1:1000"); rec.Code != 429 || rec.Header().Get("Retry-After") != "30" {
+		t.Errorf("half a minute later: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	f.clock.add(30 * time.Second)
+	if rec := send("192.0.2.1:1000"); rec.Code != 200 {
+		t.Errorf("a minute later: %d", rec.Code)
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	f := newFixture(t)
+	sub := f.add("reader@example.org", subscribers.Active)
+	big := "email=big@example.org&themes=" + strings.Repeat("compute,", 2100) // > 16 KiB
+	for _, target := range []string{
+		"/subscribe",
+		"/unsubscribe?t=" + url.QueryEscape(f.token(subscribers.PurposeUnsubscribe, sub.ID, "")),
+		"/preferences?t=" + url.QueryEscape(f.token(subscribers.PurposePreferences, sub.ID, "")),
+	} {
+		checkPage(t, "POST "+target, f.do("POST", target, "application/x-www-form-urlencoded", big, ""), 413, "요청이 너무 큽니다")
+	}
+	if s := f.sub(sub.ID); s.Status != subscribers.Active || len(s.Themes) != 0 {
+		t.Errorf("changed by a refused request: %+v", s)
+	}
+	if _, err := f.store.SubscriberByEmail(context.Background(), "big@example.org"); !errors.Is(err, subscribers.ErrNotFound) || len(f.mailer.mails()) != 0 {
+		t.Errorf("a refused sign-up was stored or mailed: %v", err)
+	}
+}
+
+func TestOneClickUnsubscribe(t *testing.T) {
+	f := newFixture(t)
+	a := f.add("a@example.org", subscribers.Active)
+	b := f.add("b@example.org", subscribers.Active)
+	// URL-encoded, as most mail services send it.
+	rec := f.post(path(t, f.links().Unsubscribe(a, "2026-W48")), url.Values{"List-Unsubscribe": {"One-Click"}})
+	checkPage(t, "one-click", rec, 200, "구독이 해지되었습니다", "You are unsubscribed")
+	// multipart/form-data, as RFC 8058 prefers.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("List-Unsubscribe", "One-Click")
+	mw.Close()
+	rec = f.do("POST", path(t, f.links().Unsubscribe(b, "2026-W48")), mw.FormDataContentType(), body.String(), "")
+	checkPage(t, "one-click multipart", rec, 200, "You are unsubscribed")
+	for _, s := range []subscribers.Subscriber{a, b} {
+		if got := f.sub(s.ID); got.Status != subscribers.Unsubscribed || !got.Unsubscribed.Equal(start) {
+			t.Errorf("%s: %+v", s.Email, got)
+		}
+	}
+	if !strings.Contains(f.log.String(), "one_click=true") {
+		t.Errorf("the log does not say one-click:\n%s", f.log)
+	}
+}
+
+func TestUnsubscribeByButtonIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	sub := f.add("reader@example.org", subscribers.Active, "compute")
+	link := path(t, f.links().Unsubscribe(sub, "2026-W48"))
+
+	// Opening the link (as a mail scanner does) only shows the button.
+	for range 3 {
+		rec := f.get(link)
+		checkPage(t, "GET /unsubscribe", rec, 200, "구독을 해지할까요?", `<form method="post" action="unsubscribe">`, `<input type="hidden" name="t" value="`)
+		if n := strings.Count(rec.Body.String(), "<button"); n != 1 {
+			t.Errorf("%d buttons", n)
+		}
+	}
+	if s := f.sub(sub.ID); s.Status != subscribers.Active {
+		t.Fatalf("GET unsubscribed: %+v", s)
+	}
+	if rec := f.do("HEAD", link, "", "", ""); rec.Code != 200 || f.sub(sub.ID).Status != subscribers.Active {
+		t.Errorf("HEAD: %d, %s", rec.Code, f.sub(sub.ID).Status)
+	}
+
+	// The button posts the token in the body.
+	token := regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(f.get(link).Body.String())[1]
+	checkPage(t, "the button", f.post("/unsubscribe", url.Values{"t": {html.UnescapeString(token)}}), 200, "You are unsubscribed")
+	first := f.sub(sub.ID)
+	if first.Status != subscribers.Unsubscribed || !first.Unsubscribed.Equal(start) {
+		t.Fatalf("after the button: %+v", first)
+	}
+	for range 2 {
+		f.clock.add(time.Hour)
+		checkPage(t, "again", f.post(link, url.Values{"List-Unsubscribe": {"One-Click"}}), 200, "You are unsubscribed")
+	}
+	if again := f.sub(sub.ID); !reflect.DeepEqual(again, first) {
+		t.Errorf("a repeated unsubscribe changed the row:\n%+v\n%+v", first, again)
+	}
+	checkPage(t, "GET after unsubscribing", f.get(link), 200, "You are unsubscribed")
+}
+
+func TestBadTokens(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sub := f.add("reader@example.org", subscribers.Pending, "compute")
+	other, err := subscribers.NewSigner([]byte("another key, thirty-two bytes..."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := []struct {
+		method, route string
+		purpose       subscribers.Purpose
+		wrong         subscribers.Purpose
+	}{
+		{"GET", "/confirm", subscribers.PurposeConfirm, subscribers.PurposeUnsubscribe},
+		{"GET", "/unsubscribe", subscribers.PurposeUnsubscribe, subscribers.PurposeConfirm},
+		{"POST", "/unsubscribe", subscribers.PurposeUnsubscribe, subscribers.PurposePreferences},
+		{"GET", "/preferences", subscribers.PurposePreferences, subscribers.PurposeUnsubscribe},
+		{"POST", "/preferences", subscribers.PurposePreferences, subscribers.PurposeConfirm},
+	}
+	for _, r := range routes {
+		good := f.token(r.purpose, sub.ID, "")
+		changed := []byte(good)
+		changed[len(changed)/3] ^= 0x01
+		for _, c := range []struct {
+			name, token string
+			code        int
+			want        string
+		}{
+			{"no token", "", 400, "This link is not valid"},
+			{"garbage", "hello", 400, "This link is not valid"},
+			{"truncated", good[:len(good)-4], 400, "This link is not valid"},
+			{"a changed byte", string(changed), 400, "This link is not valid"},
+			{"forged", other.Sign(subscribers.Claims{Purpose: r.purpose, Subscriber: sub.ID}), 400, "링크가 올바르지 않습니다"},
+			{"wrong purpose", f.token(r.wrong, sub.ID, ""), 400, "This link is not valid"},
+			{"removed subscriber", f.token(r.purpose, 9999, ""), 404, "구독 정보를 찾을 수 없습니다"},
+		} {
+			target := r.route + "?t=" + url.QueryEscape(c.token)
+			var rec *httptest.ResponseRecorder
+			if r.method == "GET" {
+				rec = f.get(target)
+			} else {
+				rec = f.post(target, url.Values{"themes": {"regulation"}, "List-Unsubscribe": {"One-Click"}})
+			}
+			checkPage(t, r.method+" "+r.route+" "+c.name, rec, c.code, c.want)
+			if got := f.sub(sub.ID); !reflect.DeepEqual(got, sub) {
+				t.Errorf("%s %s %s changed the subscriber:\n%+v\n%+v", r.method, r.route, c.name, sub, got)
+			}
+		}
+	}
+	// The token of another subscriber's row that was removed: 404 and
+	// nothing else changes.
+	gone := f.add("gone@example.org", subscribers.Active)
+	link := path(t, f.links().Unsubscribe(gone, ""))
+	if err := f.store.RemoveSubscriber(ctx, gone.Email); err != nil {
+		t.Fatal(err)
+	}
+	checkPage(t, "removed", f.post(link, nil), 404, "Subscription not found", `href="subscribe"`)
+	if got := f.sub(sub.ID); !reflect.DeepEqual(got, sub) {
+		t.Errorf("changed: %+v", got)
+	}
+}
+
+func TestExpiredConfirmLink(t *testing.T) {
+	f := newFixture(t)
+	f.signUp("late@example.org", "compute")
+	mails := f.mailer.mails()
+	if len(mails) != 1 {
+		t.Fatalf("%d mails", len(mails))
+	}
+	before := f.sub(mails[0].to.ID)
+	f.clock.add(subscribers.ConfirmTTL + time.Minute)
+	rec := f.get(path(t, mails[0].url))
+	checkPage(t, "expired", rec, 400, "링크가 만료되었습니다", "This link has expired", "sign up again", `href="subscribe"`)
+	if s := f.sub(before.ID); !reflect.DeepEqual(s, before) || s.Status != subscribers.Pending {
+		t.Errorf("an expired link changed the row: %+v", s)
+	}
+	// Signing up again gives a new link that works.
+	f.signUp("late@example.org", "compute")
+	mails = f.mailer.mails()
+	f.get(path(t, mails[len(mails)-1].url))
+	if s := f.sub(before.ID); s.Status != subscribers.Active {
+		t.Errorf("the new link: %+v", s)
+	}
+}
+
+func TestConfirmHeadChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	f.signUp("reader@example.org")
+	m := f.mailer.mails()[0]
+	if rec := f.do("HEAD", path(t, m.url), "", "", ""); rec.Code != 200 {
+		t.Errorf("HEAD: %d", rec.Code)
+	}
+	if s := f.sub(m.to.ID); s.Status != subscribers.Pending {
+		t.Errorf("HEAD confirmed: %+v", s)
+	}
+}
+
+func TestPreferences(t *testing.T) {
+	f := newFixture(t)
+	sub := f.add("reader@example.org", subscribers.Active)
+	prefs := path(t, f.links().Preferences(sub))
+
+	rec := f.get(prefs)
+	checkPage(t, "GET /preferences", rec, 200, "받을 주제", `<form method="post" action="preferences">`,
+		`value="compute" checked`, `value="regulation" checked`, `value="safety" checked`, "규제 / Regulation")
+	// Its unsubscribe link works (and, being a GET, only asks).
+	unsub := link(t, rec.Body.String(), "/unsubscribe")
+	checkPage(t, "its unsubscribe link", f.get(unsub), 200, "Unsubscribe?")
+
+	token := html.UnescapeString(regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(rec.Body.String())[1])
+	f.clock.add(time.Hour)
+	rec = f.post("/preferences", url.Values{"t": {token}, "themes": {"regulation", "safety"}})
+	checkPage(t, "save", rec, 200, "저장했습니다", "Saved", `value="regulation" checked`, `value="safety" checked`)
+	if strings.Contains(rec.Body.String(), `value="compute" checked`) {
+		t.Error("compute still ticked after saving without it")
+	}
+	saved := f.sub(sub.ID)
+	if !slices.Equal(saved.Themes, []string{"regulation", "safety"}) || !saved.Updated.Equal(start.Add(time.Hour)) {
+		t.Errorf("saved: %+v", saved)
+	}
+
+	// An unknown theme saves nothing.
+	rec = f.post(prefs, url.Values{"themes": {"compute,nope"}})
+	checkPage(t, "unknown theme", rec, 400, "없는 주제를 골랐습니다", `unknown theme &#34;nope&#34;`, "nothing was saved")
+	if got := f.sub(sub.ID); !reflect.DeepEqual(got, saved) {
+		t.Errorf("an unknown theme changed the row: %+v", got)
+	}
+
+	// Ticking every theme, or none, is every theme.
+	for _, themes := range [][]string{{"compute", "regulation", "safety"}, nil} {
+		f.post(prefs, url.Values{"themes": themes})
+		if got := f.sub(sub.ID); len(got.Themes) != 0 {
+			t.Errorf("after choosing %q: %q", themes, got.Themes)
+		}
+	}
+
+	// Someone not subscribed is told so.
+	if _, err := f.store.SetStatus(context.Background(), sub.ID, subscribers.Unsubscribed, start); err != nil {
+		t.Fatal(err)
+	}
+	checkPage(t, "not active", f.get(prefs), 200, "The newsletter is not being sent to this address now")
+}
+
+func TestWrongMethods(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct{ method, path, allow string }{
+		{"PUT", "/subscribe", "GET, HEAD, POST"},
+		{"DELETE", "/subscribe", "GET, HEAD, POST"},
+		{"POST", "/confirm?t=x", "GET, HEAD"},
+		{"PUT", "/confirm", "GET, HEAD"},
+		{"PATCH", "/unsubscribe", "GET, HEAD, POST"},
+		{"DELETE", "/preferences", "GET, HEAD, POST"},
+	} {
+		rec := f.do(c.method, c.path, "", "", "")
+		if rec.Code != 405 || rec.Header().Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d, Allow %q; want 405, %q", c.method, c.path, rec.Code, rec.Header().Get("Allow"), c.allow)
+		}
+		if rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s %s: headers %v", c.method, c.path, rec.Header())
+		}
+	}
+	if rec := f.get("/nothing"); rec.Code != 404 {
+		t.Errorf("GET /nothing: %d", rec.Code)
+	}
+}
+
+func TestHandlerNeedsItsParts(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic without a Store")
+		}
+	}()
+	(&SubscriberPages{}).Handler()
+}
+
+func TestClientKey(t *testing.T) {
+	for remote, want := range map[string]string{
+		"192.0.2.1:5000":             "192.0.2.1",
+		"[::ffff:192.0.2.1]:5000":    "192.0.2.1",
+		"[2001:db8:1:2:3:4:5:6]:443": "2001:db8:1:2::/64",
+		"[fe80::1%eth0]:443":         "fe80::/64",
+		"not an address":             "not an address",
+		"@unix":                      "@unix",
+	} {
+		if got := clientKey(&http.Request{RemoteAddr: remote}); got != want {
+			t.Errorf("clientKey(%q) = %q, want %q", remote, got, want)
+		}
+	}
+}
+
+func TestLimiterForgetsIdleClients(t *testing.T) {
+	l := newLimiter(2, time.Second)
+	for i := range 1500 {
+		l.allow(fmt.Sprint("early", i), start)
+	}
+	for i := range 1500 {
+		l.allow(fmt.Sprint("late", i), start.Add(time.Minute))
+	}
+	if n := len(l.clients); n > 1500 {
+		t.Errorf("%d clients kept; the 1500 idle ones should have been forgotten", n)
+	}
+}
+
+func TestConfirmLinkOlderThanUnsubscribe(t *testing.T) {
+	f := newFixture(t)
+	f.signUp("reader@example.org")
+	m := f.mailer.mails()[0]
+	f.get(path(t, m.url))
+	f.clock.add(time.Hour)
+	sub := f.sub(m.to.ID)
+	f.post(path(t, f.links().Unsubscribe(sub, "")), nil)
+	gone := f.sub(sub.ID)
+	if gone.Status != subscribers.Unsubscribed {
+		t.Fatalf("%+v", gone)
+	}
+	// The old confirm link, still within its 7 days, does not undo it.
+	f.clock.add(time.Hour)
+	checkPage(t, "old confirm link", f.get(path(t, m.url)), 400, "This link no longer works", `href="subscribe"`)
+	if got := f.sub(sub.ID); !reflect.DeepEqual(got, gone) {
+		t.Errorf("an old confirm link changed the row: %+v", got)
+	}
+	// A new sign-up's link does.
+	f.signUp("reader@example.org")
+	mails := f.mailer.mails()
+	checkPage(t, "new confirm link", f.get(path(t, mails[len(mails)-1].url)), 200, "You are subscribed")
+	if got := f.sub(sub.ID); got.Status != subscribers.Active {
+		t.Errorf("re-subscribed: %+v", got)
+	}
+}
+
+func TestMultipartBodyTooLarge(t *testing.T) {
+	f := newFixture(t)
+	sub := f.add("reader@example.org", subscribers.Active)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("List-Unsubscribe", "One-Click")
+	mw.WriteField("padding", strings.Repeat("x", 20<<10))
+	mw.Close()
+	rec := f.do("POST", path(t, f.links().Unsubscribe(sub, "")), mw.FormDataContentType(), body.String(), "")
+	checkPage(t, "multipart too large", rec, 413, "The request is too large")
+	if got := f.sub(sub.ID); got.Status != subscribers.Active {
+		t.Errorf("unsubscribed by a refused request: %+v", got)
+	}
+}

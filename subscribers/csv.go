@@ -1,0 +1,371 @@
+package subscribers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxCSVRows bounds one import; a file past it is more likely the wrong
+// file than a list, and every row is held in memory. A variable so the
+// test need not write a million rows.
+var maxCSVRows = 1_000_000
+
+const maxName = 200
+
+// The columns, in the order a file without a header has them.
+const (
+	colEmail = iota
+	colName
+	colThemes
+	colStatus
+	colIgnored // an unnamed header cell: the column must stay empty
+)
+
+var columnNames = []string{"email", "name", "themes", "status"}
+
+const columnList = "email, name, themes and status"
+
+// ReadCSV reads a subscriber list as operators have it: exported from a
+// spreadsheet or another newsletter tool, UTF-8 with or without a byte
+// order mark, separated by commas or (as spreadsheets in many locales
+// write) semicolons, with or without a header row. The columns are
+// email, name, themes and status; a header may name them in any order.
+//
+// Every bad row is rejected on its own with the physical line it starts
+// on, so the operator can fix the file and import it again; the rest
+// come back as Rows. The error is only for a file that cannot be read at
+// all: an I/O error, a UTF-16 file, a header naming an unknown column, or
+// more than a million rows.
+//
+// The first row is a header when its first cell is "email", or when a
+// cell is "email" and none holds an @; a header with a column other than
+// email, name, themes and status is an error.
+//
+// Lines may end in LF, CRLF or CR alone.
+//
+// A row is rejected for: an address NormalizeEmail refuses, an address
+// already on an earlier line (compared by EmailKey; the earlier line
+// counts even if it was then rejected for its name, themes or status,
+// since the operator has to decide which one they meant), an unknown
+// theme or status, a
+// value in a column beyond the known ones, a name longer than 200
+// characters or with control characters, invalid UTF-8, or broken
+// quoting. Empty trailing cells, as spreadsheets pad rows with, are not
+// extra columns.
+func ReadCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
+	br := bufio.NewReaderSize(&lineEnds{r: r}, 64<<10)
+	head, comma, err := sniff(br)
+	if err != nil {
+		return nil, nil, err
+	}
+	cr := csv.NewReader(io.MultiReader(bytes.NewReader(head), br))
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
+
+	var (
+		rows     []Row
+		rejected []Rejected
+		// cols maps a cell's index to its column; beyond its end every
+		// cell must be empty.
+		cols  = []int{colEmail, colName, colThemes, colStatus}
+		first = true
+		n     = 0
+		seen  = make(map[string]int)
+	)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *csv.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			return nil, nil, fmt.Errorf("reading the CSV file: %w", err)
+		}
+		var line int
+		if pe != nil {
+			line = pe.StartLine
+		} else {
+			if blank(rec) {
+				continue
+			}
+			line, _ = cr.FieldPos(0)
+		}
+		if first {
+			first = false
+			if pe == nil && isHeader(rec) {
+				if cols, err = headerColumns(rec, line); err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+		}
+		if n++; n > maxCSVRows {
+			return nil, nil, fmt.Errorf("the file has more than %d rows; split it into smaller files", maxCSVRows)
+		}
+		value := cellValue(rec, cols, colEmail)
+		reject := func(reason string) {
+			rejected = append(rejected, Rejected{Line: line, Value: strings.ToValidUTF8(value, "\uFFFD"), Reason: reason})
+		}
+		if pe != nil {
+			reject(quoteReason(pe))
+			continue
+		}
+		if !validUTF8(rec) {
+			reject("the row is not valid UTF-8; save the file as CSV UTF-8")
+			continue
+		}
+		if reason := extraColumns(rec, cols); reason != "" {
+			reject(reason)
+			continue
+		}
+		email, err := NormalizeEmail(value)
+		if err != nil {
+			reject(err.Error())
+			continue
+		}
+		key := EmailKey(email)
+		if prev, ok := seen[key]; ok {
+			reject(fmt.Sprintf("duplicate of line %d", prev))
+			continue
+		}
+		seen[key] = line
+		name := cellValue(rec, cols, colName)
+		if err := checkName(name); err != nil {
+			reject(err.Error())
+			continue
+		}
+		themes, err := ParseThemes(cellValue(rec, cols, colThemes), validThemes)
+		if err != nil {
+			reject(err.Error())
+			continue
+		}
+		status, err := ParseStatus(cellValue(rec, cols, colStatus))
+		if err != nil {
+			reject(err.Error())
+			continue
+		}
+		rows = append(rows, Row{Line: line, Subscriber: Subscriber{
+			Email: email,
+			// Cloned so a row does not pin the whole record's buffer.
+			Name:   strings.Clone(name),
+			Themes: themes,
+			Status: status,
+		}})
+	}
+	return rows, rejected, nil
+}
+
+// sniff reads up to the first line with content, to choose the separator
+// before encoding/csv sees any of it, and returns what it read so the
+// line count stays physical. It drops a UTF-8 byte order mark.
+func sniff(br *bufio.Reader) (head []byte, comma rune, err error) {
+	comma = ','
+	for i := 0; ; i++ {
+		line, err := br.ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return nil, 0, fmt.Errorf("reading the CSV file: %w", err)
+		}
+		if i == 0 {
+			if bytes.HasPrefix(line, []byte{0xFF, 0xFE}) || bytes.HasPrefix(line, []byte{0xFE, 0xFF}) {
+				return nil, 0, errors.New("the file is UTF-16 (Excel's \"Unicode text\"); save it as CSV UTF-8 and import that")
+			}
+			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			head = append(head, line...)
+			semi, commas, quoted := 0, 0, false
+			for _, c := range line {
+				switch {
+				case c == '"':
+					quoted = !quoted
+				case quoted:
+				case c == ';':
+					semi++
+				case c == ',':
+					commas++
+				}
+			}
+			if semi > commas {
+				comma = ';'
+			}
+			return head, comma, nil
+		}
+		// A blank line only counts; its white space could be megabytes.
+		if bytes.HasSuffix(line, []byte("\n")) {
+			head = append(head, '\n')
+		}
+		if err == io.EOF {
+			return head, comma, nil
+		}
+	}
+}
+
+// lineEnds turns CR line ends, which Excel for Mac still writes as "CSV
+// (Macintosh)", into LF; encoding/csv would take such a file for one
+// long line. CRLF becomes LF as well, which encoding/csv does anyway.
+type lineEnds struct {
+	r  io.Reader
+	cr bool // the last byte read was a CR, so an LF now is its pair
+}
+
+func (l *lineEnds) Read(p []byte) (int, error) {
+	for {
+		n, err := l.r.Read(p)
+		out := 0
+		for _, c := range p[:n] {
+			if l.cr && c == '\n' {
+				l.cr = false
+				continue
+			}
+			l.cr = c == '\r'
+			if l.cr {
+				c = '\n'
+			}
+			p[out] = c
+			out++
+		}
+		// A read of just the LF of a CRLF leaves nothing; returning 0, nil
+		// would look like a stalled reader.
+		if out > 0 || n == 0 || err != nil {
+			return out, err
+		}
+	}
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeader takes a first row whose first cell is "email" for a header,
+// and also one that names "email" elsewhere and holds no address, so
+// that a header may put the columns in any order. A list's first row
+// without an @ would be rejected as an address anyway.
+func isHeader(rec []string) bool {
+	first, named := "", false
+	for _, f := range rec {
+		f = strings.TrimSpace(f)
+		if first == "" {
+			first = f
+		}
+		if strings.Contains(f, "@") {
+			return strings.EqualFold(first, "email")
+		}
+		named = named || strings.EqualFold(f, "email")
+	}
+	return named
+}
+
+func headerColumns(rec []string, line int) ([]int, error) {
+	cols := make([]int, len(rec))
+	named := make(map[int]bool)
+	for i, f := range rec {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			cols[i] = colIgnored
+			continue
+		}
+		c := -1
+		for j, name := range columnNames {
+			if strings.EqualFold(f, name) {
+				c = j
+			}
+		}
+		if c < 0 {
+			return nil, fmt.Errorf("line %d: unknown column %s in the header; the columns are %s", line, quoteInput(f), columnList)
+		}
+		if named[c] {
+			return nil, fmt.Errorf("line %d: column %q appears twice in the header; keep one", line, columnNames[c])
+		}
+		named[c] = true
+		cols[i] = c
+	}
+	return cols, nil
+}
+
+// cellValue is the trimmed cell of column c, "" when the row is short or
+// the header has no such column.
+func cellValue(rec []string, cols []int, c int) string {
+	for i, col := range cols {
+		if col == c && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+	}
+	return ""
+}
+
+func extraColumns(rec []string, cols []int) string {
+	for i, f := range rec {
+		if (i >= len(cols) || cols[i] == colIgnored) && strings.TrimSpace(f) != "" {
+			return fmt.Sprintf("too many columns: column %d has %s, but the columns are %s", i+1, quoteInput(strings.TrimSpace(f)), columnList)
+		}
+	}
+	return ""
+}
+
+func validUTF8(rec []string) bool {
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			return false
+		}
+	}
+	return true
+}
+
+func quoteReason(pe *csv.ParseError) string {
+	if errors.Is(pe.Err, csv.ErrBareQuote) {
+		return fmt.Sprintf(`a " in a field without quotes (line %d); put the whole field in double quotes and write each " inside it twice`, pe.Line)
+	}
+	return fmt.Sprintf(`a quoted field is not closed properly (line %d); end it with " right before the separator, and write each " inside it twice`, pe.Line)
+}
+
+// checkName keeps a name to one line of plain text: it goes into a
+// greeting and a mail header, where a line break or a bidi override
+// would change what the reader sees.
+func checkName(name string) error {
+	if n := utf8.RuneCountInString(name); n > maxName {
+		return fmt.Errorf("the name %s is %d characters long; shorten it to %d or fewer", quoteInput(name), n, maxName)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+			'\u202A' <= r && r <= '\u202E' || '\u2066' <= r && r <= '\u2069' {
+			return fmt.Errorf("the name %s contains a control character (%U); make it one line of plain text", quoteInput(name), r)
+		}
+	}
+	return nil
+}
+
+// WriteCSV writes subs in the format ReadCSV reads, header first, so an
+// export can be edited and imported back; every subscriber ReadCSV can
+// produce comes back with the same address, name, themes and status.
+//
+// Cells are written as they are, even a name or address that begins with
+// =, +, - or @, which a spreadsheet may take for a formula. Escaping them
+// (the usual leading ') would change the name on the way back in; open
+// the export with the columns typed as text instead.
+func WriteCSV(w io.Writer, subs []Subscriber) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(columnNames); err != nil {
+		return err
+	}
+	for _, s := range subs {
+		if err := cw.Write([]string{s.Email, s.Name, FormatThemes(s.Themes), string(s.Status)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

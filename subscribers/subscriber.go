@@ -1,0 +1,172 @@
+// Package subscribers holds who gets the digest: the Subscriber, their
+// status and theme choices, address checks, signed link tokens, CSV import
+// and export, and the Store interface the database implements
+// (digest/store). It imports only the standard library and x/text.
+package subscribers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Status is where a subscriber stands.
+type Status string
+
+const (
+	// Pending signed up on the web and has not confirmed yet.
+	Pending Status = "pending"
+	// Active gets the digest.
+	Active Status = "active"
+	// Unsubscribed asked to stop. The row stays, so an import of an old
+	// list never adds them back.
+	Unsubscribed Status = "unsubscribed"
+	// Bounced has an address the mail server refused for good.
+	Bounced Status = "bounced"
+)
+
+// Statuses lists every status, in the order a person reads them.
+var Statuses = []Status{Pending, Active, Unsubscribed, Bounced}
+
+// ParseStatus reads a status; "" is Active (an operator adding or
+// importing someone has their consent).
+func ParseStatus(s string) (Status, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return Active, nil
+	}
+	if st := Status(s); slices.Contains(Statuses, st) {
+		return st, nil
+	}
+	return "", fmt.Errorf("unknown status %q; use pending, active, unsubscribed or bounced", s)
+}
+
+// Subscriber is one person on the list.
+type Subscriber struct {
+	ID    int64
+	Email string // normalized: see NormalizeEmail
+	Name  string
+	// Status decides whether they get the digest.
+	Status Status
+	// Themes are the theme ids they chose; empty means every theme.
+	Themes []string
+	// Created, Confirmed, Unsubscribed and Updated are when that happened;
+	// zero when it has not.
+	Created, Confirmed, Unsubscribed, Updated time.Time
+}
+
+// ErrNotFound means no subscriber has that id or address.
+var ErrNotFound = errors.New("subscribers: no such subscriber")
+
+// Change is what saving a subscriber did.
+type Change string
+
+const (
+	Added     Change = "added"
+	Updated   Change = "updated"
+	Unchanged Change = "unchanged"
+)
+
+// Row is one subscriber read from a CSV file, with its line for messages.
+type Row struct {
+	Line       int
+	Subscriber Subscriber
+}
+
+// Rejected is a CSV row that was not imported, and why.
+type Rejected struct {
+	Line   int
+	Value  string // the row's address as written
+	Reason string
+}
+
+// Result is what an import did with one row.
+type Result struct {
+	Line   int
+	Email  string
+	Change Change
+	// Note explains an unchanged or partial result, e.g. that an
+	// unsubscribed address was not re-activated.
+	Note string
+}
+
+// Merge decides what importing (or adding) incoming does to existing,
+// the row already stored for the same address (nil when there is none).
+// It returns the row to store, what changed, and a note for the operator.
+//
+// Nobody who unsubscribed is re-activated this way: their consent was
+// withdrawn, and an old spreadsheet or an operator's command is not new
+// consent; they can sign up again themselves. Marking an address
+// unsubscribed or bounced is always allowed.
+func Merge(existing *Subscriber, incoming Subscriber, now time.Time) (Subscriber, Change, string) {
+	if existing == nil {
+		s := incoming
+		s.ID = 0
+		s.Created, s.Updated = now, now
+		s.Confirmed, s.Unsubscribed = time.Time{}, time.Time{}
+		switch s.Status {
+		case Active:
+			s.Confirmed = now
+		case Unsubscribed:
+			s.Unsubscribed = now
+		}
+		return s, Added, ""
+	}
+	s := *existing
+	note := ""
+	if incoming.Name != "" {
+		s.Name = incoming.Name
+	}
+	s.Themes = incoming.Themes
+	switch {
+	case existing.Status == Unsubscribed && incoming.Status != Unsubscribed:
+		note = fmt.Sprintf("unsubscribed on %s; kept unsubscribed (they can sign up again themselves)",
+			existing.Unsubscribed.Format("2006-01-02"))
+	case incoming.Status != existing.Status:
+		s.Status = incoming.Status
+		switch s.Status {
+		case Active:
+			s.Confirmed = now
+		case Unsubscribed:
+			s.Unsubscribed = now
+		}
+	}
+	if same(s, *existing) {
+		return *existing, Unchanged, note
+	}
+	s.Updated = now
+	return s, Updated, note
+}
+
+func same(a, b Subscriber) bool {
+	return a.Email == b.Email && a.Name == b.Name && a.Status == b.Status && slices.Equal(a.Themes, b.Themes)
+}
+
+// Store keeps the list. digest/store implements it on SQLite, in the same
+// database file as the feeds.
+type Store interface {
+	SubscriberByID(ctx context.Context, id int64) (Subscriber, error)
+	SubscriberByEmail(ctx context.Context, email string) (Subscriber, error)
+	// ListSubscribers returns the subscribers with status st ("" for
+	// all), ordered by address.
+	ListSubscribers(ctx context.Context, st Status) ([]Subscriber, error)
+	// SaveSubscriber adds s or updates the row of its address, by Merge.
+	SaveSubscriber(ctx context.Context, s Subscriber, now time.Time) (Subscriber, Change, string, error)
+	// RemoveSubscriber deletes the row of email for good.
+	RemoveSubscriber(ctx context.Context, email string) error
+	// ImportSubscribers saves rows in one transaction: all of them or,
+	// if anything fails (a cancelled context included), none.
+	ImportSubscribers(ctx context.Context, rows []Row, now time.Time) ([]Result, error)
+	// CreatePending adds email as pending unless it exists; created says
+	// whether it did. An existing row is returned unchanged.
+	CreatePending(ctx context.Context, email string, themes []string, now time.Time) (Subscriber, bool, error)
+	// SetStatus and SetThemes change one subscriber.
+	SetStatus(ctx context.Context, id int64, st Status, now time.Time) (Subscriber, error)
+	SetThemes(ctx context.Context, id int64, themes []string, now time.Time) (Subscriber, error)
+	// TokenSecret is the key that signs links when secret_env is unset:
+	// random, made on first use and kept in the store.
+	TokenSecret(ctx context.Context) ([]byte, error)
+}
