@@ -111,7 +111,7 @@ func ReadCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 		if n++; n > maxCSVRows {
 			return nil, nil, fmt.Errorf("the file has more than %d rows; split it into smaller files", maxCSVRows)
 		}
-		value := cellValue(rec, cols, colEmail)
+		value := unescapeCell(cellValue(rec, cols, colEmail))
 		reject := func(reason string) {
 			rejected = append(rejected, Rejected{Line: line, Value: strings.ToValidUTF8(value, "\uFFFD"), Reason: reason})
 		}
@@ -138,22 +138,33 @@ func ReadCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 			continue
 		}
 		seen[key] = line
-		name := cellValue(rec, cols, colName)
-		if err := checkName(name); err != nil {
+		name := unescapeCell(cellValue(rec, cols, colName))
+		if err := CheckName(name); err != nil {
 			reject(err.Error())
 			continue
 		}
-		themes, err := ParseThemes(cellValue(rec, cols, colThemes), validThemes)
+		var given Fields
+		if name != "" {
+			given |= FieldName
+		}
+		themes, gotThemes, err := ParseThemeCell(cellValue(rec, cols, colThemes), validThemes)
 		if err != nil {
 			reject(err.Error())
 			continue
 		}
-		status, err := ParseStatus(cellValue(rec, cols, colStatus))
+		if gotThemes {
+			given |= FieldThemes
+		}
+		statusCell := cellValue(rec, cols, colStatus)
+		status, err := ParseStatus(statusCell)
 		if err != nil {
 			reject(err.Error())
 			continue
 		}
-		rows = append(rows, Row{Line: line, Subscriber: Subscriber{
+		if statusCell != "" {
+			given |= FieldStatus
+		}
+		rows = append(rows, Row{Line: line, Given: given, Subscriber: Subscriber{
 			Email: email,
 			// Cloned so a row does not pin the whole record's buffer.
 			Name:   strings.Clone(name),
@@ -262,11 +273,29 @@ func isHeader(rec []string) bool {
 			first = f
 		}
 		if strings.Contains(f, "@") {
-			return strings.EqualFold(first, "email")
+			return columnOf(first) == colEmail
 		}
-		named = named || strings.EqualFold(f, "email")
+		named = named || columnOf(f) == colEmail
 	}
 	return named
+}
+
+// headerAliases are other names spreadsheets and mailing tools give the
+// columns ("Email Address", "E-mail", "Topics").
+var headerAliases = map[string]int{
+	"email": colEmail, "emailaddress": colEmail, "mail": colEmail, "address": colEmail, "이메일": colEmail,
+	"name": colName, "fullname": colName, "이름": colName,
+	"themes": colThemes, "theme": colThemes, "topics": colThemes, "주제": colThemes,
+	"status": colStatus, "상태": colStatus,
+}
+
+// columnOf is the column a header cell names, or -1.
+func columnOf(f string) int {
+	key := strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToLower(strings.TrimSpace(f)))
+	if c, ok := headerAliases[key]; ok {
+		return c
+	}
+	return -1
 }
 
 func headerColumns(rec []string, line int) ([]int, error) {
@@ -278,12 +307,7 @@ func headerColumns(rec []string, line int) ([]int, error) {
 			cols[i] = colIgnored
 			continue
 		}
-		c := -1
-		for j, name := range columnNames {
-			if strings.EqualFold(f, name) {
-				c = j
-			}
-		}
+		c := columnOf(f)
 		if c < 0 {
 			return nil, fmt.Errorf("line %d: unknown column %s in the header; the columns are %s", line, quoteInput(f), columnList)
 		}
@@ -332,10 +356,10 @@ func quoteReason(pe *csv.ParseError) string {
 	return fmt.Sprintf(`a quoted field is not closed properly (line %d); end it with " right before the separator, and write each " inside it twice`, pe.Line)
 }
 
-// checkName keeps a name to one line of plain text: it goes into a
+// CheckName keeps a name to one line of plain text: it goes into a
 // greeting and a mail header, where a line break or a bidi override
 // would change what the reader sees.
-func checkName(name string) error {
+func CheckName(name string) error {
 	if n := utf8.RuneCountInString(name); n > maxName {
 		return fmt.Errorf("the name %s is %d characters long; shorten it to %d or fewer", quoteInput(name), n, maxName)
 	}
@@ -352,20 +376,41 @@ func checkName(name string) error {
 // export can be edited and imported back; every subscriber ReadCSV can
 // produce comes back with the same address, name, themes and status.
 //
-// Cells are written as they are, even a name or address that begins with
-// =, +, - or @, which a spreadsheet may take for a formula. Escaping them
-// (the usual leading ') would change the name on the way back in; open
-// the export with the columns typed as text instead.
+// A cell that a spreadsheet would take for a formula (=, +, -, @ first;
+// addresses may start so, and anyone can sign up on the web) is written
+// with a leading ', as spreadsheets expect; ReadCSV takes it off again,
+// so the round trip stays exact.
 func WriteCSV(w io.Writer, subs []Subscriber) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(columnNames); err != nil {
 		return err
 	}
 	for _, s := range subs {
-		if err := cw.Write([]string{s.Email, s.Name, FormatThemes(s.Themes), string(s.Status)}); err != nil {
+		if err := cw.Write([]string{escapeCell(s.Email), escapeCell(s.Name), FormatThemes(s.Themes), string(s.Status)}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// formulaStart are the first characters that make a spreadsheet read a
+// cell as a formula, and the quote that escapes them.
+const formulaStart = "=+-@\t\r'"
+
+// escapeCell puts a ' before a cell a spreadsheet would evaluate (and
+// before one that already starts with ', so unescapeCell is exact).
+func escapeCell(s string) string {
+	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// unescapeCell undoes escapeCell: a ' followed by a formula character.
+func unescapeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.IndexByte(formulaStart, s[1]) >= 0 {
+		return s[1:]
+	}
+	return s
 }

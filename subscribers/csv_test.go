@@ -278,8 +278,8 @@ func TestReadCSVFileErrors(t *testing.T) {
 	}{
 		{"unknown column", strings.NewReader("email,phone\nkim@example.org,010\n"),
 			`line 1: unknown column "phone" in the header; the columns are email, name, themes and status`},
-		{"unknown column after blank line", strings.NewReader("\nEmail,Name,Theme\n"),
-			`line 2: unknown column "Theme"`},
+		{"unknown column after blank line", strings.NewReader("\nEmail,Name,Topic\n"),
+			`line 2: unknown column "Topic"`},
 		{"unknown column in a reordered header", strings.NewReader("Name,Phone,Email\nKim,010,kim@example.org\n"),
 			`line 1: unknown column "Phone"`},
 		{"repeated column", strings.NewReader("email,name,Name\n"),
@@ -358,7 +358,8 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 		{Email: "독자@xn--3e0b707e.kr", Name: "독자", Status: Bounced},
 		{Email: "quote@example.org", Name: `Say "hi", 'Jay'`, Status: Active},
 		{Email: "semi@example.org", Name: "a;b|c", Status: Active, Themes: []string{"agents"}},
-		// Spreadsheet formula starts: kept exactly, not escaped.
+		// Spreadsheet formula starts: escaped with ' on export, and the
+		// ' taken off again on import.
 		{Email: "eq@example.org", Name: `=HYPERLINK("http://evil.example","x")`, Status: Active},
 		{Email: "plus@example.org", Name: "+82 10 1234 5678", Status: Active},
 		{Email: "minus@example.org", Name: "-1", Status: Active},
@@ -366,6 +367,8 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 		{Email: "=cmd@example.org", Name: "", Status: Active},
 		{Email: "+tag@example.org", Name: "email", Status: Active},
 		{Email: "blank@example.org", Status: Active, Themes: []string{}},
+		{Email: "quoted@example.org", Name: "'=already quoted", Status: Active},
+		{Email: "apostrophe@example.org", Name: "'Kim", Status: Active},
 		{Email: "long@example.org", Name: strings.Repeat("가", maxName), Status: Active},
 	}
 	var b bytes.Buffer
@@ -376,8 +379,10 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 	if !strings.HasPrefix(out, "email,name,themes,status\n") {
 		t.Errorf("export starts %q, want the header", out[:min(len(out), 40)])
 	}
-	if !strings.Contains(out, "\neq@example.org,\"=HYPERLINK(") || strings.Contains(out, "'=") {
-		t.Errorf("a formula-like name must be written as it is:\n%s", out)
+	for _, cell := range []string{"\neq@example.org,\"'=HYPERLINK(", "\n'=cmd@example.org,", ",'+82 10", ",'@kim,", ",''=already quoted,", ",''Kim,"} {
+		if !strings.Contains(out, cell) {
+			t.Errorf("export lacks %q (a spreadsheet would run a formula):\n%s", cell, out)
+		}
 	}
 	rows, rej, err := ReadCSV(strings.NewReader(out), testThemes)
 	if err != nil || len(rej) != 0 {
@@ -417,3 +422,15 @@ func TestWriteCSVError(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// Headers as mailing tools and spreadsheets write them.
+func TestHeaderAliases(t *testing.T) {
+	rows, rej, err := ReadCSV(strings.NewReader("Name,E-mail Address,Topics\nKim,kim@example.org,compute\n"), testThemes)
+	if err != nil || len(rej) > 0 || len(rows) != 1 || rows[0].Subscriber.Email != "kim@example.org" || rows[0].Subscriber.Name != "Kim" {
+		t.Fatalf("%+v %+v %v", rows, rej, err)
+	}
+	rows, _, err = ReadCSV(strings.NewReader("이메일,이름\nkim@example.org,김\n"), testThemes)
+	if err != nil || len(rows) != 1 || rows[0].Subscriber.Name != "김" {
+		t.Fatalf("Korean header: %+v %v", rows, err)
+	}
+}

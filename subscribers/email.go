@@ -64,6 +64,9 @@ func NormalizeEmail(s string) (string, error) {
 		return "", parseError(s)
 	}
 	local, domain := a.Address[:at], a.Address[at+1:]
+	// One spelling per mailbox: composed and decomposed "josé" are the
+	// same person.
+	local = norm.NFC.String(local)
 	if err := checkLocal(s, local); err != nil {
 		return "", err
 	}
@@ -165,7 +168,10 @@ func normalizeDomain(in, domain string) (string, error) {
 	// Korean and Japanese keyboards type these full stops in an IME; UTS
 	// #46 treats them as dots, and so do browsers.
 	domain = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(domain)
-	domain = norm.NFC.String(strings.ToLower(domain))
+	// NFKC folds what a Korean or Japanese keyboard in full-width mode
+	// types (ｅｘａｍｐｌｅ.com) to the ASCII it stands for, as UTS #46 does;
+	// otherwise it would become a second, undeliverable xn-- domain.
+	domain = norm.NFC.String(strings.ToLower(norm.NFKC.String(domain)))
 	if !strings.Contains(domain, ".") {
 		return "", fmt.Errorf("%s has no dot in its domain; write the full address, e.g. reader@example.org", q)
 	}

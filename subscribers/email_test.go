@@ -26,6 +26,11 @@ func TestNormalizeEmailValid(t *testing.T) {
 		{"reader@xn--3e0b707e.kr", "reader@xn--3e0b707e.kr"},
 		{"reader@XN--3E0B707E.KR", "reader@xn--3e0b707e.kr"},
 		{"독자@한국.kr", "독자@xn--3e0b707e.kr"},
+		// Full-width letters from an IME in full-width mode are the ASCII
+		// domain, not a second xn-- one.
+		{"a@ｅｘａｍｐｌｅ．com", "a@example.com"},
+		// Composed and decomposed é before the @ are one mailbox.
+		{"jose\u0301@example.org", "jos\u00e9@example.org"},
 		{"a-b_c=d@sub-domain.example.org", "a-b_c=d@sub-domain.example.org"},
 		{strings.Repeat("a", 64) + "@example.org", strings.Repeat("a", 64) + "@example.org"},
 		{"a@" + strings.Repeat("b", 63) + ".org", "a@" + strings.Repeat("b", 63) + ".org"},

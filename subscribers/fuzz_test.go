@@ -49,7 +49,7 @@ func FuzzReadCSV(f *testing.F) {
 				t.Fatalf("line %d: %q twice among the rows", r.Line, s.Email)
 			}
 			keys[EmailKey(s.Email)] = true
-			if !utf8.ValidString(s.Name) || checkName(s.Name) != nil || strings.TrimSpace(s.Name) != s.Name {
+			if !utf8.ValidString(s.Name) || CheckName(s.Name) != nil || strings.TrimSpace(s.Name) != s.Name {
 				t.Fatalf("line %d: name %q", r.Line, s.Name)
 			}
 			if !slices.Contains(Statuses, s.Status) {
@@ -177,7 +177,7 @@ func FuzzCSVRoundTrip(f *testing.F) {
 	f.Add("+a@example.org", "-1;@2", "agents", "bounced")
 	f.Fuzz(func(t *testing.T, email, name, themes, status string) {
 		e, err := NormalizeEmail(email)
-		if err != nil || !utf8.ValidString(name) || strings.TrimSpace(name) != name || checkName(name) != nil {
+		if err != nil || !utf8.ValidString(name) || strings.TrimSpace(name) != name || CheckName(name) != nil {
 			return
 		}
 		th, err := ParseThemes(themes, testThemes)

@@ -31,6 +31,20 @@ const (
 // Statuses lists every status, in the order a person reads them.
 var Statuses = []Status{Pending, Active, Unsubscribed, Bounced}
 
+// ParseThemeCell reads a themes cell or flag: empty means not given
+// (keep what the subscriber chose), "all" means every theme, anything
+// else the listed ids.
+func ParseThemeCell(s string, valid []string) (themes []string, given bool, err error) {
+	switch t := strings.TrimSpace(s); {
+	case t == "":
+		return nil, false, nil
+	case strings.EqualFold(t, "all") || t == "*":
+		return nil, true, nil
+	}
+	themes, err = ParseThemes(s, valid)
+	return themes, err == nil, err
+}
+
 // ParseStatus reads a status; "" is Active (an operator adding or
 // importing someone has their consent).
 func ParseStatus(s string) (Status, error) {
@@ -70,10 +84,25 @@ const (
 	Unchanged Change = "unchanged"
 )
 
-// Row is one subscriber read from a CSV file, with its line for messages.
+// Fields says which of a subscriber's fields an import row or a command
+// gave. An update changes only those: an empty cell in a spreadsheet, or
+// an add without --themes, must not wipe what the reader chose on the
+// preferences page.
+type Fields uint8
+
+const (
+	FieldName Fields = 1 << iota
+	FieldThemes
+	FieldStatus
+	AllFields = FieldName | FieldThemes | FieldStatus
+)
+
+// Row is one subscriber read from a CSV file, with its line for messages
+// and the cells it filled.
 type Row struct {
 	Line       int
 	Subscriber Subscriber
+	Given      Fields
 }
 
 // Rejected is a CSV row that was not imported, and why.
@@ -95,13 +124,14 @@ type Result struct {
 
 // Merge decides what importing (or adding) incoming does to existing,
 // the row already stored for the same address (nil when there is none).
+// given names the fields incoming sets; an existing row keeps the others.
 // It returns the row to store, what changed, and a note for the operator.
 //
 // Nobody who unsubscribed is re-activated this way: their consent was
 // withdrawn, and an old spreadsheet or an operator's command is not new
 // consent; they can sign up again themselves. Marking an address
 // unsubscribed or bounced is always allowed.
-func Merge(existing *Subscriber, incoming Subscriber, now time.Time) (Subscriber, Change, string) {
+func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Time) (Subscriber, Change, string) {
 	if existing == nil {
 		s := incoming
 		s.ID = 0
@@ -117,11 +147,14 @@ func Merge(existing *Subscriber, incoming Subscriber, now time.Time) (Subscriber
 	}
 	s := *existing
 	note := ""
-	if incoming.Name != "" {
+	if given&FieldName != 0 {
 		s.Name = incoming.Name
 	}
-	s.Themes = incoming.Themes
+	if given&FieldThemes != 0 {
+		s.Themes = incoming.Themes
+	}
 	switch {
+	case given&FieldStatus == 0:
 	case existing.Status == Unsubscribed && incoming.Status != Unsubscribed:
 		note = fmt.Sprintf("unsubscribed on %s; kept unsubscribed (they can sign up again themselves)",
 			existing.Unsubscribed.Format("2006-01-02"))
@@ -153,8 +186,9 @@ type Store interface {
 	// ListSubscribers returns the subscribers with status st ("" for
 	// all), ordered by address.
 	ListSubscribers(ctx context.Context, st Status) ([]Subscriber, error)
-	// SaveSubscriber adds s or updates the row of its address, by Merge.
-	SaveSubscriber(ctx context.Context, s Subscriber, now time.Time) (Subscriber, Change, string, error)
+	// SaveSubscriber adds s or updates the given fields of the row of its
+	// address, by Merge.
+	SaveSubscriber(ctx context.Context, s Subscriber, given Fields, now time.Time) (Subscriber, Change, string, error)
 	// RemoveSubscriber deletes the row of email for good.
 	RemoveSubscriber(ctx context.Context, email string) error
 	// ImportSubscribers saves rows in one transaction: all of them or,

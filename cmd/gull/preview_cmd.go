@@ -172,7 +172,11 @@ func (p *previewer) recipient(ctx context.Context, cfg *config.Config, issueID s
 		return render.Recipient{}, err
 	}
 	defer st.Close()
-	sub, err := st.SubscriberByEmail(ctx, p.as)
+	email, err := subscribers.NormalizeEmail(p.as)
+	if err != nil {
+		return render.Recipient{}, usageError{"--as: " + err.Error()}
+	}
+	sub, err := st.SubscriberByEmail(ctx, email)
 	if errors.Is(err, subscribers.ErrNotFound) {
 		return render.Recipient{}, fmt.Errorf("--as %s: not on the list; see gull subscribers list", p.as)
 	}

@@ -44,6 +44,8 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FEEDS", srv.URL)
+			// A value with a line break, which a script cannot write.
+			env.Setenv("NL", "Kim\nBcc: x@example.org")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -55,7 +55,7 @@ func describe(s subscribers.Subscriber) string {
 func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 	fs := a.flagSet("subscribers add")
 	name := fs.String("name", "", "the subscriber's name")
-	themes := fs.String("themes", "", "theme ids, comma-separated; default all")
+	themes := fs.String("themes", "", "theme ids, comma-separated, or all; default all for a new subscriber, unchanged for one on the list")
 	pos, err := a.parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -67,18 +67,32 @@ func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if err := subscribers.CheckName(strings.TrimSpace(*name)); err != nil {
+		return usageError{"--name: " + err.Error()}
+	}
 	cfg, st, err := a.openList(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	chosen, err := subscribers.ParseThemes(*themes, themeIDs(cfg))
+	// Only what was given changes an existing subscriber: an add without
+	// --themes keeps the themes they chose themselves. The operator's add
+	// means "send them the digest", so it sets active (never over an
+	// unsubscribe: see subscribers.Merge).
+	given := subscribers.FieldStatus
+	chosen, gotThemes, err := subscribers.ParseThemeCell(*themes, themeIDs(cfg))
 	if err != nil {
 		return usageError{"--themes: " + err.Error()}
 	}
+	if gotThemes {
+		given |= subscribers.FieldThemes
+	}
+	if strings.TrimSpace(*name) != "" {
+		given |= subscribers.FieldName
+	}
 	sub, change, note, err := st.SaveSubscriber(ctx, subscribers.Subscriber{
 		Email: email, Name: strings.TrimSpace(*name), Status: subscribers.Active, Themes: chosen,
-	}, time.Now())
+	}, given, time.Now())
 	if err != nil {
 		return err
 	}

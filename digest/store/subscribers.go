@@ -104,22 +104,23 @@ func (s *Store) ListSubscribers(ctx context.Context, st subscribers.Status) ([]s
 	return out, rows.Err()
 }
 
-// SaveSubscriber adds sub or updates the row of its address by
-// subscribers.Merge (which never re-activates an unsubscribed address).
-func (s *Store) SaveSubscriber(ctx context.Context, sub subscribers.Subscriber, now time.Time) (subscribers.Subscriber, subscribers.Change, string, error) {
+// SaveSubscriber adds sub or updates the given fields of the row of its
+// address, by subscribers.Merge (which never re-activates an unsubscribed
+// address).
+func (s *Store) SaveSubscriber(ctx context.Context, sub subscribers.Subscriber, given subscribers.Fields, now time.Time) (subscribers.Subscriber, subscribers.Change, string, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return sub, "", "", err
 	}
 	defer tx.Rollback()
-	saved, change, note, err := save(ctx, tx, sub, now)
+	saved, change, note, err := save(ctx, tx, sub, given, now)
 	if err != nil {
 		return sub, "", "", err
 	}
 	return saved, change, note, tx.Commit()
 }
 
-func save(ctx context.Context, tx querier, sub subscribers.Subscriber, now time.Time) (subscribers.Subscriber, subscribers.Change, string, error) {
+func save(ctx context.Context, tx querier, sub subscribers.Subscriber, given subscribers.Fields, now time.Time) (subscribers.Subscriber, subscribers.Change, string, error) {
 	var existing *subscribers.Subscriber
 	switch old, err := byEmail(ctx, tx, sub.Email); {
 	case err == nil:
@@ -127,7 +128,7 @@ func save(ctx context.Context, tx querier, sub subscribers.Subscriber, now time.
 	case !errors.Is(err, subscribers.ErrNotFound):
 		return sub, "", "", err
 	}
-	merged, change, note := subscribers.Merge(existing, sub, now)
+	merged, change, note := subscribers.Merge(existing, sub, given, now)
 	switch change {
 	case subscribers.Added:
 		id, err := insert(ctx, tx, merged)
@@ -194,7 +195,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, rows []subscribers.Row, n
 				return nil, fmt.Errorf("import stopped at line %d, nothing saved: %w", r.Line, err)
 			}
 		}
-		saved, change, note, err := save(ctx, tx, r.Subscriber, now)
+		saved, change, note, err := save(ctx, tx, r.Subscriber, r.Given, now)
 		if err != nil {
 			return nil, fmt.Errorf("import line %d, nothing saved: %w", r.Line, err)
 		}

@@ -23,7 +23,7 @@ var themeIDs = []string{"compute", "regulation", "strategy", "other"}
 
 func add(t *testing.T, s *Store, email string, st subscribers.Status, themes ...string) subscribers.Subscriber {
 	t.Helper()
-	sub, _, _, err := s.SaveSubscriber(context.Background(), subscribers.Subscriber{Email: email, Status: st, Themes: themes}, day1)
+	sub, _, _, err := s.SaveSubscriber(context.Background(), subscribers.Subscriber{Email: email, Status: st, Themes: themes}, subscribers.AllFields, day1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func TestSubscriberAddFindUpdate(t *testing.T) {
 	if err != nil || got.ID != a.ID || got.Email != "Reader@example.org" {
 		t.Fatalf("by email: %+v %v", got, err)
 	}
-	saved, change, _, err := s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "reader@example.org", Name: "독자", Status: subscribers.Active, Themes: []string{"regulation"}}, day2)
+	saved, change, _, err := s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "reader@example.org", Name: "독자", Status: subscribers.Active, Themes: []string{"regulation"}}, subscribers.AllFields, day2)
 	if err != nil || change != subscribers.Updated || saved.ID != a.ID || saved.Name != "독자" || !slices.Equal(saved.Themes, []string{"regulation"}) {
 		t.Errorf("update: %v %+v %v", change, saved, err)
 	}
-	if _, change, _, _ := s.SaveSubscriber(ctx, saved, day3); change != subscribers.Unchanged {
+	if _, change, _, _ := s.SaveSubscriber(ctx, saved, subscribers.AllFields, day3); change != subscribers.Unchanged {
 		t.Errorf("saving the same again: %v", change)
 	}
 	if n := len(listing(t, s)); n != 1 {
@@ -83,7 +83,7 @@ func TestUnsubscribedNeverReactivated(t *testing.T) {
 	if err != nil || !again.Unsubscribed.Equal(day2) {
 		t.Errorf("repeated unsubscribe moved the time to %v (%v)", again.Unsubscribed, err)
 	}
-	sub, change, note, err := s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "gone@example.org", Status: subscribers.Active}, day3)
+	sub, change, note, err := s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "gone@example.org", Status: subscribers.Active}, subscribers.AllFields, day3)
 	if err != nil || sub.Status != subscribers.Unsubscribed || change != subscribers.Unchanged || !strings.Contains(note, "kept unsubscribed") {
 		t.Errorf("re-adding an unsubscribed address: %v %s %q %v", change, sub.Status, note, err)
 	}
@@ -121,7 +121,7 @@ func TestImportMixedRows(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	add(t, s, "kept@example.org", subscribers.Active)
-	s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "kept@example.org", Name: "Kept", Status: subscribers.Active}, day1)
+	s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "kept@example.org", Name: "Kept", Status: subscribers.Active}, subscribers.AllFields, day1)
 	add(t, s, "moved@example.org", subscribers.Active, "compute")
 	gone := add(t, s, "gone@example.org", subscribers.Active)
 	s.SetStatus(ctx, gone.ID, subscribers.Unsubscribed, day1)
@@ -211,7 +211,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src.SaveSubscriber(ctx, subscribers.Subscriber{Email: norm, Name: []string{"", "김, \"따옴표\"", "=cmd()", "Dana"}[i], Status: st, Themes: [][]string{nil, {"compute"}, {"regulation", "strategy"}, {"other"}}[i]}, day1)
+		src.SaveSubscriber(ctx, subscribers.Subscriber{Email: norm, Name: []string{"", "김, \"따옴표\"", "=cmd()", "Dana"}[i], Status: st, Themes: [][]string{nil, {"compute"}, {"regulation", "strategy"}, {"other"}}[i]}, subscribers.AllFields, day1)
 	}
 	subs, _ := src.ListSubscribers(ctx, "")
 	var buf bytes.Buffer
@@ -280,5 +280,40 @@ func TestTokenSecretKeptAcrossOpens(t *testing.T) {
 	k2, _ := s2.TokenSecret(ctx)
 	if !bytes.Equal(k1, k2) {
 		t.Error("the link secret changed on reopen; links already mailed would break")
+	}
+}
+
+// An empty cell or a missing column keeps what is stored: an import of
+// names must not wipe the themes a reader chose, and a blank status must
+// not activate a pending sign-up or a bounced address.
+func TestImportChangesOnlyGivenCells(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	add(t, s, "t@example.org", subscribers.Active, "compute")
+	add(t, s, "b@example.org", subscribers.Bounced)
+	if _, _, err := s.CreatePending(ctx, "p@example.org", []string{"regulation"}, day1); err != nil {
+		t.Fatal(err)
+	}
+	csv := "email,name,themes,status\nt@example.org,Kim,,\nb@example.org,,,\np@example.org,,,\n"
+	rows, rejected, err := subscribers.ReadCSV(strings.NewReader(csv), themeIDs)
+	if err != nil || len(rejected) > 0 {
+		t.Fatal(err, rejected)
+	}
+	if _, err := s.ImportSubscribers(ctx, rows, day2); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"b@example.org  bounced []",
+		"p@example.org  pending [regulation]",
+		"t@example.org Kim active [compute]",
+	}
+	if got := listing(t, s); !slices.Equal(got, want) {
+		t.Errorf("after importing names only:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// "all" resets the themes on purpose.
+	rows, _, _ = subscribers.ReadCSV(strings.NewReader("email,themes\nt@example.org,all\n"), themeIDs)
+	s.ImportSubscribers(ctx, rows, day3)
+	if sub, _ := s.SubscriberByEmail(ctx, "t@example.org"); len(sub.Themes) != 0 {
+		t.Errorf("themes 'all' left %v", sub.Themes)
 	}
 }

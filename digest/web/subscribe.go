@@ -47,6 +47,9 @@ type SubscriberPages struct {
 	// then one per Every. Zero means 5, and one a minute.
 	SubscribeBurst int
 	SubscribeEvery time.Duration
+	// ConfirmPerHour caps the confirmation mails of the whole site per
+	// hour; zero means 200.
+	ConfirmPerHour int
 
 	st *pagesState
 }
@@ -58,6 +61,9 @@ const (
 	// confirmMailEvery is how often one address may be sent a
 	// confirmation mail, however often it is signed up.
 	confirmMailEvery = 10 * time.Minute
+	// confirmMailsPerDay caps the confirmation mails one address gets in
+	// a day, so nobody can use the form to pester a stranger.
+	confirmMailsPerDay = 3
 	// signUpTimeout bounds the work of one sign-up (the store and the
 	// mail) after the page has been answered.
 	signUpTimeout = 2 * time.Minute
@@ -96,7 +102,7 @@ func (p *SubscriberPages) Handler() http.Handler {
 		}
 		p.st = &pagesState{
 			limiter: newLimiter(burst, every),
-			mailed:  mailThrottle{sent: map[int64]time.Time{}, sweepAt: 1024},
+			mailed:  mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: p.confirmPerHour()},
 			workers: make(chan struct{}, signUpWorkers),
 		}
 	}
@@ -112,6 +118,13 @@ func (p *SubscriberPages) Handler() http.Handler {
 		pageHeaders(w)
 		mux.ServeHTTP(w, r)
 	})
+}
+
+func (p *SubscriberPages) confirmPerHour() int {
+	if p.ConfirmPerHour > 0 {
+		return p.ConfirmPerHour
+	}
+	return 200
 }
 
 // Wait returns when the sign-ups still being worked on after their page
@@ -382,9 +395,12 @@ func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if issued := c.Expires.Add(-subscribers.ConfirmTTL); sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) {
-		// A link mailed before they unsubscribed, opened again (or by a
-		// mail scanner): the later choice wins.
+	issued := c.Expires.Add(-subscribers.ConfirmTTL)
+	if sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) ||
+		sub.Status == subscribers.Bounced && sub.Updated.After(issued) {
+		// A link mailed before they unsubscribed (or before the address
+		// bounced), opened again or by a mail scanner: the later event
+		// wins.
 		p.log().Info("confirm link older than the unsubscribe", "subscriber_id", sub.ID)
 		p.fail(w, failStaleConfirm)
 		return
@@ -591,26 +607,47 @@ func (l *limiter) sweep(now time.Time) {
 // confirmation mail.
 type mailThrottle struct {
 	mu      sync.Mutex
-	sent    map[int64]time.Time
+	sent    map[int64][]time.Time // per subscriber, the last day's mails
 	sweepAt int
+	// perHour caps confirmation mails from the whole site: many clients
+	// (a botnet, an IPv6 /48) signing up strangers must not turn gull into
+	// a mail cannon that ruins the sender's reputation.
+	perHour   int
+	hourStart time.Time
+	hourCount int
 }
 
-// reserve says whether id may be mailed at now, and if so records it.
+// reserve says whether id may be mailed at now, and if so records it: at
+// most one mail per address every confirmMailEvery, confirmMailsPerDay a
+// day, and perHour for the whole site.
 func (m *mailThrottle) reserve(id int64, now time.Time) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if last, ok := m.sent[id]; ok && now.Sub(last) < confirmMailEvery {
+	recent := m.sent[id][:0:0]
+	for _, t := range m.sent[id] {
+		if now.Sub(t) < 24*time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	if n := len(recent); n >= confirmMailsPerDay || n > 0 && now.Sub(recent[n-1]) < confirmMailEvery {
+		return false
+	}
+	if now.Sub(m.hourStart) >= time.Hour {
+		m.hourStart, m.hourCount = now, 0
+	}
+	if m.hourCount >= m.perHour {
 		return false
 	}
 	if len(m.sent) >= m.sweepAt {
-		for k, t := range m.sent {
-			if now.Sub(t) >= confirmMailEvery {
+		for k, ts := range m.sent {
+			if now.Sub(ts[len(ts)-1]) >= 24*time.Hour {
 				delete(m.sent, k)
 			}
 		}
 		m.sweepAt = max(1024, 2*len(m.sent))
 	}
-	m.sent[id] = now
+	m.sent[id] = append(recent, now)
+	m.hourCount++
 	return true
 }
 
@@ -618,7 +655,9 @@ func (m *mailThrottle) reserve(id int64, now time.Time) bool {
 func (m *mailThrottle) release(id int64, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t, ok := m.sent[id]; ok && t.Equal(at) {
-		delete(m.sent, id)
+	ts := m.sent[id]
+	if n := len(ts); n > 0 && ts[n-1].Equal(at) {
+		m.sent[id] = ts[:n-1]
+		m.hourCount--
 	}
 }

@@ -187,7 +187,7 @@ func (f *fixture) byEmail(email string) subscribers.Subscriber {
 
 func (f *fixture) add(email string, st subscribers.Status, themes ...string) subscribers.Subscriber {
 	f.t.Helper()
-	s, _, _, err := f.store.SaveSubscriber(context.Background(), subscribers.Subscriber{Email: email, Status: st, Themes: themes}, start.Add(-time.Hour))
+	s, _, _, err := f.store.SaveSubscriber(context.Background(), subscribers.Subscriber{Email: email, Status: st, Themes: themes}, subscribers.AllFields, start.Add(-time.Hour))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -801,5 +801,50 @@ func TestMultipartBodyTooLarge(t *testing.T) {
 	checkPage(t, "multipart too large", rec, 413, "The request is too large")
 	if got := f.sub(sub.ID); got.Status != subscribers.Active {
 		t.Errorf("unsubscribed by a refused request: %+v", got)
+	}
+}
+
+// Nobody can use the form to pester a stranger: at most one confirmation
+// mail every 10 minutes and 3 a day per address, and the whole site sends
+// at most ConfirmPerHour an hour, however many clients ask.
+func TestConfirmationMailCaps(t *testing.T) {
+	f := newFixture(t, func(p *SubscriberPages) { p.ConfirmPerHour = 5 })
+	for range 6 {
+		f.signUp("victim@example.org")
+		f.clock.add(11 * time.Minute)
+	}
+	if n := len(f.mailer.mails()); n != 3 {
+		t.Errorf("one address got %d confirmation mails in an hour, want 3 a day", n)
+	}
+	f.clock.add(24 * time.Hour)
+	for i := range 10 {
+		f.signUp(fmt.Sprintf("stranger%d@example.org", i))
+	}
+	if n := len(f.mailer.mails()); n != 3+5 {
+		t.Errorf("the site sent %d confirmation mails in an hour, want the cap of 5 (after the first 3)", n-3)
+	}
+	f.clock.add(time.Hour)
+	f.signUp("stranger9@example.org")
+	if n := len(f.mailer.mails()); n != 9 {
+		t.Errorf("after the hour: %d mails, want 9", n)
+	}
+}
+
+// A confirm link mailed before the address bounced does not make it
+// active again (a mail scanner re-opening it, say).
+func TestConfirmLinkOlderThanBounce(t *testing.T) {
+	f := newFixture(t)
+	f.signUp("reader@example.org")
+	m := f.mailer.mails()[0]
+	f.get(path(t, m.url))
+	f.clock.add(time.Hour)
+	bounced, err := f.store.SetStatus(context.Background(), m.to.ID, subscribers.Bounced, f.clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(time.Hour)
+	checkPage(t, "old confirm link", f.get(path(t, m.url)), 400, "This link no longer works")
+	if got := f.sub(bounced.ID); got.Status != subscribers.Bounced {
+		t.Errorf("an old confirm link re-activated a bounced address: %s", got.Status)
 	}
 }
