@@ -94,6 +94,7 @@ type previewer struct {
 type previewReport struct {
 	issue  digest.Issue
 	shown  int // articles in the rendered copy
+	shownSections int
 	failed []digest.FeedReport
 }
 
@@ -131,7 +132,7 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		err := enc.Encode(is)
-		rep.shown = is.Count()
+		rep.shown, rep.shownSections = is.Count(), len(is.Sections)
 		return buf.Bytes(), rep, err
 	}
 	to, err := p.recipient(ctx, cfg, is.ID)
@@ -145,7 +146,8 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 	if err != nil {
 		return nil, rep, err
 	}
-	rep.shown = is.For(to.Themes).Count()
+	mine := is.For(to.Themes)
+	rep.shown, rep.shownSections = mine.Count(), len(mine.Sections)
 	switch f {
 	case web.PreviewText:
 		return []byte(msg.Text), rep, nil
@@ -271,7 +273,7 @@ func (a *app) report(rep previewReport, out string) {
 	}
 	fmt.Fprintf(a.stderr, "gull: issue %s (%s – %s) to %s: %d articles in %d sections from %d feeds, %d left out (see --format json)\n",
 		is.ID, is.Period.Start.Format("2006-01-02 15:04"), is.Period.End.Format("2006-01-02 15:04 MST"), where,
-		rep.shown, len(is.Sections), len(is.Feeds), len(is.Dropped))
+		rep.shown, rep.shownSections, len(is.Feeds), len(is.Dropped))
 	if is.Count() == 0 {
 		fmt.Fprintf(a.stderr, "gull: no new articles in this week; nothing would be sent (quiet_week). Try --now with a date the feeds cover.\n")
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"gull/digest/config"
@@ -201,8 +200,7 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(rows)
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tNAME\tSTATUS\tTHEMES\tSINCE")
+	table := [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "SINCE"}}
 	counts := map[subscribers.Status]int{}
 	for _, s := range subs {
 		themes := subscribers.FormatThemes(s.Themes)
@@ -216,17 +214,17 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 		case subscribers.Unsubscribed:
 			since = s.Unsubscribed
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Email, cmpOr(s.Name, "-"), s.Status, themes, since.In(cfg.Location).Format("2006-01-02"))
+		table = append(table, []string{s.Email, cmpOr(s.Name, "-"), string(s.Status), themes, since.In(cfg.Location).Format("2006-01-02")})
 		counts[s.Status]++
 	}
-	tw.Flush()
+	writeTable(a.stdout, table)
 	var parts []string
 	for _, s := range subscribers.Statuses {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
-	fmt.Fprintf(a.stdout, "\n%d subscribers", len(subs))
+	fmt.Fprintf(a.stdout, "\n%d %s", len(subs), plural(len(subs), "subscriber", "subscribers"))
 	if len(parts) > 0 {
 		fmt.Fprintf(a.stdout, ": %s", strings.Join(parts, ", "))
 	}
