@@ -92,10 +92,10 @@ type previewer struct {
 
 // previewReport is what the preview tells the editor beside the output.
 type previewReport struct {
-	issue  digest.Issue
-	shown  int // articles in the rendered copy
+	issue         digest.Issue
+	shown         int // articles in the rendered copy
 	shownSections int
-	failed []digest.FeedReport
+	failed        []digest.FeedReport
 }
 
 func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, previewReport, error) {
