@@ -22,6 +22,7 @@ type feedRow struct {
 	Status     string   `json:"status"`
 	Items      int      `json:"items"`
 	InWindow   int      `json:"in_window"`
+	Dropped    int      `json:"dropped"` // of the week's, left out as not relevant (filter: true)
 	Newest     *string  `json:"newest"`
 	DurationMS int64    `json:"duration_ms"`
 	Error      string   `json:"error"` // "" when the feed was read
@@ -55,11 +56,13 @@ func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Group the week as the digest will, for what filtered feeds lose.
+	issue := pipeline.BuildIssue(cfg.Title, g, cfg.Grouper())
 	rows := make([]feedRow, len(g.Feeds))
 	for i, r := range g.Feeds {
 		rows[i] = feedRow{URL: digest.RedactURL(r.Feed.URL), Name: cmp.Or(r.Feed.Name, r.Title), Status: string(r.Status),
 			Items: len(r.Articles), InWindow: r.InWindow, DurationMS: r.Duration.Milliseconds(),
-			Charset: r.Charset, Repairs: r.Repairs}
+			Charset: r.Charset, Repairs: r.Repairs, Dropped: issue.Feeds[i].Dropped}
 		if r.Newest != nil {
 			s := r.Newest.In(cfg.Location).Format(time.RFC3339)
 			rows[i].Newest = &s
@@ -97,7 +100,7 @@ func (a *app) printFeedTable(cfg *config.Config, g pipeline.Gathered, rows []fee
 	}
 	tw.Flush()
 	for _, r := range rows {
-		if r.Error == "" && len(r.Repairs) == 0 {
+		if r.Error == "" && len(r.Repairs) == 0 && r.Dropped == 0 {
 			continue
 		}
 		fmt.Fprintf(a.stdout, "\n%s\n", displayURL(r))
@@ -110,15 +113,18 @@ func (a *app) printFeedTable(cfg *config.Config, g pipeline.Gathered, rows []fee
 		for _, rep := range r.Repairs {
 			fmt.Fprintf(a.stdout, "  repaired: %s\n", rep)
 		}
+		if r.Dropped > 0 {
+			fmt.Fprintf(a.stdout, "  filter: %d of its %d articles this week match no theme or relevance word and are left out (see preview --format json)\n", r.Dropped, r.InWindow)
+		}
 	}
 	counts := map[string]int{}
 	for _, r := range rows {
 		counts[r.Status]++
 	}
 	p := g.Period
-	fmt.Fprintf(a.stdout, "\n%d feeds: %d ok, %d not modified, %d failed. %d articles in the week %s – %s (%d duplicates dropped).\n",
+	fmt.Fprintf(a.stdout, "\n%d feeds: %d ok, %d not modified, %d failed. %d articles in the week %s – %s (%d %s dropped).\n",
 		len(rows), counts["ok"], counts["not_modified"], counts["error"], len(g.Articles),
-		p.Start.Format("2006-01-02 15:04"), p.End.Format("2006-01-02 15:04 MST"), len(g.Duplicates))
+		p.Start.Format("2006-01-02 15:04"), p.End.Format("2006-01-02 15:04 MST"), len(g.Duplicates), plural(len(g.Duplicates), "duplicate", "duplicates"))
 }
 
 func fmtDuration(d time.Duration) string {
