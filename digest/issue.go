@@ -50,20 +50,19 @@ type Issue struct {
 	Dropped  []Dropped
 }
 
-// IssueID names the issue of period by the span it covers, so that two
-// issues never share an id (the ledger and Message-IDs are keyed on it):
-// a weekly digest is the ISO week of the period's middle ("2026-W48": a
-// Monday-morning send covers the week before, not the week it starts), a
-// monthly one its month ("2026-11"), a daily one its last day, and
-// anything shorter its end hour ("2026-11-30T08").
+// IssueID names the issue of period; the ledger and Message-IDs are keyed
+// on it. A weekly digest is the ISO week of the period's middle
+// ("2026-W48": a Monday-morning send covers the week before, not the week
+// it starts); any other span is named by the day it ends ("2026-11-30"),
+// or by its last hour when it is shorter than a day ("2026-11-30T08"), so
+// two sends of one schedule never share an id. (A schedule that fires
+// more often than its window is long, such as a daily send of a rolling
+// week, would; the schedule's check belongs with the daemon.)
 func IssueID(p Period) string {
 	span := p.End.Sub(p.Start)
-	mid := p.Start.Add(span / 2)
 	switch {
-	case span >= 28*24*time.Hour:
-		return mid.Format("2006-01")
 	case span >= 6*24*time.Hour && span < 8*24*time.Hour:
-		y, w := mid.ISOWeek()
+		y, w := p.Start.Add(span / 2).ISOWeek()
 		return fmt.Sprintf("%d-W%02d", y, w)
 	case span >= 24*time.Hour:
 		return p.End.Format("2006-01-02")

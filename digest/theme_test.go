@@ -184,8 +184,8 @@ func TestIssueID(t *testing.T) {
 	}{
 		{24 * time.Hour, "2026-11-30"},
 		{3 * 24 * time.Hour, "2026-11-30"},
-		{12 * time.Hour, "2026-11-30T08"}, // twice a day: 08 and 20
-		{30 * 24 * time.Hour, "2026-11"},
+		{12 * time.Hour, "2026-11-30T08"},   // twice a day: 08 and 20
+		{30 * 24 * time.Hour, "2026-11-30"}, // a weekly send of a month's window stays unique
 		{14 * 24 * time.Hour, "2026-11-30"},
 	} {
 		if got := IssueID(WeekEnding(end, c.window, seoul)); got != c.want {

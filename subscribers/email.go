@@ -168,6 +168,19 @@ func normalizeDomain(in, domain string) (string, error) {
 	// Korean and Japanese keyboards type these full stops in an IME; UTS
 	// #46 treats them as dots, and so do browsers.
 	domain = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(domain)
+	// A character whose compatibility form holds punctuation (⒈ is "1.",
+	// ․ is ".") would smuggle a dot or worse into the domain; UTS #46
+	// refuses them, and so do we.
+	for _, r := range domain {
+		if r < utf8.RuneSelf {
+			continue
+		}
+		for _, c := range norm.NFKC.String(string(r)) {
+			if c < utf8.RuneSelf && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return "", fmt.Errorf("%s has %q in its domain, which stands for %q; write the domain plainly, e.g. example.org", q, r, norm.NFKC.String(string(r)))
+			}
+		}
+	}
 	// NFKC folds what a Korean or Japanese keyboard in full-width mode
 	// types (ｅｘａｍｐｌｅ.com) to the ASCII it stands for, as UTS #46 does;
 	// otherwise it would become a second, undeliverable xn-- domain.

@@ -65,6 +65,10 @@ func TestNormalizeEmailInvalid(t *testing.T) {
 		{"reader@example.org (Kim)", "put the name in the name column"},
 		{"Kim <reader@example..org>", "put the name in the name column"},
 		{"kim reader@example.org", "contains a space"},
+		// Compatibility characters that stand for punctuation.
+		{"a@ex\u2488com", "stands for"}, // ⒈ is "1."
+		{"a@x.c\u2024om", "stands for"},  // ․ one dot leader
+		{"a@\u33c2.com", "stands for"},   // ㏂ is "a.m."
 		{"reader@ example.org", "contains a space"},
 		{"reader@exam ple.org", "contains a space"},
 		{`"kim reader"@example.org`, "contains a space"},

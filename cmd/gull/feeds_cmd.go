@@ -159,12 +159,10 @@ func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pi
 		Logger:      a.log,
 	})
 	period := digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location)
-	// The store dates what it sees at the earlier of --now and the clock:
-	// a preview of a future week must not stamp undated articles with a
-	// date the real send would then find outside its week.
-	seen := now
-	if wall := time.Now(); wall.Before(now) {
-		seen = wall
-	}
+	// The store dates what it sees by the clock, never by --now: an
+	// undated article is first seen when it is, and a preview of another
+	// week (past or future) must not date it so that the real send of
+	// this week leaves it out.
+	seen := time.Now()
 	return pipeline.Gather(ctx, c, st, cfg.DigestFeeds(), period, seen)
 }

@@ -67,7 +67,10 @@ func loopbackOnly(h http.Handler) http.Handler {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		host = strings.Trim(host, "[]")
+		host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+		if i := strings.IndexByte(host, '%'); i >= 0 {
+			host = host[:i] // an IPv6 zone: [::1%lo]
+		}
 		ip := net.ParseIP(host)
 		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			http.Error(w, "the preview answers only to localhost, 127.0.0.1 or [::1]", http.StatusMisdirectedRequest)

@@ -66,6 +66,7 @@ func TestPreviewRefusesOtherHosts(t *testing.T) {
 	for host, want := range map[string]int{
 		"evil.example": 421, "evil.example:8081": 421, "10.0.0.5:8081": 421,
 		"localhost:8081": 200, "127.0.0.1:8081": 200, "[::1]:8081": 200,
+		"LOCALHOST:8081": 200, "localhost.:8081": 200, "[::1%25lo]:8081": 200,
 	} {
 		req := httptest.NewRequest("GET", "/json", nil)
 		req.Host = host

@@ -356,7 +356,7 @@ func (p *SubscriberPages) signUp(ctx context.Context, email string, themes []str
 		return
 	}
 	if !p.st.mailed.reserve(sub.ID, now) {
-		log.Info("sign-up again within 10 minutes; no second mail", "subscriber_id", sub.ID)
+		log.Info("confirmation mail held back: one per address every 10 minutes, 3 a day, and a cap for the site per hour", "subscriber_id", sub.ID)
 		return
 	}
 	data := subscribers.FormatThemes(themes)
@@ -640,7 +640,7 @@ func (m *mailThrottle) reserve(id int64, now time.Time) bool {
 	}
 	if len(m.sent) >= m.sweepAt {
 		for k, ts := range m.sent {
-			if now.Sub(ts[len(ts)-1]) >= 24*time.Hour {
+			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= 24*time.Hour {
 				delete(m.sent, k)
 			}
 		}
@@ -656,8 +656,17 @@ func (m *mailThrottle) release(id int64, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ts := m.sent[id]
-	if n := len(ts); n > 0 && ts[n-1].Equal(at) {
+	n := len(ts)
+	if n == 0 || !ts[n-1].Equal(at) {
+		return
+	}
+	if n == 1 {
+		delete(m.sent, id)
+	} else {
 		m.sent[id] = ts[:n-1]
+	}
+	// Only a reservation of the current hour counts against it.
+	if !at.Before(m.hourStart) && m.hourCount > 0 {
 		m.hourCount--
 	}
 }

@@ -848,3 +848,33 @@ func TestConfirmLinkOlderThanBounce(t *testing.T) {
 		t.Errorf("an old confirm link re-activated a bounced address: %s", got.Status)
 	}
 }
+
+// A failed send releases its reservation without leaving an empty entry
+// behind (which once made a later sweep panic), and a reservation of an
+// earlier hour does not lend the current hour extra room.
+func TestMailThrottleRelease(t *testing.T) {
+	m := mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 3, perHour: 2}
+	t0 := start
+	if !m.reserve(1, t0) {
+		t.Fatal("first reserve refused")
+	}
+	m.release(1, t0)
+	for id := int64(2); id <= 6; id++ {
+		m.reserve(id, t0.Add(time.Duration(id)*time.Minute)) // must not panic in the sweep
+	}
+	m2 := mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: 2}
+	m2.reserve(1, t0)
+	late := t0.Add(time.Hour + time.Second)
+	m2.reserve(2, late) // a new hour
+	m2.release(1, t0)
+	m2.release(2, late)
+	granted := 0
+	for id := int64(10); id < 15; id++ {
+		if m2.reserve(id, late.Add(time.Minute)) {
+			granted++
+		}
+	}
+	if granted != 2 {
+		t.Errorf("%d mails granted in the hour, want the cap of 2", granted)
+	}
+}
