@@ -67,8 +67,8 @@ func TestNormalizeEmailInvalid(t *testing.T) {
 		{"kim reader@example.org", "contains a space"},
 		// Compatibility characters that stand for punctuation.
 		{"a@ex\u2488com", "stands for"}, // ⒈ is "1."
-		{"a@x.c\u2024om", "stands for"},  // ․ one dot leader
-		{"a@\u33c2.com", "stands for"},   // ㏂ is "a.m."
+		{"a@x.c\u2024om", "stands for"}, // ․ one dot leader
+		{"a@\u33c2.com", "stands for"},  // ㏂ is "a.m."
 		{"reader@ example.org", "contains a space"},
 		{"reader@exam ple.org", "contains a space"},
 		{`"kim reader"@example.org`, "contains a space"},
