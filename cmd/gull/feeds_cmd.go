@@ -12,6 +12,7 @@ import (
 	"gull/digest/collect"
 	"gull/digest/config"
 	"gull/digest/pipeline"
+	"gull/digest/render"
 	"gull/digest/store"
 )
 
@@ -124,7 +125,7 @@ func (a *app) printFeedTable(cfg *config.Config, g pipeline.Gathered, rows []fee
 	p := g.Period
 	fmt.Fprintf(a.stdout, "\n%d feeds: %d ok, %d not modified, %d failed. %d articles in the week %s – %s (%d %s dropped).\n",
 		len(rows), counts["ok"], counts["not_modified"], counts["error"], len(g.Articles),
-		p.Start.Format("2006-01-02 15:04"), p.End.Format("2006-01-02 15:04 MST"), len(g.Duplicates), plural(len(g.Duplicates), "duplicate", "duplicates"))
+		p.Start.Format("2006-01-02 15:04"), p.End.Format("2006-01-02 15:04 MST"), len(g.Duplicates), render.Plural(len(g.Duplicates), "duplicate", "duplicates"))
 }
 
 func fmtDuration(d time.Duration) string {

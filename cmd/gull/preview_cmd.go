@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -241,19 +242,12 @@ func newRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
 		names[t.ID] = t.Name
 	}
 	return render.New(render.Options{
-		Dir:        cmpOr(dir, cfg.Templates),
+		Dir:        cmp.Or(dir, cfg.Templates),
 		Lang:       cfg.Language,
 		Location:   cfg.Location,
 		BaseURL:    cfg.HTTP.BaseURL,
 		ThemeNames: names,
 	})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // report tells the editor on stderr what the preview holds, and which
@@ -265,7 +259,7 @@ func (a *app) report(rep previewReport, out string) {
 		if f.Items > 0 {
 			fallback = fmt.Sprintf("using the %d items of its last good copy", f.Items)
 		}
-		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmpOr(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
+		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmp.Or(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
 	}
 	where := "stdout"
 	if out != "-" && out != "" {

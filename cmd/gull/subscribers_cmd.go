@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"gull/digest/config"
+	"gull/digest/render"
 	"gull/digest/store"
 	"gull/subscribers"
 )
@@ -214,7 +216,7 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 		case subscribers.Unsubscribed:
 			since = s.Unsubscribed
 		}
-		table = append(table, []string{s.Email, cmpOr(s.Name, "-"), string(s.Status), themes, since.In(cfg.Location).Format("2006-01-02")})
+		table = append(table, []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes, since.In(cfg.Location).Format("2006-01-02")})
 		counts[s.Status]++
 	}
 	writeTable(a.stdout, table)
@@ -224,7 +226,7 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
-	fmt.Fprintf(a.stdout, "\n%d %s", len(subs), plural(len(subs), "subscriber", "subscribers"))
+	fmt.Fprintf(a.stdout, "\n%d %s", len(subs), render.Plural(len(subs), "subscriber", "subscribers"))
 	if len(parts) > 0 {
 		fmt.Fprintf(a.stdout, ": %s", strings.Join(parts, ", "))
 	}

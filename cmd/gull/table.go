@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/width"
+	"gull/digest/render"
 )
 
 // writeTable prints rows as columns two spaces apart. Unlike tabwriter it
@@ -19,7 +18,7 @@ func writeTable(w io.Writer, rows [][]string) {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], displayWidth(c))
+			widths[i] = max(widths[i], render.DisplayWidth(c))
 		}
 	}
 	for _, r := range rows {
@@ -27,32 +26,9 @@ func writeTable(w io.Writer, rows [][]string) {
 		for i, c := range r {
 			b.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-render.DisplayWidth(c)+2))
 			}
 		}
 		fmt.Fprintln(w, b.String())
 	}
-}
-
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case unicode.In(r, unicode.Mn, unicode.Me) || r >= 0x1160 && r <= 0x11FF || r == 0x200D:
-			// combining marks, and the vowel and final jamo of decomposed
-			// Hangul, draw on the character before them
-		case width.LookupRune(r).Kind() == width.EastAsianWide || width.LookupRune(r).Kind() == width.EastAsianFullwidth:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

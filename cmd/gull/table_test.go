@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"gull/digest/render"
 )
 
 // A Korean name takes two columns a character on screen; the next column
@@ -14,7 +16,7 @@ func TestWriteTableAlignsHangul(t *testing.T) {
 	var at []int
 	for i, l := range lines {
 		j := strings.Index(l, []string{"STATUS", "active", "pending"}[i])
-		at = append(at, displayWidth(l[:j]))
+		at = append(at, render.DisplayWidth(l[:j]))
 	}
 	if at[0] != at[1] || at[1] != at[2] {
 		t.Errorf("the status column starts at %v:\n%s", at, b.String())

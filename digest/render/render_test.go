@@ -317,7 +317,7 @@ func TestPlainTextReadsOnItsOwn(t *testing.T) {
 		}
 	}
 	for i, line := range strings.Split(m.Text, "\n") {
-		if w := textWidth(line); w > 76 && !strings.Contains(line, "://") {
+		if w := DisplayWidth(line); w > 76 && !strings.Contains(line, "://") {
 			t.Errorf("line %d is %d columns wide: %q", i+1, w, line)
 		}
 	}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"strings"
+	"unicode"
 
 	"golang.org/x/text/width"
 )
@@ -19,7 +20,7 @@ func Wrap(cols int, s string) string {
 	var b strings.Builder
 	line := 0 // columns used on the current line
 	for i, word := range strings.Fields(s) {
-		w := textWidth(word)
+		w := DisplayWidth(word)
 		if i > 0 {
 			if line+1+w <= cols {
 				b.WriteByte(' ')
@@ -47,7 +48,11 @@ func Wrap(cols int, s string) string {
 	return b.String()
 }
 
-func textWidth(s string) int {
+// DisplayWidth is how many columns s takes in a terminal or a
+// fixed-width mail reader: Hangul, Han and other wide characters two,
+// combining marks (and the vowel and final jamo of decomposed Hangul)
+// none, since they draw on the character before them.
+func DisplayWidth(s string) int {
 	n := 0
 	for _, r := range s {
 		n += runeWidth(r)
@@ -56,6 +61,10 @@ func textWidth(s string) int {
 }
 
 func runeWidth(r rune) int {
+	switch {
+	case unicode.In(r, unicode.Mn, unicode.Me) || r >= 0x1160 && r <= 0x11FF || r == 0x200D:
+		return 0
+	}
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
 		return 2
