@@ -72,6 +72,22 @@ type Subscriber struct {
 	Created, Confirmed, Unsubscribed, Updated time.Time
 }
 
+// SetStatus moves s to st and records when it was confirmed or
+// unsubscribed. Setting the status it already has changes nothing, so a
+// second unsubscribe keeps the time of the first.
+func (s *Subscriber) SetStatus(st Status, now time.Time) {
+	if s.Status == st {
+		return
+	}
+	s.Status = st
+	switch st {
+	case Active:
+		s.Confirmed = now
+	case Unsubscribed:
+		s.Unsubscribed = now
+	}
+}
+
 // ErrNotFound means no subscriber has that id or address.
 var ErrNotFound = errors.New("subscribers: no such subscriber")
 
@@ -137,12 +153,8 @@ func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Tim
 		s.ID = 0
 		s.Created, s.Updated = now, now
 		s.Confirmed, s.Unsubscribed = time.Time{}, time.Time{}
-		switch s.Status {
-		case Active:
-			s.Confirmed = now
-		case Unsubscribed:
-			s.Unsubscribed = now
-		}
+		s.Status = ""
+		s.SetStatus(incoming.Status, now)
 		return s, Added, ""
 	}
 	s := *existing
@@ -158,14 +170,8 @@ func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Tim
 	case existing.Status == Unsubscribed && incoming.Status != Unsubscribed:
 		note = fmt.Sprintf("unsubscribed on %s; kept unsubscribed (they can sign up again themselves)",
 			existing.Unsubscribed.Format("2006-01-02"))
-	case incoming.Status != existing.Status:
-		s.Status = incoming.Status
-		switch s.Status {
-		case Active:
-			s.Confirmed = now
-		case Unsubscribed:
-			s.Unsubscribed = now
-		}
+	default:
+		s.SetStatus(incoming.Status, now)
 	}
 	if same(s, *existing) {
 		return *existing, Unchanged, note

@@ -238,18 +238,7 @@ func (s *Store) CreatePending(ctx context.Context, email string, themes []string
 // status it already has changes nothing (a second unsubscribe keeps the
 // first time).
 func (s *Store) SetStatus(ctx context.Context, id int64, st subscribers.Status, now time.Time) (subscribers.Subscriber, error) {
-	return s.change(ctx, id, now, func(sub *subscribers.Subscriber) {
-		if sub.Status == st {
-			return
-		}
-		sub.Status = st
-		switch st {
-		case subscribers.Active:
-			sub.Confirmed = now
-		case subscribers.Unsubscribed:
-			sub.Unsubscribed = now
-		}
-	})
+	return s.change(ctx, id, now, func(sub *subscribers.Subscriber) { sub.SetStatus(st, now) })
 }
 
 // SetThemes replaces one subscriber's theme choice (nil = all).
