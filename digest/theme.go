@@ -190,7 +190,12 @@ type ThemeScore struct {
 // best first. Ties go to defaultTheme (the feed's theme) and then to the
 // config's order. A theme whose exclude words appear scores nothing.
 func (g *Grouper) Match(a Article, defaultTheme string) []ThemeScore {
-	m := textOf(a)
+	return g.match(textOf(a), defaultTheme)
+}
+
+// match is Match on text already in match form, which Group computes once
+// an article for the themes, the relevance words and the feed's theme.
+func (g *Grouper) match(m matchText, defaultTheme string) []ThemeScore {
 	var out []ThemeScore
 	for _, t := range g.themes {
 		s := m.score(t.keywords)
@@ -217,12 +222,6 @@ func boolRank(b bool) int {
 	return 0
 }
 
-// Relevant reports whether an article from a filtered feed belongs in an
-// AI-policy digest: it matched a theme or a relevance word.
-func (g *Grouper) Relevant(a Article, matched []ThemeScore) bool {
-	return len(matched) > 0 || textOf(a).any(g.relevance)
-}
-
 // Group puts each article into the section of its best theme. feeds gives
 // each article's feed (by URL) for its default theme and filter. Sections
 // keep the themes' order with the catch-all last; articles are newest
@@ -236,8 +235,11 @@ func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dro
 	var dropped []Dropped
 	for _, a := range arts {
 		f := feeds[a.FeedURL]
-		matched := g.Match(a, f.Theme)
-		if f.Filter && !g.Relevant(a, matched) {
+		m := textOf(a)
+		matched := g.match(m, f.Theme)
+		// A filtered feed's article belongs in an AI-policy digest only if
+		// it matched a theme or a relevance word.
+		if f.Filter && len(matched) == 0 && !m.any(g.relevance) {
 			dropped = append(dropped, droppedArticle(a, ReasonNotRelevant))
 			continue
 		}
@@ -249,7 +251,7 @@ func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dro
 		switch {
 		case len(matched) > 0:
 			section = matched[0].ID
-		case g.catches(f.Theme, a):
+		case g.catches(f.Theme, m):
 			section = f.Theme
 			a.Themes = append(a.Themes, f.Theme)
 		}
@@ -315,9 +317,9 @@ func (g *Grouper) nextRoom(a Article, from string, byTheme map[string][]Article,
 // catches reports whether a feed's default theme takes an article that
 // matched no theme: the theme must exist and its exclude words must not
 // veto the article, as they would a keyword match.
-func (g *Grouper) catches(id string, a Article) bool {
+func (g *Grouper) catches(id string, m matchText) bool {
 	t, ok := g.theme(id)
-	return ok && !textOf(a).any(t.exclude)
+	return ok && !m.any(t.exclude)
 }
 
 func (g *Grouper) theme(id string) (compiledTheme, bool) {
