@@ -360,16 +360,17 @@ func loopbackAddr(addr string) (string, error) {
 	if err != nil {
 		return "", usageError{fmt.Sprintf("--serve %q: %v; write it as 127.0.0.1:8081", addr, err)}
 	}
-	switch host {
-	case "", "localhost":
-		host = "127.0.0.1"
-	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return "", usageError{fmt.Sprintf("--serve %q: %q is not a port; write it as 127.0.0.1:8081", addr, port)}
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if !web.IsLoopbackHost(host) {
 		return "", usageError{fmt.Sprintf("--serve %q: the preview serves on loopback only (it has no login); use 127.0.0.1:%s", addr, port)}
+	}
+	if net.ParseIP(strings.Trim(host, "[]")) == nil {
+		host = "127.0.0.1" // localhost: one address, not whichever the resolver picks
 	}
 	return net.JoinHostPort(host, port), nil
 }

@@ -67,17 +67,28 @@ func loopbackOnly(h http.Handler) http.Handler {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
-		if i := strings.IndexByte(host, '%'); i >= 0 {
-			host = host[:i] // an IPv6 zone: [::1%lo]
-		}
-		ip := net.ParseIP(host)
-		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !IsLoopbackHost(host) {
 			http.Error(w, "the preview answers only to localhost, 127.0.0.1 or [::1]", http.StatusMisdirectedRequest)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// IsLoopbackHost reports whether host (a name or an IP, as written in a
+// Host header or a listen address) means this machine: localhost in any
+// case, with or without the root dot, or a loopback IP (an IPv6 zone such
+// as [::1%lo] allowed).
+func IsLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i]
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // securityHeaders: the digest has no script and loads nothing but images,
