@@ -67,7 +67,8 @@ func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error
 		msg.SetGenHeaderPreformatted("List-Id", listID(env.ListName, domain))
 	}
 	var unsub []string
-	if safeHeaderURL(m.UnsubscribeURL) {
+	webUnsub := safeHeaderURL(m.UnsubscribeURL)
+	if webUnsub {
 		unsub = append(unsub, m.UnsubscribeURL)
 	}
 	if env.UnsubscribeMailto != "" {
@@ -75,12 +76,12 @@ func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error
 	}
 	if len(unsub) > 0 {
 		msg.SetListUnsubscribe(unsub...)
-		if strings.HasPrefix(m.UnsubscribeURL, "https://") && safeHeaderURL(m.UnsubscribeURL) {
+		if webUnsub && strings.HasPrefix(m.UnsubscribeURL, "https://") {
 			// RFC 8058 one-click needs an https URL to POST to.
 			msg.SetListUnsubscribePost()
 		}
 	}
-	if m.ArchiveURL != "" && safeHeaderURL(m.ArchiveURL) {
+	if safeHeaderURL(m.ArchiveURL) {
 		msg.SetGenHeaderPreformatted("List-Archive", "<"+m.ArchiveURL+">")
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text, gomail.WithPartEncoding(bodyEncoding(m.Text)))
