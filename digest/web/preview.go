@@ -42,7 +42,7 @@ func Preview(src PreviewSource, log *slog.Logger) http.Handler {
 				previewError(w, err)
 				return
 			}
-			securityHeaders(w)
+			securityHeaders(w, "'none'")
 			w.Header().Set("Content-Type", contentType)
 			w.Header().Set("Cache-Control", "no-store")
 			w.Write(body)
@@ -91,17 +91,18 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// securityHeaders: the digest has no script and loads nothing but images,
-// so the page may do nothing else.
-func securityHeaders(w http.ResponseWriter) {
+// securityHeaders: gull's pages have no script and load nothing but
+// images, so a page may do nothing else. formAction is where its forms may
+// post: 'none' for the preview, 'self' for the subscriber pages.
+func securityHeaders(w http.ResponseWriter, formAction string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action "+formAction+"; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
 func previewError(w http.ResponseWriter, err error) {
-	securityHeaders(w)
+	securityHeaders(w, "'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusInternalServerError)

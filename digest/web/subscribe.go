@@ -136,15 +136,12 @@ func (p *SubscriberPages) Wait() {
 	}
 }
 
-// pageHeaders are preview.go's security headers, except that these pages
-// post forms to themselves. Tokens are in the URLs: no page is cached and
-// no link leaks its address in a Referer.
+// pageHeaders are gull's security headers for pages that post forms to
+// themselves. Tokens are in the URLs: no page is cached (and
+// securityHeaders keeps them out of the Referer).
 func pageHeaders(w http.ResponseWriter) {
-	securityHeaders(w)
-	h := w.Header()
-	h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "form-action 'none'", "form-action 'self'", 1))
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+	securityHeaders(w, "'self'")
+	w.Header().Set("Cache-Control", "no-store")
 }
 
 func (p *SubscriberPages) now() time.Time {
