@@ -375,6 +375,7 @@ func TestFullWeekFitsGmail(t *testing.T) {
 	if is.Count() != 60 || len(m.HTML) >= 102*1024 {
 		t.Errorf("%d articles make %d bytes of HTML; Gmail clips at %d", is.Count(), len(m.HTML), 102*1024)
 	}
+	t.Logf("%d articles: %d bytes of HTML, %d of text", is.Count(), len(m.HTML), len(m.Text))
 	checkHTML(t, "60 articles", m.HTML)
 }
 
