@@ -1,0 +1,95 @@
+package digest
+
+import (
+	"errors"
+	"time"
+)
+
+// IssueStatus is where an issue stands in the send.
+type IssueStatus string
+
+const (
+	// IssueOpen: built and frozen; deliveries may be pending.
+	IssueOpen IssueStatus = "open"
+	// IssueQuiet: the week had no new articles and quiet_week is skip;
+	// nothing was frozen, so a later run may still build it.
+	IssueQuiet IssueStatus = "quiet"
+	// IssueDone: every delivery reached an end (sent, failed or skipped).
+	IssueDone IssueStatus = "done"
+)
+
+// IssueRecord is what the store knows about an issue besides its content.
+type IssueRecord struct {
+	ID       string
+	Status   IssueStatus
+	Articles int
+	Created  time.Time
+	Done     time.Time // zero until done
+}
+
+// DeliveryStatus is one row of the send ledger: one issue to one reader.
+type DeliveryStatus string
+
+const (
+	// DeliveryPending: not sent yet (new, or deferred after temporary
+	// failures, or left when a send was stopped).
+	DeliveryPending DeliveryStatus = "pending"
+	// DeliverySending: claimed for an SMTP transaction that has not
+	// reported back. Found at start, it means a send died mid-message:
+	// the message may or may not have arrived, and it is sent again.
+	DeliverySending DeliveryStatus = "sending"
+	DeliverySent    DeliveryStatus = "sent"
+	// DeliveryFailed: refused permanently; never retried.
+	DeliveryFailed DeliveryStatus = "failed"
+	// DeliverySkipped: nothing to send (none of the reader's themes had an
+	// article) or the reader left before it was sent.
+	DeliverySkipped DeliveryStatus = "skipped"
+)
+
+// Delivery is a pending row of the ledger with the reader it is for.
+type Delivery struct {
+	IssueID      string
+	SubscriberID int64
+	Email        string
+	Name         string
+	Themes       []string // empty = every theme
+	Status       DeliveryStatus
+	Attempts     int // SMTP transactions tried so far, over every run
+	// Error is the last answer or reason recorded on the row.
+	Error string
+}
+
+// DeliveryUpdate moves a ledger row to Status.
+type DeliveryUpdate struct {
+	IssueID      string
+	SubscriberID int64
+	Status       DeliveryStatus
+	// Attempt counts one more transaction (set on the claim).
+	Attempt   bool
+	MessageID string
+	// Error is the server's answer or the reason for a skip; kept on the
+	// row for the operator.
+	Error string
+	// Bounced marks the subscriber bounced as well: the server said the
+	// address does not exist (5.1.x).
+	Bounced bool
+	At      time.Time
+}
+
+// DeliveryCounts is how many rows of an issue are in each status.
+type DeliveryCounts map[DeliveryStatus]int
+
+// Left is what a later run would still try to send.
+func (c DeliveryCounts) Left() int { return c[DeliveryPending] + c[DeliverySending] }
+
+// Articles lists the issue's articles in order.
+func (is Issue) Articles() []Article {
+	var out []Article
+	for _, s := range is.Sections {
+		out = append(out, s.Articles...)
+	}
+	return out
+}
+
+// ErrNoIssue means the store has no issue of that id.
+var ErrNoIssue = errors.New("no such issue")

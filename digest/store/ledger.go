@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gull/digest"
+	"gull/subscribers"
+)
+
+// issueBody is the issue's own JSON encoding for storage: every field, not
+// the public form of DESIGN.md §5 (which leaves out content and feed URLs).
+type issueBody digest.Issue
+
+// Issue returns a stored issue and its record, or digest.ErrNoIssue.
+func (s *Store) Issue(ctx context.Context, id string) (digest.Issue, digest.IssueRecord, error) {
+	var body, status, created string
+	var done sql.NullString
+	rec := digest.IssueRecord{ID: id}
+	err := s.db.QueryRowContext(ctx, `SELECT body, status, articles, created_at, done_at FROM issues WHERE id = ?`, id).
+		Scan(&body, &status, &rec.Articles, &created, &done)
+	if errors.Is(err, sql.ErrNoRows) {
+		return digest.Issue{}, rec, digest.ErrNoIssue
+	}
+	if err != nil {
+		return digest.Issue{}, rec, fmt.Errorf("store: issue %s: %w", id, err)
+	}
+	rec.Status = digest.IssueStatus(status)
+	if rec.Created, err = parseTime(created); err != nil {
+		return digest.Issue{}, rec, fmt.Errorf("store: issue %s: bad created_at %q", id, created)
+	}
+	if done.Valid {
+		if rec.Done, err = parseTime(done.String); err != nil {
+			return digest.Issue{}, rec, fmt.Errorf("store: issue %s: bad done_at %q", id, done.String)
+		}
+	}
+	var is issueBody
+	if err := json.Unmarshal([]byte(body), &is); err != nil {
+		return digest.Issue{}, rec, fmt.Errorf("store: issue %s: unreadable body: %w", id, err)
+	}
+	return digest.Issue(is), rec, nil
+}
+
+// SaveIssue stores the issue with status open (frozen) or quiet. An issue
+// already frozen is never replaced: the first build is the one every rerun
+// sends, and SaveIssue reports the stored one's record. A quiet one is
+// replaced, since a later run may find the week's articles after all.
+func (s *Store) SaveIssue(ctx context.Context, is digest.Issue, status digest.IssueStatus, now time.Time) (digest.IssueRecord, error) {
+	body, err := json.Marshal(issueBody(is))
+	if err != nil {
+		return digest.IssueRecord{}, fmt.Errorf("store: issue %s: %w", is.ID, err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO issues (id, title, period_start, period_end, articles, body, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET title = excluded.title, period_start = excluded.period_start,
+			period_end = excluded.period_end, articles = excluded.articles, body = excluded.body,
+			status = excluded.status, created_at = excluded.created_at
+		WHERE issues.status = 'quiet'`,
+		is.ID, is.Title, fmtTime(is.Period.Start), fmtTime(is.Period.End), is.Count(), string(body), string(status), fmtTime(now))
+	if err != nil {
+		return digest.IssueRecord{}, fmt.Errorf("store: save issue %s: %w", is.ID, err)
+	}
+	_, rec, err := s.Issue(ctx, is.ID)
+	return rec, err
+}
+
+// PrepareDeliveries makes sure every active subscriber has a ledger row
+// for the issue (someone who joined since the last run gets one now), and
+// closes the pending rows of readers who are no longer active. It returns
+// how many rows it added and how many it found claimed: sends that died
+// mid-message.
+func (s *Store) PrepareDeliveries(ctx context.Context, issueID string, now time.Time) (added, inDoubt int, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
+	}
+	defer tx.Rollback()
+	// "WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join.
+	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (issue_id, subscriber_id, email, status, updated_at)
+		SELECT ?, id, email, 'pending', ? FROM subscribers WHERE status = 'active' AND true
+		ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, fmtTime(now))
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'skipped', updated_at = ?,
+			error = 'no longer subscribed when it was sent'
+		WHERE issue_id = ? AND status IN ('pending', 'sending')
+			AND subscriber_id NOT IN (SELECT id FROM subscribers WHERE status = 'active')`, fmtTime(now), issueID); err != nil {
+		return 0, 0, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE issue_id = ? AND status = 'sending'`, issueID).Scan(&inDoubt); err != nil {
+		return 0, 0, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
+	}
+	return int(n), inDoubt, tx.Commit()
+}
+
+// PendingDeliveries returns up to limit rows still to send, of active
+// subscribers, with subscriber ids above after, in id order: a caller pages
+// through a list of any length in constant memory, and no read stays open
+// while it writes.
+func (s *Store) PendingDeliveries(ctx context.Context, issueID string, after int64, limit int) ([]digest.Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT d.subscriber_id, s.email, s.name, s.themes, d.status, d.attempts, d.error
+		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+		WHERE d.issue_id = ? AND d.subscriber_id > ? AND d.status IN ('pending', 'sending') AND s.status = 'active'
+		ORDER BY d.subscriber_id LIMIT ?`, issueID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending deliveries of %s: %w", issueID, err)
+	}
+	defer rows.Close()
+	out := make([]digest.Delivery, 0, limit)
+	for rows.Next() {
+		d := digest.Delivery{IssueID: issueID}
+		var themes, status string
+		if err := rows.Scan(&d.SubscriberID, &d.Email, &d.Name, &themes, &status, &d.Attempts, &d.Error); err != nil {
+			return nil, err
+		}
+		d.Themes = strings.Fields(themes)
+		d.Status = digest.DeliveryStatus(status)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// UpdateDeliveries applies the updates in one transaction: the send's
+// writer groups what its workers report, so a commit serves many messages.
+// A bounced address is marked on the subscriber in the same transaction.
+func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdate) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: ledger: %w", err)
+	}
+	defer tx.Rollback()
+	row, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + ?,
+			message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, error = ?, updated_at = ?,
+			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+			email = COALESCE((SELECT email FROM subscribers WHERE id = ?), email)
+		WHERE issue_id = ? AND subscriber_id = ?`)
+	if err != nil {
+		return fmt.Errorf("store: ledger: %w", err)
+	}
+	defer row.Close()
+	for _, u := range ups {
+		at := fmtTime(u.At)
+		attempt := 0
+		if u.Attempt {
+			attempt = 1
+		}
+		res, err := row.ExecContext(ctx, string(u.Status), attempt, u.MessageID, u.MessageID, u.Error, at,
+			string(u.Status), at, u.SubscriberID, u.IssueID, u.SubscriberID)
+		if err != nil {
+			return fmt.Errorf("store: ledger: %s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("store: ledger: no row for %s to subscriber %d", u.IssueID, u.SubscriberID)
+		}
+		if u.Bounced {
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ? AND status = 'active'`,
+				string(subscribers.Bounced), at, u.SubscriberID); err != nil {
+				return fmt.Errorf("store: ledger: bounce subscriber %d: %w", u.SubscriberID, err)
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// DeliveryCounts counts an issue's ledger rows by status.
+func (s *Store) DeliveryCounts(ctx context.Context, issueID string) (digest.DeliveryCounts, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
+	}
+	defer rows.Close()
+	out := digest.DeliveryCounts{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[digest.DeliveryStatus(st)] = n
+	}
+	return out, rows.Err()
+}
+
+// Deliveries returns up to limit rows of the issue in a status, by
+// address: the failures for the run's summary.
+func (s *Store) Deliveries(ctx context.Context, issueID string, st digest.DeliveryStatus, limit int) ([]digest.Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT subscriber_id, email, status, attempts, error FROM deliveries
+		WHERE issue_id = ? AND status = ? ORDER BY email LIMIT ?`, issueID, string(st), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
+	}
+	defer rows.Close()
+	var out []digest.Delivery
+	for rows.Next() {
+		d := digest.Delivery{IssueID: issueID}
+		var status string
+		if err := rows.Scan(&d.SubscriberID, &d.Email, &status, &d.Attempts, &d.Error); err != nil {
+			return nil, err
+		}
+		d.Status = digest.DeliveryStatus(status)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// FinishIssue marks the issue done once no row is left to send, and
+// reports whether it is.
+func (s *Store) FinishIssue(ctx context.Context, issueID string, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE issues SET status = 'done', done_at = ?
+		WHERE id = ? AND status = 'open'
+			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE issue_id = ? AND status IN ('pending', 'sending'))`,
+		fmtTime(now), issueID, issueID)
+	if err != nil {
+		return false, fmt.Errorf("store: finish issue %s: %w", issueID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	_, rec, err := s.Issue(ctx, issueID)
+	return rec.Status == digest.IssueDone, err
+}
