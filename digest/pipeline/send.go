@@ -1,0 +1,414 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"gull/digest"
+)
+
+// IssueStore keeps issues, frozen once built (digest/store implements it).
+type IssueStore interface {
+	Issue(ctx context.Context, id string) (digest.Issue, digest.IssueRecord, error)
+	SaveIssue(ctx context.Context, is digest.Issue, status digest.IssueStatus, now time.Time) (digest.IssueRecord, error)
+}
+
+// OpenIssue returns the issue called id: the stored one when it was built
+// before, so a rerun sends exactly the articles the first run did, and
+// otherwise the one build makes, now stored. A week with no articles is
+// stored as quiet and not frozen (a later run may find articles), unless
+// sendQuiet says a quiet week is sent all the same.
+func OpenIssue(ctx context.Context, st IssueStore, id string, build func(context.Context) (digest.Issue, error), sendQuiet bool, now time.Time) (digest.Issue, digest.IssueRecord, error) {
+	is, rec, err := st.Issue(ctx, id)
+	switch {
+	case err == nil && rec.Status != digest.IssueQuiet:
+		return is, rec, nil
+	case err != nil && !errors.Is(err, digest.ErrNoIssue):
+		return is, rec, err
+	}
+	if is, err = build(ctx); err != nil {
+		return is, rec, err
+	}
+	if is.ID != id {
+		return is, rec, fmt.Errorf("pipeline: built issue %s, expected %s", is.ID, id)
+	}
+	status := digest.IssueOpen
+	if is.Count() == 0 && !sendQuiet {
+		status = digest.IssueQuiet
+	}
+	rec, err = st.SaveIssue(ctx, is, status, now)
+	if err != nil {
+		return is, rec, err
+	}
+	if rec.Status != status {
+		// Another run froze it between our read and write: use theirs.
+		is, rec, err = st.Issue(ctx, id)
+	}
+	return is, rec, err
+}
+
+// Ledger is the send ledger: one row per (issue, subscriber), claimed
+// before its SMTP transaction and marked after it (digest/store
+// implements it).
+type Ledger interface {
+	PrepareDeliveries(ctx context.Context, issueID string, now time.Time) (added, inDoubt int, err error)
+	PendingDeliveries(ctx context.Context, issueID string, after int64, limit int) ([]digest.Delivery, error)
+	UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdate) error
+	DeliveryCounts(ctx context.Context, issueID string) (digest.DeliveryCounts, error)
+	Deliveries(ctx context.Context, issueID string, st digest.DeliveryStatus, limit int) ([]digest.Delivery, error)
+	FinishIssue(ctx context.Context, issueID string, now time.Time) (bool, error)
+	MarkMailed(ctx context.Context, issueID string, arts []digest.Article, now time.Time) error
+}
+
+// ErrNothingForReader is what Sender.Render returns for a reader none of
+// whose themes has an article this week: they get no mail, and the ledger
+// says why.
+var ErrNothingForReader = errors.New("none of the reader's themes has an article this week")
+
+// Sender delivers an issue to every active subscriber exactly once,
+// however often it is run: each ledger row is claimed (committed) before
+// its message goes out and marked after, so after a crash only the
+// messages that were in flight can arrive twice, and they carry the same
+// Message-ID.
+type Sender struct {
+	Ledger Ledger
+	// Render renders the issue for one reader.
+	Render func(d digest.Delivery) (digest.Message, error)
+	// Deliver composes and sends one message and returns its Message-ID.
+	// It should retry temporary failures itself; its errors may say
+	// Temporary(), Permanent() and BadAddress() (5.1.x). A send that has
+	// started is not aborted when ctx ends, only waits between tries.
+	Deliver func(ctx context.Context, m digest.Message) (string, error)
+	// Workers is how many messages are rendered and sent at once (the
+	// SMTP connections).
+	Workers int
+	// GiveUpAfter stops the run after that many temporary failures in a
+	// row with no success between: the server is down, and every further
+	// reader would only wait out the retries. 0 means 3 per worker.
+	GiveUpAfter int
+	Now         func() time.Time
+	// OnStart and OnOutcome report progress (for a bar or log lines);
+	// OnOutcome is called from the workers, one call at a time.
+	OnStart   func(total, inDoubt int)
+	OnOutcome func(Outcome)
+	Log       *slog.Logger
+	// PageSize is how many ledger rows are read at a time (default 500):
+	// memory stays flat whatever the list's length.
+	PageSize int
+}
+
+// Outcome is what became of one reader's message in this run.
+type Outcome struct {
+	Delivery digest.Delivery
+	Status   digest.DeliveryStatus // sent, failed, skipped, or pending (deferred)
+	Err      error
+}
+
+// SendReport sums up a run.
+type SendReport struct {
+	IssueID string
+	// Added is the ledger rows made in this run (new readers); InDoubt the
+	// rows found claimed, left by a run that died mid-message, and sent again.
+	Added, InDoubt int
+	// This run's outcomes.
+	Sent, Failed, Skipped, Deferred int
+	// Stopped says why the run ended before the list did ("" = it did not).
+	Stopped string
+	// Totals are the issue's rows by status after the run, over every run.
+	Totals digest.DeliveryCounts
+	// Failures are the issue's failed rows and the deferred ones of this
+	// run, with the server's answers (at most 20 of each).
+	Failures, DeferredRows []digest.Delivery
+	// Done: every row has reached an end; the issue is complete.
+	Done     bool
+	Duration time.Duration
+}
+
+// OK is true when nothing of this run failed or was left for later.
+func (r SendReport) OK() bool { return r.Failed == 0 && r.Deferred == 0 && r.Stopped == "" }
+
+type permanent interface{ Permanent() bool }
+type temporary interface{ Temporary() bool }
+type badAddress interface{ BadAddress() bool }
+
+// Send runs the ledger protocol for is over every pending row. When ctx
+// ends (Ctrl-C) it starts nothing new, lets the messages in flight finish
+// and be marked, and leaves the rest pending for the next run.
+func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) {
+	start := time.Now()
+	rep := SendReport{IssueID: is.ID}
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// The ledger must record what was sent even while the run is being
+	// stopped: a mark lost to Ctrl-C is a reader mailed twice.
+	bg := context.WithoutCancel(ctx)
+
+	var err error
+	if rep.Added, rep.InDoubt, err = s.Ledger.PrepareDeliveries(ctx, is.ID, now()); err != nil {
+		return rep, err
+	}
+	counts, err := s.Ledger.DeliveryCounts(ctx, is.ID)
+	if err != nil {
+		return rep, err
+	}
+	if rep.InDoubt > 0 {
+		log.Warn("an earlier send stopped mid-message; those messages go again and may arrive twice (with the same Message-ID, so most mail programs show one)",
+			"issue", is.ID, "in_doubt", rep.InDoubt)
+	}
+	if s.OnStart != nil {
+		s.OnStart(counts.Left(), rep.InDoubt)
+	}
+
+	w := newLedgerWriter(bg, s.Ledger)
+	defer w.close()
+	workers := max(1, s.Workers)
+	giveUp := s.GiveUpAfter
+	if giveUp <= 0 {
+		giveUp = 3 * workers
+	}
+	// stop ends the dispatch early: Ctrl-C, a server that is down, or a
+	// ledger that cannot be written.
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var mu sync.Mutex // guards rep's counts, streak and OnOutcome
+	streak := 0
+	outcome := func(o Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch o.Status {
+		case digest.DeliverySent:
+			rep.Sent++
+			streak = 0
+		case digest.DeliveryFailed:
+			rep.Failed++
+			streak = 0
+		case digest.DeliverySkipped:
+			rep.Skipped++
+		case digest.DeliveryPending:
+			rep.Deferred++
+			if len(rep.DeferredRows) < 20 {
+				d := o.Delivery
+				d.Error = errText(o.Err)
+				rep.DeferredRows = append(rep.DeferredRows, d)
+			}
+			if isTemporary(o.Err) {
+				if streak++; streak >= giveUp {
+					stop(fmt.Errorf("%d temporary failures in a row, the last: %v", streak, o.Err))
+				}
+			}
+		}
+		if s.OnOutcome != nil {
+			s.OnOutcome(o)
+		}
+	}
+
+	jobs := make(chan digest.Delivery)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range jobs {
+				if runCtx.Err() != nil {
+					continue // stopping: leave it pending
+				}
+				o, err := s.one(runCtx, w, d, now)
+				if err != nil {
+					stop(err) // the ledger failed: sending on would be blind
+					continue
+				}
+				outcome(o)
+			}
+		}()
+	}
+	dispatchErr := s.dispatch(runCtx, is.ID, jobs)
+	close(jobs)
+	wg.Wait()
+
+	switch cause := context.Cause(runCtx); {
+	case ctx.Err() != nil:
+		rep.Stopped = "interrupted"
+	case cause != nil && !errors.Is(cause, context.Canceled):
+		rep.Stopped = cause.Error()
+	case dispatchErr != nil:
+		rep.Stopped = dispatchErr.Error()
+	}
+	if rep.Stopped != "" {
+		log.Warn("send stopped; the rest stays pending for the next run", "issue", is.ID, "why", rep.Stopped)
+	}
+
+	// The articles count as mailed once any reader has them, so next
+	// week's issue does not repeat them even if this one is never finished.
+	if rep.Totals, err = s.Ledger.DeliveryCounts(bg, is.ID); err != nil {
+		return rep, err
+	}
+	if rep.Totals[digest.DeliverySent] > 0 {
+		if err := s.Ledger.MarkMailed(bg, is.ID, is.Articles(), now()); err != nil {
+			return rep, err
+		}
+	}
+	if rep.Done, err = s.Ledger.FinishIssue(bg, is.ID, now()); err != nil {
+		return rep, err
+	}
+	if rep.Failures, err = s.Ledger.Deliveries(bg, is.ID, digest.DeliveryFailed, 20); err != nil {
+		return rep, err
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// dispatch pages through the pending rows and hands them to the workers
+// until the list ends or ctx does.
+func (s *Sender) dispatch(ctx context.Context, issueID string, jobs chan<- digest.Delivery) error {
+	size := cmp.Or(s.PageSize, 500)
+	var after int64
+	for {
+		page, err := s.Ledger.PendingDeliveries(ctx, issueID, after, size)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for _, d := range page {
+			select {
+			case jobs <- d:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if len(page) < size {
+			return nil
+		}
+		after = page[len(page)-1].SubscriberID
+	}
+}
+
+// one takes one reader through render, claim, deliver and mark. Its error
+// is the ledger's; delivery problems are in the Outcome.
+func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, now func() time.Time) (Outcome, error) {
+	o := Outcome{Delivery: d}
+	up := digest.DeliveryUpdate{IssueID: d.IssueID, SubscriberID: d.SubscriberID}
+	msg, err := s.Render(d)
+	if errors.Is(err, ErrNothingForReader) {
+		o.Status = digest.DeliverySkipped
+		up.Status, up.Error, up.At = o.Status, "none of their themes ("+strings.Join(d.Themes, ", ")+") had an article", now()
+		return o, w.write(up)
+	}
+	if err != nil {
+		// A template that fails for this reader only: keep them for the
+		// next run, after the template is fixed.
+		o.Status, o.Err = digest.DeliveryPending, err
+		up.Status, up.Error, up.At = o.Status, errText(err), now()
+		return o, w.write(up)
+	}
+	claim := up
+	claim.Status, claim.Attempt, claim.Error, claim.At = digest.DeliverySending, true, "", now()
+	if err := w.write(claim); err != nil {
+		return o, err
+	}
+	id, err := s.Deliver(ctx, msg)
+	up.At, up.MessageID = now(), id
+	switch {
+	case err == nil:
+		o.Status = digest.DeliverySent
+	case isPermanent(err):
+		o.Status, o.Err = digest.DeliveryFailed, err
+		var bad badAddress
+		up.Bounced = errors.As(err, &bad) && bad.BadAddress()
+	default:
+		// Temporary, or a local problem (outbox disk full): the reader
+		// stays pending and the next run tries again.
+		o.Status, o.Err = digest.DeliveryPending, err
+	}
+	up.Status, up.Error = o.Status, errText(err)
+	return o, w.write(up)
+}
+
+func isPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p) && p.Permanent()
+}
+
+func isTemporary(err error) bool {
+	var t temporary
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// ledgerWriter commits the workers' ledger updates in groups: each caller
+// waits for its own update to be committed (a claim must be on disk before
+// the SMTP transaction starts), but one commit carries whatever all the
+// workers sent meanwhile.
+type ledgerWriter struct {
+	l    Ledger
+	reqs chan ledgerReq
+	done chan struct{}
+}
+
+type ledgerReq struct {
+	up  digest.DeliveryUpdate
+	err chan error
+}
+
+func newLedgerWriter(ctx context.Context, l Ledger) *ledgerWriter {
+	w := &ledgerWriter{l: l, reqs: make(chan ledgerReq, 64), done: make(chan struct{})}
+	go w.run(ctx)
+	return w
+}
+
+func (w *ledgerWriter) run(ctx context.Context) {
+	defer close(w.done)
+	for first := range w.reqs {
+		batch := []ledgerReq{first}
+	more:
+		for len(batch) < 256 {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		ups := make([]digest.DeliveryUpdate, len(batch))
+		for i, r := range batch {
+			ups[i] = r.up
+		}
+		err := w.l.UpdateDeliveries(ctx, ups)
+		for _, r := range batch {
+			r.err <- err
+		}
+	}
+}
+
+func (w *ledgerWriter) write(up digest.DeliveryUpdate) error {
+	r := ledgerReq{up: up, err: make(chan error, 1)}
+	w.reqs <- r
+	return <-r.err
+}
+
+func (w *ledgerWriter) close() {
+	close(w.reqs)
+	<-w.done
+}
