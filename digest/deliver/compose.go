@@ -4,6 +4,7 @@
 package deliver
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -87,6 +88,48 @@ func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text, gomail.WithPartEncoding(bodyEncoding(m.Text)))
 	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML, gomail.WithPartEncoding(bodyEncoding(m.HTML)))
 	return msg, nil
+}
+
+// Composer turns rendered messages into wire-ready Outgoing values: the
+// one step between the renderer and a Transport, shared by SMTP and the
+// outbox so a dry run writes the very bytes SMTP would send.
+type Composer struct {
+	Envelope Envelope
+	// DKIM signs every message when set (mail.dkim); nil sends unsigned.
+	DKIM *DKIMKey
+}
+
+// Compose builds m's MIME message, signs it when a DKIM key is set, and
+// returns it as bytes with CRLF line ends. It is safe for concurrent use.
+func (c Composer) Compose(m digest.Message, date time.Time) (Outgoing, error) {
+	msg, err := Compose(m, c.Envelope, date)
+	if err != nil {
+		return Outgoing{}, err
+	}
+	if c.DKIM != nil {
+		msg.SetDKIM(c.DKIM.signer())
+	}
+	// 32 KiB covers a typical digest in one allocation.
+	buf := bytes.NewBuffer(make([]byte, 0, 32<<10))
+	if _, err := msg.WriteTo(buf); err != nil {
+		if c.DKIM != nil {
+			return Outgoing{}, fmt.Errorf("deliver: composing the message to %s with DKIM (mail.dkim): %w", m.To, err)
+		}
+		return Outgoing{}, fmt.Errorf("deliver: composing the message to %s: %w", m.To, err)
+	}
+	from, _ := mail.ParseAddress(c.Envelope.From) // Compose parsed it already
+	ids := msg.GetGenHeader(gomail.HeaderMessageID)
+	out := Outgoing{
+		IssueID: m.IssueID,
+		From:    from.Address,
+		To:      m.To,
+		Test:    m.Test,
+		Body:    buf.Bytes(),
+	}
+	if len(ids) > 0 {
+		out.MessageID = ids[0]
+	}
+	return out, nil
 }
 
 // bodyEncoding picks the smaller transfer encoding: quoted-printable keeps

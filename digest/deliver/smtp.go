@@ -1,0 +1,594 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wneessen/go-mail/smtp"
+	"golang.org/x/time/rate"
+)
+
+// SMTPOptions configures NewSMTP; the fields mirror mail.smtp (DESIGN.md
+// §4), plus knobs that tests and the CLI set.
+type SMTPOptions struct {
+	Host string
+	Port int
+	TLS  string // "starttls" | "tls" | "none"
+	// Username turns on AUTH (PLAIN, else LOGIN). The password is only
+	// ever sent encrypted, or to a relay on this machine.
+	Username, Password string
+	Connections        int     // pool size [4]; each connection carries many messages
+	Rate               float64 // messages per second overall; 0 = unlimited
+	// HelloName is the EHLO name. Default: the domain of From, else the
+	// machine's host name.
+	HelloName string
+	// From is mail.from's bare address, for the default EHLO name.
+	From        string
+	Timeout     time.Duration // dial and per-transaction deadline [60s]
+	TLSConfig   *tls.Config   // nil: system roots, ServerName = Host
+	MaxAttempts int           // tries for a temporary failure [4]
+	// Backoff is the wait after the attempt-th try failed [2s, 8s, 30s,
+	// each ±25%].
+	Backoff func(attempt int) time.Duration
+	Logger  *slog.Logger
+}
+
+// SMTP is a pool of SMTP connections, dialed lazily and each reused for
+// many messages. It is safe for concurrent use.
+type SMTP struct {
+	o       SMTPOptions
+	addr    string
+	hello   string
+	limiter *rate.Limiter // nil = unlimited
+	log     *slog.Logger
+
+	// pool holds one slot per connection. Taking a slot is the right to
+	// use its connection (or dial one into it); the channel is FIFO, so
+	// consecutive messages rotate over the connections.
+	pool      chan *slot
+	done      chan struct{} // closed by Close
+	closed    atomic.Bool
+	closeOnce sync.Once
+	dials     atomic.Uint64 // connection ids, for logs and retry placement
+}
+
+// slot is one pooled connection; only the goroutine holding the slot
+// touches it.
+type slot struct {
+	id      uint64 // 0 while not connected
+	c       *smtp.Client
+	raw     net.Conn // the TCP connection under any TLS, for deadlines
+	used    int      // messages accepted on this connection
+	scratch []byte   // dot-stuffed body, reused between messages
+}
+
+// NewSMTP checks the options and returns a pool that connects on first
+// use (see Check to connect now). Errors name the mail.smtp key to fix.
+func NewSMTP(o SMTPOptions) (*SMTP, error) {
+	var errs []error
+	o.Host = strings.TrimSpace(o.Host)
+	if o.Host == "" || strings.ContainsAny(o.Host, " /\r\n") {
+		errs = append(errs, fmt.Errorf("mail.smtp.host: %q is not a host name; give the SMTP server, e.g. smtp.example.org", o.Host))
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		errs = append(errs, fmt.Errorf("mail.smtp.port: %d is not a TCP port; use 587 for starttls or 465 for tls", o.Port))
+	}
+	switch o.TLS {
+	case "starttls", "tls", "none":
+	default:
+		errs = append(errs, fmt.Errorf("mail.smtp.tls: must be starttls, tls or none, got %q", o.TLS))
+	}
+	if o.Username != "" {
+		if o.Password == "" {
+			errs = append(errs, errors.New("mail.smtp.username is set but the password is empty; export the variable named by mail.smtp.password_env"))
+		}
+		if o.TLS == "none" && !isLoopback(o.Host) {
+			errs = append(errs, fmt.Errorf("mail.smtp.tls: refusing to send the password for %q unencrypted to %s; set mail.smtp.tls to starttls or tls (or relay through a server on this machine)", o.Username, o.Host))
+		}
+	}
+	switch {
+	case o.Connections == 0:
+		o.Connections = 4
+	case o.Connections < 0 || o.Connections > 64:
+		errs = append(errs, fmt.Errorf("mail.smtp.connections: must be between 1 and 64, got %d", o.Connections))
+	}
+	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
+		errs = append(errs, fmt.Errorf("mail.smtp.rate: must be 0 (unlimited) or a number of messages per second, got %v", o.Rate))
+	}
+	switch {
+	case o.Timeout == 0:
+		o.Timeout = 60 * time.Second
+	case o.Timeout < 0:
+		errs = append(errs, fmt.Errorf("deliver: SMTP timeout must be positive, got %v", o.Timeout))
+	}
+	switch {
+	case o.MaxAttempts == 0:
+		o.MaxAttempts = 4
+	case o.MaxAttempts < 0:
+		errs = append(errs, fmt.Errorf("deliver: SMTP MaxAttempts must be positive, got %d", o.MaxAttempts))
+	}
+	if strings.ContainsAny(o.HelloName, " \r\n") {
+		errs = append(errs, fmt.Errorf("deliver: EHLO name %q must be one word", o.HelloName))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if o.Backoff == nil {
+		o.Backoff = defaultBackoff
+	}
+	s := &SMTP{
+		o:     o,
+		addr:  net.JoinHostPort(o.Host, strconv.Itoa(o.Port)),
+		hello: o.HelloName,
+		log:   o.Logger,
+		pool:  make(chan *slot, o.Connections),
+		done:  make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.hello == "" && o.From != "" {
+		s.hello = helloFor(o.From)
+	}
+	if o.Rate > 0 {
+		// Burst 1 spaces messages evenly: a relay's limit ("10/s") is
+		// usually enforced over short windows, so bunching would trip it.
+		s.limiter = rate.NewLimiter(rate.Limit(o.Rate), 1)
+	}
+	for range o.Connections {
+		s.pool <- &slot{}
+	}
+	return s, nil
+}
+
+func (s *SMTP) String() string {
+	conns := "connections"
+	if s.o.Connections == 1 {
+		conns = "connection"
+	}
+	out := fmt.Sprintf("%s (%s, %d %s", s.addr, s.o.TLS, s.o.Connections, conns)
+	if s.o.Rate > 0 {
+		out += fmt.Sprintf(", %g msgs/s", s.o.Rate)
+	}
+	if s.o.Username != "" {
+		out += ", as " + s.o.Username
+	}
+	return out + ")"
+}
+
+// Check connects one connection now (dial, EHLO, STARTTLS, AUTH), so a
+// send can fail fast with a clear message before it touches anything. The
+// connection stays in the pool for the first message.
+func (s *SMTP) Check(ctx context.Context) error {
+	sl, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.release(sl)
+	if sl.c != nil {
+		return nil
+	}
+	if e := s.dial(ctx, sl, s.o.From); e != nil {
+		return e
+	}
+	return nil
+}
+
+// Send delivers m, retrying temporary failures with backoff on another
+// connection. ctx bounds the waits (rate limit, a free connection,
+// backoff), never a transaction already under way: that one is bounded
+// by Timeout, so an interrupted run lets in-flight messages finish.
+func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
+	if err := checkEnvelope(m); err != nil {
+		return &Error{Stage: StageMail, Err: err}
+	}
+	var last *Error
+	var avoid uint64 // the connection the last try failed on
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return notSent(last, attempt-1, err)
+		}
+		if s.limiter != nil {
+			if err := s.limiter.Wait(ctx); err != nil {
+				if ctx.Err() == nil {
+					// The limiter refuses up front a wait that would
+					// outlast the deadline; say so in ctx's terms.
+					err = fmt.Errorf("%w: the wait for mail.smtp.rate would outlast it", context.DeadlineExceeded)
+				}
+				return notSent(last, attempt-1, err)
+			}
+		}
+		sl, err := s.acquire(ctx)
+		if err != nil {
+			return notSent(last, attempt-1, err)
+		}
+		start := time.Now()
+		e := s.attempt(ctx, sl, m, avoid)
+		id := sl.id
+		s.release(sl)
+		if e == nil {
+			if s.log.Enabled(ctx, slog.LevelDebug) {
+				s.log.LogAttrs(ctx, slog.LevelDebug, "smtp: sent", slog.String("to", m.To),
+					slog.String("message_id", m.MessageID), slog.Int("attempts", attempt),
+					slog.Uint64("conn", id), slog.Duration("took", time.Since(start)))
+			}
+			return nil
+		}
+		e.Attempts = attempt
+		last = e
+		if !e.Temporary() || attempt >= s.o.MaxAttempts || ctx.Err() != nil {
+			return e
+		}
+		avoid = e.conn
+		wait := s.o.Backoff(attempt)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "smtp: temporary failure, will retry",
+			slog.String("to", m.To), slog.String("message_id", m.MessageID),
+			slog.Int("attempt", attempt), slog.Int("max_attempts", s.o.MaxAttempts),
+			slog.String("stage", e.Stage), slog.Int("code", e.Code), slog.String("reply", e.Reply),
+			slog.Any("error", e.Err), slog.Duration("wait", wait))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return e // still pending: the caller retries on its next run
+		case <-s.done:
+			t.Stop()
+			return e
+		}
+	}
+}
+
+// notSent is the error when ctx or Close ended a Send between attempts.
+func notSent(last *Error, attempts int, err error) error {
+	if last != nil {
+		return last
+	}
+	return &Error{Stage: StageConnect, Attempts: attempts, Err: fmt.Errorf("deliver: not sent: %w", err)}
+}
+
+func checkEnvelope(m Outgoing) error {
+	switch {
+	case m.To == "" || strings.ContainsAny(m.To, "\r\n<> "):
+		return fmt.Errorf("%w: recipient %q is not a bare address", ErrInvalidEnvelope, m.To)
+	case strings.ContainsAny(m.From, "\r\n<> "):
+		return fmt.Errorf("%w: envelope sender %q is not a bare address (mail.from)", ErrInvalidEnvelope, m.From)
+	case len(m.Body) == 0:
+		return fmt.Errorf("%w: empty message to %s", ErrInvalidEnvelope, m.To)
+	}
+	return nil
+}
+
+// acquire takes a free connection slot, waiting for one.
+func (s *SMTP) acquire(ctx context.Context) (*slot, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	select {
+	case sl := <-s.pool:
+		if s.closed.Load() {
+			s.pool <- sl // Close is collecting the slots
+			return nil, ErrClosed
+		}
+		return sl, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.done:
+		return nil, ErrClosed
+	}
+}
+
+func (s *SMTP) release(sl *slot) { s.pool <- sl }
+
+// attempt runs one try of m on sl. A connection the previous try failed
+// on is replaced first, so a retry never lands where the failure was.
+func (s *SMTP) attempt(ctx context.Context, sl *slot, m Outgoing, avoid uint64) *Error {
+	if sl.c != nil && sl.id == avoid {
+		s.quit(sl)
+	}
+	fresh := sl.c == nil
+	if fresh {
+		if e := s.dial(ctx, sl, m.From); e != nil {
+			return e
+		}
+	}
+	e := s.transact(sl, m)
+	if e != nil && !fresh && e.Stage == StageMail && networkLevel(e.Err) {
+		// The first command on a reused connection found it dead: the
+		// server dropped it while it sat idle. Nothing of m went out,
+		// so this is not a failed try; redial once and go on.
+		s.log.LogAttrs(ctx, slog.LevelDebug, "smtp: idle connection was closed by the server, redialing",
+			slog.Uint64("conn", e.conn), slog.Any("error", e.Err))
+		if e := s.dial(ctx, sl, m.From); e != nil {
+			return e
+		}
+		e = s.transact(sl, m)
+	}
+	return e
+}
+
+// transact sends one message: MAIL, RCPT, DATA, body. No NOOP before and
+// no RSET after a success: the server resets itself after DATA, and each
+// round trip costs as much as the message on a fast link.
+func (s *SMTP) transact(sl *slot, m Outgoing) *Error {
+	if err := sl.raw.SetDeadline(time.Now().Add(s.o.Timeout)); err != nil {
+		return s.fail(sl, StageMail, err, true)
+	}
+	c := sl.c
+	// SMTPUTF8 is only needed (and only safe to claim) for non-ASCII
+	// addresses; claiming it needlessly makes some relays bounce.
+	c.SkipSMTPUTF8(isASCII(m.From) && isASCII(m.To))
+	if err := c.Mail(m.From); err != nil {
+		return s.fail(sl, StageMail, err, true)
+	}
+	if err := c.Rcpt(m.To); err != nil {
+		return s.fail(sl, StageRcpt, err, true)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return s.fail(sl, StageData, err, true)
+	}
+	// The body goes straight into the connection's buffered writer,
+	// dot-stuffed in bulk: go-mail's DataCloser runs textproto's
+	// byte-at-a-time dot writer, which is most of the send path's CPU
+	// for a 30 KB message (see BenchmarkSMTPSend). Close then ends the
+	// data with "\r\n.\r\n", which supplies the final line end that
+	// dotStuff leaves out.
+	sl.scratch = dotStuff(sl.scratch[:0], m.Body)
+	if _, err := c.Text.W.Write(sl.scratch); err != nil {
+		return s.fail(sl, StageData, err, false) // a write error drops the connection
+	}
+	if cap(sl.scratch) > 1<<20 {
+		sl.scratch = nil // do not pin one huge message's buffer
+	}
+	if err := w.Close(); err != nil {
+		// The transaction is over either way: no RSET needed.
+		return s.fail(sl, StageData, err, false)
+	}
+	sl.used++
+	return nil
+}
+
+// fail classifies err, and closes the connection when it is unusable or
+// resets the transaction (RSET) when it is not.
+func (s *SMTP) fail(sl *slot, stage string, err error, reset bool) *Error {
+	e := smtpError(stage, err)
+	e.conn = sl.id
+	switch {
+	case networkLevel(err):
+		s.drop(sl)
+	case reset:
+		if rerr := sl.c.Reset(); rerr != nil {
+			s.drop(sl)
+		}
+	}
+	return e
+}
+
+// dial connects sl: TCP, TLS or STARTTLS, EHLO, AUTH. Its errors say
+// which mail.smtp key to check.
+func (s *SMTP) dial(ctx context.Context, sl *slot, from string) *Error {
+	s.drop(sl)
+	setup := func(format string, args ...any) *Error {
+		return &Error{Stage: StageConnect, Err: fmt.Errorf(format, args...)}
+	}
+	d := net.Dialer{Timeout: s.o.Timeout}
+	raw, err := d.DialContext(ctx, "tcp", s.addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return &Error{Stage: StageConnect, Err: fmt.Errorf("deliver: not sent: %w", ctx.Err())}
+		}
+		return setup("mail.smtp: cannot reach %s: %w; check mail.smtp.host and mail.smtp.port", s.addr, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = raw.Close()
+		}
+	}()
+	_ = raw.SetDeadline(time.Now().Add(s.o.Timeout))
+	conn := raw
+	if s.o.TLS == "tls" {
+		tc := tls.Client(raw, s.tlsConfig())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return setup("mail.smtp: TLS with %s failed: %w; check mail.smtp.tls (tls is implicit TLS, usually port 465; use starttls for port 587)", s.addr, err)
+		}
+		conn = tc
+	}
+	c, err := smtp.NewClient(conn, s.o.Host)
+	if err != nil {
+		e := smtpError(StageConnect, err)
+		e.Err = fmt.Errorf("mail.smtp: %s did not greet: %w; check mail.smtp.host, mail.smtp.port and mail.smtp.tls", s.addr, err)
+		return e
+	}
+	hello := s.hello
+	if hello == "" {
+		hello = helloFor(from)
+	}
+	if err := c.Hello(hello); err != nil {
+		e := smtpError(StageConnect, err)
+		e.Err = fmt.Errorf("mail.smtp: %s refused EHLO %s: %w", s.addr, hello, err)
+		return e
+	}
+	if s.o.TLS == "starttls" {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			return setup("mail.smtp.tls: %s does not offer STARTTLS: %w; use tls if it listens for implicit TLS (usually port 465), or none only on a trusted network", s.addr, errSetup)
+		}
+		if err := c.StartTLS(s.tlsConfig()); err != nil {
+			e := smtpError(StageConnect, err)
+			e.Err = fmt.Errorf("mail.smtp: STARTTLS with %s failed: %w; check mail.smtp.tls and the server's certificate", s.addr, err)
+			return e
+		}
+	}
+	if s.o.Username != "" {
+		if e := s.auth(c); e != nil {
+			return e
+		}
+	}
+	ok = true
+	sl.c, sl.raw, sl.used = c, raw, 0
+	sl.id = s.dials.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelDebug, "smtp: connected", slog.String("server", s.addr), slog.Uint64("conn", sl.id))
+	return nil
+}
+
+func (s *SMTP) auth(c *smtp.Client) *Error {
+	ok, mechs := c.Extension("AUTH")
+	if !ok {
+		return &Error{Stage: StageConnect, Err: fmt.Errorf("mail.smtp.username is set but %s offers no AUTH on this connection: %w; check mail.smtp.tls (many servers offer AUTH only after STARTTLS) or leave username empty", s.addr, errSetup)}
+	}
+	// Our own check in NewSMTP already refused plaintext to anything but
+	// loopback; go-mail's only knows "localhost" and 127.0.0.1.
+	allowPlain := isLoopback(s.o.Host)
+	var a smtp.Auth
+	switch offered := " " + strings.ToUpper(mechs) + " "; {
+	case strings.Contains(offered, " PLAIN "):
+		a = smtp.PlainAuth("", s.o.Username, s.o.Password, s.o.Host, allowPlain)
+	case strings.Contains(offered, " LOGIN "):
+		a = smtp.LoginAuth(s.o.Username, s.o.Password, s.o.Host, allowPlain)
+	default:
+		return &Error{Stage: StageConnect, Err: fmt.Errorf("mail.smtp.username: %s offers AUTH %s, but gull speaks PLAIN and LOGIN only: %w", s.addr, mechs, errSetup)}
+	}
+	if err := c.Auth(a); err != nil {
+		e := smtpError(StageConnect, err)
+		if e.Code/100 == 5 {
+			err = fmt.Errorf("%w: %w", errSetup, err)
+		}
+		e.Err = fmt.Errorf("mail.smtp: login as %q at %s failed: %w; check mail.smtp.username and the password in the variable named by mail.smtp.password_env", s.o.Username, s.addr, err)
+		return e
+	}
+	return nil
+}
+
+func (s *SMTP) tlsConfig() *tls.Config {
+	var cfg *tls.Config
+	if s.o.TLSConfig != nil {
+		cfg = s.o.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = s.o.Host
+	}
+	return cfg
+}
+
+// drop closes sl's connection without a word: it is broken or about to
+// be replaced.
+func (s *SMTP) drop(sl *slot) {
+	if sl.c != nil {
+		_ = sl.c.Close()
+	}
+	if sl.raw != nil {
+		_ = sl.raw.Close()
+	}
+	sl.c, sl.raw, sl.id = nil, nil, 0
+}
+
+// quit ends sl's connection politely.
+func (s *SMTP) quit(sl *slot) {
+	if sl.c == nil {
+		return
+	}
+	_ = sl.raw.SetDeadline(time.Now().Add(min(s.o.Timeout, 10*time.Second)))
+	if err := sl.c.Quit(); err != nil {
+		s.log.Debug("smtp: QUIT failed", "conn", sl.id, "error", err)
+	}
+	s.drop(sl)
+}
+
+// Close stops new sends, waits for the ones in flight (each bounded by
+// Timeout), and QUITs every connection.
+func (s *SMTP) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.done)
+		for range s.o.Connections {
+			s.quit(<-s.pool)
+		}
+	})
+	return nil
+}
+
+func defaultBackoff(attempt int) time.Duration {
+	steps := [...]time.Duration{2 * time.Second, 8 * time.Second, 30 * time.Second}
+	d := steps[min(max(attempt, 1), len(steps))-1]
+	// ±25% jitter, so messages that failed together do not retry in lockstep.
+	return time.Duration(float64(d) * (0.75 + rand.Float64()/2))
+}
+
+// helloFor is the EHLO name for mail from addr: its domain, which is at
+// least a real, resolvable name, unlike many machines' host names.
+func helloFor(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 && strings.Contains(addr[i+1:], ".") && !strings.ContainsAny(addr[i+1:], " \r\n") {
+		return strings.ToLower(addr[i+1:])
+	}
+	if h, err := os.Hostname(); err == nil && h != "" && !strings.ContainsAny(h, " \r\n") {
+		return h
+	}
+	return "localhost"
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// dotStuff appends body to dst as DATA content (RFC 5321 §4.5.2): a dot
+// that starts a line is doubled and a bare LF becomes CRLF, so the only
+// end-of-data marker the server sees is ours. The final line end is left
+// out; the closing "\r\n.\r\n" supplies it. It works a line at a time
+// with IndexByte rather than a byte at a time.
+func dotStuff(dst, body []byte) []byte {
+	switch {
+	case bytes.HasSuffix(body, []byte("\r\n")):
+		body = body[:len(body)-2]
+	case bytes.HasSuffix(body, []byte("\n")):
+		body = body[:len(body)-1]
+	}
+	if cap(dst) < len(body)+len(body)/64+16 {
+		dst = make([]byte, 0, len(body)+len(body)/64+16)
+	}
+	for len(body) > 0 {
+		if body[0] == '.' {
+			dst = append(dst, '.')
+		}
+		i := bytes.IndexByte(body, '\n')
+		if i < 0 {
+			return append(dst, body...)
+		}
+		if i > 0 && body[i-1] == '\r' {
+			dst = append(dst, body[:i+1]...)
+		} else {
+			dst = append(dst, body[:i]...)
+			dst = append(dst, '\r', '\n')
+		}
+		body = body[i+1:]
+	}
+	return dst
+}
