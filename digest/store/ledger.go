@@ -139,14 +139,11 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 		return fmt.Errorf("store: ledger: %w", err)
 	}
 	defer tx.Rollback()
-	row, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + ?,
-			message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, error = ?, updated_at = ?,
-			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
-			email = COALESCE((SELECT email FROM subscribers WHERE id = ?), email)
-		WHERE issue_id = ? AND subscriber_id = ?`)
+	stmt, err := s.deliveryUpdate(ctx)
 	if err != nil {
 		return fmt.Errorf("store: ledger: %w", err)
 	}
+	row := tx.StmtContext(ctx, stmt)
 	defer row.Close()
 	for _, u := range ups {
 		at := fmtTime(u.At)
@@ -155,7 +152,7 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 			attempt = 1
 		}
 		res, err := row.ExecContext(ctx, string(u.Status), attempt, u.MessageID, u.MessageID, u.Error, at,
-			string(u.Status), at, u.SubscriberID, u.IssueID, u.SubscriberID)
+			string(u.Status), at, u.IssueID, u.SubscriberID)
 		if err != nil {
 			return fmt.Errorf("store: ledger: %s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
 		}
@@ -170,6 +167,26 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 		}
 	}
 	return tx.Commit()
+}
+
+// deliveryUpdate is UpdateDeliveries' statement, prepared once: a send
+// runs it twice a message, and parsing it each time cost more than the
+// update itself. database/sql keeps it prepared per connection.
+func (s *Store) deliveryUpdate(ctx context.Context) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.updateStmt != nil {
+		return s.updateStmt, nil
+	}
+	stmt, err := s.db.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + ?,
+			message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, error = ?, updated_at = ?,
+			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
+		WHERE issue_id = ? AND subscriber_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	s.updateStmt = stmt
+	return stmt, nil
 }
 
 // DeliveryCounts counts an issue's ledger rows by status.

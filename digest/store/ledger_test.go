@@ -18,8 +18,8 @@ func testIssue(id string, n int) digest.Issue {
 	pub := time.Date(2026, 11, 24, 10, 0, 0, 0, seoul)
 	is := digest.Issue{
 		ID: id, Title: "AI 정책 주간",
-		Period: digest.Period{Start: time.Date(2026, 11, 23, 8, 0, 0, 0, seoul), End: time.Date(2026, 11, 30, 8, 0, 0, 0, seoul)},
-		Feeds:  []digest.FeedReport{{URL: "https://f.example/feed?token=x", Name: "칼럼", Status: digest.FeedOK, Items: n, InWindow: n}},
+		Period:  digest.Period{Start: time.Date(2026, 11, 23, 8, 0, 0, 0, seoul), End: time.Date(2026, 11, 30, 8, 0, 0, 0, seoul)},
+		Feeds:   []digest.FeedReport{{URL: "https://f.example/feed?token=x", Name: "칼럼", Status: digest.FeedOK, Items: n, InWindow: n}},
 		Dropped: []digest.Dropped{{Title: "중복", Link: "https://f.example/d", Feed: "칼럼", FeedURL: "https://f.example/feed", Reason: "same link"}},
 	}
 	sec := digest.Section{ID: "compute", Name: "반도체"}

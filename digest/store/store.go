@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -39,6 +40,9 @@ var ErrNewerSchema = errors.New("store: the database was made by a newer gull")
 type Store struct {
 	db   *sql.DB
 	path string
+
+	stmtMu     sync.Mutex
+	updateStmt *sql.Stmt // see deliveryUpdate
 }
 
 // timeFormat stores instants as fixed-width UTC text, which sorts and
@@ -85,7 +89,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	if s.updateStmt != nil {
+		s.updateStmt.Close()
+	}
+	s.stmtMu.Unlock()
+	return s.db.Close()
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
