@@ -88,8 +88,8 @@ type Sender struct {
 	// Workers is how many messages are rendered and sent at once (the
 	// SMTP connections).
 	Workers int
-	// GiveUpAfter stops the run after that many temporary failures in a
-	// row with no success between: the server is down, and every further
+	// GiveUpAfter stops the run after that many messages in a row were
+	// left pending (temporary failures) with no success between: the server is down, and every further
 	// reader would only wait out the retries. 0 means 3 per worker.
 	GiveUpAfter int
 	Now         func() time.Time
@@ -134,7 +134,6 @@ type SendReport struct {
 func (r SendReport) OK() bool { return r.Failed == 0 && r.Deferred == 0 && r.Stopped == "" }
 
 type permanent interface{ Permanent() bool }
-type temporary interface{ Temporary() bool }
 type badAddress interface{ BadAddress() bool }
 
 // Send runs the ledger protocol for is over every pending row. When ctx
@@ -203,10 +202,8 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 				d.Error = errText(o.Err)
 				rep.DeferredRows = append(rep.DeferredRows, d)
 			}
-			if isTemporary(o.Err) {
-				if streak++; streak >= giveUp {
-					stop(fmt.Errorf("%d temporary failures in a row, the last: %v", streak, o.Err))
-				}
+			if streak++; streak >= giveUp {
+				stop(fmt.Errorf("%d messages in a row could not be sent, the last: %v", streak, o.Err))
 			}
 		}
 		if s.OnOutcome != nil {
@@ -340,11 +337,6 @@ func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, no
 func isPermanent(err error) bool {
 	var p permanent
 	return errors.As(err, &p) && p.Permanent()
-}
-
-func isTemporary(err error) bool {
-	var t temporary
-	return errors.As(err, &t) && t.Temporary()
 }
 
 func errText(err error) string {
