@@ -3,8 +3,10 @@ package render
 import (
 	"fmt"
 	"html/template"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,4 +103,137 @@ func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// themeSets returns the first n subsets of ids, smallest first: every
+// single theme, then every pair, and so on.
+func themeSets(ids []string, n int) [][]string {
+	var out [][]string
+	var grow func(set []string, from, size int)
+	grow = func(set []string, from, size int) {
+		if len(out) == n {
+			return
+		}
+		if len(set) == size {
+			out = append(out, slices.Clone(set))
+			return
+		}
+		for i := from; i < len(ids); i++ {
+			grow(append(set, ids[i]), i+1, size)
+		}
+	}
+	for size := 1; size <= len(ids) && len(out) < n; size++ {
+		grow(nil, 0, size)
+	}
+	return out
+}
+
+// batchReaders are n subscribers over about 100 theme sets (a tenth take
+// everything), spelt in either order, with signed-looking links, some
+// with a name or a '+' address.
+func batchReaders(ids []string, n int) []Recipient {
+	sets := themeSets(ids, 99)
+	out := make([]Recipient, n)
+	for i := range out {
+		to := Recipient{
+			Email:          fmt.Sprintf("reader%d@example.org", i),
+			UnsubscribeURL: fmt.Sprintf("https://gull.example.org/unsubscribe?t=eyJwIjoxLCJzIjo%06d.%022x", i, i),
+			PreferencesURL: fmt.Sprintf("https://gull.example.org/preferences?t=eyJwIjoyLCJzIjo%06d.%022x", i, i),
+		}
+		if i%4 == 0 {
+			to.Name = fmt.Sprintf("독자 %d", i)
+		}
+		if i%20 == 0 {
+			to.Email = fmt.Sprintf("reader+news%d@example.org", i)
+		}
+		if i%10 != 0 {
+			to.Themes = slices.Clone(sets[i%len(sets)])
+			if i%2 == 0 {
+				slices.Reverse(to.Themes)
+			}
+		}
+		out[i] = to
+	}
+	return out
+}
+
+// BenchmarkBatch10000 sends a 60-article issue to 10,000 readers through a
+// Batch (about 100 theme sets, each with and without a name: 200 frames)
+// and reports the time per reader, frames included, beside a full Render
+// per reader measured in the same run, and their ratio. It also reports
+// the time per reader once the frames exist (a second pass over the same
+// Batch), and messages per second with one goroutine per core (-cpu 2 for
+// two cores) on a fresh Batch.
+//
+//	go test -run '^$' -bench Batch10000 -benchtime 3x ./digest/render
+func BenchmarkBatch10000(b *testing.B) {
+	is, ids := benchIssue()
+	rs := batchReaders(ids, 10000)
+	r := newRenderer(b, "ko", "")
+	send := func(bt *Batch, rs []Recipient) int {
+		n := 0
+		for _, to := range rs {
+			m, err := bt.Render(to)
+			if err != nil {
+				b.Error(err)
+				return n
+			}
+			n += len(m.HTML) + len(m.Text)
+		}
+		return n
+	}
+	var cold, warm time.Duration
+	var st BatchStats
+	var bytesOut int
+	for b.Loop() {
+		t0 := time.Now()
+		bt := r.Batch(is)
+		bytesOut += send(bt, rs)
+		cold += time.Since(t0)
+		st = bt.Stats()
+		t0 = time.Now()
+		send(bt, rs)
+		warm += time.Since(t0)
+	}
+	n := float64(b.N * len(rs))
+
+	// The reference: a full Render of every 50th reader.
+	var full time.Duration
+	ref := 0
+	for i := 0; i < len(rs); i += 50 {
+		t0 := time.Now()
+		if _, err := r.Render(is, rs[i]); err != nil {
+			b.Fatal(err)
+		}
+		full += time.Since(t0)
+		ref++
+	}
+
+	// All cores on one fresh Batch, as a sender's workers would.
+	workers := runtime.GOMAXPROCS(0)
+	bt := r.Batch(is)
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			var mine []Recipient
+			for i := w; i < len(rs); i += workers {
+				mine = append(mine, rs[i])
+			}
+			send(bt, mine)
+		})
+	}
+	wg.Wait()
+	parallel := time.Since(t0)
+
+	perReader := float64(cold.Nanoseconds()) / n
+	perFull := float64(full.Nanoseconds()) / float64(ref)
+	b.ReportMetric(perReader, "ns/reader")
+	b.ReportMetric(perFull, "ns/reader-full")
+	b.ReportMetric(perFull/perReader, "x-speedup")
+	b.ReportMetric(float64(warm.Nanoseconds())/n, "ns/reader-warm")
+	b.ReportMetric(float64(len(rs))/parallel.Seconds(), "msgs/s-all-cores")
+	b.ReportMetric(float64(st.Frames), "frames")
+	b.ReportMetric(float64(st.FullRenders), "full-renders")
+	b.ReportMetric(float64(bytesOut)/n/1024, "KiB/digest")
 }
