@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"gull/digest/config"
 	"gull/digest/render"
 )
@@ -44,6 +46,9 @@ const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
 commands:
   preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-]
           [--serve ADDR] [--templates DIR]        render this week's digest; send nothing
+  send --all [--now TIME] [--dry-run] [--yes]     mail the week's issue to every active subscriber,
+                                                  once each, however often it is run
+  send --to EMAIL... [--now TIME] [--dry-run]     a test of the current digest; records nothing
   subscribers add EMAIL [--name NAME] [--themes ID,ID]
   subscribers remove EMAIL
   subscribers list [--status STATUS] [--format table|csv|json]
@@ -60,11 +65,15 @@ TIME is RFC 3339, e.g. 2026-11-27T09:00:00+09:00.
 // app is one invocation: its streams, environment and global flags.
 type app struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
-	configPath     string
-	logFormat      string
-	verbose        bool
-	log            *slog.Logger
+	stdin          io.Reader
+	// interactive is true when a person is at a terminal: send asks before
+	// mailing the list and draws a progress bar.
+	interactive bool
+	getenv      func(string) string
+	configPath  string
+	logFormat   string
+	verbose     bool
+	log         *slog.Logger
 }
 
 // usageError is bad usage: exit 2 with the message and a pointer to help.
@@ -79,7 +88,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // run is the whole program as a value tests can call.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	a := &app{stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: os.Getenv, interactive: isTerminal(os.Stdin) && isTerminal(stderr)}
 	err := a.dispatch(ctx, args)
 	var ue usageError
 	var ee exitError
@@ -137,6 +146,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.preview(ctx, rest)
 	case "subscribers":
 		return a.subscribers(ctx, rest)
+	case "send":
+		return a.send(ctx, rest)
 	case "feeds":
 		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
 	case "config":
@@ -172,6 +183,12 @@ func (a *app) setupLog() error {
 		return usageError{fmt.Sprintf("--log-format must be text or json, not %q", a.logFormat)}
 	}
 	return nil
+}
+
+// isTerminal reports whether f is a terminal (not a file, pipe or buffer).
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // loadConfig finds and loads the config: --config, $GULL_CONFIG, ./config.yaml.

@@ -152,6 +152,11 @@ func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pi
 		return pipeline.Gathered{}, err
 	}
 	defer st.Close()
+	return a.gatherWith(ctx, cfg, st, now)
+}
+
+// gatherWith is gather on a store already open.
+func (a *app) gatherWith(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
 	c := collect.New(collect.Options{
 		Timeout:     time.Duration(cfg.Fetch.Timeout),
 		Concurrency: cfg.Fetch.Concurrency,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	_ "time/tzdata" // the configured zone works on machines without zoneinfo
 )
@@ -18,7 +19,15 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	// GULL_CPUPROFILE=FILE writes a CPU profile of the command, for
+	// finding where a send's time goes (bench/README.md).
+	if path := os.Getenv("GULL_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+		}
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	pprof.StopCPUProfile()
 	stop()
 	os.Exit(code)
 }

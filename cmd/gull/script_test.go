@@ -15,6 +15,11 @@ import (
 // TestMain lets the test binary act as the gull command inside scripts, so
 // testscript runs gull as a user types it.
 func TestMain(m *testing.M) {
+	// The crash test runs the test binary as gull itself, in a process it
+	// can kill.
+	if os.Getenv("GULL_TEST_AS_GULL") == "1" {
+		main()
+	}
 	testscript.Main(m, map[string]func(){
 		"gull": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})

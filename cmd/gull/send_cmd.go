@@ -1,0 +1,518 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"gull/digest"
+	"gull/digest/config"
+	"gull/digest/deliver"
+	"gull/digest/pipeline"
+	"gull/digest/render"
+	"gull/digest/store"
+	"gull/subscribers"
+)
+
+// addrList is --to, given once per address or as a comma-separated list.
+type addrList []string
+
+func (l *addrList) String() string { return strings.Join(*l, ",") }
+func (l *addrList) Set(s string) error {
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			*l = append(*l, a)
+		}
+	}
+	return nil
+}
+
+// smtpBackoff is the wait between tries of a temporary failure; nil is
+// deliver's default. Tests shorten it.
+var smtpBackoff func(attempt int) time.Duration
+
+// sendLease is how long a send's claim on the store lasts without renewal;
+// it is renewed at a third of that.
+const sendLease = time.Minute
+
+func (a *app) send(ctx context.Context, args []string) error {
+	fs := a.flagSet("send")
+	var to addrList
+	fs.Var(&to, "to", "send a test of the current digest to this address (repeatable)")
+	all := fs.Bool("all", false, "send the week's issue to every active subscriber")
+	nowFlag := fs.String("now", "", "the time the week ends (RFC 3339); default now")
+	dryRun := fs.Bool("dry-run", false, "write .eml files to the outbox instead of sending; the ledger is not touched")
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(to) > 0 {
+		to = append(to, pos...) // --to a@x b@y
+	} else if len(pos) > 0 {
+		return usageError{fmt.Sprintf("send takes no arguments, got %q; did you mean --to %s?", pos, pos[0])}
+	}
+	if (len(to) > 0) == *all {
+		return usageError{"send needs either --to EMAIL (a test) or --all (the week's issue to every subscriber)"}
+	}
+	for i, addr := range to {
+		norm, err := subscribers.NormalizeEmail(addr)
+		if err != nil {
+			return usageError{fmt.Sprintf("--to %q: %v", addr, err)}
+		}
+		to[i] = norm
+	}
+	now, err := parseNow(*nowFlag)
+	if err != nil {
+		return err
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	r, err := newRenderer(cfg, "")
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s := &sender{a: a, cfg: cfg, st: st, r: r, now: now, dryRun: *dryRun, yes: *yes}
+	if err := s.openTransport(ctx); err != nil {
+		return err
+	}
+	defer s.tr.Close()
+	if len(to) > 0 {
+		return s.test(ctx, to)
+	}
+	return s.all(ctx)
+}
+
+// sender is one `gull send`: the config, the store, the renderer and the
+// transport it was given.
+type sender struct {
+	a      *app
+	cfg    *config.Config
+	st     *store.Store
+	r      *render.Renderer
+	now    time.Time
+	dryRun bool
+	yes    bool
+
+	tr       deliver.Transport
+	composer deliver.Composer
+}
+
+// openTransport picks SMTP when mail.smtp.host is set, else (and for
+// --dry-run) the outbox folder, and checks the server now: a wrong
+// password should stop the send before anything is claimed.
+func (s *sender) openTransport(ctx context.Context) error {
+	cfg := s.cfg
+	s.composer = deliver.Composer{Envelope: deliver.Envelope{From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, ListName: cfg.Title}}
+	if d := cfg.Mail.DKIM; d.Domain != "" {
+		key, err := deliver.LoadDKIM(d.Domain, d.Selector, d.KeyFile)
+		if err != nil {
+			return err
+		}
+		s.composer.DKIM = key
+	}
+	sc := cfg.Mail.SMTP
+	if sc.Host == "" || s.dryRun {
+		out, err := deliver.NewOutbox(cfg.Mail.Outbox)
+		if err != nil {
+			return err
+		}
+		s.tr = out
+		return nil
+	}
+	password := s.a.getenv(sc.PasswordEnv)
+	if sc.Username != "" && password == "" {
+		return fmt.Errorf("mail.smtp.username is %q but $%s is empty; export the password in it (it never goes in the config)", sc.Username, sc.PasswordEnv)
+	}
+	from, err := mail.ParseAddress(cfg.Mail.From)
+	if err != nil {
+		return fmt.Errorf("mail.from %q: %w", cfg.Mail.From, err)
+	}
+	smtp, err := deliver.NewSMTP(deliver.SMTPOptions{
+		From: from.Address, Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: password,
+		Connections: sc.Connections, Rate: sc.Rate, Logger: s.a.log, Backoff: smtpBackoff,
+	})
+	if err != nil {
+		return err
+	}
+	if err := smtp.Check(ctx); err != nil {
+		smtp.Close()
+		return err
+	}
+	s.tr = smtp
+	return nil
+}
+
+// workers is how many messages are worked on at once: two per SMTP
+// connection, so one is rendered, composed and recorded while the other
+// is on the wire (a connection spends most of a message waiting for the
+// server's replies).
+func (s *sender) workers() int {
+	if s.cfg.Mail.SMTP.Host == "" || s.dryRun {
+		return 2 // the outbox: writing files, one per core
+	}
+	return 2 * s.cfg.Mail.SMTP.Connections
+}
+
+// period is the week the send is for, and its issue id.
+func (s *sender) period() (digest.Period, string) {
+	p := digest.WeekEnding(s.now, time.Duration(s.cfg.Window), s.cfg.Location)
+	return p, digest.IssueID(p)
+}
+
+// build fetches the feeds and builds the issue; failed feeds are reported
+// and the issue is built from the others.
+func (s *sender) build(ctx context.Context) (digest.Issue, error) {
+	g, err := s.a.gatherWith(ctx, s.cfg, s.st, s.now)
+	if err != nil {
+		return digest.Issue{}, err
+	}
+	is := pipeline.BuildIssue(s.cfg.Title, g, s.cfg.Grouper())
+	for _, f := range is.Feeds {
+		if f.Status == digest.FeedError {
+			fmt.Fprintf(s.a.stderr, "gull: feed %s failed: %s (the issue is built from the others)\n", feedName(f), f.Error)
+		}
+	}
+	return is, nil
+}
+
+func feedName(f digest.FeedReport) string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return digest.RedactURL(f.URL)
+}
+
+// current is the issue as it stands without freezing anything: the stored
+// one if the week's send has begun, else a fresh build (for tests and dry
+// runs, which must not fix the week's articles).
+func (s *sender) current(ctx context.Context, id string) (digest.Issue, error) {
+	is, rec, err := s.st.Issue(ctx, id)
+	if err == nil && rec.Status != digest.IssueQuiet {
+		return is, nil
+	}
+	if err != nil && !errors.Is(err, digest.ErrNoIssue) {
+		return is, err
+	}
+	return s.build(ctx)
+}
+
+// knownThemes drops theme ids the config no longer has; a reader left
+// with none gets every theme rather than nothing.
+func (s *sender) knownThemes(themes []string) []string {
+	var out []string
+	for _, t := range themes {
+		if t == s.cfg.Other.ID || slices.ContainsFunc(s.cfg.Themes, func(th config.Theme) bool { return th.ID == t }) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// deliver composes m and hands it to the transport.
+func (s *sender) deliver(ctx context.Context, m digest.Message) (string, error) {
+	out, err := s.composer.Compose(m, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return out.MessageID, s.tr.Send(ctx, out)
+}
+
+// test sends the current digest to each address, marked as a test, and
+// touches no ledger: the week's real send is still to come.
+func (s *sender) test(ctx context.Context, to []string) error {
+	_, id := s.period()
+	is, err := s.current(ctx, id)
+	if err != nil {
+		return err
+	}
+	links, err := s.a.links(ctx, s.cfg, s.st)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, addr := range to {
+		rcpt := render.Recipient{Email: addr, Test: true}
+		sub, err := s.st.SubscriberByEmail(ctx, addr)
+		switch {
+		case err == nil:
+			// A subscriber sees their own copy, with links that work.
+			rcpt.Name, rcpt.Themes = sub.Name, s.knownThemes(sub.Themes)
+			rcpt.UnsubscribeURL, rcpt.PreferencesURL = links.Unsubscribe(sub, is.ID), links.Preferences(sub)
+		case !errors.Is(err, subscribers.ErrNotFound):
+			return err
+		}
+		m, err := s.r.Render(is, rcpt)
+		if errors.Is(err, render.ErrNothingToSend) {
+			fmt.Fprintf(s.a.stderr, "gull: %s chose themes (%s) with no article this week and would get nothing; the test shows the whole issue\n", addr, subscribers.FormatThemes(rcpt.Themes))
+			rcpt.Themes = nil
+			m, err = s.r.Render(is, rcpt)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.deliver(ctx, m); err != nil {
+			failed++
+			fmt.Fprintf(s.a.stderr, "gull: test to %s failed: %v\n", addr, err)
+			continue
+		}
+		fmt.Fprintf(s.a.stdout, "test of issue %s (%d %s) sent to %s via %s\n", is.ID, is.Count(), render.Plural(is.Count(), "article", "articles"), addr, s.tr)
+	}
+	if is.Count() == 0 {
+		fmt.Fprintf(s.a.stderr, "gull: note: the week has no new articles; with quiet_week: %s the real send would %s\n", s.cfg.QuietWeek,
+			map[string]string{"skip": "mail nothing", "send": "mail this quiet-week note"}[s.cfg.QuietWeek])
+	}
+	if failed > 0 {
+		return exitError{exitFailure}
+	}
+	return nil
+}
+
+// all sends the week's issue to every active subscriber who does not have
+// it yet.
+func (s *sender) all(ctx context.Context) error {
+	_, id := s.period()
+	var ledger pipeline.Ledger = s.st
+	var is digest.Issue
+	if s.dryRun {
+		var err error
+		if is, err = s.current(ctx, id); err != nil {
+			return err
+		}
+		if ledger, err = newDryLedger(ctx, s.st, id); err != nil {
+			return err
+		}
+	} else {
+		// One send at a time per store: two would each mail the pending.
+		lease, err := s.st.AcquireLease(ctx, "send", sendLease, time.Now())
+		if err != nil {
+			return err
+		}
+		stopRenew := s.renew(lease)
+		defer func() {
+			stopRenew()
+			lease.Release(context.WithoutCancel(ctx))
+		}()
+		is, _, err = pipeline.OpenIssue(ctx, s.st, id, s.build, s.cfg.QuietWeek == "send", time.Now())
+		if err != nil {
+			return err
+		}
+	}
+	if is.Count() == 0 && s.cfg.QuietWeek != "send" {
+		fmt.Fprintf(s.a.stdout, "issue %s: no new articles this week; nothing sent (quiet_week: skip)\n", id)
+		return nil
+	}
+
+	links, err := s.a.links(ctx, s.cfg, s.st)
+	if err != nil {
+		return err
+	}
+	batch := s.r.Batch(is)
+	progress := s.progress(is)
+	sender := &pipeline.Sender{
+		Ledger: ledger,
+		Render: func(d digest.Delivery) (digest.Message, error) {
+			sub := subscribers.Subscriber{ID: d.SubscriberID, Email: d.Email, Name: d.Name, Themes: d.Themes, Status: subscribers.Active}
+			m, err := batch.Render(render.Recipient{
+				Email: d.Email, Name: d.Name, Themes: s.knownThemes(d.Themes),
+				UnsubscribeURL: links.Unsubscribe(sub, is.ID), PreferencesURL: links.Preferences(sub),
+			})
+			if errors.Is(err, render.ErrNothingToSend) {
+				return m, pipeline.ErrNothingForReader
+			}
+			return m, err
+		},
+		Deliver:   s.deliver,
+		Workers:   s.workers(),
+		Log:       s.a.log,
+		OnStart:   progress.start,
+		OnOutcome: progress.outcome,
+	}
+	if !s.yes && s.a.interactive {
+		total, err := s.pending(ctx, ledger, id)
+		if err != nil {
+			return err
+		}
+		if total == 0 {
+			fmt.Fprintf(s.a.stdout, "issue %s: every subscriber has it already; nothing to send\n", id)
+			return nil
+		}
+		if !s.confirm(is, total) {
+			fmt.Fprintln(s.a.stdout, "nothing sent")
+			return nil
+		}
+	}
+	rep, err := sender.Send(ctx, is)
+	progress.finish()
+	if err != nil {
+		return err
+	}
+	st := batch.Stats()
+	s.a.log.Debug("rendered", "frames", st.Frames, "substituted", st.Substituted, "full_renders", st.FullRenders)
+	s.report(is, rep)
+	if !rep.OK() {
+		return exitError{exitFailure}
+	}
+	return nil
+}
+
+// renew keeps the send's lease while it runs.
+func (s *sender) renew(l *store.Lease) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(sendLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := l.Renew(context.Background(), time.Now()); err != nil {
+					s.a.log.Warn("could not renew the send lease", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// pending counts who would get the issue now.
+func (s *sender) pending(ctx context.Context, l pipeline.Ledger, id string) (int, error) {
+	if _, _, err := l.PrepareDeliveries(ctx, id, time.Now()); err != nil {
+		return 0, err
+	}
+	counts, err := l.DeliveryCounts(ctx, id)
+	return counts.Left(), err
+}
+
+// confirm asks on the terminal before mailing the whole list.
+func (s *sender) confirm(is digest.Issue, total int) bool {
+	fmt.Fprintf(s.a.stderr, "Send issue %s %q (%d articles) to %d %s via %s? [y/N] ",
+		is.ID, is.Title, is.Count(), total, render.Plural(total, "subscriber", "subscribers"), s.tr)
+	line, _ := bufio.NewReader(s.a.stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// report prints the run's summary on stdout.
+func (s *sender) report(is digest.Issue, rep pipeline.SendReport) {
+	w := s.a.stdout
+	rate := ""
+	if secs := rep.Duration.Seconds(); rep.Sent > 0 && secs > 0 {
+		rate = fmt.Sprintf(", %.0f messages/s", float64(rep.Sent)/secs)
+	}
+	dry := ""
+	if s.dryRun {
+		dry = " (dry run: written to the outbox, nothing recorded)"
+	}
+	fmt.Fprintf(w, "issue %s%s via %s: %d sent, %d skipped, %d failed, %d left for the next run; %s%s\n",
+		is.ID, dry, s.tr, rep.Sent, rep.Skipped, rep.Failed, rep.Totals.Left(), rep.Duration.Round(time.Millisecond), rate)
+	if rep.InDoubt > 0 {
+		fmt.Fprintf(w, "  %d %s in flight when an earlier send stopped; sent again, with the same Message-ID\n",
+			rep.InDoubt, render.Plural(rep.InDoubt, "message was", "messages were"))
+	}
+	if rep.Stopped != "" {
+		fmt.Fprintf(w, "  stopped early (%s); run gull send --all again to send the rest\n", rep.Stopped)
+	}
+	for _, d := range rep.Failures {
+		note := ""
+		if strings.Contains(d.Error, " 5.1.") {
+			note = " (marked bounced: they get no more issues)"
+		}
+		fmt.Fprintf(w, "  failed: %s: %s%s\n", d.Email, d.Error, note)
+	}
+	for _, d := range rep.DeferredRows {
+		fmt.Fprintf(w, "  left for the next run: %s: %s\n", d.Email, d.Error)
+	}
+	if rep.Done {
+		t := rep.Totals
+		fmt.Fprintf(w, "issue %s is complete: %d sent, %d skipped (no article in their themes, or left the list), %d failed\n",
+			is.ID, t[digest.DeliverySent], t[digest.DeliverySkipped], t[digest.DeliveryFailed])
+	}
+}
+
+// sendProgress shows the send's progress: a bar on a terminal, a log line
+// every few seconds and one per problem otherwise.
+type sendProgress struct {
+	a     *app
+	id    string
+	bar   *progressbar.ProgressBar
+	total int
+	done  int
+	last  time.Time
+	began time.Time
+}
+
+func (s *sender) progress(is digest.Issue) *sendProgress {
+	return &sendProgress{a: s.a, id: is.ID}
+}
+
+func (p *sendProgress) start(total, inDoubt int) {
+	p.total, p.began, p.last = total, time.Now(), time.Now()
+	if p.a.interactive && total > 0 {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(p.a.stderr),
+			progressbar.OptionSetDescription("sending "+p.id),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("msg"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		return
+	}
+	p.a.log.Info("sending", "issue", p.id, "readers", total, "in_doubt", inDoubt)
+}
+
+func (p *sendProgress) outcome(o pipeline.Outcome) {
+	p.done++
+	if o.Err != nil {
+		msg := "left for the next run"
+		if o.Status == digest.DeliveryFailed {
+			msg = "failed"
+		}
+		if p.bar != nil {
+			p.bar.Clear()
+		}
+		p.a.log.Warn(msg, "to", o.Delivery.Email, "err", errText(o.Err))
+	}
+	if p.bar != nil {
+		p.bar.Add(1)
+		return
+	}
+	if time.Since(p.last) >= 5*time.Second {
+		p.last = time.Now()
+		p.a.log.Info("progress", "issue", p.id, "done", p.done, "of", p.total,
+			"per_second", fmt.Sprintf("%.0f", float64(p.done)/time.Since(p.began).Seconds()))
+	}
+}
+
+func (p *sendProgress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
+
+func errText(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
