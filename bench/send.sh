@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Send benchmark: gull mailing N personalized digests (~30 KB each) to
+# postfix's smtp-sink on loopback through 1, 4 and 8 connections, beside
+# postfix's smtp-source sending the same count and size to the same sink
+# with as many sessions. Rendering and the ledger are included: each gull
+# run is a whole `gull send --all` on a fresh copy of a store holding the
+# list. Then peak memory (max RSS) of the send at N and 10*N subscribers.
+#
+# Usage: bench/send.sh [N]        (default 10000; needs postfix and time:
+#                                  apt-get install postfix time)
+# Figures are ratios against smtp-source measured in the same run: the
+# machines are shared and noisy, absolute rates are not comparable.
+set -euo pipefail
+
+N=${1:-10000}
+CONNS=${CONNS:-"1 4 8"}
+SIZE=30720
+PORT=${PORT:-2526}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'kill ${sink:-} 2>/dev/null || true; rm -rf "$work"' EXIT
+
+for tool in smtp-sink smtp-source /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing; apt-get install postfix time" >&2; exit 2; }
+done
+
+elapsed() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { print a - b }'; }
+calc() { awk "BEGIN { print $1 }"; }
+
+echo "bench: building gull" >&2
+(cd "$root" && go build -o "$work/gull" ./cmd/gull)
+
+# smtp-sink accepts and discards; as root it must drop to a user.
+user=()
+[ "$(id -u)" = 0 ] && user=(-u nobody)
+smtp-sink "${user[@]}" -c "127.0.0.1:$PORT" 1000 >/dev/null &
+sink=$!
+sleep 0.5
+
+# A week of 14 columns whose digest is about 30 KB, in English and Korean.
+feed="$work/week.xml"
+{
+	echo '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Bench Columns</title><link>https://bench.example/</link>'
+	for i in $(seq 1 "${ARTICLES:-14}"); do
+		day=$(( 23 + i % 6 ))
+		case $((i % 4)) in
+		0) t="반도체 수출 통제와 GPU 공급망 $i"; k="반도체 GPU" ;;
+		1) t="AI Act code of practice, part $i"; k="AI Act regulation" ;;
+		2) t="국가 AI 전략과 소버린 AI 예산 $i"; k="소버린 국가 AI" ;;
+		3) t="Agents in the enterprise, week $i"; k="agents enterprises" ;;
+		esac
+		echo "<item><title>$t</title><link>https://bench.example/$i</link><guid>b$i</guid>"
+		echo "<pubDate>$(date -u -d "2026-11-$day 09:00" '+%a, %d %b %Y %H:%M:%S +0000')</pubDate>"
+		echo "<description>$k: 이번 주 정책 논의의 핵심을 정리했다. The column reads the week's policy debate closely, with figures and sources, and asks what it means for compute, law and industry in Korea and abroad.</description></item>"
+	done
+	echo '</channel></rss>'
+} >"$feed"
+
+config() { # connections
+	cat >"$work/config.yaml" <<EOF
+title: AI Policy Weekly
+timezone: Asia/Seoul
+language: ko
+feeds: [{url: $feed}]
+themes:
+  - {id: compute, name: 반도체와 컴퓨팅, keywords: [반도체, GPU]}
+  - {id: regulation, name: 규제와 법, keywords: [AI Act, regulation]}
+  - {id: strategy, name: 국가 전략, keywords: [소버린, 국가 AI]}
+  - {id: agents, name: 에이전트와 산업, keywords: [agents, enterprises]}
+store: {path: $work/gull.db}
+mail:
+  from: "AI Policy Weekly <digest@example.org>"
+  outbox: $work/outbox
+  smtp: {host: 127.0.0.1, port: $PORT, tls: none, connections: $1}
+http: {base_url: "https://news.example.org"}
+EOF
+}
+
+list() { # count -> a store with that many active subscribers in $work/list-COUNT.db
+	local n=$1 csv="$work/list-$1.csv"
+	[ -f "$work/list-$n.db" ] && return
+	awk -v n="$n" 'BEGIN { print "email,name,themes"; split("|compute|regulation|compute regulation|strategy agents", th, "|");
+		for (i = 0; i < n; i++) printf "reader%06d@example.org,Reader %d,%s\n", i, i, th[i % 5 + 1] }' >"$csv"
+	config 4
+	rm -f "$work/gull.db"*
+	"$work/gull" --config "$work/config.yaml" subscribers import "$csv" >/dev/null
+	cp "$work/gull.db" "$work/list-$n.db"
+}
+
+send() { # connections count -> seconds, and max RSS in KB on fd 3
+	config "$1"
+	rm -f "$work/gull.db"*
+	cp "$work/list-$2.db" "$work/gull.db"
+	local start; start=$(date +%s.%N)
+	local prof=()
+	[ -n "${PROFILE:-}" ] && [ "$1" = 4 ] && prof=(env GULL_CPUPROFILE="$PROFILE")
+	/usr/bin/time -f %M -o "$work/rss" "${prof[@]}" "$work/gull" --config "$work/config.yaml" send --all --yes --now 2026-11-30T08:00:00+09:00 >"$work/out" 2>"$work/err" || {
+		cat "$work/out" "$work/err" >&2; exit 1; }
+	elapsed "$start"
+	grep -q "^issue .*: $2 sent" "$work/out" || { echo "bench: gull did not send $2:" >&2; cat "$work/out" >&2; exit 1; }
+}
+
+source_run() { # sessions -> seconds
+	local start; start=$(date +%s.%N)
+	smtp-source -s "$1" -m "$N" -l "$SIZE" -f bench@example.org -t sink@example.org "127.0.0.1:$PORT" >/dev/null
+	elapsed "$start"
+}
+
+list "$N"
+size=$(cd "$work" && config 1 && ./gull --config config.yaml preview --format eml --now 2026-11-30T08:00:00+09:00 2>/dev/null | wc -c)
+echo "bench: $N messages of ~$((size / 1024)) KB (a whole digest as sent; smtp-source sends $((SIZE / 1024)) KB)"
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+REPEAT=${REPEAT:-3}
+echo "bench: median of $REPEAT runs each, gull and smtp-source taking turns"
+printf '%-12s %12s %12s %12s %8s\n' connections "gull msg/s" "source msg/s" "ratio" "RSS MB"
+for c in $CONNS; do
+	gs=() ss=()
+	for _ in $(seq "$REPEAT"); do
+		gs+=("$(send "$c" "$N")")
+		ss+=("$(source_run "$c")")
+	done
+	g=$(printf '%s\n' "${gs[@]}" | median)
+	s=$(printf '%s\n' "${ss[@]}" | median)
+	rss=$(cat "$work/rss")
+	printf '%-12s %12.0f %12.0f %12.2f %8.0f\n' "$c" "$(calc "$N / $g")" "$(calc "$N / $s")" \
+		"$(calc "$s / $g")" "$(calc "$rss / 1024")"
+done
+
+if [ "${MEMORY:-1}" = 1 ]; then
+	big=$((N * 10))
+	list "$big"
+	send 4 "$N" >/dev/null
+	small=$(cat "$work/rss")
+	send 4 "$big" >/dev/null
+	large=$(cat "$work/rss")
+	printf 'peak memory (max RSS): %d subscribers %.0f MB, %d subscribers %.0f MB, ratio %.2f\n' \
+		"$N" "$(calc "$small / 1024")" "$big" "$(calc "$large / 1024")" "$(calc "$large / $small")"
+fi
