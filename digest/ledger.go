@@ -57,6 +57,9 @@ type Delivery struct {
 	Attempts     int // SMTP transactions tried so far, over every run
 	// Error is the last answer or reason recorded on the row.
 	Error string
+	// Bounced: the subscriber is marked bounced (the server said the
+	// address does not exist).
+	Bounced bool
 }
 
 // DeliveryUpdate moves a ledger row to Status.

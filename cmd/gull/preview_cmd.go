@@ -96,7 +96,6 @@ type previewReport struct {
 	issue         digest.Issue
 	shown         int // articles in the rendered copy
 	shownSections int
-	failed        []digest.FeedReport
 }
 
 func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, previewReport, error) {
@@ -122,11 +121,6 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 	}
 	is := pipeline.BuildIssue(cfg.Title, g, cfg.Grouper())
 	rep.issue = is
-	for _, fr := range is.Feeds {
-		if fr.Status == digest.FeedError {
-			rep.failed = append(rep.failed, fr)
-		}
-	}
 	if f == web.PreviewJSON {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
@@ -193,11 +187,7 @@ func (p *previewer) recipient(ctx context.Context, cfg *config.Config, issueID s
 	if err != nil {
 		return render.Recipient{}, err
 	}
-	return render.Recipient{
-		Email: sub.Email, Name: sub.Name, Themes: sub.Themes,
-		UnsubscribeURL: links.Unsubscribe(sub, issueID),
-		PreferencesURL: links.Preferences(sub),
-	}, nil
+	return readerOf(themeIDs(cfg), links, sub, issueID), nil
 }
 
 // links signs subscriber links with the key in $secret_env, or else the
@@ -254,13 +244,7 @@ func newRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
 // feeds failed: the digest is still built from the others.
 func (a *app) report(rep previewReport, out string) {
 	is := rep.issue
-	for _, f := range rep.failed {
-		fallback := "no earlier copy to fall back on"
-		if f.Items > 0 {
-			fallback = fmt.Sprintf("using the %d items of its last good copy", f.Items)
-		}
-		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmp.Or(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
-	}
+	a.reportFailedFeeds(is.Feeds)
 	where := "stdout"
 	if out != "-" && out != "" {
 		where = out
@@ -270,6 +254,21 @@ func (a *app) report(rep previewReport, out string) {
 		rep.shown, rep.shownSections, len(is.Feeds), len(is.Dropped))
 	if is.Count() == 0 {
 		fmt.Fprintf(a.stderr, "gull: no new articles in this week; nothing would be sent (quiet_week). Try --now with a date the feeds cover.\n")
+	}
+}
+
+// reportFailedFeeds says on stderr which feeds failed and what stood in
+// for them: the digest is still built from the others.
+func (a *app) reportFailedFeeds(feeds []digest.FeedReport) {
+	for _, f := range feeds {
+		if f.Status != digest.FeedError {
+			continue
+		}
+		fallback := "no earlier copy to fall back on"
+		if f.Items > 0 {
+			fallback = fmt.Sprintf("using the %d items of its last good copy", f.Items)
+		}
+		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmp.Or(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"gull/digest/pipeline"
 	"gull/digest/render"
 	"gull/digest/store"
+	"gull/digest/web"
 	"gull/subscribers"
 )
 
@@ -169,10 +170,9 @@ func (s *sender) workers() int {
 	return 2 * s.cfg.Mail.SMTP.Connections
 }
 
-// period is the week the send is for, and its issue id.
-func (s *sender) period() (digest.Period, string) {
-	p := digest.WeekEnding(s.now, time.Duration(s.cfg.Window), s.cfg.Location)
-	return p, digest.IssueID(p)
+// issueID names the week the send is for.
+func (s *sender) issueID() string {
+	return digest.IssueID(digest.WeekEnding(s.now, time.Duration(s.cfg.Window), s.cfg.Location))
 }
 
 // build fetches the feeds and builds the issue; failed feeds are reported
@@ -183,45 +183,29 @@ func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 		return digest.Issue{}, err
 	}
 	is := pipeline.BuildIssue(s.cfg.Title, g, s.cfg.Grouper())
-	for _, f := range is.Feeds {
-		if f.Status == digest.FeedError {
-			fmt.Fprintf(s.a.stderr, "gull: feed %s failed: %s (the issue is built from the others)\n", feedName(f), f.Error)
-		}
-	}
+	s.a.reportFailedFeeds(is.Feeds)
 	return is, nil
-}
-
-func feedName(f digest.FeedReport) string {
-	if f.Name != "" {
-		return f.Name
-	}
-	return digest.RedactURL(f.URL)
-}
-
-// current is the issue as it stands without freezing anything: the stored
-// one if the week's send has begun, else a fresh build (for tests and dry
-// runs, which must not fix the week's articles).
-func (s *sender) current(ctx context.Context, id string) (digest.Issue, error) {
-	is, rec, err := s.st.Issue(ctx, id)
-	if err == nil && rec.Status != digest.IssueQuiet {
-		return is, nil
-	}
-	if err != nil && !errors.Is(err, digest.ErrNoIssue) {
-		return is, err
-	}
-	return s.build(ctx)
 }
 
 // knownThemes drops theme ids the config no longer has; a reader left
 // with none gets every theme rather than nothing.
-func (s *sender) knownThemes(themes []string) []string {
+func knownThemes(ids, themes []string) []string {
 	var out []string
 	for _, t := range themes {
-		if t == s.cfg.Other.ID || slices.ContainsFunc(s.cfg.Themes, func(th config.Theme) bool { return th.ID == t }) {
+		if slices.Contains(ids, t) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// readerOf is sub as they get the issue: the themes of theirs the config
+// still has (ids), and their own signed links.
+func readerOf(ids []string, links web.Links, sub subscribers.Subscriber, issueID string) render.Recipient {
+	return render.Recipient{
+		Email: sub.Email, Name: sub.Name, Themes: knownThemes(ids, sub.Themes),
+		UnsubscribeURL: links.Unsubscribe(sub, issueID), PreferencesURL: links.Preferences(sub),
+	}
 }
 
 // deliver composes m and hands it to the transport.
@@ -236,8 +220,7 @@ func (s *sender) deliver(ctx context.Context, m digest.Message) (string, error) 
 // test sends the current digest to each address, marked as a test, and
 // touches no ledger: the week's real send is still to come.
 func (s *sender) test(ctx context.Context, to []string) error {
-	_, id := s.period()
-	is, err := s.current(ctx, id)
+	is, err := pipeline.CurrentIssue(ctx, s.st, s.issueID(), s.build)
 	if err != nil {
 		return err
 	}
@@ -247,16 +230,16 @@ func (s *sender) test(ctx context.Context, to []string) error {
 	}
 	failed := 0
 	for _, addr := range to {
-		rcpt := render.Recipient{Email: addr, Test: true}
+		rcpt := render.Recipient{Email: addr}
 		sub, err := s.st.SubscriberByEmail(ctx, addr)
 		switch {
 		case err == nil:
 			// A subscriber sees their own copy, with links that work.
-			rcpt.Name, rcpt.Themes = sub.Name, s.knownThemes(sub.Themes)
-			rcpt.UnsubscribeURL, rcpt.PreferencesURL = links.Unsubscribe(sub, is.ID), links.Preferences(sub)
+			rcpt = readerOf(themeIDs(s.cfg), links, sub, is.ID)
 		case !errors.Is(err, subscribers.ErrNotFound):
 			return err
 		}
+		rcpt.Test = true
 		m, err := s.r.Render(is, rcpt)
 		if errors.Is(err, render.ErrNothingToSend) {
 			fmt.Fprintf(s.a.stderr, "gull: %s chose themes (%s) with no article this week and would get nothing; the test shows the whole issue\n", addr, subscribers.FormatThemes(rcpt.Themes))
@@ -286,12 +269,12 @@ func (s *sender) test(ctx context.Context, to []string) error {
 // all sends the week's issue to every active subscriber who does not have
 // it yet.
 func (s *sender) all(ctx context.Context) error {
-	_, id := s.period()
+	id := s.issueID()
 	var ledger pipeline.Ledger = s.st
 	var is digest.Issue
 	if s.dryRun {
 		var err error
-		if is, err = s.current(ctx, id); err != nil {
+		if is, err = pipeline.CurrentIssue(ctx, s.st, id, s.build); err != nil {
 			return err
 		}
 		if ledger, err = newDryLedger(ctx, s.st, id); err != nil {
@@ -323,15 +306,13 @@ func (s *sender) all(ctx context.Context) error {
 		return err
 	}
 	batch := s.r.Batch(is)
+	ids := themeIDs(s.cfg)
 	progress := s.progress(is)
 	sender := &pipeline.Sender{
 		Ledger: ledger,
 		Render: func(d digest.Delivery) (digest.Message, error) {
-			sub := subscribers.Subscriber{ID: d.SubscriberID, Email: d.Email, Name: d.Name, Themes: d.Themes, Status: subscribers.Active}
-			m, err := batch.Render(render.Recipient{
-				Email: d.Email, Name: d.Name, Themes: s.knownThemes(d.Themes),
-				UnsubscribeURL: links.Unsubscribe(sub, is.ID), PreferencesURL: links.Preferences(sub),
-			})
+			sub := subscribers.Subscriber{ID: d.SubscriberID, Email: d.Email, Name: d.Name, Themes: d.Themes}
+			m, err := batch.Render(readerOf(ids, links, sub, is.ID))
 			if errors.Is(err, render.ErrNothingToSend) {
 				return m, pipeline.ErrNothingForReader
 			}
@@ -437,7 +418,7 @@ func (s *sender) report(is digest.Issue, rep pipeline.SendReport) {
 	}
 	for _, d := range rep.Failures {
 		note := ""
-		if strings.Contains(d.Error, " 5.1.") {
+		if d.Bounced {
 			note = " (marked bounced: they get no more issues)"
 		}
 		fmt.Fprintf(w, "  failed: %s: %s%s\n", d.Email, d.Error, note)
@@ -490,13 +471,13 @@ func (p *sendProgress) outcome(o pipeline.Outcome) {
 	p.done++
 	if o.Err != nil {
 		msg := "left for the next run"
-		if o.Status == digest.DeliveryFailed {
+		if o.Delivery.Status == digest.DeliveryFailed {
 			msg = "failed"
 		}
 		if p.bar != nil {
 			p.bar.Clear()
 		}
-		p.a.log.Warn(msg, "to", o.Delivery.Email, "err", errText(o.Err))
+		p.a.log.Warn(msg, "to", o.Delivery.Email, "err", o.Delivery.Error)
 	}
 	if p.bar != nil {
 		p.bar.Add(1)
@@ -514,5 +495,3 @@ func (p *sendProgress) finish() {
 		p.bar.Finish()
 	}
 }
-
-func errText(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

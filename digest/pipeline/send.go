@@ -25,11 +25,8 @@ type IssueStore interface {
 // stored as quiet and not frozen (a later run may find articles), unless
 // sendQuiet says a quiet week is sent all the same.
 func OpenIssue(ctx context.Context, st IssueStore, id string, build func(context.Context) (digest.Issue, error), sendQuiet bool, now time.Time) (digest.Issue, digest.IssueRecord, error) {
-	is, rec, err := st.Issue(ctx, id)
-	switch {
-	case err == nil && rec.Status != digest.IssueQuiet:
-		return is, rec, nil
-	case err != nil && !errors.Is(err, digest.ErrNoIssue):
+	is, rec, frozen, err := frozenIssue(ctx, st, id)
+	if err != nil || frozen {
 		return is, rec, err
 	}
 	if is, err = build(ctx); err != nil {
@@ -51,6 +48,28 @@ func OpenIssue(ctx context.Context, st IssueStore, id string, build func(context
 		is, rec, err = st.Issue(ctx, id)
 	}
 	return is, rec, err
+}
+
+// CurrentIssue is the issue as a send would mail it now, fixing nothing:
+// the frozen one once the week's send has begun, else a fresh build that
+// is not stored. Test sends and dry runs use it, so they never decide the
+// week's articles for the real send.
+func CurrentIssue(ctx context.Context, st IssueStore, id string, build func(context.Context) (digest.Issue, error)) (digest.Issue, error) {
+	is, _, frozen, err := frozenIssue(ctx, st, id)
+	if err != nil || frozen {
+		return is, err
+	}
+	return build(ctx)
+}
+
+// frozenIssue returns the stored issue id and whether it is frozen (built
+// with articles, or to be sent though quiet).
+func frozenIssue(ctx context.Context, st IssueStore, id string) (digest.Issue, digest.IssueRecord, bool, error) {
+	is, rec, err := st.Issue(ctx, id)
+	if errors.Is(err, digest.ErrNoIssue) {
+		return is, rec, false, nil
+	}
+	return is, rec, err == nil && rec.Status != digest.IssueQuiet, err
 }
 
 // Ledger is the send ledger: one row per (issue, subscriber), claimed
@@ -105,8 +124,9 @@ type Sender struct {
 
 // Outcome is what became of one reader's message in this run.
 type Outcome struct {
+	// Delivery is the row as recorded: Status is sent, failed, skipped,
+	// or pending (deferred), and Error the answer or reason.
 	Delivery digest.Delivery
-	Status   digest.DeliveryStatus // sent, failed, skipped, or pending (deferred)
 	Err      error
 }
 
@@ -186,7 +206,7 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 	outcome := func(o Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
-		switch o.Status {
+		switch o.Delivery.Status {
 		case digest.DeliverySent:
 			rep.Sent++
 			streak = 0
@@ -198,9 +218,7 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 		case digest.DeliveryPending:
 			rep.Deferred++
 			if len(rep.DeferredRows) < 20 {
-				d := o.Delivery
-				d.Error = errText(o.Err)
-				rep.DeferredRows = append(rep.DeferredRows, d)
+				rep.DeferredRows = append(rep.DeferredRows, o.Delivery)
 			}
 			if streak++; streak >= giveUp {
 				stop(fmt.Errorf("%d messages in a row could not be sent, the last: %v", streak, o.Err))
@@ -294,44 +312,43 @@ func (s *Sender) dispatch(ctx context.Context, issueID string, jobs chan<- diges
 }
 
 // one takes one reader through render, claim, deliver and mark. Its error
-// is the ledger's; delivery problems are in the Outcome.
+// is the ledger's; delivery problems are in the Outcome, whose Delivery
+// carries the status and answer recorded.
 func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, now func() time.Time) (Outcome, error) {
-	o := Outcome{Delivery: d}
 	up := digest.DeliveryUpdate{IssueID: d.IssueID, SubscriberID: d.SubscriberID}
+	// record marks the row and tells the outcome.
+	record := func(st digest.DeliveryStatus, err error, text string) (Outcome, error) {
+		up.Status, up.Error, up.At = st, text, now()
+		d.Status, d.Error = st, text
+		return Outcome{Delivery: d, Err: err}, w.write(up)
+	}
 	msg, err := s.Render(d)
 	if errors.Is(err, ErrNothingForReader) {
-		o.Status = digest.DeliverySkipped
-		up.Status, up.Error, up.At = o.Status, "none of their themes ("+strings.Join(d.Themes, ", ")+") had an article", now()
-		return o, w.write(up)
+		return record(digest.DeliverySkipped, nil, "none of their themes ("+strings.Join(d.Themes, ", ")+") had an article")
 	}
 	if err != nil {
 		// A template that fails for this reader only: keep them for the
 		// next run, after the template is fixed.
-		o.Status, o.Err = digest.DeliveryPending, err
-		up.Status, up.Error, up.At = o.Status, errText(err), now()
-		return o, w.write(up)
+		return record(digest.DeliveryPending, err, errText(err))
 	}
 	claim := up
-	claim.Status, claim.Attempt, claim.Error, claim.At = digest.DeliverySending, true, "", now()
+	claim.Status, claim.Attempt, claim.At = digest.DeliverySending, true, now()
 	if err := w.write(claim); err != nil {
-		return o, err
+		return Outcome{Delivery: d}, err
 	}
-	id, err := s.Deliver(ctx, msg)
-	up.At, up.MessageID = now(), id
+	up.MessageID, err = s.Deliver(ctx, msg)
 	switch {
 	case err == nil:
-		o.Status = digest.DeliverySent
+		return record(digest.DeliverySent, nil, "")
 	case isPermanent(err):
-		o.Status, o.Err = digest.DeliveryFailed, err
 		var bad badAddress
 		up.Bounced = errors.As(err, &bad) && bad.BadAddress()
-	default:
-		// Temporary, or a local problem (outbox disk full): the reader
-		// stays pending and the next run tries again.
-		o.Status, o.Err = digest.DeliveryPending, err
+		d.Bounced = up.Bounced
+		return record(digest.DeliveryFailed, err, errText(err))
 	}
-	up.Status, up.Error = o.Status, errText(err)
-	return o, w.write(up)
+	// Temporary, or a local problem (outbox disk full): the reader stays
+	// pending and the next run tries again.
+	return record(digest.DeliveryPending, err, errText(err))
 }
 
 func isPermanent(err error) bool {

@@ -211,8 +211,10 @@ func (s *Store) DeliveryCounts(ctx context.Context, issueID string) (digest.Deli
 // Deliveries returns up to limit rows of the issue in a status, by
 // address: the failures for the run's summary.
 func (s *Store) Deliveries(ctx context.Context, issueID string, st digest.DeliveryStatus, limit int) ([]digest.Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT subscriber_id, email, status, attempts, error FROM deliveries
-		WHERE issue_id = ? AND status = ? ORDER BY email LIMIT ?`, issueID, string(st), limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT d.subscriber_id, d.email, d.status, d.attempts, d.error,
+			COALESCE(s.status = 'bounced', 0)
+		FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
+		WHERE d.issue_id = ? AND d.status = ? ORDER BY d.email LIMIT ?`, issueID, string(st), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
 	}
@@ -221,7 +223,7 @@ func (s *Store) Deliveries(ctx context.Context, issueID string, st digest.Delive
 	for rows.Next() {
 		d := digest.Delivery{IssueID: issueID}
 		var status string
-		if err := rows.Scan(&d.SubscriberID, &d.Email, &status, &d.Attempts, &d.Error); err != nil {
+		if err := rows.Scan(&d.SubscriberID, &d.Email, &status, &d.Attempts, &d.Error, &d.Bounced); err != nil {
 			return nil, err
 		}
 		d.Status = digest.DeliveryStatus(status)
