@@ -191,7 +191,6 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 	}
 
 	w := newLedgerWriter(bg, s.Ledger)
-	defer w.close()
 	workers := max(1, s.Workers)
 	giveUp := s.GiveUpAfter
 	if giveUp <= 0 {
@@ -251,6 +250,9 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 	dispatchErr := s.dispatch(runCtx, is.ID, jobs)
 	close(jobs)
 	wg.Wait()
+	if err := w.close(); err != nil {
+		return rep, err
+	}
 
 	switch cause := context.Cause(runCtx); {
 	case ctx.Err() != nil:
@@ -316,11 +318,12 @@ func (s *Sender) dispatch(ctx context.Context, issueID string, jobs chan<- diges
 // carries the status and answer recorded.
 func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, now func() time.Time) (Outcome, error) {
 	up := digest.DeliveryUpdate{IssueID: d.IssueID, SubscriberID: d.SubscriberID}
-	// record marks the row and tells the outcome.
+	// record marks the row (posted: the next claim commits it) and tells
+	// the outcome.
 	record := func(st digest.DeliveryStatus, err error, text string) (Outcome, error) {
 		up.Status, up.Error, up.At = st, text, now()
 		d.Status, d.Error = st, text
-		return Outcome{Delivery: d, Err: err}, w.write(up)
+		return Outcome{Delivery: d, Err: err}, w.post(up)
 	}
 	msg, err := s.Render(d)
 	if errors.Is(err, ErrNothingForReader) {
@@ -363,19 +366,25 @@ func errText(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// ledgerWriter commits the workers' ledger updates in groups: each caller
-// waits for its own update to be committed (a claim must be on disk before
-// the SMTP transaction starts), but one commit carries whatever all the
-// workers sent meanwhile.
+// ledgerWriter commits the workers' ledger updates in groups, in the
+// order they come, so one commit carries whatever all the workers sent
+// meanwhile. A claim is written with write, which waits for its commit (it
+// must be on disk before the SMTP transaction starts); a mark is posted
+// and not waited for: the worker's next claim cannot commit before it, so
+// a worker never has more than one sent message unrecorded, and the
+// marks ride along with the claims instead of costing a commit each.
 type ledgerWriter struct {
 	l    Ledger
 	reqs chan ledgerReq
 	done chan struct{}
+
+	mu     sync.Mutex
+	failed error // the first failed commit; every later write reports it
 }
 
 type ledgerReq struct {
 	up  digest.DeliveryUpdate
-	err chan error
+	err chan error // nil for a posted update
 }
 
 func newLedgerWriter(ctx context.Context, l Ledger) *ledgerWriter {
@@ -405,19 +414,47 @@ func (w *ledgerWriter) run(ctx context.Context) {
 			ups[i] = r.up
 		}
 		err := w.l.UpdateDeliveries(ctx, ups)
+		if err != nil {
+			w.mu.Lock()
+			if w.failed == nil {
+				w.failed = err
+			}
+			w.mu.Unlock()
+		}
 		for _, r := range batch {
-			r.err <- err
+			if r.err != nil {
+				r.err <- w.err()
+			}
 		}
 	}
 }
 
+func (w *ledgerWriter) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed
+}
+
+// write queues up and waits until it is committed.
 func (w *ledgerWriter) write(up digest.DeliveryUpdate) error {
 	r := ledgerReq{up: up, err: make(chan error, 1)}
 	w.reqs <- r
 	return <-r.err
 }
 
-func (w *ledgerWriter) close() {
+// post queues up without waiting; a failure shows at the next write or
+// at close.
+func (w *ledgerWriter) post(up digest.DeliveryUpdate) error {
+	if err := w.err(); err != nil {
+		return err
+	}
+	w.reqs <- ledgerReq{up: up}
+	return nil
+}
+
+// close commits what is queued and reports any failed commit.
+func (w *ledgerWriter) close() error {
 	close(w.reqs)
 	<-w.done
+	return w.err()
 }
