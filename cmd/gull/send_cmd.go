@@ -187,13 +187,15 @@ func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 	return is, nil
 }
 
-// knownThemes drops theme ids the config no longer has; a reader left
-// with none gets every theme rather than nothing.
+// knownThemes is the reader's choice of themes in config order (ids), so
+// readers who chose the same themes in another order share one rendered
+// frame; ids the config no longer has are dropped, and a reader left with
+// none gets every theme rather than nothing.
 func knownThemes(ids, themes []string) []string {
 	var out []string
-	for _, t := range themes {
-		if slices.Contains(ids, t) {
-			out = append(out, t)
+	for _, id := range ids {
+		if slices.Contains(themes, id) {
+			out = append(out, id)
 		}
 	}
 	return out
