@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"gull/digest/deliver/smtptest"
 )
 
 // BenchmarkSMTPSend sends prebuilt 30 KB messages through a pool of 1 and
@@ -18,8 +20,8 @@ import (
 func BenchmarkSMTPSend(b *testing.B) {
 	for _, conns := range []int{1, 4} {
 		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
-			ts, _ := newTestServer(b, plainServer, func(ts *testServer) { ts.Discard = true })
-			o := ts.options("none")
+			srv := startServer(b, smtptest.Options{Discard: true})
+			o := smtpOptions(srv, "none")
 			o.Connections = conns
 			s := newSMTP(b, o)
 			msgs := make([]Outgoing, 64)
@@ -49,7 +51,7 @@ func BenchmarkSMTPSend(b *testing.B) {
 			wg.Wait()
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			if got := ts.accepted.Load(); got != int64(b.N) && failed.Load() == 0 {
+			if got := len(srv.Messages()); got != b.N && failed.Load() == 0 {
 				b.Fatalf("server accepted %d of %d", got, b.N)
 			}
 		})

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
+
+	"gull/digest/deliver/smtptest"
 )
 
 var composeDate = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
@@ -263,12 +265,12 @@ func TestDKIMSurvivesSMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, _ := newTestServer(t, plainServer, nil)
-	s := newSMTP(t, ts.options("none"))
+	srv := startServer(t, smtptest.Options{})
+	s := newSMTP(t, smtpOptions(srv, "none"))
 	if err := s.Send(t.Context(), out); err != nil {
 		t.Fatal(err)
 	}
-	got := ts.received()
+	got := srv.Messages()
 	if len(got) != 1 || !bytes.Equal(got[0].Data, out.Body) {
 		t.Fatal("message changed in transit")
 	}

@@ -3,17 +3,81 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"gull/digest/deliver/smtptest"
 )
+
+// startServer starts an in-process SMTP server that stops when the test
+// ends: a real protocol peer, over TCP on 127.0.0.1.
+func startServer(t testing.TB, o smtptest.Options) *smtptest.Server {
+	t.Helper()
+	srv, err := smtptest.StartWith(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// smtpOptions are SMTPOptions for srv with fast retries.
+func smtpOptions(srv *smtptest.Server, tlsMode string) SMTPOptions {
+	return SMTPOptions{
+		Host: srv.Host(), Port: srv.Port(), TLS: tlsMode, Connections: 4,
+		From: "digest@example.org", Timeout: 10 * time.Second,
+		Backoff: func(int) time.Duration { return 5 * time.Millisecond },
+	}
+}
+
+// selfSigned returns a server TLS config with a fresh certificate for
+// 127.0.0.1, and a pool that trusts it.
+func selfSigned(t testing.TB) (*tls.Config, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "mx.test"},
+		DNSNames:     []string{"localhost", "mx.test"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, pool
+}
+
+func addr(i int) string { return "reader" + strconv.Itoa(i) + "@example.net" }
 
 // wireMessage is a CRLF message of about size bytes with the awkward
 // bits DATA must survive: lines that start with a dot, a lone dot line,
@@ -118,8 +182,8 @@ func sendAll(t *testing.T, s Transport, msgs []Outgoing) []error {
 }
 
 func TestSMTPPoolReusesConnections(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, nil)
-	s := newSMTP(t, ts.options("none"))
+	srv := startServer(t, smtptest.Options{})
+	s := newSMTP(t, smtpOptions(srv, "none"))
 	const n = 300
 	msgs := make([]Outgoing, n)
 	for i := range msgs {
@@ -130,16 +194,19 @@ func TestSMTPPoolReusesConnections(t *testing.T) {
 			t.Fatalf("message %d: %v", i, err)
 		}
 	}
-	got := ts.received()
+	got := srv.Messages()
 	if len(got) != n {
 		t.Fatalf("%d messages arrived, want %d", len(got), n)
 	}
-	byTo := map[string]received{}
+	byTo := map[string]smtptest.Message{}
 	for _, r := range got {
-		if _, dup := byTo[r.To]; dup {
-			t.Errorf("%s received twice", r.To)
+		if len(r.To) != 1 {
+			t.Fatalf("RCPT TO %v, want one recipient", r.To)
 		}
-		byTo[r.To] = r
+		if _, dup := byTo[r.To[0]]; dup {
+			t.Errorf("%s received twice", r.To[0])
+		}
+		byTo[r.To[0]] = r
 	}
 	for _, m := range msgs {
 		r := byTo[m.To]
@@ -150,13 +217,11 @@ func TestSMTPPoolReusesConnections(t *testing.T) {
 			t.Fatalf("%s: body differs (%d bytes arrived, %d sent)\nfirst diff at %d", m.To, len(r.Data), len(m.Body), firstDiff(r.Data, m.Body))
 		}
 	}
-	if c := ts.conns.Load(); c > 4 {
+	// Without STARTTLS each connection is one SMTP session.
+	if c := srv.Sessions(); c > 4 {
 		t.Errorf("%d TCP connections for %d messages; want at most 4 (the pool size)", c, n)
 	}
-	if ss := len(ts.allSessions()); ss > 4 {
-		t.Errorf("%d SMTP sessions; want at most 4", ss)
-	}
-	if got, want := s.String(), fmt.Sprintf("%s:%d (none, 4 connections)", ts.Host, ts.Port); got != want {
+	if got, want := s.String(), fmt.Sprintf("%s:%d (none, 4 connections)", srv.Host(), srv.Port()); got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
@@ -171,16 +236,15 @@ func firstDiff(a, b []byte) int {
 }
 
 func TestSMTPRetriesTemporaryOnAnotherConnection(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) {
-		ts.OnRcpt = func(_ *session, to string, n int) error {
-			if n == 1 && strings.HasPrefix(to, "reader1") { // reader1, reader10..19
-				return smtpErr(451, [3]int{4, 7, 1}, "Greylisted, try again later")
-			}
-			return nil
+	srv := startServer(t, smtptest.Options{})
+	srv.Rcpt = func(to string, try int) error {
+		if try == 1 && strings.HasPrefix(to, "reader1") { // reader1, reader10..19
+			return smtptest.Reply(451, "4.7.1", "Greylisted, try again later")
 		}
-	})
+		return nil
+	}
 	logs := &logRecorder{}
-	o := ts.options("none")
+	o := smtpOptions(srv, "none")
 	o.Logger = slog.New(logs)
 	s := newSMTP(t, o)
 	msgs := make([]Outgoing, 30)
@@ -192,12 +256,12 @@ func TestSMTPRetriesTemporaryOnAnotherConnection(t *testing.T) {
 			t.Fatalf("message %d: %v", i, err)
 		}
 	}
-	if got := len(ts.received()); got != len(msgs) {
+	if got := len(srv.Messages()); got != len(msgs) {
 		t.Fatalf("%d arrived, want %d", got, len(msgs))
 	}
-	tries := map[string][]int64{}
-	for _, r := range ts.rcptTries() {
-		tries[r.To] = append(tries[r.To], r.Conn)
+	tries := map[string][]int{}
+	for _, r := range srv.RcptTries() {
+		tries[r.To] = append(tries[r.To], r.Session)
 	}
 	greylisted := 0
 	for _, m := range msgs {
@@ -230,15 +294,14 @@ func TestSMTPRetriesTemporaryOnAnotherConnection(t *testing.T) {
 }
 
 func TestSMTPBadAddressIsPermanent(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) {
-		ts.OnRcpt = func(_ *session, to string, _ int) error {
-			if to == addr(3) {
-				return smtpErr(550, [3]int{5, 1, 1}, "No such user\r\nhere")
-			}
-			return nil
+	srv := startServer(t, smtptest.Options{})
+	srv.Rcpt = func(to string, _ int) error {
+		if to == addr(3) {
+			return smtptest.Reply(550, "5.1.1", "No such user\r\nhere")
 		}
-	})
-	s := newSMTP(t, ts.options("none"))
+		return nil
+	}
+	s := newSMTP(t, smtpOptions(srv, "none"))
 	msgs := make([]Outgoing, 10)
 	for i := range msgs {
 		msgs[i] = wireMessage(addr(i), 2<<10)
@@ -262,11 +325,11 @@ func TestSMTPBadAddressIsPermanent(t *testing.T) {
 	if strings.ContainsAny(e.Reply, "\r\n") || !strings.Contains(e.Reply, "No such user") {
 		t.Errorf("Reply %q: want the server's text on one line", e.Reply)
 	}
-	if got := len(ts.received()); got != 9 {
+	if got := len(srv.Messages()); got != 9 {
 		t.Errorf("%d arrived, want 9", got)
 	}
 	n := 0
-	for _, r := range ts.rcptTries() {
+	for _, r := range srv.RcptTries() {
 		if r.To == addr(3) {
 			n++
 		}
@@ -275,19 +338,17 @@ func TestSMTPBadAddressIsPermanent(t *testing.T) {
 		t.Errorf("the bad address was tried %d times, want 1 (5xx is never retried)", n)
 	}
 	// The refusal was RSET, not a reason to hang up.
-	if c := ts.conns.Load(); c > 4 {
+	if c := srv.Sessions(); c > 4 {
 		t.Errorf("%d connections; a 550 must not cost a connection", c)
 	}
 }
 
 func TestSMTPPermanentNotBadAddress(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) {
-		ts.OnData = func(_ *session, _ string, r io.Reader) (bool, error) {
-			io.Copy(io.Discard, r)
-			return true, smtpErr(552, [3]int{5, 3, 4}, "Message too big for system")
-		}
-	})
-	s := newSMTP(t, ts.options("none"))
+	srv := startServer(t, smtptest.Options{})
+	srv.Data = func(string, int) error {
+		return smtptest.Reply(552, "5.3.4", "Message too big for system")
+	}
+	s := newSMTP(t, smtpOptions(srv, "none"))
 	e := asError(t, s.Send(t.Context(), wireMessage(addr(1), 2<<10)))
 	if !e.Permanent() || e.BadAddress() || e.Temporary() || e.Attempts != 1 || e.Stage != StageData || e.Code != 552 {
 		t.Errorf("552 5.3.4 at DATA: %+v Permanent %v BadAddress %v", e, e.Permanent(), e.BadAddress())
@@ -298,18 +359,10 @@ func TestSMTPPermanentNotBadAddress(t *testing.T) {
 }
 
 func TestSMTPDroppedMidDataIsRetriedOnce(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) {
-		var once sync.Once
-		ts.OnData = func(s *session, to string, r io.Reader) (handled bool, err error) {
-			if to != addr(2) {
-				return false, nil
-			}
-			once.Do(func() { handled, err = true, s.dropAfter(r, 4096) })
-			return handled, err
-		}
-	})
+	srv := startServer(t, smtptest.Options{})
+	srv.DropData = func(to string, try int) bool { return to == addr(2) && try == 1 }
 	logs := &logRecorder{}
-	o := ts.options("none")
+	o := smtpOptions(srv, "none")
 	o.Connections = 1
 	o.Logger = slog.New(logs)
 	s := newSMTP(t, o)
@@ -319,12 +372,12 @@ func TestSMTPDroppedMidDataIsRetriedOnce(t *testing.T) {
 		}
 	}
 	n := 0
-	var conns []int64
-	for _, r := range ts.received() {
-		if r.To == addr(2) {
+	var conns []int
+	for _, r := range srv.Messages() {
+		if r.To[0] == addr(2) {
 			n++
 		}
-		conns = append(conns, r.Conn)
+		conns = append(conns, r.Session)
 	}
 	if n != 1 {
 		t.Fatalf("%s arrived %d times, want once", addr(2), n)
@@ -338,19 +391,18 @@ func TestSMTPDroppedMidDataIsRetriedOnce(t *testing.T) {
 }
 
 func TestSMTPGivesUpAfterMaxAttempts(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) {
-		ts.OnRcpt = func(*session, string, int) error {
-			return smtpErr(452, [3]int{4, 2, 2}, "Mailbox full, try later")
-		}
-	})
-	o := ts.options("none")
+	srv := startServer(t, smtptest.Options{})
+	srv.Rcpt = func(string, int) error {
+		return smtptest.Reply(452, "4.2.2", "Mailbox full, try later")
+	}
+	o := smtpOptions(srv, "none")
 	o.MaxAttempts = 3
 	s := newSMTP(t, o)
 	e := asError(t, s.Send(t.Context(), wireMessage(addr(1), 1<<10)))
 	if !e.Temporary() || e.Permanent() || e.BadAddress() || e.Attempts != 3 || e.Code != 452 || e.Enhanced != "4.2.2" {
 		t.Errorf("got %+v (Temporary %v)", e, e.Temporary())
 	}
-	if got := len(ts.rcptTries()); got != 3 {
+	if got := len(srv.RcptTries()); got != 3 {
 		t.Errorf("%d RCPT tries, want 3", got)
 	}
 	if !strings.Contains(e.Error(), "after 3 attempts") {
@@ -360,16 +412,15 @@ func TestSMTPGivesUpAfterMaxAttempts(t *testing.T) {
 
 func TestSMTPContextCancelledDuringBackoff(t *testing.T) {
 	failed := make(chan struct{}, 1)
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) {
-		ts.OnRcpt = func(*session, string, int) error {
-			select {
-			case failed <- struct{}{}:
-			default:
-			}
-			return smtpErr(421, [3]int{4, 3, 2}, "Too busy, closing")
+	srv := startServer(t, smtptest.Options{})
+	srv.Rcpt = func(string, int) error {
+		select {
+		case failed <- struct{}{}:
+		default:
 		}
-	})
-	o := ts.options("none")
+		return smtptest.Reply(421, "4.3.2", "Too busy, closing")
+	}
+	o := smtpOptions(srv, "none")
 	o.Backoff = func(int) time.Duration { return time.Hour }
 	s := newSMTP(t, o)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -383,7 +434,7 @@ func TestSMTPContextCancelledDuringBackoff(t *testing.T) {
 	if !e.Temporary() || e.Attempts != 1 || e.Code != 421 {
 		t.Errorf("got %+v; want the temporary 421 after 1 attempt", e)
 	}
-	if len(ts.received()) != 0 {
+	if len(srv.Messages()) != 0 {
 		t.Error("message was sent")
 	}
 	// A cancelled context before anything started is a temporary,
@@ -397,20 +448,19 @@ func TestSMTPContextCancelledDuringBackoff(t *testing.T) {
 // An in-flight transaction is not cut by ctx: Ctrl-C lets it finish.
 func TestSMTPContextDoesNotAbortTransaction(t *testing.T) {
 	inData := make(chan struct{})
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) {
-		ts.OnData = func(_ *session, _ string, r io.Reader) (bool, error) {
-			close(inData)
-			time.Sleep(200 * time.Millisecond)
-			return false, nil
-		}
-	})
-	s := newSMTP(t, ts.options("none"))
+	srv := startServer(t, smtptest.Options{})
+	srv.Data = func(string, int) error {
+		close(inData)
+		time.Sleep(200 * time.Millisecond) // the reply to the end of DATA
+		return nil
+	}
+	s := newSMTP(t, smtpOptions(srv, "none"))
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() { <-inData; cancel() }()
 	if err := s.Send(ctx, wireMessage(addr(1), 1<<10)); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if len(ts.received()) != 1 {
+	if len(srv.Messages()) != 1 {
 		t.Error("message did not arrive")
 	}
 }
@@ -418,9 +468,9 @@ func TestSMTPContextDoesNotAbortTransaction(t *testing.T) {
 // A connection the server closed while it sat idle is redialed at once,
 // without a backoff and without counting as a failed try.
 func TestSMTPIdleConnectionClosedByServer(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, nil)
+	srv := startServer(t, smtptest.Options{})
 	logs := &logRecorder{}
-	o := ts.options("none")
+	o := smtpOptions(srv, "none")
 	o.Connections = 1
 	o.Backoff = func(int) time.Duration { return time.Hour }
 	o.Logger = slog.New(logs)
@@ -428,9 +478,7 @@ func TestSMTPIdleConnectionClosedByServer(t *testing.T) {
 	if err := s.Send(t.Context(), wireMessage(addr(1), 1<<10)); err != nil {
 		t.Fatal(err)
 	}
-	for _, sess := range ts.allSessions() {
-		sess.conn.Conn().Close() // the server's idle timeout
-	}
+	srv.Hangup() // the server's idle timeout
 	time.Sleep(20 * time.Millisecond)
 	if err := s.Send(t.Context(), wireMessage(addr(2), 1<<10)); err != nil {
 		t.Fatalf("second send: %v", err)
@@ -438,14 +486,15 @@ func TestSMTPIdleConnectionClosedByServer(t *testing.T) {
 	if sent := logs.find("smtp: sent", addr(2)); len(sent) != 1 || sent[0]["attempts"].Int64() != 1 {
 		t.Errorf("sent log %v; want attempts=1", sent)
 	}
-	if ts.conns.Load() != 2 {
-		t.Errorf("%d connections, want 2", ts.conns.Load())
+	if srv.Sessions() != 2 {
+		t.Errorf("%d connections, want 2", srv.Sessions())
 	}
 }
 
 func TestSMTPStartTLSAndAuth(t *testing.T) {
-	ts, pool := newTestServer(t, startTLSServer, func(ts *testServer) { ts.User, ts.Pass = "digest", "s3cret" })
-	o := ts.options("starttls")
+	cfg, pool := selfSigned(t)
+	srv := startServer(t, smtptest.Options{TLS: cfg, User: "digest", Pass: "s3cret"})
+	o := smtpOptions(srv, "starttls")
 	o.Username, o.Password = "digest", "s3cret"
 	o.TLSConfig = &tls.Config{RootCAs: pool}
 	s := newSMTP(t, o)
@@ -457,7 +506,7 @@ func TestSMTPStartTLSAndAuth(t *testing.T) {
 			t.Fatalf("Send: %v", err)
 		}
 	}
-	got := ts.received()
+	got := srv.Messages()
 	if len(got) != 5 {
 		t.Fatalf("%d arrived", len(got))
 	}
@@ -490,14 +539,15 @@ func TestSMTPStartTLSAndAuth(t *testing.T) {
 }
 
 func TestSMTPImplicitTLS(t *testing.T) {
-	ts, pool := newTestServer(t, implicitTLSServer, nil)
-	o := ts.options("tls")
+	cfg, pool := selfSigned(t)
+	srv := startServer(t, smtptest.Options{TLS: cfg, ImplicitTLS: true})
+	o := smtpOptions(srv, "tls")
 	o.TLSConfig = &tls.Config{RootCAs: pool}
 	s := newSMTP(t, o)
 	if err := s.Send(t.Context(), wireMessage(addr(1), 4<<10)); err != nil {
 		t.Fatal(err)
 	}
-	if got := ts.received(); len(got) != 1 || !got[0].TLS {
+	if got := srv.Messages(); len(got) != 1 || !got[0].TLS {
 		t.Errorf("received %+v; want one message over TLS", got)
 	}
 	// starttls against a TLS-only port fails clearly.
@@ -510,8 +560,8 @@ func TestSMTPImplicitTLS(t *testing.T) {
 }
 
 func TestSMTPNoStartTLSOffered(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, nil)
-	s := newSMTP(t, ts.options("starttls"))
+	srv := startServer(t, smtptest.Options{})
+	s := newSMTP(t, smtpOptions(srv, "starttls"))
 	err := s.Check(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "does not offer STARTTLS") || !strings.Contains(err.Error(), "mail.smtp.tls") {
 		t.Fatalf("Check: %v", err)
@@ -520,14 +570,14 @@ func TestSMTPNoStartTLSOffered(t *testing.T) {
 	if e.Temporary() || e.Permanent() || e.Attempts != 1 {
 		t.Errorf("got %+v; a setup problem is not retried and not the message's fault", e)
 	}
-	if len(ts.received()) != 0 {
+	if len(srv.Messages()) != 0 {
 		t.Error("a message went out in plain text")
 	}
 }
 
 func TestSMTPPlainAuthOverLoopback(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, func(ts *testServer) { ts.User, ts.Pass = "u", "p" })
-	o := ts.options("none")
+	srv := startServer(t, smtptest.Options{User: "u", Pass: "p"})
+	o := smtpOptions(srv, "none")
 	o.Username, o.Password = "u", "p"
 	s := newSMTP(t, o)
 	if err := s.Send(t.Context(), wireMessage(addr(1), 1<<10)); err != nil {
@@ -588,8 +638,8 @@ func TestSMTPUnreachable(t *testing.T) {
 }
 
 func TestSMTPRate(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, nil)
-	o := ts.options("none")
+	srv := startServer(t, smtptest.Options{})
+	o := smtpOptions(srv, "none")
 	o.Rate = 50
 	s := newSMTP(t, o)
 	msgs := make([]Outgoing, 20)
@@ -609,7 +659,7 @@ func TestSMTPRate(t *testing.T) {
 	// The limiter's wait gives way to ctx.
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
 	defer cancel()
-	slow := newSMTP(t, SMTPOptions{Host: ts.Host, Port: ts.Port, TLS: "none", Rate: 0.01})
+	slow := newSMTP(t, SMTPOptions{Host: srv.Host(), Port: srv.Port(), TLS: "none", Rate: 0.01})
 	_ = slow.Send(ctx, wireMessage(addr(1), 100)) // takes the one token
 	if err := slow.Send(ctx, wireMessage(addr(2), 100)); err == nil || !asError(t, err).Temporary() {
 		t.Errorf("rate wait past the deadline: %v", err)
@@ -617,8 +667,8 @@ func TestSMTPRate(t *testing.T) {
 }
 
 func TestSMTPCloseQuits(t *testing.T) {
-	ts, _ := newTestServer(t, plainServer, nil)
-	s, err := NewSMTP(ts.options("none"))
+	srv := startServer(t, smtptest.Options{})
+	s, err := NewSMTP(smtpOptions(srv, "none"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -634,13 +684,11 @@ func TestSMTPCloseQuits(t *testing.T) {
 		t.Fatal("second Close:", err)
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for _, sess := range ts.allSessions() {
-		for !sess.loggedOut.Load() && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if !sess.loggedOut.Load() {
-			t.Errorf("session on connection %d still open after Close", sess.ConnID)
-		}
+	for len(srv.Open()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, n := range srv.Open() {
+		t.Errorf("session on connection %d still open after Close", n)
 	}
 	e := asError(t, s.Send(t.Context(), msgs[0]))
 	if !errors.Is(e, ErrClosed) {

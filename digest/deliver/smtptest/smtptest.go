@@ -1,18 +1,23 @@
 // Package smtptest runs a real SMTP server in the process, for tests: it
 // speaks the protocol through github.com/emersion/go-smtp, records every
-// message it accepts, and lets a test answer RCPT TO with any reply or cut
-// a connection mid-DATA, the way a real server misbehaves.
+// message it accepts, and lets a test answer RCPT TO or the end of DATA
+// with any reply or cut a connection mid-DATA, the way a real server
+// misbehaves. It can also speak TLS and require a login, so a client's
+// setup errors meet the replies a real server gives.
 package smtptest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -20,28 +25,58 @@ import (
 type Message struct {
 	From    string
 	To      []string
-	Data    []byte
-	Session int // which connection it came over, from 1
+	Data    []byte // nil with Options.Discard
+	Session int    // which connection it came over, from 1
+	TLS     bool   // it came over TLS, implicit or after STARTTLS
+	User    string // the AUTH login it came under, "" for none
+}
+
+// RcptTry is one RCPT TO the server was given, whatever it answered.
+type RcptTry struct {
+	To      string
+	Session int
+}
+
+// Options fix what kind of server StartWith runs; they cannot change
+// while it runs. The zero value is a plain server without AUTH.
+type Options struct {
+	// TLS, when set, is offered through STARTTLS, or with ImplicitTLS
+	// spoken from the first byte (as on port 465).
+	TLS         *tls.Config
+	ImplicitTLS bool
+	// User and Pass, when set, must be given with AUTH PLAIN before MAIL
+	// FROM; without them the server offers no AUTH at all.
+	User, Pass string
+	// Discard keeps no message bodies: a benchmark sends more than fits
+	// in memory.
+	Discard bool
 }
 
 // Server is a running server. Its hooks may be changed while it runs.
 type Server struct {
 	Addr string // host:port
 
-	mu       sync.Mutex
-	msgs     []Message
-	sessions int
-	tries    map[string]int
+	mu    sync.Mutex
+	msgs  []Message
+	rcpts []RcptTry
+	conns int            // connections accepted so far
+	open  map[int]*conn  // by number, until closed
+	tries map[string]int // RCPT TOs per address
 	// Rcpt answers RCPT TO for the try'th time this address is given
 	// (from 1); nil accepts. Return an *smtp.SMTPError for a reply, e.g.
 	// Reply(451, "4.3.0", "try later").
 	Rcpt func(to string, try int) error
+	// Data answers the end of DATA, once the whole message is read, for
+	// the message to to (its first recipient) on that recipient's try'th
+	// RCPT; nil accepts. It may block, to hold the reply back.
+	Data func(to string, try int) error
 	// DropData, when it returns true, makes the server close the
 	// connection halfway through reading the message for to.
 	DropData func(to string, try int) bool
 	// Delay is how long each message takes to accept (a slow server).
 	Delay time.Duration
 
+	o   Options
 	srv *smtp.Server
 	ln  net.Listener
 }
@@ -57,19 +92,20 @@ func Reply(code int, enhanced, text string) error {
 }
 
 // Start listens on a free loopback port and serves until Close.
-func Start() (*Server, error) {
-	s := &Server{tries: map[string]int{}}
+func Start() (*Server, error) { return StartWith(Options{}) }
+
+// StartWith is Start for a server with TLS, a login or no bodies kept.
+func StartWith(o Options) (*Server, error) {
+	s := &Server{o: o, open: map[int]*conn{}, tries: map[string]int{}}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		s.mu.Lock()
-		s.sessions++
-		n := s.sessions
-		s.mu.Unlock()
-		return &session{s: s, conn: c, n: n}, nil
+		return &session{s: s, conn: c, n: number(c.Conn())}, nil
 	}))
 	s.srv.Domain = "smtptest.invalid"
 	// A client that is killed mid-session is what some tests do on
 	// purpose; the server's complaint about it is noise.
 	s.srv.ErrorLog = log.New(io.Discard, "", 0)
+	// Loopback only: whether a password may go out in plain text is the
+	// client's decision, and the client is what is under test.
 	s.srv.AllowInsecureAuth = true
 	s.srv.ReadTimeout = time.Minute
 	s.srv.WriteTimeout = time.Minute
@@ -78,7 +114,14 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	s.ln, s.Addr = ln, ln.Addr().String()
-	go s.srv.Serve(ln)
+	var l net.Listener = listener{ln, s}
+	switch {
+	case o.TLS != nil && o.ImplicitTLS:
+		l = tls.NewListener(l, o.TLS)
+	case o.TLS != nil:
+		s.srv.TLSConfig = o.TLS
+	}
+	go s.srv.Serve(l)
 	return s, nil
 }
 
@@ -89,14 +132,48 @@ func (s *Server) Close() error { return s.srv.Close() }
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Message(nil), s.msgs...)
+	return slices.Clone(s.msgs)
+}
+
+// RcptTries returns every RCPT TO so far, in order, refused ones too.
+func (s *Server) RcptTries() []RcptTry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rcpts)
 }
 
 // Sessions is how many connections were opened so far.
 func (s *Server) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sessions
+	return s.conns
+}
+
+// Open lists the connections, numbered as Message.Session, that neither
+// side has closed yet.
+func (s *Server) Open() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ns []int
+	for n := range s.open {
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+// Hangup closes every open connection without a word, as a server's idle
+// timeout does.
+func (s *Server) Hangup() {
+	s.mu.Lock()
+	var cs []*conn
+	for _, c := range s.open {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
 }
 
 // Host and Port split Addr for a config.
@@ -105,10 +182,54 @@ func (s *Server) Host() string { h, _, _ := net.SplitHostPort(s.Addr); return h 
 // Port is the port of Addr.
 func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 
+// listener numbers connections as they arrive, rather than sessions:
+// go-smtp starts a new session after STARTTLS, but a test asks which
+// connection a message used.
+type listener struct {
+	net.Listener
+	s *Server
+}
+
+func (l listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	l.s.conns++
+	tc := &conn{Conn: c, s: l.s, n: l.s.conns}
+	l.s.open[tc.n] = tc
+	return tc, nil
+}
+
+// conn is open until either side closes it: go-smtp closes it on QUIT or
+// when the client hangs up, so Open tells a test whether a client left.
+type conn struct {
+	net.Conn
+	s *Server
+	n int
+}
+
+func (c *conn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.open, c.n)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
+}
+
+func number(c net.Conn) int {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	return c.(*conn).n
+}
+
 type session struct {
 	s    *Server
 	conn *smtp.Conn
 	n    int
+	user string // logged in as
 	from string
 	to   []string
 	try  int // the try of to[0]
@@ -117,7 +238,30 @@ type session struct {
 func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 
+func (x *session) AuthMechanisms() []string {
+	if x.s.o.User == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (x *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != x.s.o.User || pass != x.s.o.Pass {
+			return smtp.ErrAuthFailed
+		}
+		x.user = user
+		return nil
+	}), nil
+}
+
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	if x.s.o.User != "" && x.user == "" {
+		return smtp.ErrAuthRequired
+	}
 	x.from = from
 	return nil
 }
@@ -126,6 +270,7 @@ func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.s.mu.Lock()
 	x.s.tries[to]++
 	try := x.s.tries[to]
+	x.s.rcpts = append(x.s.rcpts, RcptTry{To: to, Session: x.n})
 	hook := x.s.Rcpt
 	x.s.mu.Unlock()
 	if hook != nil {
@@ -142,23 +287,35 @@ func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (x *session) Data(r io.Reader) error {
 	x.s.mu.Lock()
-	drop, delay := x.s.DropData, x.s.Delay
+	drop, hook, delay := x.s.DropData, x.s.Data, x.s.Delay
 	x.s.mu.Unlock()
-	if drop != nil && len(x.to) > 0 && drop(x.to[0], x.try) {
+	// go-smtp answers DATA itself until a RCPT TO was accepted.
+	to := x.to[0]
+	if drop != nil && drop(to, x.try) {
 		io.CopyN(io.Discard, r, 512)
 		x.conn.Conn().Close()
 		io.Copy(io.Discard, r)
 		return errors.New("smtptest: connection dropped")
 	}
-	data, err := io.ReadAll(r)
+	var data []byte
+	var err error
+	if x.s.o.Discard {
+		_, err = io.Copy(io.Discard, r)
+	} else {
+		data, err = io.ReadAll(r)
+	}
 	if err != nil {
 		return err
 	}
-	if delay > 0 {
-		time.Sleep(delay)
+	time.Sleep(delay)
+	if hook != nil {
+		if err := hook(to, x.try); err != nil {
+			return err
+		}
 	}
+	_, isTLS := x.conn.TLSConnectionState()
 	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: data, Session: x.n})
+	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: slices.Clone(x.to), Data: data, Session: x.n, TLS: isTLS, User: x.user})
 	x.s.mu.Unlock()
 	return nil
 }
