@@ -50,6 +50,8 @@ type Error struct {
 	Err   error
 
 	conn uint64 // the connection it happened on, so a retry can avoid it
+	// inDoubt: the whole message went out but no answer came back.
+	inDoubt bool
 }
 
 func (e *Error) Error() string {
@@ -67,8 +69,18 @@ func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
+	if e.inDoubt {
+		b.WriteString("; the message went out in full but no answer came, so the server may have it")
+	}
 	return b.String()
 }
+
+// InDoubt reports that the whole message went out but the server's answer
+// never came (a dropped connection, a timeout): it may have the message.
+// Send does not try again at once, since that could deliver a second copy;
+// it is Temporary, and left to the next run like a message in flight when
+// a send died.
+func (e *Error) InDoubt() bool { return e.inDoubt }
 
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -83,12 +95,14 @@ func (e *Error) Temporary() bool {
 }
 
 // Permanent reports that the server refused this message for good (5xx on
-// MAIL, RCPT or DATA), or that it can never be sent as it is. A 5xx while
-// connecting (say, AUTH refused) is not Permanent: the message is fine and
+// RCPT or DATA), or that it can never be sent as it is. A 5xx while
+// connecting (say, AUTH refused) or to MAIL FROM (the sender: a relay
+// that wants a login, SPF, a sender domain it does not accept) is not
+// Permanent: it is the same for every reader, the message is fine, and it
 // must stay pending until the configuration is fixed.
 func (e *Error) Permanent() bool {
 	if e.Code/100 == 5 {
-		return e.Stage != StageConnect
+		return e.Stage != StageConnect && e.Stage != StageMail
 	}
 	return errors.Is(e.Err, ErrInvalidEnvelope)
 }

@@ -10,11 +10,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
@@ -36,10 +38,13 @@ type SMTPOptions struct {
 	// machine's host name.
 	HelloName string
 	// From is mail.from's bare address, for the default EHLO name.
-	From        string
-	Timeout     time.Duration // dial and per-transaction deadline [60s]
-	TLSConfig   *tls.Config   // nil: system roots, ServerName = Host
-	MaxAttempts int           // tries for a temporary failure [4]
+	From    string
+	Timeout time.Duration // dial and per-command deadline [60s]
+	// ReplyTimeout is how long the server may take to answer the end of
+	// the message [10m, RFC 5321 §4.5.3.2.6]: it may be scanning it.
+	ReplyTimeout time.Duration
+	TLSConfig    *tls.Config // nil: system roots, ServerName = Host
+	MaxAttempts  int         // tries for a temporary failure [4]
 	// Backoff is the wait after the attempt-th try failed [2s, 8s, 30s,
 	// each ±25%].
 	Backoff func(attempt int) time.Duration
@@ -71,7 +76,6 @@ type slot struct {
 	id      uint64 // 0 while not connected
 	c       *smtp.Client
 	raw     net.Conn // the TCP connection under any TLS, for deadlines
-	used    int      // messages accepted on this connection
 	scratch []byte   // dot-stuffed body, reused between messages
 }
 
@@ -113,6 +117,12 @@ func NewSMTP(o SMTPOptions) (*SMTP, error) {
 		o.Timeout = 60 * time.Second
 	case o.Timeout < 0:
 		errs = append(errs, fmt.Errorf("deliver: SMTP timeout must be positive, got %v", o.Timeout))
+	}
+	switch {
+	case o.ReplyTimeout == 0:
+		o.ReplyTimeout = 10 * time.Minute
+	case o.ReplyTimeout < 0:
+		errs = append(errs, fmt.Errorf("deliver: SMTP reply timeout must be positive, got %v", o.ReplyTimeout))
 	}
 	switch {
 	case o.MaxAttempts == 0:
@@ -229,7 +239,7 @@ func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
 		}
 		e.Attempts = attempt
 		last = e
-		if !e.Temporary() || attempt >= s.o.MaxAttempts || ctx.Err() != nil {
+		if !e.Temporary() || e.InDoubt() || attempt >= s.o.MaxAttempts || ctx.Err() != nil {
 			return e
 		}
 		avoid = e.conn
@@ -348,17 +358,33 @@ func (s *SMTP) transact(sl *slot, m Outgoing) *Error {
 	// data with "\r\n.\r\n", which supplies the final line end that
 	// dotStuff leaves out.
 	sl.scratch = dotStuff(sl.scratch[:0], m.Body)
-	if _, err := c.Text.W.Write(sl.scratch); err != nil {
-		return s.fail(sl, StageData, err, false) // a write error drops the connection
+	_, err = c.Text.W.Write(sl.scratch)
+	if err == nil {
+		err = c.Text.W.Flush()
 	}
 	if cap(sl.scratch) > 1<<20 {
 		sl.scratch = nil // do not pin one huge message's buffer
 	}
-	if err := w.Close(); err != nil {
-		// The transaction is over either way: no RSET needed.
+	if err != nil {
+		// The end-of-data mark has not gone out, so the server cannot
+		// have taken the message: safe to try again.
 		return s.fail(sl, StageData, err, false)
 	}
-	sl.used++
+	if err := sl.raw.SetDeadline(time.Now().Add(s.o.ReplyTimeout)); err != nil {
+		return s.fail(sl, StageData, err, false)
+	}
+	if err := w.Close(); err != nil {
+		// The transaction is over either way: no RSET needed.
+		e := s.fail(sl, StageData, err, false)
+		// Without an answer to the whole message (a timeout, or the
+		// server closing quietly), it may have taken it: another try
+		// could deliver a second copy. A reset is different: it means
+		// the server closed with our data unread, so it cannot have
+		// taken the message.
+		var reply *textproto.Error
+		e.inDoubt = !errors.As(err, &reply) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE)
+		return e
+	}
 	return nil
 }
 
@@ -439,7 +465,7 @@ func (s *SMTP) dial(ctx context.Context, sl *slot, from string) *Error {
 		}
 	}
 	ok = true
-	sl.c, sl.raw, sl.used = c, raw, 0
+	sl.c, sl.raw = c, raw
 	sl.id = s.dials.Add(1)
 	s.log.LogAttrs(ctx, slog.LevelDebug, "smtp: connected", slog.String("server", s.addr), slog.Uint64("conn", sl.id))
 	return nil
@@ -478,7 +504,7 @@ func (s *SMTP) tlsConfig() *tls.Config {
 	if s.o.TLSConfig != nil {
 		cfg = s.o.TLSConfig.Clone()
 	} else {
-		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		cfg = &tls.Config{}
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = s.o.Host
@@ -516,9 +542,14 @@ func (s *SMTP) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		close(s.done)
+		// In parallel: each QUIT may wait out its deadline on a dead
+		// server, and there may be 64 connections.
+		var wg sync.WaitGroup
 		for range s.o.Connections {
-			s.quit(<-s.pool)
+			sl := <-s.pool
+			wg.Go(func() { s.quit(sl) })
 		}
+		wg.Wait()
 	})
 	return nil
 }

@@ -705,6 +705,35 @@ func TestSMTPInvalidEnvelope(t *testing.T) {
 	}
 }
 
+// TestSMTPNoAnswerAfterTheMessageIsNotRetried: a server that takes the
+// whole message and then says nothing in time may have delivered it, so
+// Send reports it in doubt after one try instead of sending it again
+// (which is how a slow server got four copies).
+func TestSMTPNoAnswerAfterTheMessageIsNotRetried(t *testing.T) {
+	srv := startServer(t, smtptest.Options{})
+	release := make(chan struct{})
+	srv.Data = func(string, int) error {
+		<-release
+		return nil
+	}
+	o := smtpOptions(srv, "none")
+	o.ReplyTimeout = 200 * time.Millisecond
+	s := newSMTP(t, o)
+	e := asError(t, s.Send(t.Context(), wireMessage(addr(1), 30<<10)))
+	close(release)
+	if !e.InDoubt() || !e.Temporary() || e.Permanent() || e.Attempts != 1 {
+		t.Fatalf("%v: InDoubt %v Temporary %v Permanent %v after %d attempts; want in doubt after 1",
+			e, e.InDoubt(), e.Temporary(), e.Permanent(), e.Attempts)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(srv.Messages()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("the server got %d copies, want 1", n)
+	}
+}
+
 func TestErrorClassification(t *testing.T) {
 	for _, c := range []struct {
 		e               *Error
@@ -717,8 +746,12 @@ func TestErrorClassification(t *testing.T) {
 		{&Error{Code: 553, Enhanced: "5.1.3", Stage: StageData}, false, true, true},
 		{&Error{Code: 550, Enhanced: "5.7.1", Stage: StageRcpt}, false, true, false},
 		{&Error{Code: 550, Enhanced: "5.1.7", Stage: StageRcpt}, false, true, false},
-		{&Error{Code: 553, Enhanced: "5.1.8", Stage: StageMail}, false, true, false},
-		{&Error{Code: 550, Enhanced: "5.1.1", Stage: StageMail}, false, true, false},
+		// A refused MAIL FROM is about the sender, the same for every
+		// reader: not this message's fault, so not Permanent (it stays
+		// pending until the setup is fixed).
+		{&Error{Code: 553, Enhanced: "5.1.8", Stage: StageMail}, false, false, false},
+		{&Error{Code: 550, Enhanced: "5.1.1", Stage: StageMail}, false, false, false},
+		{&Error{Code: 530, Enhanced: "5.7.0", Stage: StageMail}, false, false, false},
 		{&Error{Code: 550, Stage: StageRcpt}, false, true, false},
 		{&Error{Code: 535, Enhanced: "5.7.8", Stage: StageConnect}, false, false, false},
 		{&Error{Stage: StageData, Err: io.EOF}, true, false, false},
