@@ -155,6 +155,10 @@ func (r SendReport) OK() bool { return r.Failed == 0 && r.Deferred == 0 && r.Sto
 
 type permanent interface{ Permanent() bool }
 type badAddress interface{ BadAddress() bool }
+type classified interface {
+	Temporary() bool
+	Permanent() bool
+}
 
 // Send runs the ledger protocol for is over every pending row. When ctx
 // ends (Ctrl-C) it starts nothing new, lets the messages in flight finish
@@ -219,7 +223,11 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 			if len(rep.DeferredRows) < 20 {
 				rep.DeferredRows = append(rep.DeferredRows, o.Delivery)
 			}
-			if streak++; streak >= giveUp {
+			if isSetup(o.Err) {
+				// Not this message's fault, and the same for the next:
+				// a wrong password, a refused sender.
+				stop(fmt.Errorf("the mail server refuses every message: %v", o.Err))
+			} else if streak++; streak >= giveUp {
 				stop(fmt.Errorf("%d messages in a row could not be sent, the last: %v", streak, o.Err))
 			}
 		}
@@ -352,6 +360,13 @@ func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, no
 	// Temporary, or a local problem (outbox disk full): the reader stays
 	// pending and the next run tries again.
 	return record(digest.DeliveryPending, err, errText(err))
+}
+
+// isSetup is a delivery error that is neither temporary nor permanent: a
+// problem of the setup (login, sender, TLS) that no retry mends.
+func isSetup(err error) bool {
+	var c classified
+	return errors.As(err, &c) && !c.Temporary() && !c.Permanent()
 }
 
 func isPermanent(err error) bool {

@@ -201,6 +201,25 @@ func TestSendGivesUpWhenTheServerIsDown(t *testing.T) {
 	}
 }
 
+// setupErr is a delivery error no retry mends (a refused login or sender).
+type setupErr struct{}
+
+func (setupErr) Error() string    { return "530 5.7.0 authentication required" }
+func (setupErr) Temporary() bool  { return false }
+func (setupErr) Permanent() bool  { return false }
+func (setupErr) BadAddress() bool { return false }
+
+func TestSendStopsAtASetupError(t *testing.T) {
+	f := newSendFixture(t, 100)
+	for i := range 100 {
+		f.post.fail[fmt.Sprintf("r%03d@example.org", i)] = setupErr{}
+	}
+	rep := f.send(t, context.Background())
+	if rep.Stopped == "" || rep.Failed != 0 || rep.Deferred > f.sender.Workers || rep.Totals.Left() < 90 {
+		t.Fatalf("report: %+v", rep)
+	}
+}
+
 func TestSendInterruptedLeavesTheRestPending(t *testing.T) {
 	f := newSendFixture(t, 60)
 	ctx, cancel := context.WithCancel(context.Background())
