@@ -10,13 +10,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
-	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
@@ -376,13 +374,12 @@ func (s *SMTP) transact(sl *slot, m Outgoing) *Error {
 	if err := w.Close(); err != nil {
 		// The transaction is over either way: no RSET needed.
 		e := s.fail(sl, StageData, err, false)
-		// Without an answer to the whole message (a timeout, or the
-		// server closing quietly), it may have taken it: another try
-		// could deliver a second copy. A reset is different: it means
-		// the server closed with our data unread, so it cannot have
-		// taken the message.
-		var reply *textproto.Error
-		e.inDoubt = !errors.As(err, &reply) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE)
+		// The whole message went out and no answer came in time: the
+		// server may be slow to take it (scanning it) rather than gone,
+		// and another try would deliver a second copy (RFC 1047). A
+		// connection closed on us is different: a server that takes a
+		// message answers before it hangs up, so that one is retried.
+		e.inDoubt = errors.Is(err, os.ErrDeadlineExceeded)
 		return e
 	}
 	return nil
