@@ -21,7 +21,6 @@ import (
 
 	"gull/digest"
 	"gull/digest/config"
-	"gull/digest/deliver"
 	"gull/digest/pipeline"
 	"gull/digest/render"
 	"gull/digest/store"
@@ -147,12 +146,12 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 	case web.PreviewText:
 		return []byte(msg.Text), rep, nil
 	case web.PreviewEML:
-		var buf bytes.Buffer
-		env := deliver.Envelope{From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, ListName: cfg.Title}
-		if err := deliver.WriteEML(&buf, msg, env, now); err != nil {
+		c, err := newComposer(cfg)
+		if err != nil {
 			return nil, rep, err
 		}
-		return buf.Bytes(), rep, nil
+		out, err := c.Compose(msg, now)
+		return out.Body, rep, err
 	}
 	return []byte(msg.HTML), rep, nil
 }

@@ -119,13 +119,9 @@ type sender struct {
 // password should stop the send before anything is claimed.
 func (s *sender) openTransport(ctx context.Context) error {
 	cfg := s.cfg
-	s.composer = deliver.Composer{Envelope: deliver.Envelope{From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, ListName: cfg.Title}}
-	if d := cfg.Mail.DKIM; d.Domain != "" {
-		key, err := deliver.LoadDKIM(d.Domain, d.Selector, d.KeyFile)
-		if err != nil {
-			return err
-		}
-		s.composer.DKIM = key
+	var err error
+	if s.composer, err = newComposer(cfg); err != nil {
+		return err
 	}
 	sc := cfg.Mail.SMTP
 	if sc.Host == "" || s.dryRun {
@@ -157,6 +153,21 @@ func (s *sender) openTransport(ctx context.Context) error {
 	}
 	s.tr = smtp
 	return nil
+}
+
+// newComposer makes messages as the config says: its sender and list,
+// DKIM-signed when mail.dkim is set. The preview's .eml and the sends
+// share it, so the preview shows the very bytes that go out.
+func newComposer(cfg *config.Config) (deliver.Composer, error) {
+	c := deliver.Composer{Envelope: deliver.Envelope{From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, ListName: cfg.Title}}
+	if d := cfg.Mail.DKIM; d.Domain != "" {
+		key, err := deliver.LoadDKIM(d.Domain, d.Selector, d.KeyFile)
+		if err != nil {
+			return c, err
+		}
+		c.DKIM = key
+	}
+	return c, nil
 }
 
 // workers is how many messages are worked on at once: two per SMTP

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"mime"
 	"net/mail"
 	"regexp"
@@ -32,38 +31,40 @@ type Envelope struct {
 	UnsubscribeMailto string
 }
 
-// Compose builds the MIME message of m: multipart/alternative with the
+// compose builds the MIME message of m: multipart/alternative with the
 // plain text first (clients show the last part they understand), the
 // list headers, and a Message-ID that is the same every time the same
-// issue goes to the same reader, so a duplicate is recognisable.
-func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error) {
-	from, err := mail.ParseAddress(env.From)
+// issue goes to the same reader, so a duplicate is recognisable. It
+// returns the envelope sender and the Message-ID beside the message.
+func compose(m digest.Message, env Envelope, date time.Time) (msg *gomail.Msg, from, id string, err error) {
+	sender, err := mail.ParseAddress(env.From)
 	if err != nil {
-		return nil, fmt.Errorf("deliver: mail.from %q: %w", env.From, err)
+		return nil, "", "", fmt.Errorf("deliver: mail.from %q: %w", env.From, err)
 	}
-	domain := domainOf(from.Address)
-	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	msg.FromMailAddress(from)
+	from = sender.Address
+	domain := domainOf(from)
+	msg = gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(sender)
 	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
-		return nil, fmt.Errorf("deliver: recipient %q: %w", m.To, err)
+		return nil, "", "", fmt.Errorf("deliver: recipient %q: %w", m.To, err)
 	}
 	if env.ReplyTo != "" {
 		if err := msg.ReplyTo(env.ReplyTo); err != nil {
-			return nil, fmt.Errorf("deliver: mail.reply_to %q: %w", env.ReplyTo, err)
+			return nil, "", "", fmt.Errorf("deliver: mail.reply_to %q: %w", env.ReplyTo, err)
 		}
 	}
 	// Subjects come from feed titles; go-mail encodes them, and the
 	// renderer already made them one line.
 	msg.Subject(strings.Join(strings.Fields(m.Subject), " "))
 	msg.SetDateWithValue(date)
+	id = MessageID(m.IssueID, m.To, domain)
 	if m.Test {
 		// A test send is not a delivery of the issue, and an editor who
 		// sends one again after fixing a template must see it arrive:
 		// Gmail drops a message whose Message-ID it has seen.
-		msg.SetMessageIDWithValue(TestMessageID(m.IssueID, m.To, domain, date))
-	} else {
-		msg.SetMessageIDWithValue(MessageID(m.IssueID, m.To, domain))
+		id = TestMessageID(m.IssueID, m.To, domain, date)
 	}
+	msg.SetMessageIDWithValue(id)
 	if env.ListName != "" {
 		msg.SetGenHeaderPreformatted("List-Id", listID(env.ListName, domain))
 	}
@@ -87,7 +88,7 @@ func Compose(m digest.Message, env Envelope, date time.Time) (*gomail.Msg, error
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text, gomail.WithPartEncoding(bodyEncoding(m.Text)))
 	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML, gomail.WithPartEncoding(bodyEncoding(m.HTML)))
-	return msg, nil
+	return msg, from, "<" + id + ">", nil
 }
 
 // Composer turns rendered messages into wire-ready Outgoing values: the
@@ -102,7 +103,7 @@ type Composer struct {
 // Compose builds m's MIME message, signs it when a DKIM key is set, and
 // returns it as bytes with CRLF line ends. It is safe for concurrent use.
 func (c Composer) Compose(m digest.Message, date time.Time) (Outgoing, error) {
-	msg, err := Compose(m, c.Envelope, date)
+	msg, from, id, err := compose(m, c.Envelope, date)
 	if err != nil {
 		return Outgoing{}, err
 	}
@@ -117,19 +118,7 @@ func (c Composer) Compose(m digest.Message, date time.Time) (Outgoing, error) {
 		}
 		return Outgoing{}, fmt.Errorf("deliver: composing the message to %s: %w", m.To, err)
 	}
-	from, _ := mail.ParseAddress(c.Envelope.From) // Compose parsed it already
-	ids := msg.GetGenHeader(gomail.HeaderMessageID)
-	out := Outgoing{
-		IssueID: m.IssueID,
-		From:    from.Address,
-		To:      m.To,
-		Test:    m.Test,
-		Body:    buf.Bytes(),
-	}
-	if len(ids) > 0 {
-		out.MessageID = ids[0]
-	}
-	return out, nil
+	return Outgoing{IssueID: m.IssueID, From: from, To: m.To, MessageID: id, Test: m.Test, Body: buf.Bytes()}, nil
 }
 
 // bodyEncoding picks the smaller transfer encoding: quoted-printable keeps
@@ -151,16 +140,6 @@ func bodyEncoding(s string) gomail.Encoding {
 		return gomail.EncodingB64
 	}
 	return gomail.EncodingQP
-}
-
-// WriteEML writes m as an .eml file's bytes.
-func WriteEML(w io.Writer, m digest.Message, env Envelope, date time.Time) error {
-	msg, err := Compose(m, env, date)
-	if err != nil {
-		return err
-	}
-	_, err = msg.WriteTo(w)
-	return err
 }
 
 // MessageID is deterministic for (issue, reader): a rerun of the same send

@@ -29,11 +29,11 @@ func message() digest.Message {
 
 func parse(t *testing.T, m digest.Message, e Envelope) (*mail.Message, map[string]string) {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := WriteEML(&buf, m, e, time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)); err != nil {
+	out, err := Composer{Envelope: e}.Compose(m, time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC))
+	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := mail.ReadMessage(&buf)
+	msg, err := mail.ReadMessage(bytes.NewReader(out.Body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +112,11 @@ func TestMessageIDDeterministic(t *testing.T) {
 	test := message()
 	test.Test = true
 	d, _ := parse(t, test, env)
-	var buf bytes.Buffer
-	if err := WriteEML(&buf, test, env, time.Date(2026, 11, 30, 8, 0, 1, 0, time.UTC)); err != nil {
+	out, err := Composer{Envelope: env}.Compose(test, time.Date(2026, 11, 30, 8, 0, 1, 0, time.UTC))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := mail.ReadMessage(&buf); again.Header.Get("Message-Id") == d.Header.Get("Message-Id") {
+	if again, _ := mail.ReadMessage(bytes.NewReader(out.Body)); again.Header.Get("Message-Id") == d.Header.Get("Message-Id") {
 		t.Errorf("two test sends share the Message-ID %q; the second would not show in Gmail", d.Header.Get("Message-Id"))
 	}
 	if c.Header.Get("Message-Id") == id || d.Header.Get("Message-Id") == id {
