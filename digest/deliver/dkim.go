@@ -72,10 +72,8 @@ func parseDKIMKey(data []byte) (crypto.Signer, error) {
 	switch block.Type {
 	case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE":
 		return nil, fmt.Errorf("holds a %s; key_file must be the private key (the public one goes in DNS)", strings.ToLower(block.Type))
-	case "ENCRYPTED PRIVATE KEY":
-		return nil, errors.New("the key is encrypted; store it unencrypted (openssl pkey -in KEY -out dkim.pem) and protect the file with its permissions")
 	}
-	if x509.IsEncryptedPEMBlock(block) { //nolint:staticcheck // only to give a clear message for legacy encrypted PEM
+	if block.Type == "ENCRYPTED PRIVATE KEY" || x509.IsEncryptedPEMBlock(block) { //nolint:staticcheck // only to give a clear message for legacy encrypted PEM
 		return nil, errors.New("the key is encrypted; store it unencrypted (openssl pkey -in KEY -out dkim.pem) and protect the file with its permissions")
 	}
 	key, err := gomail.PrivKeyFromPEM(data)

@@ -45,7 +45,8 @@ type Error struct {
 	Reply    string // the server's text, one line, no CR/LF
 	Attempts int    // transactions tried (0 when none started)
 	// Stage is where it failed: StageConnect, StageMail, StageRcpt,
-	// StageData, or StageWrite for the outbox.
+	// StageData, StageWrite for the outbox, or "" for a message that was
+	// never tried (ErrInvalidEnvelope).
 	Stage string
 	Err   error
 
@@ -57,7 +58,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
-	case e.Stage == StageConnect && e.Err != nil:
+	case e.Err != nil && (e.Stage == StageConnect || e.Stage == StageWrite || e.Stage == ""):
+		// Connecting, the outbox, a message that cannot be sent: the
+		// cause says it all, with the config key to check.
 		b.WriteString(e.Err.Error())
 	case e.Code != 0:
 		fmt.Fprintf(&b, "deliver: smtp %s refused: %d %s", stageCommand(e.Stage), e.Code, e.Reply)

@@ -47,8 +47,8 @@ func (o *Outbox) String() string {
 // Close has nothing to release; it is there for Transport.
 func (o *Outbox) Close() error { return nil }
 
-// Path is where Send puts m (for a test send, as of now).
-func (o *Outbox) Path(m Outgoing, now time.Time) string {
+// path is where Send puts m (for a test send, as of now).
+func (o *Outbox) path(m Outgoing, now time.Time) string {
 	// Issue ids are ours ("2026-W48"): their capitals need no hash.
 	issue := safeName(m.IssueID, false)
 	if m.Test {
@@ -70,7 +70,7 @@ func (o *Outbox) Send(ctx context.Context, m Outgoing) error {
 	if m.IssueID == "" {
 		return &Error{Stage: StageWrite, Err: fmt.Errorf("%w: no issue id for the outbox file of %s", ErrInvalidEnvelope, m.To)}
 	}
-	path := o.Path(m, o.now())
+	path := o.path(m, o.now())
 	if err := writeFileAtomic(path, m.Body); err != nil {
 		return &Error{Stage: StageWrite, Err: fmt.Errorf("mail.outbox: writing %s: %w; check the folder's permissions and free space", path, err)}
 	}

@@ -148,7 +148,7 @@ func NewSMTP(o SMTPOptions) (*SMTP, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.hello == "" && o.From != "" {
+	if s.hello == "" {
 		s.hello = helloFor(o.From)
 	}
 	if o.Rate > 0 {
@@ -189,7 +189,7 @@ func (s *SMTP) Check(ctx context.Context) error {
 	if sl.c != nil {
 		return nil
 	}
-	if e := s.dial(ctx, sl, s.o.From); e != nil {
+	if e := s.dial(ctx, sl); e != nil {
 		return e
 	}
 	return nil
@@ -201,7 +201,7 @@ func (s *SMTP) Check(ctx context.Context) error {
 // by Timeout, so an interrupted run lets in-flight messages finish.
 func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
 	if err := checkEnvelope(m); err != nil {
-		return &Error{Stage: StageMail, Err: err}
+		return &Error{Err: err}
 	}
 	var last *Error
 	var avoid uint64 // the connection the last try failed on
@@ -309,7 +309,7 @@ func (s *SMTP) attempt(ctx context.Context, sl *slot, m Outgoing, avoid uint64) 
 	}
 	fresh := sl.c == nil
 	if fresh {
-		if e := s.dial(ctx, sl, m.From); e != nil {
+		if e := s.dial(ctx, sl); e != nil {
 			return e
 		}
 	}
@@ -320,7 +320,7 @@ func (s *SMTP) attempt(ctx context.Context, sl *slot, m Outgoing, avoid uint64) 
 		// so this is not a failed try; redial once and go on.
 		s.log.LogAttrs(ctx, slog.LevelDebug, "smtp: idle connection was closed by the server, redialing",
 			slog.Uint64("conn", e.conn), slog.Any("error", e.Err))
-		if e := s.dial(ctx, sl, m.From); e != nil {
+		if e := s.dial(ctx, sl); e != nil {
 			return e
 		}
 		e = s.transact(sl, m)
@@ -403,7 +403,7 @@ func (s *SMTP) fail(sl *slot, stage string, err error, reset bool) *Error {
 
 // dial connects sl: TCP, TLS or STARTTLS, EHLO, AUTH. Its errors say
 // which mail.smtp key to check.
-func (s *SMTP) dial(ctx context.Context, sl *slot, from string) *Error {
+func (s *SMTP) dial(ctx context.Context, sl *slot) *Error {
 	s.drop(sl)
 	setup := func(format string, args ...any) *Error {
 		return &Error{Stage: StageConnect, Err: fmt.Errorf(format, args...)}
@@ -437,13 +437,9 @@ func (s *SMTP) dial(ctx context.Context, sl *slot, from string) *Error {
 		e.Err = fmt.Errorf("mail.smtp: %s did not greet: %w; check mail.smtp.host, mail.smtp.port and mail.smtp.tls", s.addr, err)
 		return e
 	}
-	hello := s.hello
-	if hello == "" {
-		hello = helloFor(from)
-	}
-	if err := c.Hello(hello); err != nil {
+	if err := c.Hello(s.hello); err != nil {
 		e := smtpError(StageConnect, err)
-		e.Err = fmt.Errorf("mail.smtp: %s refused EHLO %s: %w", s.addr, hello, err)
+		e.Err = fmt.Errorf("mail.smtp: %s refused EHLO %s: %w", s.addr, s.hello, err)
 		return e
 	}
 	if s.o.TLS == "starttls" {
@@ -559,7 +555,8 @@ func defaultBackoff(attempt int) time.Duration {
 }
 
 // helloFor is the EHLO name for mail from addr: its domain, which is at
-// least a real, resolvable name, unlike many machines' host names.
+// least a real, resolvable name, unlike many machines' host names; else
+// the host name.
 func helloFor(addr string) string {
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 && strings.Contains(addr[i+1:], ".") && !strings.ContainsAny(addr[i+1:], " \r\n") {
 		return strings.ToLower(addr[i+1:])
