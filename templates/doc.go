@@ -7,6 +7,19 @@
 //
 // A folder named by `templates:` in the config (or `--templates DIR`)
 // overrides these files one by one; digest/render does the parsing.
+//
+// The reader's own values (.To.Email, .To.Name, .To.UnsubscribeURL,
+// .To.PreferencesURL, and .Links.Unsubscribe and .Links.Preferences, which
+// are the same links) cost nothing where a template prints them as they
+// are ({{ .To.Name }}) or tests them for emptiness as the whole condition
+// of an if or with ({{ with .To.Name }}{{ . }}님, {{ end }}). Anything
+// more, such as a function of the value (upper, truncate, hasSuffix), a
+// comparison or a variable, still renders correctly, but every reader
+// with a value in that field is then rendered on their own instead of from
+// a copy shared by their theme list: tens of times slower on a large list.
+// So is every reader when a <style> could select elements by a value: an
+// attribute selector with a value ([title$=".kr"]), or a class or id
+// attribute that holds one. .To.Themes and .Test are free to use.
 package templates
 
 import "embed"

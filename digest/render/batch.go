@@ -4,7 +4,7 @@ package render
 //
 // A full Render costs milliseconds (html/template, sprig, and the CSS
 // inlining, which parses and re-serializes the whole HTML), but readers
-// differ in little: the articles follow from the theme set, the test
+// differ in little: the articles follow from the theme list, the test
 // marker from Test, and the rest is four strings (address, name, two
 // signed links). So a Batch renders each distinct content once, with
 // made-up placeholder strings in those four fields, and makes each
@@ -13,42 +13,61 @@ package render
 //
 // That is only right when a reader's string comes out of the templates,
 // escapers and CSS inliner exactly as it went in, and when nothing else in
-// the output depends on it. Both are checked per frame rather than assumed:
-// the frame is rendered twice, with a short placeholder set and a long one
-// made of every character a reader's value may contain, and the frame is
-// used only if swapping the placeholders in the first output gives the
-// second output byte for byte. Readers whose values hold characters the
-// check did not cover get a full Render; so does every reader of a frame
-// that fails the check (a custom template that upper-cases the name).
+// the output depends on it. The second part cannot be seen by rendering
+// samples ({{ if hasSuffix ".kr" .To.Email }} takes the same branch for
+// any two random addresses), so it is read off the templates: a field the
+// templates do anything with beyond printing it or testing it for
+// emptiness is "computed on", and every reader with a value in it gets a
+// full Render (computeds below). The inliner is the other reader of
+// values: a key whose <style> could select elements by them gets full
+// renders too (stylesSeeValues).
+//
+// The first part is checked per frame rather than assumed: the frame is
+// rendered with a short placeholder set and cut at the placeholders, then
+// rendered again with a long set made of every character a reader's value
+// may contain, and used only if filling the cut frame with the long set
+// gives the second render byte for byte. Readers whose values hold
+// characters the check did not cover get a full Render; so does every
+// reader of a frame that fails the check.
 
 import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"text/template/parse"
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 
 	"gull/digest"
 )
 
 // Batch renders one issue for many readers, exactly as Renderer.Render
-// would, but renders each distinct content (theme set, test flag, which
+// would, but renders each distinct content (theme list, test flag, which
 // per-reader fields are empty) only once. It keeps one frame per such key,
 // never anything per reader. Safe for concurrent use.
 type Batch struct {
-	r     *Renderer
-	is    digest.Issue
-	probe probes
+	r        *Renderer
+	is       digest.Issue
+	probe    probes
+	computed fieldMask // fields the templates compute on (computeds)
 
 	mu     sync.RWMutex
 	frames map[string]*frame
+
+	// passed[empty] is 1 + the tier that last proved a frame whose empty
+	// fields are empty: whether a tier passes depends on where the
+	// templates print each field, the same for every key, so later keys
+	// try it first and usually need one long render, not the ladder.
+	passed [1 << numFields]atomic.Uint32
 
 	nFrames, nFallbacks, nProbes, nSubstituted, nFull atomic.Int64
 }
@@ -57,8 +76,9 @@ type Batch struct {
 type BatchStats struct {
 	// Frames is the number of distinct keys seen; each was prepared once.
 	Frames int
-	// Fallbacks is how many of those frames failed the check, so that
-	// every reader of theirs is rendered in full.
+	// Fallbacks is how many of those frames failed the check (or hold a
+	// value the templates compute on), so that every reader of theirs is
+	// rendered in full.
 	Fallbacks int
 	// Probes is the number of renders spent preparing frames (two per
 	// frame when the first check passes).
@@ -73,7 +93,7 @@ type BatchStats struct {
 // Batch prepares is for rendering to many readers. is must not be changed
 // while the Batch is in use.
 func (r *Renderer) Batch(is digest.Issue) *Batch {
-	return &Batch{r: r, is: is, probe: newProbes(), frames: map[string]*frame{}}
+	return &Batch{r: r, is: is, probe: newProbes(), computed: computeds(r), frames: map[string]*frame{}}
 }
 
 // Stats reports the work done so far.
@@ -90,28 +110,18 @@ func (b *Batch) Stats() BatchStats {
 // Render renders the issue for to; the result and the errors (including
 // ErrNothingToSend and template errors) are those of r.Render(is, to).
 func (b *Batch) Render(to Recipient) (digest.Message, error) {
-	f := b.frameFor(to)
+	vals := readerValues(to)
+	f := b.frameFor(to, &vals)
 	f.once.Do(func() { b.build(f) })
 	if f.err != nil {
 		return digest.Message{}, f.err
 	}
-	vals := readerValues(to)
-	if f.full || !f.accepts(to, &vals, &b.probe) {
+	if f.full || !f.accepts(&vals, &b.probe) {
 		b.nFull.Add(1)
 		return b.r.Render(b.is, to)
 	}
 	b.nSubstituted.Add(1)
-	return digest.Message{
-		IssueID:        b.is.ID,
-		To:             to.Email,
-		ToName:         to.Name,
-		Subject:        f.subject.fill(&vals),
-		HTML:           f.html.fill(&vals),
-		Text:           f.text.fill(&vals),
-		UnsubscribeURL: f.unsubscribe.fill(&vals),
-		ArchiveURL:     f.archive.fill(&vals),
-		Test:           to.Test,
-	}, nil
+	return f.message(b.is.ID, to, &vals), nil
 }
 
 // The per-reader strings a frame has slots for.
@@ -123,8 +133,23 @@ const (
 	numFields
 )
 
+// A fieldMask is a set of fields, bit i for field i.
+type fieldMask uint8
+
+const allFields fieldMask = 1<<numFields - 1
+
 func readerValues(to Recipient) [numFields]string {
 	return [numFields]string{to.Email, to.Name, to.UnsubscribeURL, to.PreferencesURL}
+}
+
+func emptyFields(vals *[numFields]string) fieldMask {
+	var m fieldMask
+	for i, v := range vals {
+		if v == "" {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 func isURLField(f int) bool { return f == fieldUnsubscribe || f == fieldPreferences }
@@ -134,34 +159,33 @@ func isURLField(f int) bool { return f == fieldUnsubscribe || f == fieldPreferen
 type frame struct {
 	once sync.Once
 
-	// The key: the sorted theme set, the test flag, and which fields are
-	// empty. Emptiness is part of the key because templates branch on it
-	// ({{ with .To.Name }}) and an empty link is replaced by the generic
-	// one (Data.Links), so a placeholder could not stand for "".
-	canon []string
-	test  bool
-	empty [numFields]bool
+	// The key: the theme list as the reader spelt it (the caller passes
+	// themes in config order, so readers with the same choice share it,
+	// and a template may print or index .To.Themes), the test flag, and
+	// which fields are empty. Emptiness is part of the key because
+	// templates branch on it ({{ with .To.Name }}) and an empty link is
+	// replaced by the generic one (Data.Links), so a placeholder could not
+	// stand for "".
+	themes []string
+	test   bool
+	empty  fieldMask
 
 	// Set once by build.
-	err  error // ErrNothingToSend: the theme set has no article
-	full bool  // no usable frame: render every reader in full
-	// orderFree: the check also varied the order (and repeats) of the
-	// themes, so the frame serves any spelling of the set; otherwise only
-	// readers whose Themes are exactly canon.
-	orderFree            bool
-	tier                 tier            // the character classes the check proved
-	used                 [numFields]bool // fields with at least one slot
-	subject              layout          // Message.Subject
-	html                 layout          // Message.HTML
-	text                 layout          // Message.Text
-	unsubscribe, archive layout          // Message.UnsubscribeURL, ArchiveURL
+	err                  error // ErrNothingToSend: the theme list has no article
+	full                 bool  // no usable frame: render every reader in full
+	tier                 tier  // the character classes the check proved
+	used                 fieldMask
+	subject              layout // Message.Subject
+	html                 layout // Message.HTML
+	text                 layout // Message.Text
+	unsubscribe, archive layout // Message.UnsubscribeURL, ArchiveURL
 }
 
 // frameFor finds or makes the frame of to's key.
-func (b *Batch) frameFor(to Recipient) *frame {
-	canon := canonicalThemes(to.Themes)
+func (b *Batch) frameFor(to Recipient, vals *[numFields]string) *frame {
+	empty := emptyFields(vals)
 	var buf [128]byte
-	key := frameKey(buf[:0], to, canon)
+	key := frameKey(buf[:0], to, empty)
 	b.mu.RLock()
 	f := b.frames[string(key)]
 	b.mu.RUnlock()
@@ -173,81 +197,56 @@ func (b *Batch) frameFor(to Recipient) *frame {
 	if f = b.frames[string(key)]; f == nil {
 		// full until build says otherwise, so a build that never
 		// finishes its check cannot leave a half-made frame in use.
-		f = &frame{canon: slices.Clone(canon), test: to.Test, full: true}
-		for i, v := range readerValues(to) {
-			f.empty[i] = v == ""
-		}
+		f = &frame{themes: slices.Clone(to.Themes), test: to.Test, empty: empty, full: true}
 		b.frames[string(key)] = f
 	}
 	return f
 }
 
-// canonicalThemes is the theme set in one spelling: sorted, no repeats,
-// nil when empty (which means every theme). It returns themes itself when
-// that is already the case, the usual one, to spare an allocation.
-func canonicalThemes(themes []string) []string {
-	if len(themes) == 0 {
-		return nil
-	}
-	sorted := true
-	for i := 1; i < len(themes); i++ {
-		if themes[i-1] >= themes[i] {
-			sorted = false
-			break
-		}
-	}
-	if sorted {
-		return themes
-	}
-	c := slices.Clone(themes)
-	slices.Sort(c)
-	return slices.Compact(c)
-}
-
 // frameKey appends to's key. Theme ids are length-prefixed, so no id can
-// pass for two.
-func frameKey(buf []byte, to Recipient, canon []string) []byte {
-	var flags byte
+// pass for two; nil themes (every theme) are flagged apart from an empty
+// list, which a template could tell apart (printf "%#v").
+func frameKey(buf []byte, to Recipient, empty fieldMask) []byte {
+	flags := byte(empty)
 	if to.Test {
-		flags |= 1
+		flags |= 1 << numFields
 	}
-	for i, v := range readerValues(to) {
-		if v == "" {
-			flags |= 2 << i
-		}
+	if to.Themes == nil {
+		flags |= 2 << numFields
 	}
 	buf = append(buf, flags)
-	for _, t := range canon {
+	for _, t := range to.Themes {
 		buf = binary.AppendUvarint(buf, uint64(len(t)))
 		buf = append(buf, t...)
 	}
 	return buf
 }
 
-// checks are the ways build tries to prove a frame, widest first: each
-// later one needs one more render and serves fewer readers without a full
-// render. perm varies the themes' order between the two renders.
-var checks = []struct {
-	tier tier
-	perm bool
-}{
-	{tierWide, true},
-	{tierPlus, true},
-	{tierNarrow, true},
-	// A template that shows .To.Themes as given: frames for the exact
-	// spelling only.
-	{tierNarrow, false},
-}
-
-// build renders f's short probe and then long probes until one proves the
-// frame, or gives up and leaves f.full set.
+// build renders f's short probe, cuts it into the frame, and then renders
+// long probes until one proves the frame, or gives up and leaves f.full
+// set.
 func (b *Batch) build(f *frame) {
 	b.nFrames.Add(1)
-	short := b.probeFor(f, &b.probe.short, f.canon)
-	m1, err := b.render(short)
+	if b.computed&^f.empty != 0 {
+		// A template computes on a value every reader of this key has:
+		// no frame can stand for them.
+		b.nFallbacks.Add(1)
+		return
+	}
+	short := b.probeFor(f, &b.probe.short)
+	b.nProbes.Add(1)
+	// Without the inlining first, to look at the <style> it will apply.
+	m1, err := b.r.render(b.is, short, false)
+	if err == nil {
+		pre := m1.HTML
+		if m1.HTML, err = b.r.inline(pre); err == nil && stylesSeeValues(pre, short) {
+			b.nFallbacks.Add(1)
+			return
+		}
+	}
 	if err != nil {
 		if errors.Is(err, ErrNothingToSend) {
-			// Depends on the theme set alone, which is the key.
+			// Depends on the theme list alone, which is the key.
 			f.err = ErrNothingToSend
 			return
 		}
@@ -256,119 +255,82 @@ func (b *Batch) build(f *frame) {
 		b.nFallbacks.Add(1)
 		return
 	}
-	var placeholders [numFields]string
-	for i := range placeholders {
-		if !f.empty[i] {
-			placeholders[i] = b.probe.short[i]
+	ph := readerValues(short)
+	f.subject = split(m1.Subject, &ph)
+	f.html = split(m1.HTML, &ph)
+	f.text = split(m1.Text, &ph)
+	f.unsubscribe = split(m1.UnsubscribeURL, &ph)
+	f.archive = split(m1.ArchiveURL, &ph)
+	for _, l := range []*layout{&f.subject, &f.html, &f.text, &f.unsubscribe, &f.archive} {
+		for _, s := range l.slots {
+			f.used |= 1 << s
 		}
 	}
+	ladder := []tier{tierWide, tierPlus}
+	if last := b.passed[f.empty].Load(); last > 0 {
+		t := tier(last - 1)
+		ladder = append([]tier{t}, slices.DeleteFunc(ladder, func(u tier) bool { return u == t })...)
+	}
 	var tried []Recipient
-	for _, c := range checks {
-		themes := f.canon
-		if c.perm {
-			themes = permuted(f.canon)
-		}
-		long := b.probeFor(f, &b.probe.long[c.tier], themes)
+	for _, t := range ladder {
+		long := b.probeFor(f, &b.probe.long[t])
 		// With empty fields two tiers can make the same probe.
-		if slices.ContainsFunc(tried, func(p Recipient) bool { return sameProbe(p, long) }) {
+		if slices.ContainsFunc(tried, func(p Recipient) bool { return reflect.DeepEqual(p, long) }) {
 			continue
 		}
 		tried = append(tried, long)
-		m2, err := b.render(long)
-		if err != nil || !swapsTo(m1, m2, short, long) {
+		b.nProbes.Add(1)
+		m2, err := b.r.render(b.is, long, true)
+		if lv := readerValues(long); err != nil || f.message(b.is.ID, long, &lv) != m2 {
 			continue
 		}
-		f.subject = split(m1.Subject, &placeholders)
-		f.html = split(m1.HTML, &placeholders)
-		f.text = split(m1.Text, &placeholders)
-		f.unsubscribe = split(m1.UnsubscribeURL, &placeholders)
-		f.archive = split(m1.ArchiveURL, &placeholders)
-		for _, l := range []*layout{&f.subject, &f.html, &f.text, &f.unsubscribe, &f.archive} {
-			for _, s := range l.slots {
-				f.used[s] = true
-			}
-		}
-		f.tier, f.orderFree, f.full = c.tier, c.perm, false
+		f.tier, f.full = t, false
+		b.passed[f.empty].Store(uint32(t) + 1)
 		return
 	}
 	b.nFallbacks.Add(1)
 }
 
-func (b *Batch) render(to Recipient) (digest.Message, error) {
-	b.nProbes.Add(1)
-	return b.r.render(b.is, to, true)
-}
-
 // probeFor is a reader of f's key whose fields are the placeholders ph
 // ("" where the key's field is empty).
-func (b *Batch) probeFor(f *frame, ph *[numFields]string, themes []string) Recipient {
+func (b *Batch) probeFor(f *frame, ph *[numFields]string) Recipient {
 	var v [numFields]string
 	for i := range v {
-		if !f.empty[i] {
+		if f.empty&(1<<i) == 0 {
 			v[i] = ph[i]
 		}
 	}
 	return Recipient{
 		Email: v[fieldEmail], Name: v[fieldName],
 		UnsubscribeURL: v[fieldUnsubscribe], PreferencesURL: v[fieldPreferences],
-		Themes: themes, Test: f.test,
+		Themes: f.themes, Test: f.test,
 	}
 }
 
-// permuted spells the set canon differently: rotated by one, so every
-// position holds another id, with a repeat, and non-nil when empty. A
-// template that prints or indexes .To.Themes then renders differently.
-func permuted(canon []string) []string {
-	if len(canon) == 0 {
-		return []string{}
+// message is to's message from the frame. build proves a frame with this
+// very function, so what is checked is what is sent.
+func (f *frame) message(issueID string, to Recipient, vals *[numFields]string) digest.Message {
+	return digest.Message{
+		IssueID:        issueID,
+		To:             to.Email,
+		ToName:         to.Name,
+		Subject:        f.subject.fill(vals),
+		HTML:           f.html.fill(vals),
+		Text:           f.text.fill(vals),
+		UnsubscribeURL: f.unsubscribe.fill(vals),
+		ArchiveURL:     f.archive.fill(vals),
+		Test:           to.Test,
 	}
-	out := make([]string, 0, len(canon)+1)
-	out = append(out, canon[1:]...)
-	out = append(out, canon[0])
-	return append(out, out[0])
 }
 
-func sameProbe(a, b Recipient) bool {
-	return a.Email == b.Email && a.Name == b.Name && a.UnsubscribeURL == b.UnsubscribeURL &&
-		a.PreferencesURL == b.PreferencesURL && a.Test == b.Test &&
-		slices.Equal(a.Themes, b.Themes) && (a.Themes == nil) == (b.Themes == nil)
-}
-
-// swapsTo reports whether replacing short's placeholders by long's in m1
-// gives m2 exactly, in every field of the message.
-func swapsTo(m1, m2 digest.Message, short, long Recipient) bool {
-	sv, lv := readerValues(short), readerValues(long)
-	var pairs []string
-	for i := range sv {
-		if sv[i] != "" {
-			pairs = append(pairs, sv[i], lv[i])
-		}
-	}
-	if len(pairs) > 0 {
-		rep := strings.NewReplacer(pairs...)
-		for _, s := range []*string{&m1.IssueID, &m1.To, &m1.ToName, &m1.Subject, &m1.HTML, &m1.Text, &m1.UnsubscribeURL, &m1.ArchiveURL} {
-			*s = rep.Replace(*s)
-		}
-	}
-	return m1 == m2
-}
-
-// accepts reports whether the frame's check covers to: the themes spelt
-// as checked, and every field that has a slot within the proven character
-// class and no longer than the long probe (a template may cut long values,
-// and the check only shows that it did not cut the probe).
-func (f *frame) accepts(to Recipient, vals *[numFields]string, p *probes) bool {
-	if !f.orderFree {
-		if len(to.Themes) == 0 {
-			if to.Themes != nil {
-				return false
-			}
-		} else if !slices.Equal(to.Themes, f.canon) {
-			return false
-		}
-	}
+// accepts reports whether the frame's check covers the reader's values:
+// every field that has a slot within the proven character class and no
+// longer than the long probe (nothing longer was tried). A field without a
+// slot is at most tested for emptiness, which the key fixes; anything
+// more makes it computed on, and build refuses the key.
+func (f *frame) accepts(vals *[numFields]string, p *probes) bool {
 	for i, v := range vals {
-		if !f.used[i] {
+		if f.used&(1<<i) == 0 {
 			continue
 		}
 		if len(v) > p.maxBytes[f.tier][i] || !fits(f.tier, i, v) || utf8.RuneCountInString(v) > p.maxRunes[f.tier][i] {
@@ -442,10 +404,354 @@ func (l *layout) fill(vals *[numFields]string) string {
 	return b.String()
 }
 
+// stylesSeeValues reports whether the CSS inliner could pick rules by a
+// reader's value in h, the HTML before inlining, rendered for probe: a
+// <style> with an attribute selector that has a value ([title$=".kr"]) or
+// that selects on text (cascadia's :contains and :matches, or a backslash
+// escape that could spell them), or, when there is any <style>, a class
+// or id attribute holding a value (.vip matches the reader named vip).
+// Random placeholders match none of these, so the check could not see
+// them. The scan is of the raw text, which finds every <style> premailer
+// reads and perhaps more (one in a comment): a false alarm only costs
+// full renders.
+func stylesSeeValues(h string, probe Recipient) bool {
+	lower := []byte(h)
+	for i, c := range lower {
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	s, styled := string(lower), false
+	for {
+		i := strings.Index(s, "<style")
+		if i < 0 {
+			break
+		}
+		styled, s = true, s[i+len("<style"):]
+		end := strings.Index(s, "</style")
+		if end < 0 {
+			end = len(s)
+		}
+		css := s[:end]
+		s = s[end:]
+		if strings.Contains(css, ":contains") || strings.Contains(css, ":matches") || strings.Contains(css, `\`) {
+			return true
+		}
+		for {
+			open := strings.IndexByte(css, '[')
+			if open < 0 {
+				break
+			}
+			css = css[open+1:]
+			end := strings.IndexByte(css, ']')
+			if end < 0 {
+				end = len(css)
+			}
+			if strings.Contains(css[:end], "=") {
+				return true
+			}
+			css = css[end:]
+		}
+	}
+	ph := readerValues(probe)
+	if !styled || ph == [numFields]string{} {
+		return false
+	}
+	z := html.NewTokenizer(strings.NewReader(h))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return false
+		case html.StartTagToken, html.SelfClosingTagToken:
+			for more := true; more; {
+				var k, v []byte
+				if k, v, more = z.TagAttr(); string(k) != "class" && string(k) != "id" {
+					continue
+				}
+				for _, p := range ph {
+					if p != "" && strings.Contains(string(v), p) {
+						return true
+					}
+				}
+			}
+		}
+	}
+}
+
+// computeds reads r's templates, from the three entries through every
+// {{ template }} they reach, and returns the fields something is computed
+// on. A field is safe only where it is printed bare ({{ .To.Name }},
+// {{ $.To.Name }}, html/template's escapers after it), tested for
+// emptiness as the whole pipeline of an if or with, or, inside
+// {{ with FIELD }}, printed bare or tested as dot. Anything else hands it
+// to code whose result the frames cannot follow: a function argument
+// (hasSuffix, len, eq, upper, printf), a variable, a range, a template
+// called with the field, .To or .Links, a method, or .To, .Links or the
+// whole data printed or passed on. Unknown constructs count as computing
+// on everything.
+func computeds(r *Renderer) fieldMask {
+	var m fieldMask
+	for _, e := range []struct {
+		name     string
+		lookup   func(string) *parse.Tree
+		escapers bool
+	}{
+		{htmlEntry, func(n string) *parse.Tree {
+			if t := r.html.Lookup(n); t != nil {
+				return t.Tree
+			}
+			return nil
+		}, true},
+		{textEntry, func(n string) *parse.Tree {
+			if t := r.text.Lookup(n); t != nil {
+				return t.Tree
+			}
+			return nil
+		}, false},
+		{subjectEntry, func(n string) *parse.Tree {
+			if t := r.subject.Lookup(n); t != nil {
+				return t.Tree
+			}
+			return nil
+		}, false},
+	} {
+		u := usage{lookup: e.lookup, escapers: e.escapers, seen: map[string]bool{}}
+		u.template(e.name, tval{kind: vData})
+		m |= u.computed
+	}
+	return m
+}
+
+// What the analysis knows of a template value.
+type valueKind uint8
+
+const (
+	// vOther holds no reader value, or only ones already marked computed.
+	vOther valueKind = iota
+	vData            // the Data
+	vTo              // Data.To
+	vLinks           // Data.Links
+	vField           // one reader field, field says which
+)
+
+type tval struct {
+	kind  valueKind
+	field int
+}
+
+// fields are the reader fields inside v.
+func (v tval) fields() fieldMask {
+	switch v.kind {
+	case vData, vTo:
+		return allFields
+	case vLinks:
+		return 1<<fieldUnsubscribe | 1<<fieldPreferences
+	case vField:
+		return 1 << v.field
+	}
+	return 0
+}
+
+// readerFields maps the struct fields that are reader values, or hold
+// them, to what they are. Links.Unsubscribe and Preferences are the
+// reader's links (or the generic ones when empty, which the key fixes).
+var readerFields = map[valueKind]map[string]tval{
+	vData: {"To": {kind: vTo}, "Links": {kind: vLinks}},
+	vTo: {
+		"Email": {vField, fieldEmail}, "Name": {vField, fieldName},
+		"UnsubscribeURL": {vField, fieldUnsubscribe}, "PreferencesURL": {vField, fieldPreferences},
+	},
+	vLinks: {"Unsubscribe": {vField, fieldUnsubscribe}, "Preferences": {vField, fieldPreferences}},
+}
+
+// The types whose other fields are the same for every reader of a key
+// (TestBatchKnowsEveryField lists them).
+var structTypes = map[valueKind]reflect.Type{
+	vData: reflect.TypeFor[Data](), vTo: reflect.TypeFor[Recipient](), vLinks: reflect.TypeFor[Links](),
+}
+
+// usage walks one template set.
+type usage struct {
+	lookup   func(string) *parse.Tree
+	escapers bool // html/template: the escapers it appended to actions
+	computed fieldMask
+	seen     map[string]bool
+}
+
+func (u *usage) use(v tval) { u.computed |= v.fields() }
+
+// template walks the template name executed with dot (and $) v, which is
+// the data or nothing of the reader's.
+func (u *usage) template(name string, v tval) {
+	key := name + "\x00" + string(rune('0'+v.kind))
+	if u.seen[key] {
+		return
+	}
+	u.seen[key] = true
+	t := u.lookup(name)
+	if t == nil {
+		// html/template names a partial escaped for another context
+		// "name$htmltemplate_..." and keeps it out of the set; its tree is
+		// the partial's with other escapers.
+		if base, _, ok := strings.Cut(name, "$htmltemplate_"); ok {
+			t = u.lookup(base)
+		}
+	}
+	if t == nil || t.Root == nil {
+		u.computed = allFields
+		return
+	}
+	u.walk(t.Root, v, v)
+}
+
+func (u *usage) walk(n parse.Node, dot, dollar tval) {
+	switch n := n.(type) {
+	case nil:
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			u.walk(c, dot, dollar)
+		}
+	case *parse.TextNode, *parse.CommentNode, *parse.BreakNode, *parse.ContinueNode:
+	case *parse.ActionNode:
+		cmds := n.Pipe.Cmds
+		if u.escapers && len(n.Pipe.Decl) == 0 {
+			for len(cmds) > 1 && transparent(cmds[len(cmds)-1]) {
+				cmds = cmds[:len(cmds)-1]
+			}
+		}
+		if v := u.pipe(n.Pipe.Decl, cmds, dot, dollar); v.kind != vField {
+			u.use(v) // printing .To, .Links or the data prints every field
+		}
+	case *parse.IfNode:
+		u.test(n.Pipe, dot, dollar)
+		u.walk(n.List, dot, dollar)
+		u.walk(n.ElseList, dot, dollar)
+	case *parse.WithNode:
+		v := u.test(n.Pipe, dot, dollar)
+		u.walk(n.List, v, dollar)
+		u.walk(n.ElseList, dot, dollar)
+	case *parse.RangeNode:
+		u.use(u.pipe(n.Pipe.Decl, n.Pipe.Cmds, dot, dollar))
+		u.walk(n.List, tval{}, dollar)
+		u.walk(n.ElseList, dot, dollar)
+	case *parse.TemplateNode:
+		v := tval{}
+		if n.Pipe != nil {
+			v = u.pipe(n.Pipe.Decl, n.Pipe.Cmds, dot, dollar)
+		}
+		if v.kind != vData {
+			// The data itself goes in (the embedded footer); a part of
+			// it would need the callee read for that part: not done.
+			u.use(v)
+			v = tval{}
+		}
+		u.template(n.Name, v)
+	default:
+		u.computed = allFields
+	}
+}
+
+// test is an if or with pipeline: a lone field is tested for emptiness
+// only, and is dot inside the with.
+func (u *usage) test(p *parse.PipeNode, dot, dollar tval) tval {
+	v := u.pipe(p.Decl, p.Cmds, dot, dollar)
+	if v.kind != vField {
+		u.use(v)
+		return tval{}
+	}
+	return v
+}
+
+// pipe returns the value of a pipeline that is a lone value; any other
+// pipeline passes its values to functions or variables, which use them.
+func (u *usage) pipe(decl []*parse.VariableNode, cmds []*parse.CommandNode, dot, dollar tval) tval {
+	if len(decl) == 0 && len(cmds) == 1 && len(cmds[0].Args) == 1 {
+		return u.arg(cmds[0].Args[0], dot, dollar)
+	}
+	for _, c := range cmds {
+		for _, a := range c.Args {
+			u.use(u.arg(a, dot, dollar))
+		}
+	}
+	return tval{}
+}
+
+func (u *usage) arg(n parse.Node, dot, dollar tval) tval {
+	switch n := n.(type) {
+	case *parse.DotNode:
+		return dot
+	case *parse.FieldNode:
+		return u.chain(dot, n.Ident)
+	case *parse.VariableNode:
+		if n.Ident[0] == "$" {
+			return u.chain(dollar, n.Ident[1:])
+		}
+		return tval{} // only pipe assigns variables, after using the value
+	case *parse.ChainNode:
+		return u.chain(u.arg(n.Node, dot, dollar), n.Field)
+	case *parse.PipeNode:
+		return u.pipe(n.Decl, n.Cmds, dot, dollar)
+	}
+	return tval{} // constants, nil, functions called without arguments
+}
+
+// chain follows .A.B.C from v.
+func (u *usage) chain(v tval, idents []string) tval {
+	for _, id := range idents {
+		switch v.kind {
+		case vOther:
+			return v
+		case vField:
+			u.use(v) // a string has no fields: an error, but whose?
+			return tval{}
+		}
+		if w, ok := readerFields[v.kind][id]; ok {
+			v = w
+			continue
+		}
+		if _, ok := structTypes[v.kind].FieldByName(id); ok {
+			v = tval{} // fixed by the key (.To.Themes, .Test) or the issue
+			continue
+		}
+		u.use(v) // a method sees its whole receiver
+		return tval{}
+	}
+	return v
+}
+
+// transparent reports whether an escaper html/template appended changes
+// each character on its own, so the frame's check covers it for every
+// value of the proven classes. The filters are not: cssvaluefilter
+// rejects "expression" and "--", htmlnamefilter and srcsetescaper judge
+// the whole value. urlfilter judges the scheme only, and fits lets no
+// value through that it would change.
+func transparent(c *parse.CommandNode) bool {
+	if len(c.Args) != 1 {
+		return false
+	}
+	id, ok := c.Args[0].(*parse.IdentifierNode)
+	if !ok {
+		return false
+	}
+	switch id.Ident {
+	case "_html_template_attrescaper", "_html_template_htmlescaper", "_html_template_rcdataescaper",
+		"_html_template_nospaceescaper", "_html_template_commentescaper",
+		"_html_template_urlescaper", "_html_template_urlnormalizer", "_html_template_urlfilter",
+		"_html_template_cssescaper",
+		"_html_template_jsvalescaper", "_html_template_jsstrescaper", "_html_template_jstmpllitescaper",
+		"_html_template_jsregexpescaper":
+		return true
+	}
+	return false
+}
+
 // A tier is a set of character classes a frame's check may prove: the long
-// probe of the tier holds every character of its classes. Wider tiers
-// serve more readers without a full render but fail on more templates
-// (Hangul is percent-encoded in an href, '+' escaped in a query string).
+// probe of the tier holds every character of its classes. The wider tier
+// serves more readers without a full render but fails on more templates
+// (Hangul is percent-encoded in an href).
 type tier uint8
 
 const (
@@ -453,19 +759,18 @@ const (
 	// ASCII (Hangul, accented Latin, kana, Han) and, for names, single
 	// spaces between words.
 	tierWide tier = iota
-	// tierPlus adds '+' (reader+news@example.org).
+	// tierPlus: addresses and names [A-Za-z0-9._@+-], links
+	// [A-Za-z0-9._~:/?=@+-]. No narrower ASCII tier: html/template's '+'
+	// escape in text and attributes is undone by the inliner, and where
+	// '+' stays escaped (a query) so does '@'.
 	tierPlus
-	// tierNarrow: addresses and names [A-Za-z0-9._@_-], links
-	// [A-Za-z0-9._~:/?=@_-]: none of these is changed by html/template's
-	// escapers for HTML text, attributes or URLs, nor by the plain part.
-	tierNarrow
 	numTiers
 )
 
 const (
 	alnum     = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	textPunct = "._@-_"
-	urlPunct  = "._~:/?=@-_"
+	textPunct = "._@-_+"
+	urlPunct  = "._~:/?=@-_+"
 )
 
 // wideSamples are the non-ASCII letters in tierWide's long probes: the
@@ -501,7 +806,6 @@ func fits(t tier, f int, v string) bool {
 	for i, c := range v {
 		switch {
 		case c < utf8.RuneSelf && safe[c]:
-		case c == '+' && t <= tierPlus:
 		case c == ' ' && t == tierWide && f == fieldName:
 			// Inside only, and single: the subject and the plain part
 			// trim and collapse spaces.
@@ -522,10 +826,9 @@ func fits(t tier, f int, v string) bool {
 // probes are a Batch's placeholders: short is what frames are rendered
 // with, long[t] what proves tier t. They are random (crypto-seeded, new
 // for each Batch), so feed text cannot hold them; short is 24 characters
-// and long much longer (templates that cut or measure a value then render
-// the two differently), and past the fixed scheme of links the two differ
-// at every position counted from either end (so a prefix or suffix of the
-// value cannot look the same in both).
+// and long much longer, and past the fixed scheme of links the two differ
+// at every position counted from either end (so an escaper that treated
+// a value's ends apart would show).
 type probes struct {
 	short    [numFields]string
 	long     [numTiers][numFields]string
@@ -547,23 +850,20 @@ func newProbes() probes {
 	rng := rand.New(rand.NewChaCha8(seed))
 	for {
 		var p probes
-		for t := range numTiers {
-			for f := range numFields {
-				if t == tierWide && isURLField(f) {
-					continue // as tierPlus: links gain nothing from tierWide
-				}
+		for f := range numFields {
+			for t := range numTiers {
 				p.long[t][f] = longProbe(rng, t, f)
+			}
+			if isURLField(f) {
+				// Links take no letters or spaces, all the wide tier adds:
+				// one probe for both, so a key with no address and no
+				// name checks its links once.
+				p.long[tierWide][f] = p.long[tierPlus][f]
+			}
+			for t := range numTiers {
 				p.maxBytes[t][f] = len(p.long[t][f])
 				p.maxRunes[t][f] = utf8.RuneCountInString(p.long[t][f])
 			}
-		}
-		for f := range numFields {
-			if isURLField(f) {
-				p.long[tierWide][f] = p.long[tierPlus][f]
-				p.maxBytes[tierWide][f], p.maxRunes[tierWide][f] = p.maxBytes[tierPlus][f], p.maxRunes[tierPlus][f]
-			}
-		}
-		for f := range numFields {
 			p.short[f] = shortProbe(rng, f, &p.long)
 		}
 		if p.distinct() {
@@ -579,9 +879,6 @@ func longProbe(rng *rand.Rand, t tier, f int) string {
 	n, prefix, chars := longText, "", alnum+textPunct
 	if url {
 		n, prefix, chars = longURL, httpsScheme, alnum+urlPunct
-	}
-	if t <= tierPlus {
-		chars += "+"
 	}
 	alphabet := []rune(chars)
 	required := alphabet
@@ -636,21 +933,30 @@ func shortProbe(rng *rand.Rand, f int, long *[numTiers][numFields]string) string
 	return string(out)
 }
 
-// distinct reports whether no placeholder occurs inside another, so each
-// slot found in a frame is one field's.
+// distinct reports whether no placeholder occurs inside another, or
+// equals one of another field, so each slot found in a frame is one
+// field's.
 func (p *probes) distinct() bool {
-	all := slices.Clone(p.short[:])
-	for t := range p.long {
-		all = append(all, p.long[t][:]...)
+	type placeholder struct {
+		field int
+		s     string
 	}
-	slices.Sort(all)
-	all = slices.Compact(all) // links share their long probe between two tiers
-	for i, a := range all {
-		for j, b := range all {
-			if i != j && strings.Contains(b, a) {
+	var all []placeholder
+	for f := range numFields {
+		all = append(all, placeholder{f, p.short[f]})
+		for t := range numTiers {
+			all = append(all, placeholder{f, p.long[t][f]})
+		}
+	}
+	for _, a := range all {
+		for _, b := range all {
+			if a.s == b.s && a.field == b.field {
+				continue // the same probe, or one shared by two tiers
+			}
+			if strings.Contains(b.s, a.s) {
 				return false
 			}
 		}
 	}
-	return len(all) == numFields+int(numTiers)*numFields-2
+	return true
 }
