@@ -6,11 +6,12 @@ package deliver
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"mime"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 
@@ -128,18 +129,27 @@ func (c Composer) Compose(m digest.Message, date time.Time) (Outgoing, error) {
 // everything (and encodes several times faster, which a send of 10,000
 // feels). Both add line breaks: QP every 76 characters, base64 every 76.
 func bodyEncoding(s string) gomail.Encoding {
-	escaped := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 || c == '=' {
-			escaped++
-		}
-	}
-	qp := len(s) + 2*escaped
+	qp := len(s) + 2*(strings.Count(s, "=")+nonASCII(s))
 	b64 := (len(s) + 2) / 3 * 4
 	if b64 <= qp {
 		return gomail.EncodingB64
 	}
 	return gomail.EncodingQP
+}
+
+// nonASCII counts the bytes of s at or above 0x80, eight at a time: it
+// runs over every message of a send.
+func nonASCII(s string) int {
+	n, i := 0, 0
+	for ; i+8 <= len(s); i += 8 {
+		n += bits.OnesCount64(binary.LittleEndian.Uint64([]byte(s[i:i+8])) & 0x8080808080808080)
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			n++
+		}
+	}
+	return n
 }
 
 // MessageID is deterministic for (issue, reader): a rerun of the same send
@@ -160,10 +170,25 @@ func addrHash(kind, issueID, to string) string {
 	return hex.EncodeToString(sum[:10])
 }
 
-var notIDRune = regexp.MustCompile(`[^A-Za-z0-9-]+`)
-
+// idPart keeps s's ASCII letters, digits and hyphens, one hyphen for
+// each run of anything else, and trims hyphens at the ends.
 func idPart(s string) string {
-	return strings.Trim(notIDRune.ReplaceAllString(s, "-"), "-")
+	var b strings.Builder
+	b.Grow(len(s))
+	gap := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-':
+			if gap && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			gap = false
+			b.WriteByte(c)
+		default:
+			gap = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
 }
 
 func domainOf(addr string) string {

@@ -172,3 +172,25 @@ func TestOneClickNeedsHTTPS(t *testing.T) {
 		t.Errorf("plain-http unsubscribe: %q / Post %q", msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Unsubscribe-Post"))
 	}
 }
+
+func TestIDPartAndNonASCII(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-W48": "2026-W48", "AI Policy Weekly": "AI-Policy-Weekly", " a  b ": "a-b",
+		"AI 정책 주간": "AI", "a--b": "a--b", "-x-": "x", "정책": "",
+	} {
+		if got := idPart(in); got != want {
+			t.Errorf("idPart(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, s := range []string{"", "abc", "정책 AI 주간은 길다 =3D", strings.Repeat("é=x", 37)} {
+		want := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				want++
+			}
+		}
+		if got := nonASCII(s); got != want {
+			t.Errorf("nonASCII(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
