@@ -37,11 +37,11 @@ smtp-sink "${user[@]}" -c "127.0.0.1:$PORT" 1000 >/dev/null &
 sink=$!
 sleep 0.5
 
-# A week of 14 columns whose digest is about 30 KB, in English and Korean.
+# A week of 19 columns: the digests average about 30 KB, in English and Korean.
 feed="$work/week.xml"
 {
 	echo '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Bench Columns</title><link>https://bench.example/</link>'
-	for i in $(seq 1 "${ARTICLES:-14}"); do
+	for i in $(seq 1 "${ARTICLES:-19}"); do
 		day=$(( 23 + i % 6 ))
 		case $((i % 4)) in
 		0) t="반도체 수출 통제와 GPU 공급망 $i"; k="반도체 GPU" ;;
@@ -107,8 +107,15 @@ source_run() { # sessions -> seconds
 }
 
 list "$N"
-size=$(cd "$work" && config 1 && ./gull --config config.yaml preview --format eml --now 2026-11-30T08:00:00+09:00 2>/dev/null | wc -c)
-echo "bench: $N messages of ~$((size / 1024)) KB (a whole digest as sent; smtp-source sends $((SIZE / 1024)) KB)"
+# The messages' sizes: a dry run of 100 readers (the list's theme mixes)
+# writes them to the outbox.
+list 100
+config 1
+cp "$work/list-100.db" "$work/gull.db"
+"$work/gull" --config "$work/config.yaml" send --all --dry-run --now 2026-11-30T08:00:00+09:00 >/dev/null 2>&1
+sizes=$(find "$work/outbox" -name '*.eml' -printf '%s\n' | awk '{ t += $1; if ($1 > m) m = $1 } END { printf "mean %.0f KB, largest %.0f KB", t / NR / 1024, m / 1024 }')
+rm -rf "$work/outbox"
+echo "bench: $N messages, $sizes (smtp-source sends $((SIZE / 1024)) KB each)"
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 REPEAT=${REPEAT:-3}
 echo "bench: median of $REPEAT runs each, gull and smtp-source taking turns"
