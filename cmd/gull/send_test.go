@@ -363,3 +363,29 @@ func TestSendTestTouchesNoLedger(t *testing.T) {
 		t.Errorf("%d messages after the real send", len(s.smtp.Messages()))
 	}
 }
+
+// TestSendAsksOnATerminal: at a terminal, --all says what it is about to
+// do and waits for a yes; "n" sends nothing, "y" sends with a progress bar.
+func TestSendAsksOnATerminal(t *testing.T) {
+	s := newSendSetup(t)
+	t.Chdir(s.dir)
+	ask := func(answer string) (string, string) {
+		var out, errb bytes.Buffer
+		a := &app{stdout: &out, stderr: &errb, stdin: strings.NewReader(answer), getenv: os.Getenv, interactive: true}
+		if err := a.dispatch(context.Background(), []string{"--config", s.cfg, "send", "--all", "--now", sendNow}); err != nil {
+			t.Fatalf("answer %q: %v\n%s", answer, err, errb.String())
+		}
+		return out.String(), errb.String()
+	}
+	out, prompt := ask("n\n")
+	if !strings.Contains(prompt, `Send issue 2026-W48 "AI Policy Weekly" (4 articles) to 8 subscribers via 127.0.0.1:`) || !strings.Contains(out, "nothing sent") || len(s.smtp.Messages()) != 0 {
+		t.Fatalf("after no: prompt %q, output %q, %d messages", prompt, out, len(s.smtp.Messages()))
+	}
+	out, bar := ask("y\n")
+	if len(s.smtp.Messages()) != 7 || !strings.Contains(out, "7 sent") || !strings.Contains(bar, "sending 2026-W48") {
+		t.Errorf("after yes: output %q, stderr %q, %d messages", out, bar, len(s.smtp.Messages()))
+	}
+	if out, _ := ask(""); !strings.Contains(out, "every subscriber has it already") {
+		t.Errorf("a third run: %q", out)
+	}
+}
