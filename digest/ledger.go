@@ -21,6 +21,8 @@ const (
 // IssueRecord is what the store knows about an issue besides its content.
 type IssueRecord struct {
 	ID       string
+	Title    string
+	Period   Period
 	Status   IssueStatus
 	Articles int
 	Created  time.Time

@@ -19,31 +19,65 @@ type issueBody digest.Issue
 
 // Issue returns a stored issue and its record, or digest.ErrNoIssue.
 func (s *Store) Issue(ctx context.Context, id string) (digest.Issue, digest.IssueRecord, error) {
-	var body, status, created string
-	var done sql.NullString
-	rec := digest.IssueRecord{ID: id}
-	err := s.db.QueryRowContext(ctx, `SELECT body, status, articles, created_at, done_at FROM issues WHERE id = ?`, id).
-		Scan(&body, &status, &rec.Articles, &created, &done)
+	var body string
+	rec, err := scanIssueRecord(s.db.QueryRowContext(ctx, `SELECT `+issueColumns+`, body FROM issues WHERE id = ?`, id), &body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return digest.Issue{}, rec, digest.ErrNoIssue
+		return digest.Issue{}, digest.IssueRecord{ID: id}, digest.ErrNoIssue
 	}
 	if err != nil {
 		return digest.Issue{}, rec, fmt.Errorf("store: issue %s: %w", id, err)
-	}
-	rec.Status = digest.IssueStatus(status)
-	if rec.Created, err = parseTime(created); err != nil {
-		return digest.Issue{}, rec, fmt.Errorf("store: issue %s: bad created_at %q", id, created)
-	}
-	if done.Valid {
-		if rec.Done, err = parseTime(done.String); err != nil {
-			return digest.Issue{}, rec, fmt.Errorf("store: issue %s: bad done_at %q", id, done.String)
-		}
 	}
 	var is issueBody
 	if err := json.Unmarshal([]byte(body), &is); err != nil {
 		return digest.Issue{}, rec, fmt.Errorf("store: issue %s: unreadable body: %w", id, err)
 	}
 	return digest.Issue(is), rec, nil
+}
+
+// Issues lists the frozen issues (open or done: the ones that went, or
+// are going, to readers), newest first, at most limit of them.
+func (s *Store) Issues(ctx context.Context, limit int) ([]digest.IssueRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+issueColumns+` FROM issues
+		WHERE status IN ('open', 'done') ORDER BY period_end DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: issues: %w", err)
+	}
+	defer rows.Close()
+	var out []digest.IssueRecord
+	for rows.Next() {
+		rec, err := scanIssueRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: issues: %w", err)
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+const issueColumns = `id, title, period_start, period_end, status, articles, created_at, done_at`
+
+// scanIssueRecord reads issueColumns, then any more columns into more.
+func scanIssueRecord(sc scanner, more ...any) (digest.IssueRecord, error) {
+	var rec digest.IssueRecord
+	var start, end, status, created string
+	var done sql.NullString
+	if err := sc.Scan(append([]any{&rec.ID, &rec.Title, &start, &end, &status, &rec.Articles, &created, &done}, more...)...); err != nil {
+		return rec, err
+	}
+	rec.Status = digest.IssueStatus(status)
+	var err error
+	for _, f := range []struct {
+		dst *time.Time
+		src string
+	}{{&rec.Period.Start, start}, {&rec.Period.End, end}, {&rec.Created, created}, {&rec.Done, done.String}} {
+		if f.src == "" {
+			continue
+		}
+		if *f.dst, err = parseTime(f.src); err != nil {
+			return rec, fmt.Errorf("issue %s: bad time %q", rec.ID, f.src)
+		}
+	}
+	return rec, nil
 }
 
 // SaveIssue stores the issue with status open (frozen) or quiet. An issue

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are what `gull run` tells Prometheus (GET /metrics). Counters
+// start at zero with each process, as Prometheus expects; the last
+// successful run's time is read back from the store at start.
+type Metrics struct {
+	FeedsFetched prometheus.Counter // feed fetches that worked (ok or not modified)
+	FeedsFailed  prometheus.Counter // feed fetches that failed
+	Articles     prometheus.Counter // articles in the issues built
+	Issues       prometheus.Counter // issues built (frozen) and sent to
+	Sent         prometheus.Counter // messages accepted by the server
+	Failed       prometheus.Counter // messages refused for good
+	Retried      prometheus.Counter // messages left for a later try (temporary failures, stops)
+	SendDuration prometheus.Histogram
+	LastSuccess  prometheus.Gauge // Unix time of the last run that sent everything it had to
+
+	reg *prometheus.Registry
+}
+
+// NewMetrics makes the metrics on a registry of their own (with the Go
+// runtime's and the process's), so tests and two daemons in one process
+// never share counters.
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	counter := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gull", Name: name, Help: help})
+		reg.MustRegister(c)
+		return c
+	}
+	m := &Metrics{
+		FeedsFetched: counter("feeds_fetched_total", "Feed fetches that worked (ok or not modified)."),
+		FeedsFailed:  counter("feeds_failed_total", "Feed fetches that failed."),
+		Articles:     counter("articles_total", "Articles in the issues built."),
+		Issues:       counter("issues_total", "Issues built and sent to readers."),
+		Sent:         counter("messages_sent_total", "Messages the mail server accepted."),
+		Failed:       counter("messages_failed_total", "Messages refused for good (the address does not exist, ...)."),
+		Retried:      counter("messages_retried_total", "Messages left for a later try: temporary failures, or a send that was stopped."),
+		SendDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "gull", Name: "send_duration_seconds", Help: "How long each send of an issue took.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8), // 1 s to 4.5 h
+		}),
+		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "gull", Name: "last_success_timestamp_seconds",
+			Help: "Unix time of the last scheduled run that sent everything it had to (0: none yet).",
+		}),
+		reg: reg,
+	}
+	reg.MustRegister(m.SendDuration, m.LastSuccess)
+	return m
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
