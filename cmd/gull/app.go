@@ -49,6 +49,9 @@ commands:
   send --all [--now TIME] [--dry-run] [--yes]     mail the week's issue to every active subscriber,
                                                   once each, however often it is run
   send --to EMAIL... [--now TIME] [--dry-run]     a test of the current digest; records nothing
+  run [--once]                                    the daemon: the schedule and the web pages until
+                                                  SIGTERM (SIGHUP reloads the config); --once runs
+                                                  the scheduled job now and exits
   subscribers add EMAIL [--name NAME] [--themes ID,ID]
   subscribers remove EMAIL
   subscribers list [--status STATUS] [--format table|csv|json]
@@ -148,6 +151,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.subscribers(ctx, rest)
 	case "send":
 		return a.send(ctx, rest)
+	case "run":
+		return a.runCmd(ctx, rest)
 	case "feeds":
 		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
 	case "config":
@@ -174,8 +179,16 @@ func (a *app) setupLog() error {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch a.logFormat {
-	case "", "text":
+	format := a.logFormat
+	if format == "" {
+		// A person reads text; a journal or a collector reads JSON.
+		format = "json"
+		if isTerminal(a.stderr) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "text":
 		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
 	case "json":
 		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))

@@ -271,6 +271,15 @@ func (a *app) reportFailedFeeds(feeds []digest.FeedReport) {
 	}
 }
 
+// logFailedFeeds is reportFailedFeeds for the daemon: one warning each.
+func (a *app) logFailedFeeds(feeds []digest.FeedReport) {
+	for _, f := range feeds {
+		if f.Status == digest.FeedError {
+			a.log.Warn("feed failed", "feed", cmp.Or(f.Name, digest.RedactURL(f.URL)), "err", f.Error, "fallback_items", f.Items)
+		}
+	}
+}
+
 // writeOut writes body to stdout or to a file. A regular file (or a new
 // one) is replaced atomically, so a browser reloading it never sees half
 // a digest; anything else (/dev/stdout, a pipe, a symlink's target) is

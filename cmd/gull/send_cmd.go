@@ -111,9 +111,17 @@ type sender struct {
 	now    time.Time
 	dryRun bool
 	yes    bool
+	// unattended: the daemon's run; no question, no progress bar, and the
+	// summary is logged rather than printed.
+	unattended bool
+	// metrics, when set, count feeds, issues and messages (the daemon).
+	metrics *web.Metrics
 
 	tr       deliver.Transport
 	composer deliver.Composer
+	// gathered is the last fetch of the feeds build made (Feeds nil when
+	// the issue was frozen already and nothing was fetched).
+	gathered pipeline.Gathered
 }
 
 // openTransport picks SMTP when mail.smtp.host is set, else (and for
@@ -189,16 +197,29 @@ func (s *sender) issueID() string {
 }
 
 // build fetches the feeds and builds the issue; failed feeds are reported
-// and the issue is built from the others.
+// and the issue is built from the others. When every feed failed, nothing
+// is built: an empty issue would pass for a quiet week and lose this one.
 func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 	g, err := s.a.gatherWith(ctx, s.cfg, s.st, s.now)
 	if err != nil {
 		return digest.Issue{}, err
 	}
+	s.gathered = g
+	s.metrics.CountFeeds(g.Feeds)
 	is := pipeline.BuildIssue(s.cfg.Title, g, s.cfg.Grouper())
-	s.a.reportFailedFeeds(is.Feeds)
+	if !s.unattended {
+		s.a.reportFailedFeeds(is.Feeds)
+	} else {
+		s.a.logFailedFeeds(is.Feeds)
+	}
+	if n := g.Failed(); n > 0 && n == len(g.Feeds) {
+		return is, fmt.Errorf("%w: all %d failed; the issue is not built, so that a network outage does not pass for a quiet week; run again when they answer", errNoFeeds, n)
+	}
 	return is, nil
 }
+
+// errNoFeeds: not one feed could be fetched.
+var errNoFeeds = errors.New("no feed could be fetched")
 
 // knownThemes is the reader's choice of themes in config order (ids), so
 // readers who chose the same themes in another order share one rendered
@@ -281,44 +302,79 @@ func (s *sender) test(ctx context.Context, to []string) error {
 	return nil
 }
 
-// all sends the week's issue to every active subscriber who does not have
-// it yet.
+// all is `gull send --all`: the week's issue to every active subscriber
+// who does not have it yet, and the summary on stdout.
 func (s *sender) all(ctx context.Context) error {
-	id := s.issueID()
+	res, err := s.sendIssue(ctx, s.issueID())
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.quiet:
+		fmt.Fprintf(s.a.stdout, "issue %s: no new articles this week; nothing sent (quiet_week: skip)\n", res.is.ID)
+	case res.nobodyLeft:
+		fmt.Fprintf(s.a.stdout, "issue %s: every subscriber has it already; nothing to send\n", res.is.ID)
+	case res.declined:
+		fmt.Fprintln(s.a.stdout, "nothing sent")
+	default:
+		s.report(res.is, res.rep)
+		if !res.rep.OK() {
+			return exitError{exitFailure}
+		}
+	}
+	return nil
+}
+
+// sendResult is what became of one send of an issue.
+type sendResult struct {
+	is  digest.Issue
+	rep pipeline.SendReport
+	// quiet: no articles and quiet_week: skip. nobodyLeft: everyone had
+	// it. declined: the operator said no. In each case nothing was sent.
+	quiet, nobodyLeft, declined bool
+}
+
+// sendIssue sends the issue called id (built now, or the one frozen by an
+// earlier run) to every active subscriber who does not have it yet. The
+// command and the daemon share it.
+func (s *sender) sendIssue(ctx context.Context, id string) (sendResult, error) {
+	var res sendResult
 	var ledger pipeline.Ledger = s.st
-	var is digest.Issue
+	var err error
 	if s.dryRun {
-		var err error
-		if is, err = pipeline.CurrentIssue(ctx, s.st, id, s.build); err != nil {
-			return err
+		if res.is, err = pipeline.CurrentIssue(ctx, s.st, id, s.build); err != nil {
+			return res, err
 		}
 		if ledger, err = newDryLedger(ctx, s.st, id); err != nil {
-			return err
+			return res, err
 		}
 	} else {
 		// One send at a time per store: two would each mail the pending.
 		lease, err := s.st.AcquireLease(ctx, "send", sendLease, time.Now())
 		if err != nil {
-			return err
+			return res, err
 		}
 		stopRenew := s.renew(lease)
 		defer func() {
 			stopRenew()
 			lease.Release(context.WithoutCancel(ctx))
 		}()
-		is, _, err = pipeline.OpenIssue(ctx, s.st, id, s.build, s.cfg.QuietWeek == "send", time.Now())
-		if err != nil {
-			return err
+		if res.is, _, err = pipeline.OpenIssue(ctx, s.st, id, s.build, s.cfg.QuietWeek == "send", time.Now()); err != nil {
+			return res, err
+		}
+		if s.gathered.Feeds != nil && res.is.Count() > 0 {
+			s.metrics.CountIssue(res.is)
 		}
 	}
+	is := res.is
 	if is.Count() == 0 && s.cfg.QuietWeek != "send" {
-		fmt.Fprintf(s.a.stdout, "issue %s: no new articles this week; nothing sent (quiet_week: skip)\n", id)
-		return nil
+		res.quiet = true
+		return res, nil
 	}
 
 	links, err := s.a.links(ctx, s.cfg, s.st)
 	if err != nil {
-		return err
+		return res, err
 	}
 	batch := s.r.Batch(is)
 	ids := themeIDs(s.cfg)
@@ -333,24 +389,27 @@ func (s *sender) all(ctx context.Context) error {
 			}
 			return m, err
 		},
-		Deliver:   s.deliver,
-		Workers:   s.workers(),
-		Log:       s.a.log,
-		OnStart:   progress.start,
-		OnOutcome: progress.outcome,
+		Deliver: s.deliver,
+		Workers: s.workers(),
+		Log:     s.a.log,
+		OnStart: progress.start,
+		OnOutcome: func(o pipeline.Outcome) {
+			s.metrics.CountOutcome(o.Delivery.Status)
+			progress.outcome(o)
+		},
 	}
-	if !s.yes && s.a.interactive {
+	if !s.yes && s.a.interactive && !s.unattended {
 		total, err := s.pending(ctx, ledger, id)
 		if err != nil {
-			return err
+			return res, err
 		}
 		if total == 0 {
-			fmt.Fprintf(s.a.stdout, "issue %s: every subscriber has it already; nothing to send\n", id)
-			return nil
+			res.nobodyLeft = true
+			return res, nil
 		}
 		if !s.confirm(is, total) {
-			fmt.Fprintln(s.a.stdout, "nothing sent")
-			return nil
+			res.declined = true
+			return res, nil
 		}
 	}
 	// A send allocates several copies of each 30 KB message and keeps
@@ -362,18 +421,15 @@ func (s *sender) all(ctx context.Context) error {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	rep, err := sender.Send(ctx, is)
+	res.rep, err = sender.Send(ctx, is)
 	progress.finish()
 	if err != nil {
-		return err
+		return res, err
 	}
+	s.metrics.ObserveSend(res.rep.Duration)
 	st := batch.Stats()
 	s.a.log.Debug("rendered", "frames", st.Frames, "substituted", st.Substituted, "full_renders", st.FullRenders)
-	s.report(is, rep)
-	if !rep.OK() {
-		return exitError{exitFailure}
-	}
-	return nil
+	return res, nil
 }
 
 // renew keeps the send's lease while it runs.
@@ -460,22 +516,23 @@ func (s *sender) report(is digest.Issue, rep pipeline.SendReport) {
 // sendProgress shows the send's progress: a bar on a terminal, a log line
 // every few seconds and one per problem otherwise.
 type sendProgress struct {
-	a     *app
-	id    string
-	bar   *progressbar.ProgressBar
-	total int
-	done  int
-	last  time.Time
-	began time.Time
+	a          *app
+	unattended bool
+	id         string
+	bar        *progressbar.ProgressBar
+	total      int
+	done       int
+	last       time.Time
+	began      time.Time
 }
 
 func (s *sender) progress(is digest.Issue) *sendProgress {
-	return &sendProgress{a: s.a, id: is.ID}
+	return &sendProgress{a: s.a, id: is.ID, unattended: s.unattended}
 }
 
 func (p *sendProgress) start(total, inDoubt int) {
 	p.total, p.began, p.last = total, time.Now(), time.Now()
-	if p.a.interactive && total > 0 {
+	if p.a.interactive && !p.unattended && total > 0 {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(p.a.stderr),
 			progressbar.OptionSetDescription("sending "+p.id),

@@ -2,10 +2,13 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"gull/digest"
 )
 
 // Metrics are what `gull run` tells Prometheus (GET /metrics). Counters
@@ -61,4 +64,52 @@ func NewMetrics() *Metrics {
 // Handler serves the metrics in Prometheus' text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// The counting helpers below do nothing on a nil *Metrics, so the
+// commands that keep no metrics (gull send) share the daemon's code.
+
+// CountFeeds counts a fetch of the feeds.
+func (m *Metrics) CountFeeds(feeds []digest.FeedResult) {
+	if m == nil {
+		return
+	}
+	for _, f := range feeds {
+		if f.Status == digest.FeedError {
+			m.FeedsFailed.Inc()
+		} else {
+			m.FeedsFetched.Inc()
+		}
+	}
+}
+
+// CountIssue counts an issue built and its articles.
+func (m *Metrics) CountIssue(is digest.Issue) {
+	if m == nil {
+		return
+	}
+	m.Issues.Inc()
+	m.Articles.Add(float64(is.Count()))
+}
+
+// CountOutcome counts what became of one message.
+func (m *Metrics) CountOutcome(st digest.DeliveryStatus) {
+	if m == nil {
+		return
+	}
+	switch st {
+	case digest.DeliverySent:
+		m.Sent.Inc()
+	case digest.DeliveryFailed:
+		m.Failed.Inc()
+	case digest.DeliveryPending:
+		m.Retried.Inc()
+	}
+}
+
+// ObserveSend records how long a send took.
+func (m *Metrics) ObserveSend(d time.Duration) {
+	if m != nil {
+		m.SendDuration.Observe(d.Seconds())
+	}
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"strings"
+	"time"
+
+	"gull/digest"
+	"gull/digest/deliver"
+	"gull/subscribers"
+)
+
+// confirmMailer sends the double opt-in mail of the sign-up page
+// (web.ConfirmMailer) through the same composer and kind of transport as
+// the digest, so it carries the same sender and DKIM signature.
+type confirmMailer struct {
+	title    string
+	composer deliver.Composer
+	tr       deliver.Transport
+}
+
+// confirmIssueID names the confirmation mails where an issue id goes (the
+// outbox's folder, the Message-ID's seed).
+const confirmIssueID = "confirm"
+
+var confirmHTML = template.Must(template.New("confirm").Parse(`<!DOCTYPE html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title></head>
+<body style="margin:0;padding:24px 16px;background:#f4f5f7;font-family:-apple-system,'Apple SD Gothic Neo','Malgun Gothic','Noto Sans KR',sans-serif;line-height:1.6;color:#1f2328;word-break:keep-all">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:520px;background:#ffffff;border-radius:8px"><tr><td style="padding:28px 24px">
+<p style="margin:0 0 16px;font-weight:600">{{.Title}}</p>
+<p style="margin:0 0 8px">구독 신청을 받았습니다. 아래 버튼을 누르면 구독이 시작됩니다. 링크는 7일 동안 쓸 수 있습니다.</p>
+<p style="margin:0 0 20px;color:#57606a">We received a request to send {{.Title}} to this address. Press the button to confirm; the link works for 7 days.</p>
+<p style="margin:0 0 20px"><a href="{{.URL}}" style="display:inline-block;padding:12px 22px;background:#0b6e6e;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">구독 확인 / Confirm</a></p>
+<p style="margin:0;font-size:13px;color:#57606a">직접 신청하지 않았다면 이 메일을 무시해 주세요. 링크를 열지 않으면 아무 메일도 보내지 않습니다.<br>
+If it was not you, ignore this mail: nothing more is sent unless the link is opened.</p>
+</td></tr></table></td></tr></table>
+</body></html>
+`))
+
+// SendConfirmation mails sub the link that confirms their sign-up.
+func (m *confirmMailer) SendConfirmation(ctx context.Context, sub subscribers.Subscriber, confirmURL string) error {
+	var html bytes.Buffer
+	if err := confirmHTML.Execute(&html, struct{ Title, URL string }{m.title, confirmURL}); err != nil {
+		return err
+	}
+	text := strings.Join([]string{
+		m.title,
+		"",
+		"구독 신청을 받았습니다. 아래 링크를 열면 구독이 시작됩니다(7일 동안 유효).",
+		"We received a request to send " + m.title + " to this address. Open the link to confirm; it works for 7 days.",
+		"",
+		confirmURL,
+		"",
+		"직접 신청하지 않았다면 이 메일을 무시해 주세요.",
+		"If it was not you, ignore this mail: nothing more is sent unless the link is opened.",
+		"",
+	}, "\n")
+	msg := digest.Message{
+		IssueID: confirmIssueID,
+		To:      sub.Email,
+		ToName:  sub.Name,
+		Subject: m.title + ": 구독을 확인해 주세요 / Please confirm your subscription",
+		HTML:    html.String(),
+		Text:    text,
+		// Each confirmation is a message of its own (a fresh Message-ID),
+		// not a copy of an issue.
+		Test: true,
+	}
+	out, err := m.composer.Compose(msg, time.Now())
+	if err != nil {
+		return err
+	}
+	return m.tr.Send(ctx, out)
+}

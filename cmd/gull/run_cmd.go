@@ -1,0 +1,658 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"gull/digest"
+	"gull/digest/config"
+	"gull/digest/deliver"
+	"gull/digest/pipeline"
+	"gull/digest/render"
+	"gull/digest/store"
+	"gull/digest/web"
+	"gull/subscribers"
+)
+
+// The daemon's pace. Variables, so tests can run a day in seconds.
+var (
+	// feedRefresh is how often the daemon looks at the feeds between
+	// runs: often enough that an undated article's first-seen time is
+	// honest to the hour, gently enough for any publisher (conditional
+	// GETs, mostly answered 304). The same tick retries a run that
+	// failed and finishes a send that left readers pending.
+	feedRefresh = time.Hour
+	// stopGrace bounds the wait, after SIGTERM, for the messages on the
+	// wire to finish and be recorded. systemd waits 90 s before SIGKILL;
+	// see the unit in deploy/ and docker's --stop-timeout.
+	stopGrace = 30 * time.Second
+	// daemonLease is how long the daemon's claim on the store lasts
+	// without renewal; a daemon on another machine that died is replaced
+	// after it.
+	daemonLease = time.Minute
+)
+
+// runCmd is `gull run`: the schedule and the web side until a signal,
+// or with --once a single run now.
+func (a *app) runCmd(ctx context.Context, args []string) error {
+	fs := a.flagSet("run")
+	once := fs.Bool("once", false, "run the scheduled job once, now, and exit")
+	pos, err := a.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("run takes no arguments, got %q", pos)}
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	r, err := newRenderer(cfg, "")
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	d := &daemon{a: a, st: st, log: a.log, metrics: web.NewMetrics()}
+	d.conf.Store(&daemonConfig{cfg: cfg, r: r})
+	if *once {
+		return d.once(ctx)
+	}
+	return d.serve(ctx)
+}
+
+// daemonConfig is the config in force and its renderer; SIGHUP swaps both
+// at once.
+type daemonConfig struct {
+	cfg *config.Config
+	r   *render.Renderer
+}
+
+// daemon is one `gull run`.
+type daemon struct {
+	a       *app
+	st      *store.Store
+	log     *slog.Logger
+	metrics *web.Metrics
+	conf    atomic.Pointer[daemonConfig]
+	sched   *scheduler
+
+	// running is held by the one piece of work that may touch the feeds
+	// and the ledger at a time: a run, a resumed send or a refresh.
+	running sync.Mutex
+	// work counts the runs going, so shutdown can wait for them.
+	work sync.WaitGroup
+
+	mu       sync.Mutex
+	gathered pipeline.Gathered // the latest fetch of the feeds, for /preview
+}
+
+func (d *daemon) config() *daemonConfig { return d.conf.Load() }
+
+// once is `gull run --once`: the job for now, its summary on stdout, and
+// exit 1 when something was not sent.
+func (d *daemon) once(ctx context.Context) error {
+	now := time.Now().Truncate(time.Second)
+	res, s, err := d.job(ctx, now, "once", "")
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return nil
+	}
+	switch {
+	case res.quiet:
+		fmt.Fprintf(d.a.stdout, "issue %s: no new articles this week; nothing sent (quiet_week: skip)\n", res.is.ID)
+	default:
+		s.report(res.is, res.rep)
+		if !res.rep.OK() {
+			return exitError{exitFailure}
+		}
+	}
+	return nil
+}
+
+// job makes one run: fetch, build (or reopen) the issue, send it. slot is
+// the scheduled time it is for (it names the week); issueID, when set, is
+// an issue to finish instead. It returns a nil sender when another run
+// held the store and this one was skipped.
+func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID string) (sendResult, *sender, error) {
+	if !d.running.TryLock() {
+		d.log.Warn("run skipped: another run is still going", "trigger", trigger, "slot", slot.Format(time.RFC3339))
+		return sendResult{}, nil, nil
+	}
+	defer d.running.Unlock()
+	d.work.Add(1)
+	defer d.work.Done()
+
+	c := d.config()
+	s := &sender{a: d.a, cfg: c.cfg, st: d.st, r: c.r, now: slot, yes: true, unattended: true, metrics: d.metrics}
+	start := time.Now()
+	var res sendResult
+	err := s.openTransport(ctx)
+	if err == nil {
+		defer s.tr.Close()
+		if issueID == "" {
+			issueID = s.issueID()
+		}
+		res, err = s.sendIssue(ctx, issueID)
+	}
+	if s.gathered.Feeds != nil {
+		d.setGathered(s.gathered)
+	}
+	d.logRun(trigger, slot, issueID, s, res, err, time.Since(start))
+	if err != nil {
+		return res, s, err
+	}
+	if trigger != "resume" {
+		// The slot's week is built (or quiet) and sent as far as it
+		// could be; readers left pending are finished by resume. A slot
+		// that came while this run went was skipped, not owed.
+		mark := slot
+		if d.sched != nil {
+			if latest, ok := d.sched.Latest(slot, time.Now()); ok {
+				mark = latest
+			}
+		}
+		if err := d.st.SetScheduleDoneThrough(context.WithoutCancel(ctx), mark); err != nil {
+			d.log.Error("could not record the run in the store; it may run again at the next start", "err", err)
+		}
+	}
+	if res.quiet || res.rep.OK() {
+		d.metrics.LastSuccess.Set(float64(time.Now().Unix()))
+	}
+	return res, s, nil
+}
+
+// logRun writes the one line a run leaves in the log, with its figures.
+func (d *daemon) logRun(trigger string, slot time.Time, id string, s *sender, res sendResult, err error, took time.Duration) {
+	attrs := []any{"trigger", trigger, "slot", slot.Format(time.RFC3339), "issue", id}
+	if g := s.gathered; g.Feeds != nil {
+		attrs = append(attrs, "feeds", len(g.Feeds), "feeds_failed", g.Failed())
+	}
+	rep := res.rep
+	attrs = append(attrs, "articles", res.is.Count(), "sent", rep.Sent, "failed", rep.Failed, "skipped", rep.Skipped,
+		"deferred", rep.Deferred, "left", rep.Totals.Left(), "in_doubt", rep.InDoubt, "took", took.Round(time.Millisecond).String())
+	level := slog.LevelInfo
+	msg := "run"
+	switch {
+	case err != nil:
+		level, msg = slog.LevelError, "run failed; it is tried again within "+feedRefresh.String()
+		attrs = append(attrs, "err", err.Error())
+	case res.quiet:
+		attrs = append(attrs, "quiet", true)
+	case rep.Stopped != "":
+		level = slog.LevelWarn
+		attrs = append(attrs, "stopped", rep.Stopped)
+	case !rep.OK():
+		level = slog.LevelWarn
+	}
+	if rep.Done {
+		attrs = append(attrs, "complete", true)
+	}
+	d.log.Log(context.Background(), level, msg, attrs...)
+}
+
+func (d *daemon) setGathered(g pipeline.Gathered) {
+	d.mu.Lock()
+	d.gathered = g
+	d.mu.Unlock()
+}
+
+// serve is the daemon proper.
+func (d *daemon) serve(ctx context.Context) error {
+	c := d.config()
+	lease, err := d.st.AcquireLease(ctx, "daemon", daemonLease, time.Now())
+	var held *store.LeaseHeldError
+	if errors.As(err, &held) {
+		return fmt.Errorf("another gull run (pid %d on %s) is serving the store %s; stop it first (only one daemon may use a store), or point this one at another store.path",
+			held.PID, held.Host, d.st.Path())
+	}
+	if err != nil {
+		return err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+
+	ln, err := net.Listen("tcp", c.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w; set http.listen to a free address", c.cfg.HTTP.Listen, err)
+	}
+	// The daemon's own context: a signal ends it, and so does losing the
+	// store to another daemon (ours lapsed while the machine slept).
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	site := &siteHolder{}
+	if err := d.buildSite(ctx, site); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           site,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	if d.sched, err = newScheduler(c.cfg.Schedule, c.cfg.Location, d.log, d.scheduled(ctx)); err != nil {
+		return err // validated at load: not reached
+	}
+	d.sched.Start()
+	d.log.Info("gull run started", "version", gullVersion(), "listen", ln.Addr().String(), "base_url", c.cfg.HTTP.BaseURL,
+		"schedule", c.cfg.Schedule, "timezone", c.cfg.Location.String(),
+		"next_run", d.sched.Next(time.Now()).Format(time.RFC3339), "store", d.st.Path())
+	d.initMetrics(ctx)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	var bg sync.WaitGroup
+	bg.Go(func() { d.keepLease(ctx, lease, cancel) })
+	bg.Go(func() {
+		if err := d.startup(ctx); err != nil {
+			d.log.Error("could not read the schedule's state from the store", "err", err)
+		}
+		t := time.NewTicker(feedRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				d.tick(ctx)
+			}
+		}
+	})
+
+	var serveErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-hup:
+			d.reload(ctx, site)
+		case serveErr = <-served:
+			cancel(serveErr)
+			break loop
+		}
+	}
+	return d.shutdown(ctx, srv, site, &bg, serveErr)
+}
+
+// shutdown stops in order (DESIGN.md §8): the clock and the web intake,
+// then the run going (its messages on the wire finish and are recorded;
+// the rest stay pending for the next start), then the sign-ups still
+// being mailed. The store is closed by the caller.
+func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolder, bg *sync.WaitGroup, serveErr error) error {
+	why := context.Cause(ctx)
+	d.log.Info("stopping", "why", fmt.Sprint(why))
+	cronDone := d.sched.Stop()
+	httpCtx, cancelHTTP := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelHTTP()
+	if err := srv.Shutdown(httpCtx); err != nil {
+		d.log.Warn("web requests still open at shutdown were cut", "err", err)
+	}
+	drained := make(chan struct{})
+	go func() {
+		<-cronDone.Done()
+		bg.Wait()
+		d.work.Wait()
+		site.wait()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-time.After(stopGrace):
+		d.log.Error("the run did not finish within the grace period; exiting anyway: messages still on the wire are sent again at the next start, with the same Message-ID",
+			"grace", stopGrace.String())
+		return exitError{exitFailure}
+	}
+	site.close()
+	if errors.Is(why, store.ErrLeaseLost) {
+		return why
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("http: %w", serveErr)
+	}
+	d.log.Info("stopped")
+	return nil
+}
+
+// keepLease renews the daemon's claim on the store; if another daemon
+// has taken it (ours lapsed), this one stops rather than send beside it.
+func (d *daemon) keepLease(ctx context.Context, l *store.Lease, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(daemonLease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := l.Renew(context.WithoutCancel(ctx), time.Now())
+			if errors.Is(err, store.ErrLeaseLost) {
+				d.log.Error("another gull run took over the store; stopping this one", "store", d.st.Path())
+				cancel(err)
+				return
+			}
+			if err != nil {
+				d.log.Warn("could not renew the daemon's claim on the store", "err", err)
+			}
+		}
+	}
+}
+
+// scheduled is the job cron runs at each slot.
+func (d *daemon) scheduled(ctx context.Context) func(slot time.Time, trigger string) {
+	return func(slot time.Time, trigger string) {
+		if ctx.Err() != nil {
+			return
+		}
+		d.job(ctx, slot, trigger, "")
+	}
+}
+
+// startup accounts for the time the daemon was down: it finishes a send
+// that was stopped, and makes the one run that was missed, if any.
+func (d *daemon) startup(ctx context.Context) error {
+	if _, ok, err := d.st.ScheduleDoneThrough(ctx); err != nil {
+		return err
+	} else if !ok {
+		// The first start on this store. Nothing was missed unless an
+		// issue was made before (by gull send, or --once): then the
+		// schedule counts from it.
+		since := time.Now()
+		recs, err := d.st.Issues(ctx, 1)
+		if err != nil {
+			return err
+		}
+		if len(recs) > 0 {
+			since = recs[0].Created
+		}
+		if err := d.st.SetScheduleDoneThrough(ctx, since); err != nil {
+			return err
+		}
+	}
+	d.tick(ctx)
+	return nil
+}
+
+// tick is the daemon's regular round: finish the latest issue's pending
+// readers, make a run that was missed (or failed), else refresh the feeds.
+func (d *daemon) tick(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	d.resume(ctx)
+	done, _, err := d.st.ScheduleDoneThrough(ctx)
+	if err != nil {
+		d.log.Error("could not read the schedule's state from the store", "err", err)
+		return
+	}
+	if slot, ok := d.sched.Missed(done, time.Now()); ok && ctx.Err() == nil {
+		d.log.Info("a scheduled run was missed; making it now", "slot", slot.Format(time.RFC3339), "done_through", done.Format(time.RFC3339))
+		d.job(ctx, slot, "catch-up", "")
+		return
+	}
+	d.refresh(ctx)
+}
+
+// resume finishes the latest issue when readers are left pending (a send
+// stopped by SIGTERM, deferred by a mail server's temporary refusal).
+func (d *daemon) resume(ctx context.Context) {
+	recs, err := d.st.Issues(ctx, 1)
+	if err != nil || len(recs) == 0 || recs[0].Status != digest.IssueOpen {
+		if err != nil {
+			d.log.Error("could not read the latest issue", "err", err)
+		}
+		return
+	}
+	rec := recs[0]
+	counts, err := d.st.DeliveryCounts(ctx, rec.ID)
+	if err != nil {
+		d.log.Error("could not read the latest issue's ledger", "issue", rec.ID, "err", err)
+		return
+	}
+	if counts.Left() == 0 {
+		return
+	}
+	d.log.Info("finishing the send of the latest issue", "issue", rec.ID, "left", counts.Left())
+	d.job(ctx, rec.Period.End.In(d.config().cfg.Location), "resume", rec.ID)
+}
+
+// refresh fetches the feeds between runs, so undated articles get an
+// honest first-seen time and /preview shows the week so far.
+func (d *daemon) refresh(ctx context.Context) {
+	if !d.running.TryLock() {
+		return // a run is fetching them anyway
+	}
+	defer d.running.Unlock()
+	c := d.config()
+	start := time.Now()
+	g, err := d.a.gatherWith(ctx, c.cfg, d.st, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("feed refresh failed", "err", err)
+		}
+		return
+	}
+	d.metrics.CountFeeds(g.Feeds)
+	for _, f := range g.Feeds {
+		if f.Status == digest.FeedError {
+			d.log.Warn("feed failed", "feed", f.Feed.URL, "err", f.Err)
+		}
+	}
+	d.setGathered(g)
+	d.log.Info("feeds refreshed", "feeds", len(g.Feeds), "feeds_failed", g.Failed(), "in_window", len(g.Articles),
+		"took", time.Since(start).Round(time.Millisecond).String(), "next_run", d.sched.Next(time.Now()).Format(time.RFC3339))
+}
+
+// initMetrics sets what the store remembers: the last issue completed.
+func (d *daemon) initMetrics(ctx context.Context) {
+	recs, err := d.st.Issues(ctx, 10)
+	if err != nil {
+		return
+	}
+	for _, rec := range recs {
+		if !rec.Done.IsZero() {
+			d.metrics.LastSuccess.Set(float64(rec.Done.Unix()))
+			return
+		}
+	}
+}
+
+// reload is SIGHUP: the config and templates are read again; a bad one is
+// reported and the running one kept.
+func (d *daemon) reload(ctx context.Context, site *siteHolder) {
+	old := d.config()
+	cfg, err := d.a.loadConfig()
+	var r *render.Renderer
+	if err == nil {
+		r, err = newRenderer(cfg, "")
+	}
+	if err != nil {
+		d.log.Error("reload failed; the running config stays in force", "err", oneLine(err))
+		return
+	}
+	if cfg.Store.Path != old.cfg.Store.Path || cfg.HTTP.Listen != old.cfg.HTTP.Listen {
+		d.log.Warn("store.path and http.listen change only when gull run is restarted",
+			"store", old.cfg.Store.Path, "listen", old.cfg.HTTP.Listen)
+	}
+	if err := d.sched.Reschedule(cfg.Schedule, cfg.Location); err != nil {
+		d.log.Error("reload failed; the running config stays in force", "err", err)
+		return
+	}
+	d.conf.Store(&daemonConfig{cfg: cfg, r: r})
+	if err := d.buildSite(ctx, site); err != nil {
+		d.log.Error("reload: the web pages keep the running config", "err", err)
+	}
+	d.log.Info("config reloaded", "schedule", cfg.Schedule, "timezone", cfg.Location.String(),
+		"next_run", d.sched.Next(time.Now()).Format(time.RFC3339), "feeds", len(cfg.Feeds), "themes", len(cfg.Themes))
+}
+
+// oneLine is err as one log value: a config's problems joined.
+func oneLine(err error) string {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return strings.Join(ce.Problems, "; ")
+	}
+	return err.Error()
+}
+
+// siteHolder serves the web side of the config in force; a reload swaps
+// it whole. The ones swapped out are kept to be waited for and closed at
+// shutdown (their sign-up mails may still be going).
+type siteHolder struct {
+	h    atomic.Pointer[http.Handler]
+	mu   sync.Mutex
+	olds []*siteParts
+}
+
+type siteParts struct {
+	pages *web.SubscriberPages
+	tr    deliver.Transport
+}
+
+func (h *siteHolder) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*h.h.Load()).ServeHTTP(w, r) }
+
+func (h *siteHolder) wait() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.olds {
+		p.pages.Wait()
+	}
+}
+
+func (h *siteHolder) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.olds {
+		p.tr.Close()
+	}
+}
+
+// buildSite makes the web side for the config in force.
+func (d *daemon) buildSite(ctx context.Context, holder *siteHolder) error {
+	c := d.config()
+	cfg := c.cfg
+	links, err := d.a.links(ctx, cfg, d.st)
+	if err != nil {
+		return err
+	}
+	tr, err := d.confirmTransport(cfg)
+	if err != nil {
+		return err
+	}
+	composer, err := newComposer(cfg)
+	if err != nil {
+		tr.Close()
+		return err
+	}
+	var themes []web.ThemeChoice
+	for _, t := range cfg.Themes {
+		themes = append(themes, web.ThemeChoice{ID: t.ID, Name: t.Name})
+	}
+	pages := &web.SubscriberPages{
+		Store:   d.st,
+		Signer:  links.Signer,
+		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr},
+		BaseURL: links.BaseURL,
+		Title:   cfg.Title,
+		Themes:  themes,
+		Log:     d.log,
+	}
+	site := &web.Site{
+		Pages:     pages,
+		Archive:   d.st,
+		IssuePage: func(is digest.Issue) ([]byte, error) { return d.issuePage(is) },
+		Preview:   d.preview,
+		Health:    d.st.Ping,
+		Metrics:   d.metrics.Handler(),
+		BaseURL:   links.BaseURL,
+		Title:     cfg.Title,
+		Location:  cfg.Location,
+		Log:       d.log,
+	}
+	h := site.Handler()
+	holder.mu.Lock()
+	holder.olds = append(holder.olds, &siteParts{pages: pages, tr: tr})
+	holder.mu.Unlock()
+	holder.h.Store(&h)
+	return nil
+}
+
+// confirmTransport is how sign-up confirmations go: one SMTP connection,
+// made when the first is sent, or the outbox.
+func (d *daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error) {
+	sc := cfg.Mail.SMTP
+	if sc.Host == "" {
+		return deliver.NewOutbox(cfg.Mail.Outbox)
+	}
+	from, err := mail.ParseAddress(cfg.Mail.From)
+	if err != nil {
+		return nil, fmt.Errorf("mail.from %q: %w", cfg.Mail.From, err)
+	}
+	return deliver.NewSMTP(deliver.SMTPOptions{
+		From: from.Address, Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username,
+		Password: d.a.getenv(sc.PasswordEnv), Connections: 1, Logger: d.log, Backoff: smtpBackoff,
+		// A reader waits for this mail: try for a minute, not an hour.
+		MaxAttempts: 3,
+	})
+}
+
+// issuePage is a stored issue as a web page: the email as a reader of
+// every theme gets it, without anyone's links.
+func (d *daemon) issuePage(is digest.Issue) ([]byte, error) {
+	m, err := d.config().r.Render(is, render.Recipient{})
+	if err != nil {
+		return nil, err
+	}
+	return []byte(m.HTML), nil
+}
+
+// preview is this week's digest as the daemon would build it now, from
+// the latest fetch of the feeds (the refresh keeps it within the hour).
+func (d *daemon) preview(ctx context.Context) ([]byte, error) {
+	d.mu.Lock()
+	g := d.gathered
+	d.mu.Unlock()
+	if g.Feeds == nil {
+		return nil, errors.New("the feeds have not been fetched yet")
+	}
+	c := d.config()
+	is := pipeline.BuildIssue(c.cfg.Title, g, c.cfg.Grouper())
+	m, err := c.r.Render(is, render.Recipient{})
+	if errors.Is(err, render.ErrNothingToSend) {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(m.HTML), nil
+}
+
+// subscribersStore is checked here: the pages need the store to be one.
+var _ subscribers.Store = (*store.Store)(nil)

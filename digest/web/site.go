@@ -1,0 +1,244 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"gull/digest"
+)
+
+// Site is everything `gull run` serves on http.listen (DESIGN.md §7): the
+// archive, its feed, the preview of this week, the subscriber pages,
+// health and metrics.
+type Site struct {
+	Pages     *SubscriberPages // /subscribe /confirm /unsubscribe /preferences
+	Archive   ArchiveStore
+	IssuePage func(is digest.Issue) ([]byte, error)     // a stored issue as a web page (full HTML document)
+	Preview   func(ctx context.Context) ([]byte, error) // this week's digest rendered now (full HTML document)
+	Health    func(ctx context.Context) error           // nil = store reachable
+	Metrics   http.Handler                              // Metrics.Handler()
+	BaseURL   string                                    // absolute, no trailing slash
+	Title     string
+	// Location is the zone the archive shows its dates in (the
+	// schedule's); nil means UTC. The store keeps times in UTC, and a
+	// week ending Monday 08:00 in Seoul ends on Sunday in UTC.
+	Location *time.Location
+	Log      *slog.Logger
+	// WriteBurst/WriteEvery rate-limit the POST routes per client: Burst
+	// requests, then one per Every. Zero means 20, and one every 3 s.
+	WriteBurst int
+	WriteEvery time.Duration
+
+	now func() time.Time // tests move the clock
+	st  *siteState
+}
+
+const (
+	// previewFresh is how long a rendered preview is served again: the
+	// page is public, and each render costs the daemon a whole issue.
+	previewFresh = time.Minute
+	// previewFailedFresh is how long a failed render is answered from
+	// memory; shorter, so a passing problem (a busy store) clears soon.
+	previewFailedFresh = 10 * time.Second
+	// previewTimeout bounds one render.
+	previewTimeout = 2 * time.Minute
+	// healthTimeout bounds the store check: a monitor wants an answer,
+	// and a store that takes longer is not healthy.
+	healthTimeout = 5 * time.Second
+)
+
+// siteState is what the site keeps between requests, in memory.
+type siteState struct {
+	writes *limiter
+	// previewTurn is held by the one request that may render the
+	// preview; the others wait for it and take its result.
+	previewTurn chan struct{}
+	preview     previewResult // guarded by previewTurn
+}
+
+type previewResult struct {
+	body []byte
+	err  error
+	at   time.Time // when it was rendered; zero: never
+}
+
+// Handler serves the site. It panics when a part is missing: that is a
+// wiring mistake, found at start-up.
+func (s *Site) Handler() http.Handler {
+	if s.Pages == nil || s.Archive == nil || s.IssuePage == nil || s.Preview == nil || s.Health == nil || s.Metrics == nil {
+		panic("web: Site needs Pages, Archive, IssuePage, Preview, Health and Metrics")
+	}
+	if s.st == nil {
+		burst, every := s.WriteBurst, s.WriteEvery
+		if burst <= 0 {
+			burst = 20
+		}
+		if every <= 0 {
+			every = 3 * time.Second
+		}
+		s.st = &siteState{writes: newLimiter(burst, every), previewTurn: make(chan struct{}, 1)}
+	}
+	pages := s.Pages.Handler()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.index)
+	mux.HandleFunc("GET /issues/{id}", s.issue)
+	mux.HandleFunc("GET /feed.atom", s.feed)
+	mux.HandleFunc("GET /preview", s.preview)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		s.Metrics.ServeHTTP(w, r)
+	}))
+	for _, p := range []string{"/subscribe", "/confirm", "/unsubscribe", "/preferences"} {
+		mux.Handle(p, pages)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w, "'self'")
+		// No route reads more than a form; the pages answer 413 past it.
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		if r.Method == http.MethodPost {
+			if ok, retry := s.st.writes.allow(clientKey(r), s.clock()); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+				s.fail(w, r, failTooMany)
+				return
+			}
+		}
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			// ServeHTTP, not h: it sets the path values.
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// No route: h answers 405 (with Allow) when the path has routes
+		// for other methods, else a bare 404, which gets the site's own
+		// page instead.
+		c := &notFoundCatcher{ResponseWriter: w}
+		h.ServeHTTP(c, r)
+		if c.notFound {
+			s.fail(w, r, failNoPage)
+		}
+	})
+}
+
+// notFoundCatcher passes an answer through unless it is a 404, which it
+// swallows and notes.
+type notFoundCatcher struct {
+	http.ResponseWriter
+	notFound bool
+}
+
+func (c *notFoundCatcher) WriteHeader(code int) {
+	if code == http.StatusNotFound {
+		c.notFound = true
+		return
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *notFoundCatcher) Write(b []byte) (int, error) {
+	if c.notFound {
+		return len(b), nil
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+func (s *Site) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
+}
+
+func (s *Site) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (s *Site) baseURL() string { return strings.TrimRight(s.BaseURL, "/") }
+
+func (s *Site) location() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.UTC
+}
+
+// writeBody answers a body made before anything was written; a HEAD
+// request gets the headers only.
+func writeBody(w http.ResponseWriter, r *http.Request, contentType, cacheControl string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", cacheControl)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// GET /preview: this week's digest as it would go now. It is rendered at
+// most once a minute, one render at a time: the requests that come during
+// a render wait for it and share its result, so the public page cannot
+// make the daemon render in a loop.
+func (s *Site) preview(w http.ResponseWriter, r *http.Request) {
+	body, err := s.previewBytes(r.Context())
+	if r.Context().Err() != nil {
+		return // the client left while waiting for its turn
+	}
+	if err != nil {
+		s.fail(w, r, failSite)
+		return
+	}
+	writeBody(w, r, "text/html; charset=utf-8", "no-store", body)
+}
+
+func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
+	select {
+	case s.st.previewTurn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.st.previewTurn }()
+	p := &s.st.preview
+	fresh := previewFresh
+	if p.err != nil {
+		fresh = previewFailedFresh
+	}
+	if now := s.clock(); !p.at.IsZero() && !now.Before(p.at) && now.Sub(p.at) < fresh {
+		return p.body, p.err
+	}
+	// The render is finished even if its client leaves: the ones waiting
+	// behind it take the result.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), previewTimeout)
+	defer cancel()
+	body, err := s.Preview(ctx)
+	if err != nil {
+		// Logged once per render, not once per request answered from it.
+		s.log().Error("preview failed", "err", err)
+	}
+	*p = previewResult{body: body, err: err, at: s.clock()}
+	return body, err
+}
+
+// GET /healthz: 200 while the store answers, for a monitor or a
+// container's health check.
+func (s *Site) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	defer cancel()
+	if err := s.Health(ctx); err != nil {
+		s.log().Warn("health check failed", "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "store unreachable\n")
+		return
+	}
+	writeBody(w, r, "text/plain; charset=utf-8", "no-store", []byte("ok\n"))
+}
