@@ -108,7 +108,7 @@ func (d *daemon) config() *daemonConfig { return d.conf.Load() }
 // once is `gull run --once`: the job for now, its summary on stdout, and
 // exit 1 when something was not sent.
 func (d *daemon) once(ctx context.Context) error {
-	now := time.Now().Truncate(time.Second)
+	now := time.Now().Truncate(time.Second).In(d.config().cfg.Location)
 	res, s, err := d.job(ctx, now, "once", "")
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -349,14 +350,120 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Errorf("%s after the one-click POST: %v %v; want unsubscribed", reader, sub.Status, err)
 	}
 
-	// The schedule keeps firing every 2 s: the week's issue is done, so
-	// nobody gets it again.
-	second.waitLog(t, "run", func(l map[string]any) bool { return l["trigger"] == "schedule" && l["left"] == float64(0) })
+	// A newcomer signs up on the daemon's page: the confirmation mail
+	// comes over SMTP, its link activates them, and the next scheduled run
+	// sends them the week's issue, once.
+	resp, err = http.PostForm(d.base+"/subscribe", url.Values{"email": {"new@example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /subscribe: %d", resp.StatusCode)
+	}
+	confirm := waitMessage(t, d.smtp, "new@example.org", func(r received) bool { return strings.Contains(r.subject, "confirm") })
+	link = regexp.MustCompile(regexp.QuoteMeta(d.base)+`/confirm\?t=\S+`).FindString(confirm.text)
+	if link == "" {
+		t.Fatalf("no confirm link in the confirmation mail:\n%s", confirm.text)
+	}
+	if code, body := httpGet(t, link); code != 200 {
+		t.Fatalf("GET the confirm link: %d\n%s", code, body)
+	}
+	waitMessage(t, d.smtp, "new@example.org", func(r received) bool { return strings.Contains(r.text, "HBM chips") })
+	// More slots come every 2 s; the week's issue is done, and nobody
+	// gets it again.
+	second.waitLog(t, "run", func(l map[string]any) bool {
+		return l["trigger"] == "schedule" && l["left"] == float64(0) && l["sent"] == float64(0)
+	})
 	if code := second.stop(t); code != 0 {
 		t.Errorf("SIGTERM when idle: exit %d", code)
 	}
-	if n := len(d.smtp.Messages()); n != readers {
-		t.Errorf("%d messages in all, want %d: someone was mailed twice", n, readers)
+	copies = copiesByReader(d.smtp)
+	if len(copies) != readers+1 {
+		t.Errorf("%d addresses got mail, want %d", len(copies), readers+1)
+	}
+	for addr, n := range copies {
+		if want := map[bool]int{true: 2, false: 1}[addr == "new@example.org"]; n != want {
+			t.Errorf("%s got %d messages, want %d", addr, n, want)
+		}
+	}
+}
+
+// waitMessage waits for a message to addr that match accepts.
+func waitMessage(t *testing.T, s *smtptest.Server, addr string, match func(received) bool) received {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range s.Messages() {
+			if m.To[0] == addr {
+				if r := parseMessage(t, m.Data); match(r) {
+					return r
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no such message to %s within 20 s", addr)
+	return received{}
+}
+
+// TestDaemonReloads: SIGHUP with a broken config keeps the running one
+// and says why; with a good one, the new schedule and title apply without
+// a restart.
+func TestDaemonReloads(t *testing.T) {
+	d := newDaemonSetup(t, "0 8 * * MON", 1, time.Now)
+	p := d.start(t)
+	good, err := os.ReadFile(d.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(d.cfg, []byte(strings.Replace(string(good), `schedule: "0 8 * * MON"`, `schedule: "0 8 * *"`, 1)), 0o644)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	failed := p.waitLog(t, "reload failed; the running config stays in force", nil)
+	if !strings.Contains(fmt.Sprint(failed["err"]), "schedule") {
+		t.Errorf("the failed reload does not name the key: %v", failed)
+	}
+	if code, _ := httpGet(t, d.base+"/healthz"); code != 200 {
+		t.Errorf("/healthz after a bad reload: %d", code)
+	}
+
+	edited := strings.Replace(string(good), `schedule: "0 8 * * MON"`, `schedule: "30 9 * * TUE"`, 1)
+	edited = strings.Replace(edited, "title: AI Policy Weekly", "title: Policy Weekly Two", 1)
+	os.WriteFile(d.cfg, []byte(edited), 0o644)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	reloaded := p.waitLog(t, "config reloaded", nil)
+	next, err := time.Parse(time.RFC3339, fmt.Sprint(reloaded["next_run"]))
+	if err != nil || next.Weekday() != time.Tuesday || next.Format("15:04 -07:00") != "09:30 +09:00" {
+		t.Errorf("next run after the reload: %v (%v); want a Tuesday at 09:30 Seoul time", reloaded["next_run"], err)
+	}
+	if _, body := httpGet(t, d.base+"/"); !strings.Contains(body, "Policy Weekly Two") {
+		t.Errorf("the archive does not show the reloaded title:\n%.300s", body)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// TestRunOnce: `gull run --once` makes the run now and exits; a second
+// one sends nothing.
+func TestRunOnce(t *testing.T) {
+	d := newDaemonSetup(t, "0 8 * * MON", 3, time.Now)
+	gull := func(want int) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"--config", d.cfg, "run", "--once"}, &out, &errb); code != want {
+			t.Fatalf("run --once: exit %d, want %d\n%s%s", code, want, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	if out := gull(0); !strings.Contains(out, ": 3 sent, 0 skipped, 0 failed, 0 left") || !strings.Contains(out, "is complete") {
+		t.Errorf("first run --once:\n%s", out)
+	}
+	if out := gull(0); !strings.Contains(out, ": 0 sent, 0 skipped, 0 failed, 0 left") {
+		t.Errorf("second run --once:\n%s", out)
+	}
+	if n := len(d.smtp.Messages()); n != 3 {
+		t.Errorf("%d messages, want 3", n)
 	}
 }
 
