@@ -362,7 +362,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Fatalf("POST /subscribe: %d", resp.StatusCode)
 	}
 	confirm := waitMessage(t, d.smtp, "new@example.org", func(r received) bool { return strings.Contains(r.subject, "confirm") })
-	link = regexp.MustCompile(regexp.QuoteMeta(d.base)+`/confirm\?t=\S+`).FindString(confirm.text)
+	link = regexp.MustCompile(regexp.QuoteMeta(d.base) + `/confirm\?t=\S+`).FindString(confirm.text)
 	if link == "" {
 		t.Fatalf("no confirm link in the confirmation mail:\n%s", confirm.text)
 	}
