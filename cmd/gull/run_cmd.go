@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +57,13 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("run takes no arguments, got %q", pos)}
 	}
+	// SIGHUP is taken over before anything else: its default kills the
+	// process, and `systemctl reload` right after a start must not.
+	hup := make(chan os.Signal, 1)
+	if !*once {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -69,12 +77,12 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	d := &daemon{a: a, st: st, log: a.log, metrics: web.NewMetrics()}
+	d := &daemon{a: a, st: st, log: a.log, metrics: web.NewMetrics(), running: make(chan struct{}, 1)}
 	d.conf.Store(&daemonConfig{cfg: cfg, r: r})
 	if *once {
 		return d.once(ctx)
 	}
-	return d.serve(ctx)
+	return d.serve(ctx, hup)
 }
 
 // daemonConfig is the config in force and its renderer; SIGHUP swaps both
@@ -94,8 +102,9 @@ type daemon struct {
 	sched   *scheduler
 
 	// running is held by the one piece of work that may touch the feeds
-	// and the ledger at a time: a run, a resumed send or a refresh.
-	running sync.Mutex
+	// and the ledger at a time: a run, a resumed send or a refresh. A
+	// channel, so a scheduled run can wait for its turn.
+	running chan struct{}
 	// work counts the runs going, so shutdown can wait for them.
 	work sync.WaitGroup
 
@@ -133,11 +142,13 @@ func (d *daemon) once(ctx context.Context) error {
 // an issue to finish instead. It returns a nil sender when another run
 // held the store and this one was skipped.
 func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID string) (sendResult, *sender, error) {
-	if !d.running.TryLock() {
-		d.log.Warn("run skipped: another run is still going", "trigger", trigger, "slot", slot.Format(time.RFC3339))
+	if !d.take(ctx, trigger == "schedule") {
+		if ctx.Err() == nil {
+			d.log.Warn("run skipped: another run is still going", "trigger", trigger, "slot", slot.Format(time.RFC3339))
+		}
 		return sendResult{}, nil, nil
 	}
-	defer d.running.Unlock()
+	defer d.release()
 	d.work.Add(1)
 	defer d.work.Done()
 
@@ -162,15 +173,11 @@ func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 	}
 	if trigger != "resume" {
 		// The slot's week is built (or quiet) and sent as far as it
-		// could be; readers left pending are finished by resume. A slot
-		// that came while this run went was skipped, not owed.
-		mark := slot
-		if d.sched != nil {
-			if latest, ok := d.sched.Latest(slot, time.Now()); ok {
-				mark = latest
-			}
-		}
-		if err := d.st.SetScheduleDoneThrough(context.WithoutCancel(ctx), mark); err != nil {
+		// could be; readers left pending are finished by resume. Only
+		// this slot is done: one that came while this run went (a late
+		// retry overlapping the next Monday) is still owed, and tick
+		// makes it.
+		if err := d.st.SetScheduleDoneThrough(context.WithoutCancel(ctx), slot); err != nil {
 			d.log.Error("could not record the run in the store; it may run again at the next start", "err", err)
 		}
 	}
@@ -179,6 +186,28 @@ func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 	}
 	return res, s, nil
 }
+
+// take takes the daemon's turn to work. A scheduled run waits for a
+// refresh or a resumed send to end (a Monday run must not be put off by an
+// hour's refresh); the other kinds of work give way at once.
+func (d *daemon) take(ctx context.Context, wait bool) bool {
+	if wait {
+		select {
+		case d.running <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	select {
+	case d.running <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (d *daemon) release() { <-d.running }
 
 // logRun writes the one line a run leaves in the log, with its figures.
 func (d *daemon) logRun(trigger string, slot time.Time, id string, s *sender, res sendResult, err error, took time.Duration) {
@@ -209,6 +238,12 @@ func (d *daemon) logRun(trigger string, slot time.Time, id string, s *sender, re
 	d.log.Log(context.Background(), level, msg, attrs...)
 }
 
+func (d *daemon) hasGathered() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gathered.Feeds != nil
+}
+
 func (d *daemon) setGathered(g pipeline.Gathered) {
 	d.mu.Lock()
 	d.gathered = g
@@ -216,7 +251,7 @@ func (d *daemon) setGathered(g pipeline.Gathered) {
 }
 
 // serve is the daemon proper.
-func (d *daemon) serve(ctx context.Context) error {
+func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
 	c := d.config()
 	lease, err := d.st.AcquireLease(ctx, "daemon", daemonLease, time.Now())
 	var held *store.LeaseHeldError
@@ -239,10 +274,12 @@ func (d *daemon) serve(ctx context.Context) error {
 	defer cancel(nil)
 
 	site := &siteHolder{}
-	if err := d.buildSite(ctx, site); err != nil {
+	parts, handler, err := d.newSite(ctx, c.cfg, c.r)
+	if err != nil {
 		ln.Close()
 		return err
 	}
+	site.swap(parts, handler)
 	srv := &http.Server{
 		Handler:           site,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -264,10 +301,6 @@ func (d *daemon) serve(ctx context.Context) error {
 		"schedule", c.cfg.Schedule, "timezone", c.cfg.Location.String(),
 		"next_run", d.sched.Next(time.Now()).Format(time.RFC3339), "store", d.st.Path())
 	d.initMetrics(ctx)
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 
 	var bg sync.WaitGroup
 	bg.Go(func() { d.keepLease(ctx, lease, cancel) })
@@ -321,7 +354,6 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 		<-cronDone.Done()
 		bg.Wait()
 		d.work.Wait()
-		site.wait()
 		close(drained)
 	}()
 	select {
@@ -330,6 +362,16 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 		d.log.Error("the run did not finish within the grace period; exiting anyway: messages still on the wire are sent again at the next start, with the same Message-ID",
 			"grace", stopGrace.String())
 		return exitError{exitFailure}
+	}
+	// Sign-ups answered already may still be mailing their confirmation.
+	// Losing one loses nobody: the address is stored as pending, and
+	// signing up again sends a new link.
+	signUps := make(chan struct{})
+	go func() { site.wait(); close(signUps) }()
+	select {
+	case <-signUps:
+	case <-time.After(10 * time.Second):
+		d.log.Warn("confirmation mails still being sent were cut; those readers can sign up again")
 	}
 	site.close()
 	if errors.Is(why, store.ErrLeaseLost) {
@@ -415,7 +457,9 @@ func (d *daemon) tick(ctx context.Context) {
 	if slot, ok := d.sched.Missed(done, time.Now()); ok && ctx.Err() == nil {
 		d.log.Info("a scheduled run was missed; making it now", "slot", slot.Format(time.RFC3339), "done_through", done.Format(time.RFC3339))
 		d.job(ctx, slot, "catch-up", "")
-		return
+		if d.hasGathered() {
+			return // the run fetched the feeds
+		}
 	}
 	d.refresh(ctx)
 }
@@ -423,11 +467,20 @@ func (d *daemon) tick(ctx context.Context) {
 // resume finishes the latest issue when readers are left pending (a send
 // stopped by SIGTERM, deferred by a mail server's temporary refusal).
 func (d *daemon) resume(ctx context.Context) {
-	recs, err := d.st.Issues(ctx, 1)
-	if err != nil || len(recs) == 0 || recs[0].Status != digest.IssueOpen {
-		if err != nil {
-			d.log.Error("could not read the latest issue", "err", err)
+	recs, err := d.st.Issues(ctx, 2)
+	if err != nil {
+		d.log.Error("could not read the latest issue", "err", err)
+		return
+	}
+	if len(recs) == 2 && recs[1].Status == digest.IssueOpen {
+		// Only the latest issue is finished by the daemon: last week's
+		// news, mailed days late, would be worse than none. Say so.
+		if counts, err := d.st.DeliveryCounts(ctx, recs[1].ID); err == nil && counts.Left() > 0 {
+			d.log.Warn("an earlier issue still has readers pending; the daemon finishes only the latest: send it with gull send --all --now",
+				"issue", recs[1].ID, "left", counts.Left(), "now", recs[1].Period.End.In(d.config().cfg.Location).Format(time.RFC3339))
 		}
+	}
+	if len(recs) == 0 || recs[0].Status != digest.IssueOpen {
 		return
 	}
 	rec := recs[0]
@@ -446,10 +499,10 @@ func (d *daemon) resume(ctx context.Context) {
 // refresh fetches the feeds between runs, so undated articles get an
 // honest first-seen time and /preview shows the week so far.
 func (d *daemon) refresh(ctx context.Context) {
-	if !d.running.TryLock() {
+	if !d.take(ctx, false) {
 		return // a run is fetching them anyway
 	}
-	defer d.running.Unlock()
+	defer d.release()
 	c := d.config()
 	start := time.Now()
 	g, err := d.a.gatherWith(ctx, c.cfg, d.st, time.Now())
@@ -462,7 +515,7 @@ func (d *daemon) refresh(ctx context.Context) {
 	d.metrics.CountFeeds(g.Feeds)
 	for _, f := range g.Feeds {
 		if f.Status == digest.FeedError {
-			d.log.Warn("feed failed", "feed", f.Feed.URL, "err", f.Err)
+			d.log.Warn("feed failed", "feed", cmp.Or(f.Feed.Name, digest.RedactURL(f.Feed.URL)), "err", f.Err)
 		}
 	}
 	d.setGathered(g)
@@ -484,14 +537,24 @@ func (d *daemon) initMetrics(ctx context.Context) {
 	}
 }
 
-// reload is SIGHUP: the config and templates are read again; a bad one is
-// reported and the running one kept.
+// reload is SIGHUP: the config and templates are read again and
+// everything made from them is built before anything is swapped, so a bad
+// config (or a DKIM key file that is gone) is reported and the running one
+// stays in force, whole.
 func (d *daemon) reload(ctx context.Context, site *siteHolder) {
 	old := d.config()
 	cfg, err := d.a.loadConfig()
 	var r *render.Renderer
 	if err == nil {
 		r, err = newRenderer(cfg, "")
+	}
+	if err == nil {
+		_, err = parseSpec(cfg.Schedule, cfg.Location)
+	}
+	var parts *siteParts
+	var handler http.Handler
+	if err == nil {
+		parts, handler, err = d.newSite(ctx, cfg, r)
 	}
 	if err != nil {
 		d.log.Error("reload failed; the running config stays in force", "err", oneLine(err))
@@ -501,14 +564,9 @@ func (d *daemon) reload(ctx context.Context, site *siteHolder) {
 		d.log.Warn("store.path and http.listen change only when gull run is restarted",
 			"store", old.cfg.Store.Path, "listen", old.cfg.HTTP.Listen)
 	}
-	if err := d.sched.Reschedule(cfg.Schedule, cfg.Location); err != nil {
-		d.log.Error("reload failed; the running config stays in force", "err", err)
-		return
-	}
+	d.sched.Reschedule(cfg.Schedule, cfg.Location) // parsed above
 	d.conf.Store(&daemonConfig{cfg: cfg, r: r})
-	if err := d.buildSite(ctx, site); err != nil {
-		d.log.Error("reload: the web pages keep the running config", "err", err)
-	}
+	site.swap(parts, handler)
 	d.log.Info("config reloaded", "schedule", cfg.Schedule, "timezone", cfg.Location.String(),
 		"next_run", d.sched.Next(time.Now()).Format(time.RFC3339), "feeds", len(cfg.Feeds), "themes", len(cfg.Themes))
 }
@@ -538,6 +596,13 @@ type siteParts struct {
 
 func (h *siteHolder) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*h.h.Load()).ServeHTTP(w, r) }
 
+func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
+	h.mu.Lock()
+	h.olds = append(h.olds, p)
+	h.mu.Unlock()
+	h.h.Store(&handler)
+}
+
 func (h *siteHolder) wait() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -554,22 +619,19 @@ func (h *siteHolder) close() {
 	}
 }
 
-// buildSite makes the web side for the config in force.
-func (d *daemon) buildSite(ctx context.Context, holder *siteHolder) error {
-	c := d.config()
-	cfg := c.cfg
+// newSite makes the web side for cfg and r.
+func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Renderer) (*siteParts, http.Handler, error) {
 	links, err := d.a.links(ctx, cfg, d.st)
 	if err != nil {
-		return err
-	}
-	tr, err := d.confirmTransport(cfg)
-	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	composer, err := newComposer(cfg)
 	if err != nil {
-		tr.Close()
-		return err
+		return nil, nil, err
+	}
+	tr, err := d.confirmTransport(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	var themes []web.ThemeChoice
 	for _, t := range cfg.Themes {
@@ -584,24 +646,52 @@ func (d *daemon) buildSite(ctx context.Context, holder *siteHolder) error {
 		Themes:  themes,
 		Log:     d.log,
 	}
+	cache := &pageCache{pages: map[string][]byte{}}
 	site := &web.Site{
-		Pages:     pages,
-		Archive:   d.st,
-		IssuePage: func(is digest.Issue) ([]byte, error) { return d.issuePage(is) },
-		Preview:   d.preview,
-		Health:    d.st.Ping,
-		Metrics:   d.metrics.Handler(),
-		BaseURL:   links.BaseURL,
-		Title:     cfg.Title,
-		Location:  cfg.Location,
-		Log:       d.log,
+		Pages:   pages,
+		Archive: d.st,
+		IssuePage: func(is digest.Issue) ([]byte, error) {
+			return cache.get(is.ID, func() ([]byte, error) { return issuePage(r, is) })
+		},
+		Preview:  d.preview,
+		Health:   d.st.Ping,
+		Metrics:  d.metrics.Handler(),
+		BaseURL:  links.BaseURL,
+		Title:    cfg.Title,
+		Location: cfg.Location,
+		Log:      d.log,
+
+		TrustedProxies: cfg.HTTP.Proxies,
 	}
-	h := site.Handler()
-	holder.mu.Lock()
-	holder.olds = append(holder.olds, &siteParts{pages: pages, tr: tr})
-	holder.mu.Unlock()
-	holder.h.Store(&h)
-	return nil
+	return &siteParts{pages: pages, tr: tr}, site.Handler(), nil
+}
+
+// pageCache keeps the web copies of the issues asked for: a frozen
+// issue's page changes only with the templates, and a reload makes a new
+// cache. A render costs milliseconds of CPU, and the page is public.
+type pageCache struct {
+	mu    sync.Mutex
+	pages map[string][]byte
+}
+
+func (c *pageCache) get(id string, render func() ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.pages[id]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := render()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.pages) >= 64 {
+		clear(c.pages) // an archive crawl; start again
+	}
+	c.pages[id] = b
+	c.mu.Unlock()
+	return b, nil
 }
 
 // confirmTransport is how sign-up confirmations go: one SMTP connection,
@@ -625,8 +715,8 @@ func (d *daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 
 // issuePage is a stored issue as a web page: the email as a reader of
 // every theme gets it, without anyone's links.
-func (d *daemon) issuePage(is digest.Issue) ([]byte, error) {
-	m, err := d.config().r.Render(is, render.Recipient{})
+func issuePage(r *render.Renderer, is digest.Issue) ([]byte, error) {
+	m, err := r.Render(is, render.Recipient{})
 	if err != nil {
 		return nil, err
 	}

@@ -25,9 +25,6 @@ type scheduler struct {
 
 	mu    sync.Mutex
 	entry cron.EntryID
-	// lastWall is the wall-clock time of the last slot run, in the zone:
-	// see fire.
-	lastWall string
 }
 
 // maxSlotsWalked bounds the walk from the done-through mark to now: a
@@ -59,18 +56,55 @@ func newScheduler(spec string, loc *time.Location, log *slog.Logger, job func(sl
 	return s, nil
 }
 
-// parseSpec parses a spec for loc. The zone goes into the schedule as
-// well as into cron (WithLocation), because a running Cron's zone cannot
-// change and a reloaded config may name another.
+// parseSpec parses a spec for loc. A 5-field spec runs by the wall clock
+// of loc (wallClock); a descriptor such as @every 6h by elapsed time.
 func parseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
 	sched, err := cron.ParseStandard(spec)
 	if err != nil {
 		return nil, err
 	}
 	if ss, ok := sched.(*cron.SpecSchedule); ok {
-		ss.Location = loc
+		ss.Location = time.UTC
+		return wallClock{spec: ss, loc: loc}, nil
 	}
 	return sched, nil
+}
+
+// wallClock runs a cron spec by the wall clock of loc, on the days its
+// clocks change as on the others: once each. cron's own handling in a
+// zone fires twice at a time the clocks pass twice (01:30 when they go
+// back) and never at one they skip (02:30 when they go forward); a
+// digest would go out twice, or not that week. Here the spec is matched
+// against wall-clock readings (as if in UTC, which has no changes) and
+// each reading is then placed in loc: a repeated one at its first
+// occurrence, a skipped one as far after the change as it was meant to
+// be after the hour (02:30 becomes 03:30).
+type wallClock struct {
+	spec *cron.SpecSchedule // in UTC
+	loc  *time.Location
+}
+
+func (w wallClock) Next(t time.Time) time.Time {
+	lt := t.In(w.loc)
+	wall := time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), time.UTC)
+	for range 1000 { // a few steps at most; the bound guards a strange zone
+		wall = w.spec.Next(wall)
+		if wall.IsZero() {
+			return wall
+		}
+		at := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, w.loc)
+		if at.Hour() != wall.Hour() || at.Minute() != wall.Minute() {
+			// The reading does not exist in loc (time.Date's placement
+			// of it is unspecified): read it with the offset in force
+			// before the change, the day before, which lands after.
+			_, before := at.AddDate(0, 0, -1).Zone()
+			at = wall.Add(-time.Duration(before) * time.Second).In(w.loc)
+		}
+		if at.After(t) {
+			return at
+		}
+	}
+	return time.Time{}
 }
 
 // fire is the cron job for the schedule: its slot is the latest
@@ -82,17 +116,6 @@ func (s *scheduler) fire() cron.Job {
 		slot, ok := latestSlot(sched, now.Add(-time.Minute), now)
 		if !ok {
 			slot = now.Truncate(time.Second)
-		}
-		// When the clocks go back, a time such as 01:30 happens twice and
-		// cron fires at both; the readers want one digest, not two.
-		wall := slot.In(loc).Format("2006-01-02 15:04:05")
-		s.mu.Lock()
-		repeat := wall == s.lastWall
-		s.lastWall = wall
-		s.mu.Unlock()
-		if repeat {
-			s.log.Info("the clocks went back: this wall-clock time already had its run", "slot", slot.Format(time.RFC3339))
-			return
 		}
 		s.job(slot, "schedule")
 	})
@@ -134,13 +157,6 @@ func (s *scheduler) Missed(doneThrough, now time.Time) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return latestSlot(s.sched, doneThrough, now.In(s.loc))
-}
-
-// Latest is the latest slot at or before now, looking back from since.
-func (s *scheduler) Latest(since, now time.Time) (time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return latestSlot(s.sched, since, now.In(s.loc))
 }
 
 // latestSlot is the latest time sched gives in (after, now], if any.

@@ -75,20 +75,37 @@ func TestScheduleKeepsLocalTimeAcrossDST(t *testing.T) {
 
 func TestScheduleRunsOnceOnTheDaysClocksChange(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
-	synctest.Test(t, func(t *testing.T) {
-		// 01:30 happens twice on 2000-10-29 (the clocks go back at
-		// 02:00); the digest must still go out once that day.
-		_, ran, _ := firings(t, "30 1 * * *", ny, time.Date(2000, 11, 5, 0, 0, 0, 0, time.UTC), 0)
-		perDay := map[string]int{}
-		for _, r := range ran {
-			perDay[r.In(ny).Format("2006-01-02")]++
-		}
-		for day := time.Date(2000, 1, 1, 12, 0, 0, 0, ny); day.Before(time.Date(2000, 11, 4, 0, 0, 0, 0, ny)); day = day.AddDate(0, 0, 1) {
-			if n := perDay[day.Format("2006-01-02")]; n != 1 {
-				t.Errorf("%s: %d runs, want 1", day.Format("2006-01-02"), n)
-			}
-		}
-	})
+	for _, c := range []struct {
+		spec string
+		// on the day the clocks change, the run is at this local time
+		day, at string
+	}{
+		// 02:30 does not exist on 2000-04-02 (02:00 becomes 03:00): the
+		// run is an hour after 02:00's place, at 03:30.
+		{"30 2 * * *", "2000-04-02", "03:30 EDT"},
+		// 01:30 happens twice on 2000-10-29 (02:00 becomes 01:00): the
+		// run is at the first.
+		{"30 1 * * *", "2000-10-29", "01:30 EDT"},
+	} {
+		t.Run(c.spec, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				_, ran, _ := firings(t, c.spec, ny, time.Date(2000, 11, 5, 0, 0, 0, 0, time.UTC), 0)
+				perDay := map[string][]string{}
+				for _, r := range ran {
+					l := r.In(ny)
+					perDay[l.Format("2006-01-02")] = append(perDay[l.Format("2006-01-02")], l.Format("15:04 MST"))
+				}
+				for day := time.Date(2000, 1, 1, 12, 0, 0, 0, ny); day.Before(time.Date(2000, 11, 4, 0, 0, 0, 0, ny)); day = day.AddDate(0, 0, 1) {
+					if n := len(perDay[day.Format("2006-01-02")]); n != 1 {
+						t.Errorf("%s: %d runs %v, want 1", day.Format("2006-01-02"), n, perDay[day.Format("2006-01-02")])
+					}
+				}
+				if got := perDay[c.day]; len(got) != 1 || got[0] != c.at {
+					t.Errorf("%s: runs at %v, want %s", c.day, got, c.at)
+				}
+			})
+		})
+	}
 }
 
 func TestScheduleSkipsOverlappingRuns(t *testing.T) {

@@ -197,7 +197,8 @@ func (s *sender) issueID() string {
 }
 
 // build fetches the feeds and builds the issue; failed feeds are reported
-// and the issue is built from the others. When every feed failed, nothing
+// and the issue is built from the others (and from the failed ones' last
+// good copies). When every feed failed and that leaves nothing, nothing
 // is built: an empty issue would pass for a quiet week and lose this one.
 func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 	g, err := s.a.gatherWith(ctx, s.cfg, s.st, s.now)
@@ -212,8 +213,8 @@ func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 	} else {
 		s.a.logFailedFeeds(is.Feeds)
 	}
-	if n := g.Failed(); n > 0 && n == len(g.Feeds) {
-		return is, fmt.Errorf("%w: all %d failed; the issue is not built, so that a network outage does not pass for a quiet week; run again when they answer", errNoFeeds, n)
+	if n := g.Failed(); n > 0 && n == len(g.Feeds) && is.Count() == 0 {
+		return is, fmt.Errorf("%w: all %d failed, and their last good copies hold nothing for the week; the issue is not built, so that an outage does not pass for a quiet week; run again when they answer", errNoFeeds, n)
 	}
 	return is, nil
 }

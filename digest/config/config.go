@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -111,6 +112,13 @@ type DKIM struct {
 type HTTP struct {
 	Listen  string `yaml:"listen"`
 	BaseURL string `yaml:"base_url"`
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges)
+	// whose X-Forwarded-For names the client; rate limits then count
+	// clients, not the proxy. Empty: the peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
+	// Proxies is TrustedProxies parsed; set by Load.
+	Proxies []netip.Prefix `yaml:"-"`
 }
 
 // Version is stamped into the default User-Agent; cmd sets it.
@@ -677,6 +685,19 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	}
 	if !strings.Contains(c.HTTP.Listen, ":") {
 		p.add(at("http", "listen"), "http.listen", "%q must be host:port, e.g. 127.0.0.1:8080", c.HTTP.Listen)
+	}
+	c.HTTP.Proxies = nil
+	for i, v := range c.HTTP.TrustedProxies {
+		pfx, err := netip.ParsePrefix(v)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				p.add(at("http", "trusted_proxies", i), fmt.Sprintf("http.trusted_proxies[%d]", i), "%q is not an IP address or CIDR range, e.g. 127.0.0.1 or 10.0.0.0/8", v)
+				continue
+			}
+			pfx = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+		}
+		c.HTTP.Proxies = append(c.HTTP.Proxies, pfx.Masked())
 	}
 	if !envNameRE.MatchString(c.SecretEnv) {
 		p.add(at("secret_env"), "secret_env", "is not an environment variable name (letters, digits, _); the secret itself never goes in the file")

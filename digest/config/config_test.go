@@ -440,3 +440,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestTrustedProxies(t *testing.T) {
+	cfg, err := parse(t, minimal+"http: {trusted_proxies: [127.0.0.1, \"10.0.0.0/8\", \"::1\", \"fd00::/8\"]}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range cfg.HTTP.Proxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "127.0.0.1/32 10.0.0.0/8 ::1/128 fd00::/8" {
+		t.Errorf("proxies %v", got)
+	}
+	bad := problems(t, minimal+"http:\n  trusted_proxies: [10.0.0.0/8, nginx]\n")
+	if len(bad) != 1 || !strings.HasPrefix(bad[0], `config.yaml:6: http.trusted_proxies[1]: "nginx" is not an IP address or CIDR range`) {
+		t.Errorf("got %q", bad)
+	}
+}

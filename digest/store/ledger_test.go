@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -254,5 +255,68 @@ func TestLease(t *testing.T) {
 	}
 	if _, err := s.AcquireLease(ctx, "send", time.Minute, day1); err != nil {
 		t.Errorf("after release: %v", err)
+	}
+}
+
+func TestIssuesListsTheFrozenNewestFirst(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		id     string
+		weeks  int
+		status digest.IssueStatus
+	}{{"2026-W46", -2, digest.IssueOpen}, {"2026-W48", 0, digest.IssueOpen}, {"2026-W47", -1, digest.IssueQuiet}} {
+		is := testIssue(c.id, 2)
+		is.Title = "주간 " + c.id
+		is.Period = digest.Period{Start: now.AddDate(0, 0, 7*c.weeks-7), End: now.AddDate(0, 0, 7*c.weeks)}
+		if _, err := s.SaveIssue(ctx, is, c.status, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := s.Issues(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.ID+" "+r.Period.End.Format("01-02")+" "+r.Title)
+	}
+	if want := []string{"2026-W48 11-30 주간 2026-W48", "2026-W46 11-16 주간 2026-W46"}; !slices.Equal(got, want) {
+		t.Errorf("Issues = %q, want %q (the quiet week left out)", got, want)
+	}
+	if recs, _ := s.Issues(ctx, 1); len(recs) != 1 || recs[0].ID != "2026-W48" {
+		t.Errorf("Issues(1) = %v", recs)
+	}
+}
+
+func TestScheduleDoneThroughNeverMovesBack(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	if _, ok, err := s.ScheduleDoneThrough(ctx); ok || err != nil {
+		t.Fatalf("a new store: ok=%v err=%v; want no mark", ok, err)
+	}
+	mon := time.Date(2026, 11, 30, 8, 0, 0, 0, time.FixedZone("KST", 9*3600))
+	for _, set := range []time.Time{mon, mon.AddDate(0, 0, -7), mon.Add(-time.Second)} {
+		if err := s.SetScheduleDoneThrough(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, ok, err := s.ScheduleDoneThrough(ctx)
+	if !ok || err != nil || !got.Equal(mon) {
+		t.Errorf("mark %v (ok=%v, err=%v), want %v: a slower, older run must not move it back", got, ok, err, mon)
+	}
+	if err := s.SetScheduleDoneThrough(ctx, mon.AddDate(0, 0, 7)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.ScheduleDoneThrough(ctx); !got.Equal(mon.AddDate(0, 0, 7)) {
+		t.Errorf("mark %v, want the next Monday", got)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	s.Close()
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping on a closed store: nil")
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +36,11 @@ type Site struct {
 	// requests, then one per Every. Zero means 20, and one every 3 s.
 	WriteBurst int
 	WriteEvery time.Duration
+	// TrustedProxies are the reverse proxies in front (http.trusted_proxies):
+	// a request from one of them is counted for the client its
+	// X-Forwarded-For names. A header from anyone else is ignored: a
+	// client could write any address there.
+	TrustedProxies []netip.Prefix
 
 	now func() time.Time // tests move the clock
 	st  *siteState
@@ -102,7 +109,14 @@ func (s *Site) Handler() http.Handler {
 		securityHeaders(w, "'self'")
 		// No route reads more than a form; the pages answer 413 past it.
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-		if r.Method == http.MethodPost {
+		if len(s.TrustedProxies) > 0 {
+			r.RemoteAddr = forwardedFor(r, s.TrustedProxies)
+		}
+		// One-click unsubscribes are exempt: after a send, a mail
+		// provider posts thousands of them from a few addresses, and each
+		// carries a signed token already. A refused one is a reader who
+		// keeps getting mail they asked to stop.
+		if r.Method == http.MethodPost && r.URL.Path != "/unsubscribe" {
 			if ok, retry := s.st.writes.allow(clientKey(r), s.clock()); !ok {
 				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
 				s.fail(w, r, failTooMany)
@@ -124,6 +138,40 @@ func (s *Site) Handler() http.Handler {
 			s.fail(w, r, failNoPage)
 		}
 	})
+}
+
+// forwardedFor is the client's address of a request that came through
+// trusted proxies: the right-most X-Forwarded-For entry that is not one of
+// them (entries further left were written by the client and prove
+// nothing). A request from elsewhere keeps its peer address.
+func forwardedFor(r *http.Request, trusted []netip.Prefix) string {
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !isTrusted(peer) {
+		return r.RemoteAddr
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return r.RemoteAddr // a garbled chain: count the proxy
+		}
+		if !isTrusted(a) {
+			return net.JoinHostPort(a.Unmap().String(), "0")
+		}
+	}
+	return r.RemoteAddr
 }
 
 // notFoundCatcher passes an answer through unless it is a 404, which it

@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -530,37 +531,77 @@ func TestSiteBadTokens(t *testing.T) {
 func TestSiteWriteRateLimit(t *testing.T) {
 	sf := newSiteFixture(t, func(s *Site) { s.WriteBurst, s.WriteEvery = 3, time.Minute })
 	sub := sf.add("reader@example.org", subscribers.Active)
-	unsubscribe := path(t, sf.links().Unsubscribe(sub, ""))
 	for i := range 3 {
-		if rec := sf.submit("/unsubscribe?t=bad", nil, "192.0.2.1:1000"); rec.Code != 400 {
+		if rec := sf.submit("/preferences?t=bad", nil, "192.0.2.1:1000"); rec.Code != 400 {
 			t.Fatalf("POST %d: %d", i+1, rec.Code)
 		}
 	}
-	rec := sf.submit(unsubscribe, url.Values{"List-Unsubscribe": {"One-Click"}}, "192.0.2.1:2000")
+	rec := sf.submit("/preferences?t=bad", nil, "192.0.2.1:2000")
 	checkPage(t, "over the burst", rec, 429, "요청이 너무 많습니다", "Too many requests")
 	if ra := rec.Header().Get("Retry-After"); ra != "60" {
 		t.Errorf("Retry-After %q, want 60", ra)
-	}
-	if got := sf.sub(sub.ID); got.Status != subscribers.Active {
-		t.Errorf("a refused POST unsubscribed: %+v", got)
 	}
 	// Every POST route counts, an unknown one too.
 	if rec := sf.submit("/", nil, "192.0.2.1:1000"); rec.Code != 429 {
 		t.Errorf("POST / over the limit: %d, want 429", rec.Code)
 	}
+	// A one-click unsubscribe is never refused: a mail provider posts
+	// them by the thousand from a few addresses.
+	unsubscribe := path(t, sf.links().Unsubscribe(sub, ""))
+	if rec := sf.submit(unsubscribe, url.Values{"List-Unsubscribe": {"One-Click"}}, "192.0.2.1:2000"); rec.Code != 200 {
+		t.Errorf("one-click POST over the limit: %d, want 200", rec.Code)
+	}
+	if got := sf.sub(sub.ID); got.Status != subscribers.Unsubscribed {
+		t.Errorf("one-click POST over the limit: %+v", got)
+	}
 	// Reading is not limited, and another client is not held back.
-	if rec := sf.open(unsubscribe); rec.Code != 200 {
+	if rec := sf.open("/"); rec.Code != 200 {
 		t.Errorf("GET over the POST limit: %d", rec.Code)
 	}
-	if rec := sf.submit("/unsubscribe?t=bad", nil, "192.0.2.2:1000"); rec.Code != 400 {
+	if rec := sf.submit("/preferences?t=bad", nil, "192.0.2.2:1000"); rec.Code != 400 {
 		t.Errorf("another client: %d", rec.Code)
 	}
 	sf.clock.add(time.Minute)
-	if rec := sf.submit(unsubscribe, url.Values{"List-Unsubscribe": {"One-Click"}}, "192.0.2.1:1000"); rec.Code != 200 {
+	if rec := sf.submit("/preferences?t=bad", nil, "192.0.2.1:1000"); rec.Code != 400 {
 		t.Errorf("a minute later: %d", rec.Code)
 	}
-	if got := sf.sub(sub.ID); got.Status != subscribers.Unsubscribed {
-		t.Errorf("a minute later: %+v", got)
+}
+
+func TestSiteCountsClientsBehindTrustedProxies(t *testing.T) {
+	sf := newSiteFixture(t, func(s *Site) {
+		s.WriteBurst, s.WriteEvery = 1, time.Hour
+		s.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	post := func(remote string, forwarded ...string) int {
+		req := httptest.NewRequest("POST", "/preferences?t=bad", nil)
+		req.RemoteAddr = remote
+		for _, f := range forwarded {
+			req.Header.Add("X-Forwarded-For", f)
+		}
+		rec := httptest.NewRecorder()
+		sf.sh.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	// Through the proxy, each client has its own budget of one.
+	for _, c := range []struct {
+		what, remote string
+		xff          []string
+		want         int
+	}{
+		{"first client", "10.0.0.5:40000", []string{"198.51.100.1"}, 400},
+		{"second client, same proxy", "10.0.0.5:40001", []string{"198.51.100.2"}, 400},
+		{"first client again", "10.0.0.6:40002", []string{"198.51.100.1"}, 429},
+		// A client's own X-Forwarded-For entry, left of the proxy's,
+		// proves nothing: the proxy's entry counts.
+		{"a forged hop before the real one", "10.0.0.5:40003", []string{"203.0.113.9, 198.51.100.2"}, 429},
+		{"a chain of two proxies", "10.0.0.5:40004", []string{"198.51.100.3", "10.1.1.1"}, 400},
+		// From outside the trusted range, the header is ignored.
+		{"not a proxy", "192.0.2.7:1000", []string{"198.51.100.4"}, 400},
+		{"not a proxy, another forged client", "192.0.2.7:1001", []string{"198.51.100.5"}, 429},
+	} {
+		if got := post(c.remote, c.xff...); got != c.want {
+			t.Errorf("%s: %d, want %d", c.what, got, c.want)
+		}
 	}
 }
 
