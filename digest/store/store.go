@@ -61,6 +61,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
+	// The file holds the subscribers' addresses and the key that signs
+	// their links: only its owner may read it. SQLite gives the -wal and
+	// -shm files the database's mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	// WAL lets readers work while a send writes; busy_timeout makes a
 	// second writer wait instead of failing; _txlock=immediate takes the
 	// write lock at BEGIN so two writers cannot deadlock upgrading.

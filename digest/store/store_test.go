@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -226,4 +227,21 @@ func migrationCount(t *testing.T) int {
 		t.Fatalf("no migrations: %v", err)
 	}
 	return len(files)
+}
+
+func TestNewStoreIsPrivate(t *testing.T) {
+	// The file holds addresses and the link-signing key.
+	s, path := openTemp(t)
+	if _, err := s.TokenSecret(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := st.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(f), mode)
+		}
+	}
 }
