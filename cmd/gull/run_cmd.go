@@ -64,15 +64,7 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	r, err := newRenderer(cfg, "")
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	cfg, r, st, err := a.openForSending(ctx)
 	if err != nil {
 		return err
 	}

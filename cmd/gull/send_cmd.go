@@ -77,15 +77,7 @@ func (a *app) send(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	r, err := newRenderer(cfg, "")
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	cfg, r, st, err := a.openForSending(ctx)
 	if err != nil {
 		return err
 	}
@@ -99,6 +91,25 @@ func (a *app) send(ctx context.Context, args []string) error {
 		return s.test(ctx, to)
 	}
 	return s.all(ctx)
+}
+
+// openForSending loads what a send needs, in the order that reports a
+// problem before anything is opened: the config, the templates (parsed and
+// tried), the store.
+func (a *app) openForSending(ctx context.Context) (*config.Config, *render.Renderer, *store.Store, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := newRenderer(cfg, "")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, r, st, nil
 }
 
 // sender is one `gull send`: the config, the store, the renderer and the
