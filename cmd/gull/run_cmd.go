@@ -100,8 +100,9 @@ type daemon struct {
 	// work counts the runs going, so shutdown can wait for them.
 	work sync.WaitGroup
 
-	mu       sync.Mutex
-	gathered pipeline.Gathered // the latest fetch of the feeds, for /preview
+	mu        sync.Mutex
+	gathered  pipeline.Gathered // the latest fetch of the feeds, for /preview
+	fetchedAt time.Time         // when a fetch last reached a feed
 }
 
 func (d *daemon) config() *daemonConfig { return d.conf.Load() }
@@ -143,9 +144,18 @@ func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 	defer d.release()
 	d.work.Add(1)
 	defer d.work.Done()
+	if trigger == "schedule" || trigger == "catch-up" {
+		// While this run waited for its turn, another (a catch-up after
+		// a suspend, racing the late cron fire) may have made the slot.
+		if done, ok, err := d.st.ScheduleDoneThrough(ctx); err == nil && ok && !done.Before(slot) {
+			d.log.Info("run skipped: its slot was made already", "trigger", trigger, "slot", slot.Format(time.RFC3339))
+			return sendResult{}, nil, nil
+		}
+	}
 
 	c := d.config()
-	s := &sender{a: d.a, cfg: c.cfg, st: d.st, r: c.r, now: slot, yes: true, unattended: true, metrics: d.metrics}
+	s := &sender{a: d.a, cfg: c.cfg, st: d.st, r: c.r, now: slot, yes: true, unattended: true, metrics: d.metrics,
+		copiesFresh: d.copiesFresh()}
 	start := time.Now()
 	var res sendResult
 	err := s.openTransport(ctx)
@@ -230,16 +240,22 @@ func (d *daemon) logRun(trigger string, slot time.Time, id string, s *sender, re
 	d.log.Log(context.Background(), level, msg, attrs...)
 }
 
-func (d *daemon) hasGathered() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.gathered.Feeds != nil
-}
-
 func (d *daemon) setGathered(g pipeline.Gathered) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.gathered = g
-	d.mu.Unlock()
+	if g.Failed() < len(g.Feeds) {
+		d.fetchedAt = time.Now()
+	}
+}
+
+// copiesFresh tells whether the daemon's last fetch that reached a feed is
+// recent: then the feeds' stored copies are this hour's news, and an
+// outage at the slot need not hold the week back.
+func (d *daemon) copiesFresh() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.fetchedAt.IsZero() && time.Since(d.fetchedAt) < 2*feedRefresh
 }
 
 // serve is the daemon proper.
@@ -448,8 +464,7 @@ func (d *daemon) tick(ctx context.Context) {
 	}
 	if slot, ok := d.sched.Missed(done, time.Now()); ok && ctx.Err() == nil {
 		d.log.Info("a scheduled run was missed; making it now", "slot", slot.Format(time.RFC3339), "done_through", done.Format(time.RFC3339))
-		d.job(ctx, slot, "catch-up", "")
-		if d.hasGathered() {
+		if _, s, _ := d.job(ctx, slot, "catch-up", ""); s != nil && s.gathered.Feeds != nil {
 			return // the run fetched the feeds
 		}
 	}
@@ -582,17 +597,27 @@ type siteHolder struct {
 }
 
 type siteParts struct {
-	pages *web.SubscriberPages
-	tr    deliver.Transport
+	pages     *web.SubscriberPages
+	tr        deliver.Transport
+	closeOnce sync.Once
 }
 
 func (h *siteHolder) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*h.h.Load()).ServeHTTP(w, r) }
 
 func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
 	h.mu.Lock()
+	var prev *siteParts
+	if n := len(h.olds); n > 0 {
+		prev = h.olds[n-1]
+	}
 	h.olds = append(h.olds, p)
 	h.mu.Unlock()
 	h.h.Store(&handler)
+	if prev != nil {
+		// The replaced site's sign-ups may still be mailing; its
+		// transport closes when they are done.
+		go func() { prev.pages.Wait(); prev.closeOnce.Do(func() { prev.tr.Close() }) }()
+	}
 }
 
 func (h *siteHolder) wait() {
@@ -607,7 +632,7 @@ func (h *siteHolder) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range h.olds {
-		p.tr.Close()
+		p.closeOnce.Do(func() { p.tr.Close() })
 	}
 }
 

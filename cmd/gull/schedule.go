@@ -71,40 +71,64 @@ func parseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
 }
 
 // wallClock runs a cron spec by the wall clock of loc, on the days its
-// clocks change as on the others: once each. cron's own handling in a
-// zone fires twice at a time the clocks pass twice (01:30 when they go
-// back) and never at one they skip (02:30 when they go forward); a
-// digest would go out twice, or not that week. Here the spec is matched
-// against wall-clock readings (as if in UTC, which has no changes) and
-// each reading is then placed in loc: a repeated one at its first
-// occurrence, a skipped one as far after the change as it was meant to
-// be after the hour (02:30 becomes 03:30).
+// clocks change as on the others. cron's own handling in a zone fires
+// twice at a reading the clocks pass twice (01:30 when they go back) and
+// never at one they skip (02:30 when they go forward): a digest would go
+// out twice, or not that week. Here the spec is matched against wall-clock
+// readings (written as UTC times, which have no changes), and each reading
+// is placed in loc: a repeated one at its first occurrence, a skipped one
+// read with the offset in force before the change, so it comes as long
+// after the change as it was meant to after the hour (02:30 at 03:30).
 type wallClock struct {
 	spec *cron.SpecSchedule // in UTC
 	loc  *time.Location
 }
 
+// Offsets lie within -12h and +14h of UTC, so a reading r is placed
+// within [r-14h, r+12h], r read as a UTC time. That bounds the readings
+// Next must look at.
+const (
+	maxEastOffset = 14 * time.Hour
+	maxWestOffset = 12 * time.Hour
+)
+
+// Next is the earliest placement after t. Placements are not in the
+// order of their readings around a change (a skipped 02:30 moved to 03:30
+// comes after the 03:00 reading), so every reading that could place after
+// t is looked at until none later could come first.
 func (w wallClock) Next(t time.Time) time.Time {
-	lt := t.In(w.loc)
-	wall := time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), time.UTC)
-	for range 1000 { // a few steps at most; the bound guards a strange zone
-		wall = w.spec.Next(wall)
-		if wall.IsZero() {
-			return wall
+	var best time.Time
+	r := t.UTC().Add(-maxWestOffset)
+	for range 1 << 16 {
+		r = w.spec.Next(r)
+		if r.IsZero() || (!best.IsZero() && r.Add(-maxEastOffset).After(best)) {
+			break
 		}
-		at := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, w.loc)
-		if at.Hour() != wall.Hour() || at.Minute() != wall.Minute() {
-			// The reading does not exist in loc (time.Date's placement
-			// of it is unspecified): read it with the offset in force
-			// before the change, the day before, which lands after.
-			_, before := at.AddDate(0, 0, -1).Zone()
-			at = wall.Add(-time.Duration(before) * time.Second).In(w.loc)
-		}
-		if at.After(t) {
-			return at
+		if at := w.place(r); at.After(t) && (best.IsZero() || at.Before(best)) {
+			best = at
 		}
 	}
-	return time.Time{}
+	return best
+}
+
+// place is the instant of the reading r in loc.
+func (w wallClock) place(r time.Time) time.Time {
+	var first time.Time
+	for _, probe := range []time.Duration{-26 * time.Hour, -12 * time.Hour, 0, 12 * time.Hour, 26 * time.Hour} {
+		_, off := r.Add(probe).In(w.loc).Zone()
+		at := r.Add(-time.Duration(off) * time.Second)
+		l := at.In(w.loc)
+		if time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC).Equal(r) &&
+			(first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	if !first.IsZero() {
+		return first
+	}
+	// Skipped: read it with the offset of the day before the change.
+	_, before := r.Add(-26 * time.Hour).In(w.loc).Zone()
+	return r.Add(-time.Duration(before) * time.Second)
 }
 
 // fire is the cron job for the schedule: its slot is the latest

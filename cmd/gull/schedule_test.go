@@ -3,11 +3,14 @@ package main
 import (
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // The scheduler's tests run in a synctest bubble: the clock starts at
@@ -170,4 +173,114 @@ func TestMissedSlot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWallClockAroundEveryChange checks the schedule against a brute
+// force reading of the clock: minute by minute over four days around each
+// change of offset in a year, a reading the spec names must run at its
+// first occurrence, and one the clocks skip must run as long after the
+// change as it was meant to be after the change's hour.
+func TestWallClockAroundEveryChange(t *testing.T) {
+	wallOf := func(u time.Time, loc *time.Location) time.Time {
+		l := u.In(loc)
+		return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), 0, 0, time.UTC)
+	}
+	for _, z := range []struct {
+		zone string
+		year int
+	}{
+		{"America/New_York", 2026}, {"Europe/Berlin", 2026}, {"Australia/Sydney", 2026},
+		{"Australia/Lord_Howe", 2026}, {"Asia/Seoul", 2026}, {"Pacific/Apia", 2011},
+	} {
+		loc, err := time.LoadLocation(z.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The changes of offset in the year, found hour by hour.
+		var changes []time.Time
+		for u := time.Date(z.year, 1, 1, 0, 0, 0, 0, time.UTC); u.Year() == z.year; u = u.Add(time.Hour) {
+			_, a := u.In(loc).Zone()
+			_, b := u.Add(time.Hour).In(loc).Zone()
+			if a != b {
+				changes = append(changes, u.Add(time.Hour))
+			}
+		}
+		for _, spec := range []string{"30 2 * * *", "0,30 2 * * *", "30 1 * * *", "*/30 1-3 * * *", "0 9 * * 1-5", "@daily"} {
+			sched, err := parseSpec(spec, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := cron.ParseStandard(spec)
+			utcSpec := raw.(*cron.SpecSchedule)
+			utcSpec.Location = time.UTC
+			matches := func(r time.Time) bool { return utcSpec.Next(r.Add(-time.Second)).Equal(r) }
+			for _, change := range changes {
+				from, to := change.Add(-48*time.Hour), change.Add(48*time.Hour)
+				// What should run: each reading's first minute, and the
+				// readings never shown at the offset before the change.
+				var want []time.Time
+				seen := map[time.Time]bool{}
+				for u := from; u.Before(to); u = u.Add(time.Minute) {
+					if r := wallOf(u, loc); !seen[r] {
+						seen[r] = true
+						if matches(r) {
+							want = append(want, u)
+						}
+					}
+				}
+				_, before := from.In(loc).Zone()
+				for r := wallOf(from, loc); r.Before(wallOf(to, loc)); r = r.Add(time.Minute) {
+					if !seen[r] && matches(r) {
+						want = append(want, r.Add(-time.Duration(before)*time.Second))
+					}
+				}
+				// A skipped reading may land where a real one is (02:00
+				// moved to 03:00): one run at that instant.
+				slices.SortFunc(want, func(a, b time.Time) int { return a.Compare(b) })
+				want = slices.CompactFunc(want, time.Time.Equal)
+				// What runs: Next from the window's start.
+				var got []time.Time
+				for u := sched.Next(from.Add(-time.Second)); u.Before(to); u = sched.Next(u) {
+					got = append(got, u)
+				}
+				// From any moment, the next run is the next of these (a
+				// start at 03:25 on the day 02:30 moved to 03:30 still
+				// gets it).
+				for i := 1; i < len(want); i++ {
+					for _, back := range []time.Duration{time.Second, 19 * time.Minute} {
+						if at := want[i].Add(-back); at.After(want[i-1]) {
+							if next := sched.Next(at); !next.Equal(want[i]) {
+								t.Errorf("%s %q: Next(%s) = %s, want %s", z.zone, spec, at.In(loc), next.In(loc), want[i].In(loc))
+							}
+						}
+					}
+				}
+				if i := firstDifference(got, want); i >= 0 {
+					t.Errorf("%s %q around %s: runs differ from run %d:\n got %v\nwant %v", z.zone, spec, change.In(loc), i,
+						inZone(got[i:min(i+4, len(got))], loc), inZone(want[i:min(i+4, len(want))], loc))
+				}
+			}
+		}
+	}
+}
+
+// firstDifference is the index where a and b first differ, or -1.
+func firstDifference(a, b []time.Time) int {
+	for i := range min(len(a), len(b)) {
+		if !a[i].Equal(b[i]) {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+func inZone(ts []time.Time, loc *time.Location) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.In(loc).Format("01-02 15:04 -07:00"))
+	}
+	return out
 }

@@ -127,6 +127,10 @@ type sender struct {
 	unattended bool
 	// metrics, when set, count feeds, issues and messages (the daemon).
 	metrics *web.Metrics
+	// copiesFresh: the feeds' stored copies are recent (the daemon
+	// fetched them within the last two hours), so an issue may be built
+	// from them when every feed fails at the slot.
+	copiesFresh bool
 
 	tr       deliver.Transport
 	composer deliver.Composer
@@ -209,8 +213,9 @@ func (s *sender) issueID() string {
 
 // build fetches the feeds and builds the issue; failed feeds are reported
 // and the issue is built from the others (and from the failed ones' last
-// good copies). When every feed failed and that leaves nothing, nothing
-// is built: an empty issue would pass for a quiet week and lose this one.
+// good copies). When every feed failed, nothing is built unless the copies
+// are the daemon's of the last hours: a week frozen from older copies
+// would lose its latest days, and an empty one would pass for quiet.
 func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 	g, err := s.a.gatherWith(ctx, s.cfg, s.st, s.now)
 	if err != nil {
@@ -224,8 +229,8 @@ func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 	} else {
 		s.a.logFailedFeeds(is.Feeds)
 	}
-	if n := g.Failed(); n > 0 && n == len(g.Feeds) && is.Count() == 0 {
-		return is, fmt.Errorf("%w: all %d failed, and their last good copies hold nothing for the week; the issue is not built, so that an outage does not pass for a quiet week; run again when they answer", errNoFeeds, n)
+	if n := g.Failed(); n > 0 && n == len(g.Feeds) && (!s.copiesFresh || is.Count() == 0) {
+		return is, fmt.Errorf("%w: all %d failed; the issue is not built from old copies, which would freeze the week without its latest days, or pass an outage for a quiet week; run again when they answer", errNoFeeds, n)
 	}
 	return is, nil
 }

@@ -697,6 +697,9 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 			}
 			pfx = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
 		}
+		if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
+			pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96) // clients are compared unmapped
+		}
 		c.HTTP.Proxies = append(c.HTTP.Proxies, pfx.Masked())
 	}
 	if !envNameRE.MatchString(c.SecretEnv) {

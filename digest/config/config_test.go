@@ -442,7 +442,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestTrustedProxies(t *testing.T) {
-	cfg, err := parse(t, minimal+"http: {trusted_proxies: [127.0.0.1, \"10.0.0.0/8\", \"::1\", \"fd00::/8\"]}\n")
+	cfg, err := parse(t, minimal+"http: {trusted_proxies: [127.0.0.1, \"10.0.0.0/8\", \"::1\", \"fd00::/8\", \"::ffff:192.168.0.0/112\"]}\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +450,7 @@ func TestTrustedProxies(t *testing.T) {
 	for _, p := range cfg.HTTP.Proxies {
 		got = append(got, p.String())
 	}
-	if strings.Join(got, " ") != "127.0.0.1/32 10.0.0.0/8 ::1/128 fd00::/8" {
+	if strings.Join(got, " ") != "127.0.0.1/32 10.0.0.0/8 ::1/128 fd00::/8 192.168.0.0/16" {
 		t.Errorf("proxies %v", got)
 	}
 	bad := problems(t, minimal+"http:\n  trusted_proxies: [10.0.0.0/8, nginx]\n")

@@ -163,15 +163,26 @@ func forwardedFor(r *http.Request, trusted []netip.Prefix) string {
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return r.RemoteAddr // a garbled chain: count the proxy
+		a, ok := hopAddr(hops[i])
+		if !ok {
+			return r.RemoteAddr // "unknown", or garbled: count the proxy
 		}
 		if !isTrusted(a) {
 			return net.JoinHostPort(a.Unmap().String(), "0")
 		}
 	}
 	return r.RemoteAddr
+}
+
+// hopAddr reads one X-Forwarded-For entry: an address, or (as some
+// proxies write it) an address with a port, IPv6 in brackets.
+func hopAddr(hop string) (netip.Addr, bool) {
+	hop = strings.TrimSpace(hop)
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr(), true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(hop, "["), "]"))
+	return a, err == nil
 }
 
 // notFoundCatcher passes an answer through unless it is a 404, which it

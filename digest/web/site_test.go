@@ -595,6 +595,12 @@ func TestSiteCountsClientsBehindTrustedProxies(t *testing.T) {
 		// proves nothing: the proxy's entry counts.
 		{"a forged hop before the real one", "10.0.0.5:40003", []string{"203.0.113.9, 198.51.100.2"}, 429},
 		{"a chain of two proxies", "10.0.0.5:40004", []string{"198.51.100.3", "10.1.1.1"}, 400},
+		// Some proxies write the client's port, and IPv6 in brackets.
+		{"with a port", "10.0.0.5:40005", []string{"198.51.100.6:4711"}, 400},
+		{"the same client, another port", "10.0.0.5:40006", []string{"198.51.100.6:4712"}, 429},
+		{"IPv6 in brackets with a port", "10.0.0.5:40007", []string{"[2001:db8::1]:4711"}, 400},
+		{"IPv6 bare, another /64", "10.0.0.5:40008", []string{"2001:db8:1::2"}, 400},
+		{"IPv6 in the same /64: one client", "10.0.0.5:40009", []string{"2001:db8::3"}, 429},
 		// From outside the trusted range, the header is ignored.
 		{"not a proxy", "192.0.2.7:1000", []string{"198.51.100.4"}, 400},
 		{"not a proxy, another forged client", "192.0.2.7:1001", []string{"198.51.100.5"}, 429},
