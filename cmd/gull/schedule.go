@@ -108,7 +108,10 @@ func (w wallClock) Next(t time.Time) time.Time {
 			best = at
 		}
 	}
-	return best
+	if best.IsZero() {
+		return best
+	}
+	return best.In(w.loc)
 }
 
 // place is the instant of the reading r in loc.
