@@ -20,6 +20,11 @@
 // So is every reader when a <style> could select elements by a value: an
 // attribute selector with a value ([title$=".kr"]), or a class or id
 // attribute that holds one. .To.Themes and .Test are free to use.
+//
+// digest.html.tmpl also renders the web copy (the archive's page,
+// the mail's "view in browser"): .Web is true there, there is no reader,
+// and .Links.Subscribe is the sign-up page to offer instead of the
+// reader's links.
 package templates
 
 import "embed"

@@ -730,14 +730,10 @@ func (d *daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 	})
 }
 
-// issuePage is a stored issue as a web page: the email as a reader of
-// every theme gets it, without anyone's links.
+// issuePage is a stored issue as a web page: the whole issue, with the
+// sign-up where a mail has its reader's links.
 func issuePage(r *render.Renderer, is digest.Issue) ([]byte, error) {
-	m, err := r.Render(is, render.Recipient{})
-	if err != nil {
-		return nil, err
-	}
-	return []byte(m.HTML), nil
+	return r.WebPage(is)
 }
 
 // preview is this week's digest as the daemon would build it now, from
@@ -750,15 +746,7 @@ func (d *daemon) preview(ctx context.Context) ([]byte, error) {
 		return nil, errors.New("the feeds have not been fetched yet")
 	}
 	c := d.config()
-	is := pipeline.BuildIssue(c.cfg.Title, g, c.cfg.Grouper())
-	m, err := c.r.Render(is, render.Recipient{})
-	if errors.Is(err, render.ErrNothingToSend) {
-		err = nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []byte(m.HTML), nil
+	return c.r.WebPage(pipeline.BuildIssue(c.cfg.Title, g, c.cfg.Grouper()))
 }
 
 // subscribersStore is checked here: the pages need the store to be one.

@@ -318,8 +318,9 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if code, body := httpGet(t, d.base+"/feed.atom"); code != 200 || !strings.Contains(body, "/issues/"+issueID) {
 		t.Errorf("/feed.atom: %d, does not list %s:\n%s", code, issueID, body)
 	}
-	if code, body := httpGet(t, d.base+"/issues/"+issueID); code != 200 || !strings.Contains(body, "HBM chips and the data centre boom") {
-		t.Errorf("/issues/%s: %d\n%.500s", issueID, code, body)
+	if code, body := httpGet(t, d.base+"/issues/"+issueID); code != 200 || !strings.Contains(body, "HBM chips and the data centre boom") ||
+		!strings.Contains(body, d.base+"/subscribe") || strings.Contains(body, "/unsubscribe") {
+		t.Errorf("/issues/%s: %d; want the articles and the sign-up, no one's unsubscribe link\n%.500s", issueID, code, body)
 	}
 	if code, body := httpGet(t, d.base+"/"); code != 200 || !strings.Contains(body, issueID) {
 		t.Errorf("/: %d, does not list %s", code, issueID)

@@ -31,6 +31,9 @@ type Data struct {
 	To        Recipient
 	Links     Links
 	Test      bool
+	// Web: the issue's web copy (the archive, "view in browser"), not a
+	// mail; there is no reader and no personal link.
+	Web bool
 	// L is the fixed wording in the configured language ({{ .L.toc }}).
 	L map[string]string
 }
@@ -67,6 +70,7 @@ type Links struct {
 	Archive     string // this issue's web copy ("view in browser")
 	Unsubscribe string
 	Preferences string
+	Subscribe   string // the sign-up page
 }
 
 // fullTextRunes is how long an article's content must be to count as the
@@ -88,6 +92,7 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 			Archive:     r.opts.BaseURL + "/issues/" + url.PathEscape(is.ID),
 			Unsubscribe: to.UnsubscribeURL,
 			Preferences: to.PreferencesURL,
+			Subscribe:   r.opts.BaseURL + "/subscribe",
 		},
 	}
 	if d.Links.Unsubscribe == "" {
@@ -278,6 +283,8 @@ var labels = map[string]map[string]string{
 		"unsubscribe":  "Unsubscribe",
 		"preferences":  "Choose your themes",
 		"why":          "You receive this because you subscribed to",
+		"webwhy":       "Get it by mail every week:",
+		"subscribe":    "Subscribe",
 		"test":         "TEST",
 		"column":       "column",
 		"columns":      "columns",
@@ -298,6 +305,8 @@ var labels = map[string]map[string]string{
 		"unsubscribe":  "구독 해지",
 		"preferences":  "관심 주제 고르기",
 		"why":          "이 메일은 다음 뉴스레터를 구독하셔서 보내 드립니다:",
+		"webwhy":       "매주 메일로 받아 보세요:",
+		"subscribe":    "구독 신청",
 		"test":         "테스트",
 		"column":       "편",
 		"columns":      "편",

@@ -150,7 +150,7 @@ func New(opts Options) (*Renderer, error) {
 		}
 	}
 	// Try every path the templates can take: a full issue, a test send,
-	// a reader with one theme, and an empty week.
+	// a reader with one theme, an empty week, and the web copy.
 	sample := sampleIssue(opts.Location)
 	for _, try := range []struct {
 		is digest.Issue
@@ -163,6 +163,10 @@ func New(opts Options) (*Renderer, error) {
 		if _, err := r.Render(try.is, try.to); err != nil {
 			return nil, err
 		}
+	}
+	// And the web copy of the archive.
+	if _, err := r.WebPage(sample); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -274,6 +278,23 @@ func (r *Renderer) Render(is digest.Issue, to Recipient) (digest.Message, error)
 		return m, templateError(err, r.src)
 	}
 	return m, err
+}
+
+// WebPage renders the issue's web copy (the archive's page, the mail's
+// "view in browser"): the whole issue, for nobody in particular, so it
+// carries no one's links; its footer offers the sign-up instead.
+func (r *Renderer) WebPage(is digest.Issue) ([]byte, error) {
+	d := r.data(is, Recipient{})
+	d.Web = true
+	var html bytes.Buffer
+	if err := r.html.ExecuteTemplate(&html, htmlEntry, d); err != nil {
+		return nil, templateError(err, r.src)
+	}
+	page, err := r.inline(html.String())
+	if err != nil {
+		return nil, err
+	}
+	return []byte(page), nil
 }
 
 // render is Render; inline false skips the CSS inlining, for the benchmark

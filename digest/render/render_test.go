@@ -448,3 +448,51 @@ func hasAttr(n *html.Node, key string) bool {
 	}
 	return false
 }
+
+// TestWebPage: the archive's copy of an issue is the whole issue for
+// nobody: no one's address or links, the sign-up instead, and the same
+// safety as the mail.
+func TestWebPage(t *testing.T) {
+	for _, lang := range []string{"en", "ko"} {
+		r, err := New(Options{Lang: lang, BaseURL: "https://news.example.org"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		is := sampleIssue(time.UTC)
+		body, err := r.WebPage(is)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(body)
+		mail, err := r.Render(is, Recipient{Email: "reader@example.org", UnsubscribeURL: "https://news.example.org/unsubscribe?t=TOKEN"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`href="https://news.example.org/subscribe"`, `href="https://news.example.org/"`, r.labels["subscribe"], r.labels["webwhy"]} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the web copy lacks %q", lang, want)
+			}
+		}
+		for _, not := range []string{"/unsubscribe", "/preferences", r.labels["why"], r.labels["view"], "reader@example.org"} {
+			if strings.Contains(page, not) {
+				t.Errorf("%s: the web copy has %q", lang, not)
+			}
+		}
+		for _, want := range []string{"/unsubscribe?t=TOKEN", r.labels["why"], r.labels["view"]} {
+			if !strings.Contains(mail.HTML, want) {
+				t.Errorf("%s: the mail lost %q", lang, want)
+			}
+		}
+		// Every article of the issue is on the page.
+		for _, s := range is.Sections {
+			for _, a := range s.Articles {
+				if !strings.Contains(page, htmlEscaped(a.Title)) {
+					t.Errorf("%s: the web copy lacks %q", lang, a.Title)
+				}
+			}
+		}
+	}
+}
+
+// htmlEscaped is s as html/template writes it in text.
+func htmlEscaped(s string) string { return template.HTMLEscapeString(s) }
