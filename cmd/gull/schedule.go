@@ -97,6 +97,29 @@ const (
 // comes after the 03:00 reading), so every reading that could place after
 // t is looked at until none later could come first.
 func (w wallClock) Next(t time.Time) time.Time {
+	// Most of the time no change is near: with one offset from a day
+	// before t to a day after the next reading, readings and instants go
+	// in step, and the next reading is the answer. (Two changes inside
+	// the span, with the same offset at both ends, need months: the span
+	// is kept under a month.)
+	_, off := t.Add(-26 * time.Hour).In(w.loc).Zone()
+	lt := t.In(w.loc)
+	r := w.spec.Next(time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), time.UTC))
+	if r.IsZero() {
+		return r
+	}
+	if at := r.Add(-time.Duration(off) * time.Second); at.Sub(t) < 28*24*time.Hour {
+		if _, end := at.Add(26 * time.Hour).In(w.loc).Zone(); end == off {
+			if _, mid := at.In(w.loc).Zone(); mid == off && at.After(t) {
+				return at.In(w.loc)
+			}
+		}
+	}
+	return w.slowNext(t)
+}
+
+// slowNext is Next near a change.
+func (w wallClock) slowNext(t time.Time) time.Time {
 	var best time.Time
 	r := t.UTC().Add(-maxWestOffset)
 	for range 1 << 16 {

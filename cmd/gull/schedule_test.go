@@ -284,3 +284,28 @@ func inZone(ts []time.Time, loc *time.Location) []string {
 	}
 	return out
 }
+
+// BenchmarkScheduleNext compares the wall-clock schedule's Next with
+// cron's own, the reference, in Seoul and New York: cron calls it once
+// per run.
+func BenchmarkScheduleNext(b *testing.B) {
+	for _, zone := range []string{"Asia/Seoul", "America/New_York"} {
+		loc, _ := time.LoadLocation(zone)
+		for _, spec := range []string{"0 8 * * MON", "*/15 * * * *"} {
+			wall, _ := parseSpec(spec, loc)
+			raw, _ := cron.ParseStandard(spec)
+			raw.(*cron.SpecSchedule).Location = loc
+			for _, c := range []struct {
+				name  string
+				sched cron.Schedule
+			}{{"cron", raw}, {"wallclock", wall}} {
+				b.Run(zone+"/"+spec+"/"+c.name, func(b *testing.B) {
+					t := time.Date(2026, 3, 1, 0, 0, 0, 0, loc)
+					for b.Loop() {
+						t = c.sched.Next(t)
+					}
+				})
+			}
+		}
+	}
+}
