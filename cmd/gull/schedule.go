@@ -45,7 +45,10 @@ func newScheduler(spec string, loc *time.Location, log *slog.Logger, job func(sl
 		cron: cron.New(
 			cron.WithLocation(loc),
 			cron.WithLogger(cl),
-			cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)),
+			// SkipIfStillRunning outside Recover: the other way round, a
+			// panic unwinds through the skip wrapper before it gives its
+			// token back, and every later run is skipped for good.
+			cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
 		),
 		sched: sched,
 		loc:   loc,

@@ -309,3 +309,23 @@ func BenchmarkScheduleNext(b *testing.B) {
 		}
 	}
 }
+
+func TestSchedulePanicDoesNotStopIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var runs atomic.Int32
+		s, err := newScheduler("@every 1m", time.UTC, quietLog(), func(time.Time, string) {
+			if runs.Add(1) == 1 {
+				panic("a bug in the first run")
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		time.Sleep(3*time.Minute + time.Second)
+		<-s.Stop().Done()
+		if n := runs.Load(); n != 3 {
+			t.Errorf("%d runs, want 3: the panic of the first must not stop the others", n)
+		}
+	})
+}
