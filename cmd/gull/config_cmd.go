@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 )
 
 // configCheck validates the config and prints it as gull will use it,
@@ -25,6 +27,17 @@ func (a *app) configCheck(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "# %s is valid; effective configuration:\n", cfg.Path)
+	if sched, err := parseSpec(cfg.Schedule, cfg.Location); err == nil {
+		// The spec and the zone read together, as gull run will: the
+		// surest check that "0 8 * * MON" means the Monday morning meant.
+		var next []string
+		t := time.Now()
+		for range 3 {
+			t = sched.Next(t)
+			next = append(next, t.Format("Mon 2006-01-02 15:04 MST"))
+		}
+		fmt.Fprintf(a.stdout, "# gull run's next runs: %s\n", strings.Join(next, ", "))
+	}
 	_, err = a.stdout.Write(out)
 	return err
 }
