@@ -209,8 +209,10 @@ func (p *daemonProc) waitLog(t *testing.T, msg string, match func(map[string]any
 func (p *daemonProc) stop(t *testing.T) int {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
+	sent := time.Now()
 	select {
 	case err := <-p.exited:
+		t.Logf("gull run exited %v after SIGTERM", time.Since(sent).Round(time.Millisecond))
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			return ee.ExitCode()
