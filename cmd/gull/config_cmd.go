@@ -31,12 +31,12 @@ func (a *app) configCheck(ctx context.Context, args []string) error {
 		// The spec and the zone read together, as gull run will: the
 		// surest check that "0 8 * * MON" means the Monday morning meant.
 		var next []string
-		t := time.Now()
+		t := time.Now().In(cfg.Location)
 		for range 3 {
-			t = sched.Next(t)
+			t = sched.Next(t).In(cfg.Location)
 			next = append(next, t.Format("Mon 2006-01-02 15:04 MST"))
 		}
-		fmt.Fprintf(a.stdout, "# gull run's next runs: %s\n", strings.Join(next, ", "))
+		fmt.Fprintf(a.stdout, "# gull run's next runs (if started now): %s\n", strings.Join(next, ", "))
 	}
 	_, err = a.stdout.Write(out)
 	return err

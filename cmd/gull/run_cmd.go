@@ -245,7 +245,9 @@ func (d *daemon) setGathered(g pipeline.Gathered) {
 	defer d.mu.Unlock()
 	d.gathered = g
 	if g.Failed() < len(g.Feeds) {
-		d.fetchedAt = time.Now()
+		// Wall time: the monotonic clock stops while the machine sleeps,
+		// and copies from before a week's suspend are not fresh.
+		d.fetchedAt = time.Now().Round(0)
 	}
 }
 
@@ -255,7 +257,7 @@ func (d *daemon) setGathered(g pipeline.Gathered) {
 func (d *daemon) copiesFresh() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return !d.fetchedAt.IsZero() && time.Since(d.fetchedAt) < 2*feedRefresh
+	return !d.fetchedAt.IsZero() && time.Now().Round(0).Sub(d.fetchedAt) < 2*feedRefresh
 }
 
 // serve is the daemon proper.
@@ -597,27 +599,20 @@ type siteHolder struct {
 }
 
 type siteParts struct {
-	pages     *web.SubscriberPages
-	tr        deliver.Transport
-	closeOnce sync.Once
+	pages *web.SubscriberPages
+	tr    deliver.Transport
 }
 
 func (h *siteHolder) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*h.h.Load()).ServeHTTP(w, r) }
 
+// swap puts a new site in force. The replaced ones stay open until
+// shutdown: a sign-up that began on one may still be on its way to its
+// transport (an idle SMTP transport holds at most one connection).
 func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
 	h.mu.Lock()
-	var prev *siteParts
-	if n := len(h.olds); n > 0 {
-		prev = h.olds[n-1]
-	}
 	h.olds = append(h.olds, p)
 	h.mu.Unlock()
 	h.h.Store(&handler)
-	if prev != nil {
-		// The replaced site's sign-ups may still be mailing; its
-		// transport closes when they are done.
-		go func() { prev.pages.Wait(); prev.closeOnce.Do(func() { prev.tr.Close() }) }()
-	}
 }
 
 func (h *siteHolder) wait() {
@@ -632,7 +627,7 @@ func (h *siteHolder) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range h.olds {
-		p.closeOnce.Do(func() { p.tr.Close() })
+		p.tr.Close()
 	}
 }
 

@@ -100,23 +100,19 @@ const (
 // comes after the 03:00 reading), so every reading that could place after
 // t is looked at until none later could come first.
 func (w wallClock) Next(t time.Time) time.Time {
-	// Most of the time no change is near: with one offset from a day
-	// before t to a day after the next reading, readings and instants go
-	// in step, and the next reading is the answer. (Two changes inside
-	// the span, with the same offset at both ends, need months: the span
-	// is kept under a month.)
-	_, off := t.Add(-26 * time.Hour).In(w.loc).Zone()
+	// Most of the time no change is near: when one offset holds from a
+	// day before t to a day after the next reading, readings and instants
+	// go in step, and the next reading is the answer.
+	before := t.Add(-26 * time.Hour).In(w.loc)
+	_, off := before.Zone()
+	_, changes := before.ZoneBounds() // zero: the offset never changes again
 	lt := t.In(w.loc)
 	r := w.spec.Next(time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), time.UTC))
 	if r.IsZero() {
 		return r
 	}
-	if at := r.Add(-time.Duration(off) * time.Second); at.Sub(t) < 28*24*time.Hour {
-		if _, end := at.Add(26 * time.Hour).In(w.loc).Zone(); end == off {
-			if _, mid := at.In(w.loc).Zone(); mid == off && at.After(t) {
-				return at.In(w.loc)
-			}
-		}
+	if at := r.Add(-time.Duration(off) * time.Second); at.After(t) && (changes.IsZero() || changes.After(at.Add(26*time.Hour))) {
+		return at.In(w.loc)
 	}
 	return w.slowNext(t)
 }
@@ -165,8 +161,16 @@ func (w wallClock) place(r time.Time) time.Time {
 func (s *scheduler) fire() cron.Job {
 	sched, loc := s.sched, s.loc
 	return cron.FuncJob(func() {
+		// The slot is the scheduled time this fire is for: cron wakes a
+		// moment after it, or much later after the machine slept, and
+		// a catch-up may have made that slot meanwhile (job checks).
 		now := time.Now().In(loc)
-		slot, ok := latestSlot(sched, now.Add(-time.Minute), now)
+		slot, ok := time.Time{}, false
+		for _, back := range []time.Duration{time.Minute, 26 * time.Hour, 35 * 24 * time.Hour} {
+			if slot, ok = latestSlot(sched, now.Add(-back), now); ok {
+				break
+			}
+		}
 		if !ok {
 			slot = now.Truncate(time.Second)
 		}

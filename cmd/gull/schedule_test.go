@@ -329,3 +329,27 @@ func TestSchedulePanicDoesNotStopIt(t *testing.T) {
 		}
 	})
 }
+
+// TestWallClockNextAcrossShortSeasons: a month's schedule whose next run
+// lies beyond a change of offset and its undoing, weeks apart (Fiji's
+// summer time of 2020/21 lasted 28 days, Recife's of 2000 a week): the
+// repeated reading still runs at its first occurrence.
+func TestWallClockNextAcrossShortSeasons(t *testing.T) {
+	for _, c := range []struct {
+		zone, spec, from, want string
+	}{
+		{"Pacific/Fiji", "30 2 17 * *", "2020-12-20T03:33:00+13:00", "2021-01-17T02:30:00+13:00"},
+		{"America/Recife", "30 23 14 * *", "2000-09-16T23:31:00-03:00", "2000-10-14T23:30:00-02:00"},
+	} {
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched, _ := parseSpec(c.spec, loc)
+		from, _ := time.Parse(time.RFC3339, c.from)
+		want, _ := time.Parse(time.RFC3339, c.want)
+		if got := sched.Next(from); !got.Equal(want) {
+			t.Errorf("%s %q: Next(%s) = %s, want %s", c.zone, c.spec, c.from, got.Format(time.RFC3339), c.want)
+		}
+	}
+}

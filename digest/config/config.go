@@ -554,8 +554,12 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		// robfig/cron panics on "TZ=x" without a space, and a zone here
 		// would fight the timezone key the week is computed in.
 		p.add(at("schedule"), "schedule", "%q names a time zone; remove the TZ= part and set timezone instead", c.Schedule)
-	} else if _, err := cron.ParseStandard(c.Schedule); err != nil {
+	} else if sched, err := cron.ParseStandard(c.Schedule); err != nil {
 		p.add(at("schedule"), "schedule", "%q is not a 5-field cron spec (%v); e.g. \"0 8 * * MON\" for Mondays at 08:00", c.Schedule, err)
+	} else if sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+		// cron looks five years ahead; a date that never comes (30 Feb)
+		// would leave the daemon waiting for ever.
+		p.add(at("schedule"), "schedule", "%q never comes (no such date); e.g. \"0 8 * * MON\" for Mondays at 08:00", c.Schedule)
 	}
 	if c.Window <= 0 {
 		p.add(at("window"), "window", "must be positive, e.g. 168h or 7d")

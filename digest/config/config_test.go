@@ -458,3 +458,10 @@ func TestTrustedProxies(t *testing.T) {
 		t.Errorf("got %q", bad)
 	}
 }
+
+func TestScheduleThatNeverComes(t *testing.T) {
+	got := problems(t, minimal+"schedule: \"0 8 30 2 *\"\n")
+	if len(got) != 1 || !strings.HasPrefix(got[0], `config.yaml:5: schedule: "0 8 30 2 *" never comes`) {
+		t.Errorf("got %q", got)
+	}
+}
