@@ -315,6 +315,7 @@ func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { d.keepLease(ctx, lease, cancel) })
 	bg.Go(func() {
+		d.checkMail(ctx)
 		if err := d.startup(ctx); err != nil {
 			d.log.Error("could not read the schedule's state from the store", "err", err)
 		}
@@ -425,6 +426,26 @@ func (d *daemon) scheduled(ctx context.Context) func(slot time.Time, trigger str
 		}
 		d.job(ctx, slot, trigger, "")
 	}
+}
+
+// checkMail tries the mail server once at start (connect, TLS, login), so
+// a wrong password shows in the log now and not on Monday morning. The
+// daemon runs on either way: the server may just be down for a while.
+func (d *daemon) checkMail(ctx context.Context) {
+	c := d.config()
+	if c.cfg.Mail.SMTP.Host == "" {
+		d.log.Info("mail goes to the outbox folder (no mail.smtp.host)", "outbox", c.cfg.Mail.Outbox)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	s := &sender{a: d.a, cfg: c.cfg}
+	if err := s.openTransport(ctx); err != nil {
+		d.log.Error("the mail server does not take gull's mail; runs will fail until it does", "err", err)
+		return
+	}
+	d.log.Info("mail server checked", "server", fmt.Sprint(s.tr))
+	s.tr.Close()
 }
 
 // startup accounts for the time the daemon was down: it finishes a send

@@ -265,6 +265,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	d.smtp.Delay = 60 * time.Millisecond
 
 	first := d.start(t)
+	first.waitLog(t, "mail server checked", nil)
 	// A second daemon on the same store refuses to start.
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"--config", d.cfg, "run"}, &out, &errb); code != 1 ||
@@ -456,6 +457,21 @@ func TestDaemonReloads(t *testing.T) {
 	// A first start on a new store owes no run: nobody was mailed.
 	if n := len(d.smtp.Messages()); n != 0 {
 		t.Errorf("the first start mailed %d messages", n)
+	}
+}
+
+// TestDaemonSaysWhenMailIsBroken: a mail server that does not answer is
+// logged at start, and the daemon serves on (it may come back).
+func TestDaemonSaysWhenMailIsBroken(t *testing.T) {
+	d := newDaemonSetup(t, "0 8 * * MON", 1, time.Now)
+	d.smtp.Close()
+	p := d.start(t)
+	p.waitLog(t, "the mail server does not take gull's mail; runs will fail until it does", nil)
+	if code, _ := httpGet(t, d.base+"/healthz"); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }
 
