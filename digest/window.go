@@ -21,6 +21,21 @@ func WeekEnding(now time.Time, window time.Duration, loc *time.Location) Period 
 	return Period{Start: end.Add(-window), End: end}
 }
 
+// Days returns the first and the last day (Start, End] covers, read in
+// loc: the end is an instant (Monday 08:00), and a week ending in the
+// morning covers the days up to Sunday, the last whole day before it.
+// The mail's dateline and the archive show the period by them.
+func (p Period) Days(loc *time.Location) (first, last time.Time) {
+	start, end := p.Start.In(loc), p.End.In(loc)
+	if end.Hour() == 0 && end.Minute() == 0 || end.Sub(start) >= 7*24*time.Hour {
+		end = end.Add(-time.Nanosecond)
+	}
+	if end.Sub(start) >= 6*24*time.Hour && end.Hour() < 12 {
+		end = end.AddDate(0, 0, -1)
+	}
+	return start, end
+}
+
 // Contains reports whether t falls in (Start, End]. The start is open so that
 // back-to-back periods never both claim an article published on the boundary.
 func (p Period) Contains(t time.Time) bool {

@@ -251,16 +251,9 @@ func asTime(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// formatPeriod shows (Start, End] as the days it covers: the end is an
-// instant (Monday 08:00), and the last whole day before it is Sunday.
+// formatPeriod shows (Start, End] as the days it covers (Period.Days).
 func formatPeriod(p digest.Period, lang string, loc *time.Location) string {
-	start, end := p.Start.In(loc), p.End.In(loc)
-	if end.Hour() == 0 && end.Minute() == 0 || end.Sub(start) >= 7*24*time.Hour {
-		end = end.Add(-time.Nanosecond)
-	}
-	if end.Sub(start) >= 6*24*time.Hour && end.Hour() < 12 {
-		end = end.AddDate(0, 0, -1)
-	}
+	start, end := p.Days(loc)
 	s, _ := FormatDate(start, lang, loc, "short")
 	e, _ := FormatDate(end, lang, loc, "short")
 	if s == e && start.Year() == end.Year() {

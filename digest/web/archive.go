@@ -225,17 +225,10 @@ func validIssueID(id string) bool {
 }
 
 // periodDays shows (Start, End] as the days it covers, as the mail's
-// dateline does (render.formatPeriod), in ISO dates: a week sent Monday
-// 08:00 covers Monday to Sunday, since its end is an instant and the
-// last whole day before it is Sunday.
+// dateline does (Period.Days), in ISO dates: a week sent Monday 08:00
+// covers Monday to Sunday.
 func periodDays(p digest.Period, loc *time.Location) string {
-	start, end := p.Start.In(loc), p.End.In(loc)
-	if end.Hour() == 0 && end.Minute() == 0 || end.Sub(start) >= 7*24*time.Hour {
-		end = end.Add(-time.Nanosecond)
-	}
-	if end.Sub(start) >= 6*24*time.Hour && end.Hour() < 12 {
-		end = end.AddDate(0, 0, -1)
-	}
+	start, end := p.Days(loc)
 	s, e := start.Format(time.DateOnly), end.Format(time.DateOnly)
 	if s == e {
 		return s // a daily (or shorter) digest covers one day
