@@ -312,8 +312,14 @@ func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
 		"next_run", d.sched.Next(time.Now()).Format(time.RFC3339), "store", d.st.Path())
 	d.initMetrics(ctx)
 
+	// If another daemon takes the store over (ours lapsed while the
+	// machine slept), this one stops rather than send beside it.
+	stopLease := holdLease(lease, daemonLease, d.log, func(err error) {
+		d.log.Error("another gull run took over the store; stopping this one", "store", d.st.Path())
+		cancel(err)
+	})
+	defer stopLease()
 	var bg sync.WaitGroup
-	bg.Go(func() { d.keepLease(ctx, lease, cancel) })
 	bg.Go(func() {
 		d.checkMail(ctx)
 		if err := d.startup(ctx); err != nil {
@@ -393,29 +399,6 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	}
 	d.log.Info("stopped")
 	return nil
-}
-
-// keepLease renews the daemon's claim on the store; if another daemon
-// has taken it (ours lapsed), this one stops rather than send beside it.
-func (d *daemon) keepLease(ctx context.Context, l *store.Lease, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(daemonLease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			err := l.Renew(context.WithoutCancel(ctx), time.Now())
-			if errors.Is(err, store.ErrLeaseLost) {
-				d.log.Error("another gull run took over the store; stopping this one", "store", d.st.Path())
-				cancel(err)
-				return
-			}
-			if err != nil {
-				d.log.Warn("could not renew the daemon's claim on the store", "err", err)
-			}
-		}
-	}
 }
 
 // scheduled is the job cron runs at each slot.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"os"
 	"runtime/debug"
@@ -371,7 +372,7 @@ func (s *sender) sendIssue(ctx context.Context, id string) (sendResult, error) {
 		if err != nil {
 			return res, err
 		}
-		stopRenew := s.renew(lease)
+		stopRenew := holdLease(lease, sendLease, s.a.log, nil)
 		defer func() {
 			stopRenew()
 			lease.Release(context.WithoutCancel(ctx))
@@ -449,26 +450,32 @@ func (s *sender) sendIssue(ctx context.Context, id string) (sendResult, error) {
 	return res, nil
 }
 
-// renew keeps the send's lease while it runs.
-func (s *sender) renew(l *store.Lease) (stop func()) {
+// holdLease renews l every third of ttl until stop is called. When
+// another gull has taken it (ours lapsed, the machine slept), lost is
+// called, if given, and renewing ends: sending on beside the new holder
+// would mail the same readers twice.
+func holdLease(l *store.Lease, ttl time.Duration, log *slog.Logger, lost func(error)) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(sendLease / 3)
+	wg.Go(func() {
+		t := time.NewTicker(ttl / 3)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				if err := l.Renew(context.Background(), time.Now()); err != nil {
-					s.a.log.Warn("could not renew the send lease", "err", err)
+				err := l.Renew(context.Background(), time.Now())
+				if errors.Is(err, store.ErrLeaseLost) && lost != nil {
+					lost(err)
+					return
+				}
+				if err != nil {
+					log.Warn("could not renew a claim on the store", "err", err)
 				}
 			}
 		}
-	}()
+	})
 	return func() { close(done); wg.Wait() }
 }
 
