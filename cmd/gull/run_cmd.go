@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/mail"
 	"os"
 	"os/signal"
 	"strings"
@@ -713,20 +712,16 @@ func (c *pageCache) get(id string, render func() ([]byte, error)) ([]byte, error
 // confirmTransport is how sign-up confirmations go: one SMTP connection,
 // made when the first is sent, or the outbox.
 func (d *daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error) {
-	sc := cfg.Mail.SMTP
-	if sc.Host == "" {
+	if cfg.Mail.SMTP.Host == "" {
 		return deliver.NewOutbox(cfg.Mail.Outbox)
 	}
-	from, err := mail.ParseAddress(cfg.Mail.From)
+	opts, err := d.a.smtpOptions(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("mail.from %q: %w", cfg.Mail.From, err)
+		return nil, err
 	}
-	return deliver.NewSMTP(deliver.SMTPOptions{
-		From: from.Address, Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username,
-		Password: d.a.getenv(sc.PasswordEnv), Connections: 1, Logger: d.log, Backoff: smtpBackoff,
-		// A reader waits for this mail: try for a minute, not an hour.
-		MaxAttempts: 3,
-	})
+	// A reader waits for this mail: try for a minute, not an hour.
+	opts.Connections, opts.MaxAttempts = 1, 3
+	return deliver.NewSMTP(opts)
 }
 
 // issuePage is a stored issue as a web page: the whole issue, with the

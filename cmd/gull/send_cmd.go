@@ -158,18 +158,14 @@ func (s *sender) openTransport(ctx context.Context) error {
 		s.tr = out
 		return nil
 	}
-	password := s.a.getenv(sc.PasswordEnv)
-	if sc.Username != "" && password == "" {
+	opts, err := s.a.smtpOptions(cfg)
+	if err != nil {
+		return err
+	}
+	if sc.Username != "" && opts.Password == "" {
 		return fmt.Errorf("mail.smtp.username is %q but $%s is empty; export the password in it (it never goes in the config)", sc.Username, sc.PasswordEnv)
 	}
-	from, err := mail.ParseAddress(cfg.Mail.From)
-	if err != nil {
-		return fmt.Errorf("mail.from %q: %w", cfg.Mail.From, err)
-	}
-	smtp, err := deliver.NewSMTP(deliver.SMTPOptions{
-		From: from.Address, Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: password,
-		Connections: sc.Connections, Rate: sc.Rate, Logger: s.a.log, Backoff: smtpBackoff,
-	})
+	smtp, err := deliver.NewSMTP(opts)
 	if err != nil {
 		return err
 	}
@@ -179,6 +175,20 @@ func (s *sender) openTransport(ctx context.Context) error {
 	}
 	s.tr = smtp
 	return nil
+}
+
+// smtpOptions is mail.smtp as deliver takes it, with the password from
+// the environment variable the config names.
+func (a *app) smtpOptions(cfg *config.Config) (deliver.SMTPOptions, error) {
+	sc := cfg.Mail.SMTP
+	from, err := mail.ParseAddress(cfg.Mail.From)
+	if err != nil {
+		return deliver.SMTPOptions{}, fmt.Errorf("mail.from %q: %w", cfg.Mail.From, err)
+	}
+	return deliver.SMTPOptions{
+		From: from.Address, Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: a.getenv(sc.PasswordEnv),
+		Connections: sc.Connections, Rate: sc.Rate, Logger: a.log, Backoff: smtpBackoff,
+	}, nil
 }
 
 // newComposer makes messages as the config says: its sender and list,
