@@ -271,11 +271,12 @@ func (a *app) reportFailedFeeds(feeds []digest.FeedReport) {
 	}
 }
 
-// logFailedFeeds is reportFailedFeeds for the daemon: one warning each.
-func (a *app) logFailedFeeds(feeds []digest.FeedReport) {
+// logFailedFeeds is reportFailedFeeds for the daemon's fetches: one
+// warning each, with the items of its last good copy that stand in.
+func (a *app) logFailedFeeds(feeds []digest.FeedResult) {
 	for _, f := range feeds {
 		if f.Status == digest.FeedError {
-			a.log.Warn("feed failed", "feed", cmp.Or(f.Name, digest.RedactURL(f.URL)), "err", f.Error, "fallback_items", f.Items)
+			a.log.Warn("feed failed", "feed", cmp.Or(f.Feed.Name, f.Title, digest.RedactURL(f.Feed.URL)), "err", f.Err, "fallback_items", len(f.Articles))
 		}
 	}
 }

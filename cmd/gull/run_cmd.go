@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -117,16 +116,7 @@ func (d *daemon) once(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
-	switch {
-	case res.quiet:
-		fmt.Fprintf(d.a.stdout, "issue %s: no new articles this week; nothing sent (quiet_week: skip)\n", res.is.ID)
-	default:
-		s.report(res.is, res.rep)
-		if !res.rep.OK() {
-			return exitError{exitFailure}
-		}
-	}
-	return nil
+	return s.summarize(res)
 }
 
 // job makes one run: fetch, build (or reopen) the issue, send it. slot is
@@ -525,11 +515,7 @@ func (d *daemon) refresh(ctx context.Context) {
 		return
 	}
 	d.metrics.CountFeeds(g.Feeds)
-	for _, f := range g.Feeds {
-		if f.Status == digest.FeedError {
-			d.log.Warn("feed failed", "feed", cmp.Or(f.Feed.Name, digest.RedactURL(f.Feed.URL)), "err", f.Err)
-		}
-	}
+	d.a.logFailedFeeds(g.Feeds)
 	d.setGathered(g)
 	d.log.Info("feeds refreshed", "feeds", len(g.Feeds), "feeds_failed", g.Failed(), "in_window", len(g.Articles),
 		"took", time.Since(start).Round(time.Millisecond).String(), "next_run", d.sched.Next(time.Now()).Format(time.RFC3339))
@@ -666,7 +652,7 @@ func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Pages:   pages,
 		Archive: d.st,
 		IssuePage: func(is digest.Issue) ([]byte, error) {
-			return cache.get(is.ID, func() ([]byte, error) { return issuePage(r, is) })
+			return cache.get(is.ID, func() ([]byte, error) { return r.WebPage(is) })
 		},
 		Preview:  d.preview,
 		Health:   d.st.Ping,
@@ -722,12 +708,6 @@ func (d *daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 	// A reader waits for this mail: try for a minute, not an hour.
 	opts.Connections, opts.MaxAttempts = 1, 3
 	return deliver.NewSMTP(opts)
-}
-
-// issuePage is a stored issue as a web page: the whole issue, with the
-// sign-up where a mail has its reader's links.
-func issuePage(r *render.Renderer, is digest.Issue) ([]byte, error) {
-	return r.WebPage(is)
 }
 
 // preview is this week's digest as the daemon would build it now, from

@@ -238,7 +238,7 @@ func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 	if !s.unattended {
 		s.a.reportFailedFeeds(is.Feeds)
 	} else {
-		s.a.logFailedFeeds(is.Feeds)
+		s.a.logFailedFeeds(g.Feeds)
 	}
 	if n := g.Failed(); n > 0 && n == len(g.Feeds) && (!s.copiesFresh || is.Count() == 0) {
 		return is, fmt.Errorf("%w: all %d failed; the issue is not built from old copies, which would freeze the week without its latest days, or pass an outage for a quiet week; run again when they answer", errNoFeeds, n)
@@ -337,6 +337,12 @@ func (s *sender) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.summarize(res)
+}
+
+// summarize prints what a send did on stdout, and is exitError 1 when
+// something failed or was left for the next run.
+func (s *sender) summarize(res sendResult) error {
 	switch {
 	case res.quiet:
 		fmt.Fprintf(s.a.stdout, "issue %s: no new articles this week; nothing sent (quiet_week: skip)\n", res.is.ID)
