@@ -178,7 +178,7 @@ func (a *app) setupLog() error {
 	if a.verbose {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDuration}
 	format := a.logFormat
 	if format == "" {
 		// A person reads text; a journal or a collector reads JSON.
@@ -196,6 +196,15 @@ func (a *app) setupLog() error {
 		return usageError{fmt.Sprintf("--log-format must be text or json, not %q", a.logFormat)}
 	}
 	return nil
+}
+
+// readableDuration writes a time.Duration as "2s" in every log format:
+// the JSON handler would write nanoseconds, which nobody reads at a glance.
+func readableDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // isTerminal reports whether f is a terminal (not a file, pipe or buffer).
