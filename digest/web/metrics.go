@@ -17,7 +17,7 @@ import (
 type Metrics struct {
 	FeedsFetched prometheus.Counter // feed fetches that worked (ok or not modified)
 	FeedsFailed  prometheus.Counter // feed fetches that failed
-	Articles     prometheus.Counter // articles in the issues built
+	Articles     prometheus.Counter // articles read from the feeds (each fetch that returned one)
 	Issues       prometheus.Counter // issues built (frozen) and sent to
 	Sent         prometheus.Counter // messages accepted by the server
 	Failed       prometheus.Counter // messages refused for good
@@ -42,7 +42,7 @@ func NewMetrics() *Metrics {
 	m := &Metrics{
 		FeedsFetched: counter("feeds_fetched_total", "Feed fetches that worked (ok or not modified)."),
 		FeedsFailed:  counter("feeds_failed_total", "Feed fetches that failed."),
-		Articles:     counter("articles_total", "Articles in the issues built."),
+		Articles:     counter("articles_total", "Articles read from the feeds: the items of each fetch that returned a feed (a 304 or a failure brings none)."),
 		Issues:       counter("issues_total", "Issues built and sent to readers."),
 		Sent:         counter("messages_sent_total", "Messages the mail server accepted."),
 		Failed:       counter("messages_failed_total", "Messages refused for good (the address does not exist, ...)."),
@@ -69,27 +69,35 @@ func (m *Metrics) Handler() http.Handler {
 // The counting helpers below do nothing on a nil *Metrics, so the
 // commands that keep no metrics (gull send) share the daemon's code.
 
-// CountFeeds counts a fetch of the feeds.
+// CountFeeds counts a fetch of the feeds and the articles it read. The
+// daemon's hourly refresh is most of its fetching, so the articles are
+// counted here and not only when an issue is built: a counter that
+// stayed 0 all week would read as feeds that bring nothing. A feed that
+// failed or answered 304 stands in with its stored copy, which is not
+// read again.
 func (m *Metrics) CountFeeds(feeds []digest.FeedResult) {
 	if m == nil {
 		return
 	}
 	for _, f := range feeds {
-		if f.Status == digest.FeedError {
+		switch f.Status {
+		case digest.FeedError:
 			m.FeedsFailed.Inc()
-		} else {
+		case digest.FeedOK:
+			m.Articles.Add(float64(len(f.Articles)))
+			fallthrough
+		default:
 			m.FeedsFetched.Inc()
 		}
 	}
 }
 
-// CountIssue counts an issue built and its articles.
+// CountIssue counts an issue built.
 func (m *Metrics) CountIssue(is digest.Issue) {
 	if m == nil {
 		return
 	}
 	m.Issues.Inc()
-	m.Articles.Add(float64(is.Count()))
 }
 
 // CountOutcome counts what became of one message.
