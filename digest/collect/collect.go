@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -147,6 +148,9 @@ func (c *Collector) CollectOne(ctx context.Context, f digest.Feed, st digest.Fee
 		return res
 	}
 	res.Charset, res.Repairs = o.p.charset, o.p.repairs
+	if hp := (*htmlPageError)(nil); errors.As(err, &hp) {
+		hp.link = resolveURL(raw.finalURL, hp.link)
+	}
 	if err != nil {
 		res.Err = err
 		return res

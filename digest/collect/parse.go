@@ -67,7 +67,7 @@ func parseBody(body []byte, httpCharset string, maxBytes int64) (parsed, error) 
 	doc = doc[start:]
 	if looksLikeHTML(doc) && !hasFeedRoot(doc) {
 		if link := discoverFeedLink(doc); link != "" {
-			return p, fmt.Errorf("%w; the page names its feed at %s: use that URL", ErrHTML, link)
+			return p, &htmlPageError{link: link}
 		}
 		return p, fmt.Errorf("%w; find the feed's own URL (often /feed, /rss or /atom.xml)", ErrHTML)
 	}
@@ -143,6 +143,18 @@ var (
 func looksLikeHTML(doc []byte) bool {
 	return htmlStartRE.Match(doc[:min(len(doc), 4096)])
 }
+
+// htmlPageError is an HTML page that advertises its feed. link is the
+// href as the page writes it, often relative ("/feed.xml"); the fetch,
+// which knows the page's URL, makes it absolute so the hint can be pasted
+// into the config as it is.
+type htmlPageError struct{ link string }
+
+func (e *htmlPageError) Error() string {
+	return fmt.Sprintf("%v; the page names its feed at %s: use that URL", ErrHTML, e.link)
+}
+
+func (e *htmlPageError) Unwrap() error { return ErrHTML }
 
 // discoverFeedLink finds the feed a page advertises with
 // <link rel="alternate" type="application/rss+xml" href="...">.
