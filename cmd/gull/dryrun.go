@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -11,24 +12,58 @@ import (
 	"gull/subscribers"
 )
 
-// dryLedger is the send ledger in memory, for `send --all --dry-run`: the
-// run goes through the same protocol (and writes every reader's .eml), but
-// the store's ledger is untouched, so the real send still mails everyone.
+// dryLedger is the send ledger in memory, for `send --all --dry-run`: a
+// copy of the store's ledger for the issue, so the dry run goes through
+// the same protocol as the real one (and writes the .eml of every reader
+// the real run would mail, no more), while the store is left untouched.
 type dryLedger struct {
 	mu   sync.Mutex
 	rows []digest.Delivery // by subscriber id
 	at   map[int64]int
+	// added and inDoubt are what the real PrepareDeliveries would report.
+	added, inDoubt int
 }
 
+// newDryLedger reads the issue's ledger and makes of it what the real
+// run's PrepareDeliveries would: rows already there keep their status
+// (those who have the issue are not mailed again), active subscribers
+// without a row are added as pending, and the pending rows of readers who
+// left are skipped.
 func newDryLedger(ctx context.Context, st *store.Store, issueID string) (*dryLedger, error) {
 	subs, err := st.ListSubscribers(ctx, subscribers.Active)
 	if err != nil {
 		return nil, err
 	}
-	l := &dryLedger{at: map[int64]int{}}
+	active := make(map[int64]subscribers.Subscriber, len(subs))
 	for _, s := range subs {
+		active[s.ID] = s
+	}
+	l := &dryLedger{at: map[int64]int{}}
+	for _, status := range []digest.DeliveryStatus{digest.DeliveryPending, digest.DeliverySending,
+		digest.DeliverySent, digest.DeliveryFailed, digest.DeliverySkipped} {
+		rows, err := st.Deliveries(ctx, issueID, status, math.MaxInt32)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range rows {
+			if d.Status == digest.DeliveryPending || d.Status == digest.DeliverySending {
+				if s, ok := active[d.SubscriberID]; !ok {
+					d.Status, d.Error = digest.DeliverySkipped, "no longer subscribed when it was sent"
+				} else {
+					d.Email, d.Name, d.Themes = s.Email, s.Name, s.Themes
+					if d.Status == digest.DeliverySending {
+						l.inDoubt++
+					}
+				}
+			}
+			delete(active, d.SubscriberID)
+			l.rows = append(l.rows, d)
+		}
+	}
+	for _, s := range active { // the active subscribers the ledger has no row for
 		l.rows = append(l.rows, digest.Delivery{IssueID: issueID, SubscriberID: s.ID, Email: s.Email, Name: s.Name,
 			Themes: s.Themes, Status: digest.DeliveryPending})
+		l.added++
 	}
 	sort.Slice(l.rows, func(i, j int) bool { return l.rows[i].SubscriberID < l.rows[j].SubscriberID })
 	for i, d := range l.rows {
@@ -37,8 +72,14 @@ func newDryLedger(ctx context.Context, st *store.Store, issueID string) (*dryLed
 	return l, nil
 }
 
+// PrepareDeliveries reports the rows the real one would add (once, as the
+// real one does: a second call finds them made) and those in doubt.
 func (l *dryLedger) PrepareDeliveries(context.Context, string, time.Time) (int, int, error) {
-	return 0, 0, nil
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	added := l.added
+	l.added = 0
+	return added, l.inDoubt, nil
 }
 
 func (l *dryLedger) PendingDeliveries(_ context.Context, _ string, after int64, limit int) ([]digest.Delivery, error) {
