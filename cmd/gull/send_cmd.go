@@ -318,7 +318,9 @@ func (s *sender) test(ctx context.Context, to []string) error {
 			fmt.Fprintf(s.a.stderr, "gull: test to %s failed: %v\n", addr, err)
 			continue
 		}
-		fmt.Fprintf(s.a.stdout, "test of issue %s (%d %s) sent to %s via %s\n", is.ID, is.Count(), render.Plural(is.Count(), "article", "articles"), addr, s.tr)
+		// What this address got: a subscriber's copy holds their themes only.
+		n := is.For(rcpt.Themes).Count()
+		fmt.Fprintf(s.a.stdout, "test of issue %s (%d %s) sent to %s via %s\n", is.ID, n, render.Plural(n, "article", "articles"), addr, s.tr)
 	}
 	if is.Count() == 0 {
 		fmt.Fprintf(s.a.stderr, "gull: note: the week has no new articles; with quiet_week: %s the real send would %s\n", s.cfg.QuietWeek,
