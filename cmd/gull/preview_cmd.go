@@ -95,6 +95,9 @@ type previewReport struct {
 	issue         digest.Issue
 	shown         int // articles in the rendered copy
 	shownSections int
+	// frozen is the stored issue's record when the week's send had begun
+	// and the preview shows the issue as it went out.
+	frozen *digest.IssueRecord
 }
 
 func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, previewReport, error) {
@@ -114,11 +117,10 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 	if err != nil {
 		return nil, rep, err
 	}
-	g, err := p.gather(ctx, cfg, now)
+	is, err := p.issue(ctx, cfg, now, &rep)
 	if err != nil {
 		return nil, rep, err
 	}
-	is := pipeline.BuildIssue(cfg.Title, g, cfg.Grouper())
 	rep.issue = is
 	if f == web.PreviewJSON {
 		var buf bytes.Buffer
@@ -154,6 +156,31 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 		return out.Body, rep, err
 	}
 	return []byte(msg.HTML), rep, nil
+}
+
+// issue is the week's issue as the send would mail it: the frozen one
+// once the week's send has begun (its articles are marked as mailed, so a
+// fresh build would come out empty), else one built from the feeds now.
+func (p *previewer) issue(ctx context.Context, cfg *config.Config, now time.Time, rep *previewReport) (digest.Issue, error) {
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return digest.Issue{}, err
+	}
+	id := digest.IssueID(digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location))
+	is, rec, frozen, err := pipeline.FrozenIssue(ctx, st, id)
+	st.Close()
+	if err != nil || frozen {
+		rep.frozen = &rec
+		// Stored times come back with a bare offset; the editor reads
+		// the configured zone's name, as in a fresh build.
+		is.Period = digest.Period{Start: is.Period.Start.In(cfg.Location), End: is.Period.End.In(cfg.Location)}
+		return is, err
+	}
+	g, err := p.gather(ctx, cfg, now)
+	if err != nil {
+		return digest.Issue{}, err
+	}
+	return pipeline.BuildIssue(cfg.Title, g, cfg.Grouper()), nil
 }
 
 // recipient is who the preview is rendered for: with --as, that
@@ -243,17 +270,53 @@ func newRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
 // feeds failed: the digest is still built from the others.
 func (a *app) report(rep previewReport, out string) {
 	is := rep.issue
-	a.reportFailedFeeds(is.Feeds)
+	if rep.frozen != nil {
+		a.reportFrozen(*rep.frozen, is.Period.End.Location())
+	} else {
+		a.reportFailedFeeds(is.Feeds)
+	}
 	where := "stdout"
 	if out != "-" && out != "" {
 		where = out
 	}
-	fmt.Fprintf(a.stderr, "gull: issue %s (%s – %s) to %s: %d articles in %d sections from %d feeds, %d left out (see --format json)\n",
+	fmt.Fprintf(a.stderr, "gull: issue %s (%s – %s) to %s: %s in %s from %s, %d left out (see --format json)\n",
 		is.ID, is.Period.Start.Format("2006-01-02 15:04"), is.Period.End.Format("2006-01-02 15:04 MST"), where,
-		rep.shown, rep.shownSections, len(is.Feeds), len(is.Dropped))
-	if is.Count() == 0 {
+		counted(rep.shown, "article", "articles"), counted(rep.shownSections, "section", "sections"), feedsCounted(is.Feeds), len(is.Dropped))
+	if is.Count() == 0 && rep.frozen == nil {
 		fmt.Fprintf(a.stderr, "gull: no new articles in this week; nothing would be sent (quiet_week). Try --now with a date the feeds cover.\n")
 	}
+}
+
+// counted is n and the noun in its number: "1 article", "3 articles".
+func counted(n int, one, many string) string {
+	return strconv.Itoa(n) + " " + render.Plural(n, one, many)
+}
+
+// feedsCounted is "10 feeds (6 failed)": a digest from the feeds that
+// worked is a success, but the count alone would hide that most failed.
+func feedsCounted(feeds []digest.FeedReport) string {
+	failed := 0
+	for _, f := range feeds {
+		if f.Status == digest.FeedError {
+			failed++
+		}
+	}
+	s := counted(len(feeds), "feed", "feeds")
+	if failed > 0 {
+		s += fmt.Sprintf(" (%d failed)", failed)
+	}
+	return s
+}
+
+// reportFrozen says that the preview shows the issue the week's send
+// froze, not a fresh build: the editor sees what went out.
+func (a *app) reportFrozen(rec digest.IssueRecord, loc *time.Location) {
+	when := rec.Created.In(loc).Format("2006-01-02 15:04 MST")
+	if rec.Status == digest.IssueDone {
+		fmt.Fprintf(a.stderr, "gull: issue %s was sent on %s: showing it as it went out\n", rec.ID, when)
+		return
+	}
+	fmt.Fprintf(a.stderr, "gull: issue %s was frozen on %s, when its send began (not finished yet): showing it as it goes out\n", rec.ID, when)
 }
 
 // reportFailedFeeds says on stderr which feeds failed and what stood in
@@ -265,7 +328,7 @@ func (a *app) reportFailedFeeds(feeds []digest.FeedReport) {
 		}
 		fallback := "no earlier copy to fall back on"
 		if f.Items > 0 {
-			fallback = fmt.Sprintf("using the %d items of its last good copy", f.Items)
+			fallback = fmt.Sprintf("using the %s of its last good copy", counted(f.Items, "item", "items"))
 		}
 		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmp.Or(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
 	}

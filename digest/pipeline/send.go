@@ -25,7 +25,7 @@ type IssueStore interface {
 // stored as quiet and not frozen (a later run may find articles), unless
 // sendQuiet says a quiet week is sent all the same.
 func OpenIssue(ctx context.Context, st IssueStore, id string, build func(context.Context) (digest.Issue, error), sendQuiet bool, now time.Time) (digest.Issue, digest.IssueRecord, error) {
-	is, rec, frozen, err := frozenIssue(ctx, st, id)
+	is, rec, frozen, err := FrozenIssue(ctx, st, id)
 	if err != nil || frozen {
 		return is, rec, err
 	}
@@ -55,16 +55,17 @@ func OpenIssue(ctx context.Context, st IssueStore, id string, build func(context
 // is not stored. Test sends and dry runs use it, so they never decide the
 // week's articles for the real send.
 func CurrentIssue(ctx context.Context, st IssueStore, id string, build func(context.Context) (digest.Issue, error)) (digest.Issue, error) {
-	is, _, frozen, err := frozenIssue(ctx, st, id)
+	is, _, frozen, err := FrozenIssue(ctx, st, id)
 	if err != nil || frozen {
 		return is, err
 	}
 	return build(ctx)
 }
 
-// frozenIssue returns the stored issue id and whether it is frozen (built
-// with articles, or to be sent though quiet).
-func frozenIssue(ctx context.Context, st IssueStore, id string) (digest.Issue, digest.IssueRecord, bool, error) {
+// FrozenIssue returns the stored issue id and whether it is frozen (built
+// with articles, or to be sent though quiet): then it is what went out, or
+// goes out, whatever the feeds say now.
+func FrozenIssue(ctx context.Context, st IssueStore, id string) (digest.Issue, digest.IssueRecord, bool, error) {
 	is, rec, err := st.Issue(ctx, id)
 	if errors.Is(err, digest.ErrNoIssue) {
 		return is, rec, false, nil
