@@ -108,14 +108,15 @@ func (a *app) printFeedTable(cfg *config.Config, g pipeline.Gathered, rows []fee
 		if r.Error != "" {
 			fmt.Fprintf(a.stdout, "  error: %s\n", r.Error)
 			if r.Items > 0 {
-				fmt.Fprintf(a.stdout, "  using the %d items of its last good copy\n", r.Items)
+				fmt.Fprintf(a.stdout, "  using the %s of its last good copy\n", counted(r.Items, "item", "items"))
 			}
 		}
 		for _, rep := range r.Repairs {
 			fmt.Fprintf(a.stdout, "  repaired: %s\n", rep)
 		}
 		if r.Dropped > 0 {
-			fmt.Fprintf(a.stdout, "  filter: %d of its %d articles this week match no theme or relevance word and are left out (see preview --format json)\n", r.Dropped, r.InWindow)
+			fmt.Fprintf(a.stdout, "  filter: %d of its %s this week %s no theme or relevance word and %s left out (see preview --format json)\n",
+				r.Dropped, counted(r.InWindow, "article", "articles"), render.Plural(r.Dropped, "matches", "match"), render.Plural(r.Dropped, "is", "are"))
 		}
 	}
 	counts := map[string]int{}
@@ -123,9 +124,9 @@ func (a *app) printFeedTable(cfg *config.Config, g pipeline.Gathered, rows []fee
 		counts[r.Status]++
 	}
 	p := g.Period
-	fmt.Fprintf(a.stdout, "\n%d feeds: %d ok, %d not modified, %d failed. %d articles in the week %s – %s (%d %s dropped).\n",
-		len(rows), counts["ok"], counts["not_modified"], counts["error"], len(g.Articles),
-		p.Start.Format("2006-01-02 15:04"), p.End.Format("2006-01-02 15:04 MST"), len(g.Duplicates), render.Plural(len(g.Duplicates), "duplicate", "duplicates"))
+	fmt.Fprintf(a.stdout, "\n%s: %d ok, %d not modified, %d failed. %s in the week %s – %s (%s dropped).\n",
+		counted(len(rows), "feed", "feeds"), counts["ok"], counts["not_modified"], counts["error"], counted(len(g.Articles), "article", "articles"),
+		p.Start.Format("2006-01-02 15:04"), p.End.Format("2006-01-02 15:04 MST"), counted(len(g.Duplicates), "duplicate", "duplicates"))
 }
 
 func fmtDuration(d time.Duration) string {

@@ -241,7 +241,11 @@ func (s *sender) build(ctx context.Context) (digest.Issue, error) {
 		s.a.logFailedFeeds(g.Feeds)
 	}
 	if n := g.Failed(); n > 0 && n == len(g.Feeds) && (!s.copiesFresh || is.Count() == 0) {
-		return is, fmt.Errorf("%w: all %d failed; the issue is not built from old copies, which would freeze the week without its latest days, or pass an outage for a quiet week; run again when they answer", errNoFeeds, n)
+		all := fmt.Sprintf("all %d failed", n)
+		if n == 1 {
+			all = "the only feed failed"
+		}
+		return is, fmt.Errorf("%w: %s; the issue is not built from old copies, which would freeze the week without its latest days, or pass an outage for a quiet week; run again when they answer", errNoFeeds, all)
 	}
 	return is, nil
 }
@@ -508,8 +512,8 @@ func (s *sender) pending(ctx context.Context, l pipeline.Ledger, id string) (int
 
 // confirm asks on the terminal before mailing the whole list.
 func (s *sender) confirm(is digest.Issue, total int) bool {
-	fmt.Fprintf(s.a.stderr, "Send issue %s %q (%d articles) to %d %s via %s? [y/N] ",
-		is.ID, is.Title, is.Count(), total, render.Plural(total, "subscriber", "subscribers"), s.tr)
+	fmt.Fprintf(s.a.stderr, "Send issue %s %q (%s) to %s via %s? [y/N] ",
+		is.ID, is.Title, counted(is.Count(), "article", "articles"), counted(total, "subscriber", "subscribers"), s.tr)
 	line, _ := bufio.NewReader(s.a.stdin).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
