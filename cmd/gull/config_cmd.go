@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/mail"
+	"net/url"
 	"strings"
 	"time"
+
+	"gull/digest/config"
+	"gull/digest/web"
 )
 
 // configCheck validates the config and prints it as gull will use it,
@@ -22,6 +27,12 @@ func (a *app) configCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The templates are parsed and tried as at send time: a broken one
+	// must fail the check, not Monday's send.
+	if _, err := newRenderer(cfg, ""); err != nil {
+		return err
+	}
+	a.checkMailSetup(cfg, false)
 	out, err := cfg.Redacted(a.getenv)
 	if err != nil {
 		return err
@@ -40,4 +51,69 @@ func (a *app) configCheck(ctx context.Context, args []string) error {
 	}
 	_, err = a.stdout.Write(out)
 	return err
+}
+
+// checkMailSetup looks for settings that are valid but would make mail
+// to readers go wrong: the example sender (servers refuse it, readers
+// cannot answer it) and an http.base_url readers cannot reach or that is
+// plain http (the links in every message). With the outbox as the
+// transport nothing reaches a reader, so there is nothing to say. Else
+// they are warnings on stderr, or, when refuse is set (send --all, run:
+// mail to the whole list), an error that stops the command (exit 2).
+// An SMTP server on this machine is a test server or a relay the operator
+// runs: it is warned about, never refused.
+func (a *app) checkMailSetup(cfg *config.Config, refuse bool) error {
+	host := cfg.Mail.SMTP.Host
+	if host == "" {
+		return nil
+	}
+	probs := mailSetupProblems(cfg)
+	if len(probs) == 0 {
+		return nil
+	}
+	if refuse && !web.IsLoopbackHost(host) {
+		for i, p := range probs {
+			probs[i] = p + "; gull refuses to mail the list so"
+		}
+		return &config.Error{Problems: probs}
+	}
+	for _, p := range probs {
+		fmt.Fprintf(a.stderr, "gull: warning: %s\n", p)
+	}
+	return nil
+}
+
+// mailSetupProblems are checkMailSetup's findings, each naming the file,
+// the key and the fix.
+func mailSetupProblems(cfg *config.Config) []string {
+	var out []string
+	if addr, err := mail.ParseAddress(cfg.Mail.From); err == nil && isExampleDomain(addr.Address) {
+		out = append(out, fmt.Sprintf("%s: mail.from: %q is the example address (the default when mail.from is not set); "+
+			"set it to an address of your domain, e.g. mail.from: \"AI Policy Weekly <digest@news.your-domain>\": "+
+			"mail servers refuse or bin mail from example domains", cfg.Path, cfg.Mail.From))
+	}
+	if u, err := url.Parse(cfg.HTTP.BaseURL); err == nil {
+		switch {
+		case web.IsLoopbackHost(u.Hostname()):
+			out = append(out, fmt.Sprintf("%s: http.base_url: %q is this machine: every link in the mail (unsubscribe, preferences, the web copy) "+
+				"would be dead for readers; set it to the public https address gull run is reached at, e.g. https://news.your-domain", cfg.Path, cfg.HTTP.BaseURL))
+		case u.Scheme == "http":
+			out = append(out, fmt.Sprintf("%s: http.base_url: %q is plain http: mail programs flag its links and one-click unsubscribe (RFC 8058) needs https; "+
+				"serve gull run behind https and write https:// here", cfg.Path, cfg.HTTP.BaseURL))
+		}
+	}
+	return out
+}
+
+// isExampleDomain reports whether addr is at one of the domains RFC 2606
+// reserves for examples (example.org, .com, .net, and their subdomains).
+func isExampleDomain(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	domain := strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")
+	for _, d := range []string{"example.org", "example.com", "example.net"} {
+		if domain == d || strings.HasSuffix(domain, "."+d) {
+			return true
+		}
+	}
+	return false
 }

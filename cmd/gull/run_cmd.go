@@ -67,6 +67,9 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := a.checkMailSetup(cfg, true); err != nil {
+		return err
+	}
 	d := &daemon{a: a, st: st, log: a.log, metrics: web.NewMetrics(), running: make(chan struct{}, 1)}
 	d.conf.Store(&daemonConfig{cfg: cfg, r: r})
 	if *once {

@@ -83,6 +83,10 @@ func (a *app) send(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// A test send or a dry run mails no reader: warned, not refused.
+	if err := a.checkMailSetup(cfg, *all && !*dryRun); err != nil {
+		return err
+	}
 	s := &sender{a: a, cfg: cfg, st: st, r: r, now: now, dryRun: *dryRun, yes: *yes}
 	if err := s.openTransport(ctx); err != nil {
 		return err
