@@ -65,6 +65,24 @@ func InPeriod(articles []Article, p Period, mailed MailedSet) []Article {
 	return out
 }
 
+// ReasonSeenAfter is why an undated article is left out of an earlier
+// week: dated by when gull first saw it, it belongs to a later one.
+const ReasonSeenAfter = "first seen after the period"
+
+// SeenAfter returns the undated articles that no earlier issue mailed and
+// that gull first saw after p ended. InPeriod leaves them out of p (a
+// preview or a late send of a past week); they are listed so the editor
+// learns why an article in the feed is not in the issue.
+func SeenAfter(articles []Article, p Period, mailed MailedSet) []Article {
+	var out []Article
+	for _, a := range articles {
+		if a.Published == nil && a.FirstSeen.After(p.End) && (mailed == nil || !wasMailed(a, mailed)) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func wasMailed(a Article, mailed MailedSet) bool {
 	for _, k := range MailKeys(a) {
 		if mailed.Mailed(k) {

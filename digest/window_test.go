@@ -216,3 +216,27 @@ func TestMailKeys(t *testing.T) {
 		})
 	}
 }
+
+// SeenAfter lists the undated articles a past week leaves out because gull
+// first saw them later; dated ones, and those already mailed, are not its
+// business.
+func TestSeenAfter(t *testing.T) {
+	kst := seoul(t)
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, kst)
+	p := WeekEnding(now, 7*24*time.Hour, kst)
+	later := now.Add(72 * time.Hour)
+	arts := []Article{
+		{Title: "undated, seen later", Link: "https://e.example/1", FirstSeen: later},
+		{Title: "undated, seen at the end", Link: "https://e.example/2", FirstSeen: now},
+		{Title: "undated, seen in the week", Link: "https://e.example/3", FirstSeen: now.Add(-time.Hour)},
+		{Title: "dated later", Link: "https://e.example/4", Published: ptr(later), FirstSeen: later},
+		{Title: "undated, seen later, mailed", Link: "https://e.example/5", FirstSeen: later},
+	}
+	got := SeenAfter(arts, p, mailedMap{"url:e.example/5": true})
+	if len(got) != 1 || got[0].Title != "undated, seen later" {
+		t.Errorf("SeenAfter = %v; want only the undated article seen after the week", got)
+	}
+	if in := InPeriod(arts[:3], p, nil); len(in) != 2 {
+		t.Errorf("InPeriod keeps %d of the undated ones, want the 2 seen by the end", len(in))
+	}
+}

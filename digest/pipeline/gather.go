@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gull/digest"
@@ -34,6 +35,9 @@ type Gathered struct {
 	Feeds      []digest.FeedResult
 	Articles   []digest.Article
 	Duplicates []digest.Duplicate
+	// SeenAfter are the undated articles gull first saw after the period
+	// (it dates them by that): left out of a past week, with the reason.
+	SeenAfter []digest.Article
 }
 
 // Failed counts the feeds that could not be fetched or read.
@@ -64,7 +68,6 @@ func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, p
 		return g, err
 	}
 	g.Feeds = f.Collect(ctx, feeds, states)
-	var all []digest.Article
 	for i := range g.Feeds {
 		r := &g.Feeds[i]
 		switch r.Status {
@@ -94,16 +97,30 @@ func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, p
 				r.Articles[j].FeedName = cmp.Or(r.Title, r.Feed.URL)
 			}
 		}
-		week := digest.InPeriod(r.Articles, period, mailed)
-		r.InWindow = len(week)
-		r.Newest = newest(r.Articles)
-		all = append(all, week...)
 	}
 	if err := ctx.Err(); err != nil {
 		return g, fmt.Errorf("gather: %w", err)
 	}
-	g.Articles, g.Duplicates = digest.Dedupe(all)
-	return g, nil
+	return g.Window(period, mailed), nil
+}
+
+// Window is g's material for period: of each feed's articles as fetched,
+// those of the period that no issue mailed, one copy of each story. The
+// daemon's /preview uses it to show the coming issue's period from the
+// latest fetch, which is made for the hour it runs, without fetching.
+func (g Gathered) Window(period digest.Period, mailed digest.MailedSet) Gathered {
+	out := Gathered{Period: period, Feeds: slices.Clone(g.Feeds)}
+	var all []digest.Article
+	for i := range out.Feeds {
+		r := &out.Feeds[i]
+		week := digest.InPeriod(r.Articles, period, mailed)
+		r.InWindow = len(week)
+		r.Newest = newest(r.Articles)
+		all = append(all, week...)
+		out.SeenAfter = append(out.SeenAfter, digest.SeenAfter(r.Articles, period, mailed)...)
+	}
+	out.Articles, out.Duplicates = digest.Dedupe(all)
+	return out
 }
 
 func newest(arts []digest.Article) *time.Time {

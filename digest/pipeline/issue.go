@@ -29,6 +29,11 @@ func BuildIssue(title string, g Gathered, grouper *digest.Grouper) digest.Issue 
 		})
 	}
 	is.Dropped = append(is.Dropped, dropped...)
+	for _, a := range g.SeenAfter {
+		is.Dropped = append(is.Dropped, digest.Dropped{
+			Title: a.Title, Link: a.Link, Feed: a.FeedName, FeedURL: a.FeedURL, Reason: digest.ReasonSeenAfter,
+		})
+	}
 
 	notRelevant := map[string]int{}
 	for _, d := range dropped {
