@@ -713,8 +713,11 @@ func (d *daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 	return deliver.NewSMTP(opts)
 }
 
-// preview is this week's digest as the daemon would build it now, from
-// the latest fetch of the feeds (the refresh keeps it within the hour).
+// preview is what the next scheduled send would mail: the period ending
+// at the schedule's next run (from the last slot to the next, with a
+// weekly window), built from the latest fetch of the feeds (the refresh
+// keeps it within the hour) without fetching, or the issue frozen for that
+// week if its send has begun. A GET changes nothing.
 func (d *daemon) preview(ctx context.Context) ([]byte, error) {
 	d.mu.Lock()
 	g := d.gathered
@@ -723,7 +726,23 @@ func (d *daemon) preview(ctx context.Context) ([]byte, error) {
 		return nil, errors.New("the feeds have not been fetched yet")
 	}
 	c := d.config()
-	return c.r.WebPage(pipeline.BuildIssue(c.cfg.Title, g, c.cfg.Grouper()))
+	sched, err := parseSpec(c.cfg.Schedule, c.cfg.Location)
+	if err != nil {
+		return nil, err // validated at load: not reached
+	}
+	next := sched.Next(time.Now().In(c.cfg.Location))
+	period := digest.WeekEnding(next, time.Duration(c.cfg.Window), c.cfg.Location)
+	is, err := pipeline.CurrentIssue(ctx, d.st, digest.IssueID(period), func(ctx context.Context) (digest.Issue, error) {
+		mailed, err := d.st.Mailed(ctx)
+		if err != nil {
+			return digest.Issue{}, err
+		}
+		return pipeline.BuildIssue(c.cfg.Title, g.Window(period, mailed), c.cfg.Grouper()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.r.WebPage(is)
 }
 
 // subscribersStore is checked here: the pages need the store to be one.
