@@ -552,6 +552,9 @@ func (d *daemon) reload(ctx context.Context, site *siteHolder) {
 	if err == nil {
 		_, err = parseSpec(cfg.Schedule, cfg.Location)
 	}
+	if err == nil {
+		err = d.a.checkMailSetup(cfg, true) // as at start
+	}
 	var parts *siteParts
 	var handler http.Handler
 	if err == nil {
