@@ -39,6 +39,8 @@ func TestStrictEnvelope(t *testing.T) {
 		{"RCPT TO:reader@example.org", 501},
 		{"RCPT TO:<reader@@example.org>", 501},
 		{"RCPT TO:<reader.@example.org>", 501},
+		{"RCPT TO:<>", 501},
+		{"RCPT TO:<reader@example.org> NOTIFY==x", 501},
 		{"RCPT TO:<독자@example.kr>", 553},
 		{"RCPT TO:<reader@example.org>", 250},
 		{"DATA", 354},

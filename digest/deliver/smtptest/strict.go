@@ -70,6 +70,9 @@ func (c *conn) next() error {
 		n, err := c.r.Read(buf)
 		c.chunk -= int64(n)
 		c.pending = buf[:n]
+		if n > 0 {
+			return nil // the error, if any, comes with the next read
+		}
 		return err
 	}
 	line, err := c.r.ReadSlice('\n')
@@ -195,19 +198,17 @@ func (c *conn) Write(p []byte) (int, error) {
 }
 
 // parsePath parses `"<" [ A-d-l ":" ] Mailbox ">"` at the start of s
-// (RFC 5321 §4.1.2; "<>" too where null is allowed, and RCPT's
-// "<Postmaster>"), with UTF-8 allowed as RFC 6531 allows it, and then
-// the parameters. It returns the mailbox and the parameters.
+// (RFC 5321 §4.1.2; "<>" too where null is allowed), with UTF-8 allowed
+// as RFC 6531 allows it, and then the parameters. It returns the mailbox
+// and the parameters. (RCPT's "<Postmaster>" is refused here as go-smtp
+// refuses it.)
 func parsePath(s string, null bool) (mbox string, params []string, ok bool) {
 	end := pathEnd(s)
 	if end < 0 {
 		return "", nil, false
 	}
 	path, rest := s[1:end], s[end+1:]
-	switch {
-	case path == "" && null:
-	case strings.EqualFold(path, "postmaster") && !null:
-	default:
+	if path != "" || !null {
 		if strings.HasPrefix(path, "@") { // a source route, to be ignored
 			i := strings.IndexByte(path, ':')
 			if i < 0 {
