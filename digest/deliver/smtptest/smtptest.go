@@ -141,7 +141,8 @@ func (s *Server) Messages() []Message {
 	return slices.Clone(s.msgs)
 }
 
-// RcptTries returns every RCPT TO so far, in order, refused ones too.
+// RcptTries returns every RCPT TO so far, in order, refused ones too
+// (but not those refused for their syntax: they never reach go-smtp).
 func (s *Server) RcptTries() []RcptTry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
