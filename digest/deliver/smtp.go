@@ -280,6 +280,13 @@ func checkEnvelope(m Outgoing) error {
 	return nil
 }
 
+// smtpPath is addr as MAIL FROM and RCPT TO carry it: in angle brackets,
+// "<>" for the null sender (RFC 5321 §4.1.2). go-mail's Mail and Rcpt
+// print their argument as given, and strict servers (mailpit, Gmail)
+// answer a bare address with 501; checkEnvelope has made sure addr holds
+// no brackets of its own.
+func smtpPath(addr string) string { return "<" + addr + ">" }
+
 // acquire takes a free connection slot, waiting for one.
 func (s *SMTP) acquire(ctx context.Context) (*slot, error) {
 	if s.closed.Load() {
@@ -339,10 +346,10 @@ func (s *SMTP) transact(sl *slot, m Outgoing) *Error {
 	// SMTPUTF8 is only needed (and only safe to claim) for non-ASCII
 	// addresses; claiming it needlessly makes some relays bounce.
 	c.SkipSMTPUTF8(isASCII(m.From) && isASCII(m.To))
-	if err := c.Mail(m.From); err != nil {
+	if err := c.Mail(smtpPath(m.From)); err != nil {
 		return s.fail(sl, StageMail, err, true)
 	}
-	if err := c.Rcpt(m.To); err != nil {
+	if err := c.Rcpt(smtpPath(m.To)); err != nil {
 		return s.fail(sl, StageRcpt, err, true)
 	}
 	w, err := c.Data()

@@ -226,6 +226,36 @@ func TestSMTPPoolReusesConnections(t *testing.T) {
 	}
 }
 
+// TestSMTPEnvelope: MAIL FROM and RCPT TO carry <address> (RFC 5321
+// §4.1.2), which the strict test server insists on as mailpit and Gmail
+// do; the null sender goes out as <>; SMTPUTF8 is claimed only for a
+// non-ASCII address, which the server refuses without it.
+func TestSMTPEnvelope(t *testing.T) {
+	srv := startServer(t, smtptest.Options{})
+	s := newSMTP(t, smtpOptions(srv, "none"))
+	bounce := wireMessage("reader@example.org", 1<<10)
+	bounce.From = ""
+	korean := wireMessage("독자@예시.한국", 1<<10)
+	for _, m := range []Outgoing{wireMessage("reader@example.org", 1<<10), bounce, korean} {
+		if err := s.Send(t.Context(), m); err != nil {
+			t.Fatalf("MAIL FROM %q RCPT TO %q: %v", m.From, m.To, err)
+		}
+	}
+	got := srv.Messages()
+	if len(got) != 3 {
+		t.Fatalf("%d arrived, want 3", len(got))
+	}
+	want := []struct {
+		from, to string
+		utf8     bool
+	}{{"digest@example.org", "reader@example.org", false}, {"", "reader@example.org", false}, {"digest@example.org", "독자@예시.한국", true}}
+	for i, w := range want {
+		if r := got[i]; r.From != w.from || len(r.To) != 1 || r.To[0] != w.to || r.UTF8 != w.utf8 {
+			t.Errorf("message %d: MAIL FROM %q RCPT TO %q SMTPUTF8 %v; want %q, %q, %v", i, r.From, r.To, r.UTF8, w.from, w.to, w.utf8)
+		}
+	}
+}
+
 func firstDiff(a, b []byte) int {
 	for i := range min(len(a), len(b)) {
 		if a[i] != b[i] {

@@ -3,7 +3,10 @@
 // message it accepts, and lets a test answer RCPT TO or the end of DATA
 // with any reply or cut a connection mid-DATA, the way a real server
 // misbehaves. It can also speak TLS and require a login, so a client's
-// setup errors meet the replies a real server gives.
+// setup errors meet the replies a real server gives. It is strict about
+// the envelope, as mailpit and Gmail are: MAIL FROM and RCPT TO must
+// carry <address> (RFC 5321 §4.1.2), and a non-ASCII address needs
+// SMTPUTF8, which it offers (see strict.go).
 package smtptest
 
 import (
@@ -29,6 +32,7 @@ type Message struct {
 	Session int    // which connection it came over, from 1
 	TLS     bool   // it came over TLS, implicit or after STARTTLS
 	User    string // the AUTH login it came under, "" for none
+	UTF8    bool   // MAIL FROM carried SMTPUTF8
 }
 
 // RcptTry is one RCPT TO the server was given, whatever it answered.
@@ -98,9 +102,12 @@ func Start() (*Server, error) { return StartWith(Options{}) }
 func StartWith(o Options) (*Server, error) {
 	s := &Server{o: o, open: map[int]*conn{}, tries: map[string]int{}}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{s: s, conn: c, n: number(c.Conn())}, nil
+		return &session{s: s, conn: c, n: c.Conn().(*conn).n}, nil
 	}))
 	s.srv.Domain = "smtptest.invalid"
+	// Offered as real servers do, so a test sees when a client claims
+	// it (conn refuses a non-ASCII address without it).
+	s.srv.EnableSMTPUTF8 = true
 	// A client that is killed mid-session is what some tests do on
 	// purpose; the server's complaint about it is noise.
 	s.srv.ErrorLog = log.New(io.Discard, "", 0)
@@ -114,12 +121,11 @@ func StartWith(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.ln, s.Addr = ln, ln.Addr().String()
+	// conn speaks the TLS, never go-smtp (strict.go says why): with
+	// ImplicitTLS it reads the client through the TLS listener.
 	var l net.Listener = listener{ln, s}
-	switch {
-	case o.TLS != nil && o.ImplicitTLS:
-		l = tls.NewListener(l, o.TLS)
-	case o.TLS != nil:
-		s.srv.TLSConfig = o.TLS
+	if o.TLS != nil && o.ImplicitTLS {
+		l = listener{tls.NewListener(ln, o.TLS), s}
 	}
 	go s.srv.Serve(l)
 	return s, nil
@@ -135,7 +141,8 @@ func (s *Server) Messages() []Message {
 	return slices.Clone(s.msgs)
 }
 
-// RcptTries returns every RCPT TO so far, in order, refused ones too.
+// RcptTries returns every RCPT TO so far, in order, refused ones too
+// (but not those refused for their syntax: they never reach go-smtp).
 func (s *Server) RcptTries() []RcptTry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -198,32 +205,14 @@ func (l listener) Accept() (net.Conn, error) {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
 	l.s.conns++
-	tc := &conn{Conn: c, s: l.s, n: l.s.conns}
+	_, isTLS := c.(*tls.Conn)
+	tc := newConn(c, l.s, l.s.conns, isTLS)
 	l.s.open[tc.n] = tc
 	return tc, nil
 }
 
-// conn is open until either side closes it: go-smtp closes it on QUIT or
-// when the client hangs up, so Open tells a test whether a client left.
-type conn struct {
-	net.Conn
-	s *Server
-	n int
-}
-
-func (c *conn) Close() error {
-	c.s.mu.Lock()
-	delete(c.s.open, c.n)
-	c.s.mu.Unlock()
-	return c.Conn.Close()
-}
-
-func number(c net.Conn) int {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	return c.(*conn).n
-}
+// A conn is open until either side closes it: go-smtp closes it on QUIT
+// or when the client hangs up, so Open tells a test whether a client left.
 
 type session struct {
 	s    *Server
@@ -231,6 +220,7 @@ type session struct {
 	n    int
 	user string // logged in as
 	from string
+	utf8 bool
 	to   []string
 	try  int // the try of to[0]
 }
@@ -258,11 +248,11 @@ func (x *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+func (x *session) Mail(from string, o *smtp.MailOptions) error {
 	if x.s.o.User != "" && x.user == "" {
 		return smtp.ErrAuthRequired
 	}
-	x.from = from
+	x.from, x.utf8 = from, o.UTF8
 	return nil
 }
 
@@ -313,9 +303,9 @@ func (x *session) Data(r io.Reader) error {
 			return err
 		}
 	}
-	_, isTLS := x.conn.TLSConnectionState()
+	isTLS := x.conn.Conn().(*conn).tls
 	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: slices.Clone(x.to), Data: data, Session: x.n, TLS: isTLS, User: x.user})
+	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: slices.Clone(x.to), Data: data, Session: x.n, TLS: isTLS, User: x.user, UTF8: x.utf8})
 	x.s.mu.Unlock()
 	return nil
 }
