@@ -33,7 +33,7 @@ type feedRow struct {
 
 func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	fs := a.flagSet("feeds check")
-	nowFlag := fs.String("now", "", "the time to check the week against (RFC 3339)")
+	nowFlag := fs.String("now", "", "the time to check the week against")
 	format := fs.String("format", "text", "text or json")
 	pos, err := a.parseArgs(fs, args)
 	if err != nil {
@@ -45,11 +45,11 @@ func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
 	}
-	now, err := parseNow(*nowFlag)
+	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	cfg, err := a.loadConfig()
+	now, err := parseNow(*nowFlag, cfg.Location)
 	if err != nil {
 		return err
 	}
