@@ -78,6 +78,12 @@ type app struct {
 	logFormat   string
 	verbose     bool
 	log         *slog.Logger
+	// progress, when set, shows the fetch of the feeds as it goes: stderr,
+	// when it is a terminal (watchFetch), progressWidth columns wide.
+	// progressTicks replaces its clock in tests.
+	progress      io.Writer
+	progressWidth int
+	progressTicks <-chan time.Time
 	// command is the command whose flags were parsed last ("send",
 	// "subscribers add"), so a usage error points to its own help.
 	command string
@@ -96,6 +102,10 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // run is the whole program as a value tests can call.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: os.Getenv, interactive: isTerminal(os.Stdin) && isTerminal(stderr)}
+	if isTerminal(stderr) {
+		a.progress = stderr
+		a.progressWidth, _, _ = term.GetSize(int(stderr.(*os.File).Fd()))
+	}
 	err := a.dispatch(ctx, args)
 	var ue usageError
 	var ee exitError
@@ -169,6 +179,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	case "send":
 		return a.send(ctx, rest)
 	case "run":
+		a.progress = nil // the daemon's fetches are logged; a redrawn line would garble the log
 		return a.runCmd(ctx, rest)
 	case "feeds":
 		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})

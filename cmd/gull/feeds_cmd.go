@@ -157,13 +157,15 @@ func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pi
 
 // gatherWith is gather on a store already open.
 func (a *app) gatherWith(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
-	c := collect.New(collect.Options{
+	opts := collect.Options{
 		Timeout:     time.Duration(cfg.Fetch.Timeout),
 		Concurrency: cfg.Fetch.Concurrency,
 		MaxBytes:    int64(cfg.Fetch.MaxBytes),
 		UserAgent:   cfg.Fetch.UserAgent,
 		Logger:      a.log,
-	})
+	}
+	defer a.watchFetch(&opts, len(cfg.Feeds))()
+	c := collect.New(opts)
 	period := digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location)
 	// The store dates what it sees by the clock, never by --now: an
 	// undated article is first seen when it is, and a preview of another
