@@ -110,9 +110,12 @@ func (p *fetchProgress) finished(r digest.FeedResult) {
 func (p *fetchProgress) draw(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Whole seconds, rounded: the ticker began before the first fetch, so
+	// its ticks come a little short of each second of a feed's wait.
+	waited := func(f runningFeed) time.Duration { return now.Sub(f.since).Round(time.Second) }
 	var slow []runningFeed
 	for _, f := range p.running {
-		if now.Sub(f.since) >= progressAfter {
+		if waited(f) >= progressAfter {
 			slow = append(slow, f)
 		}
 	}
@@ -126,7 +129,7 @@ func (p *fetchProgress) draw(now time.Time) {
 	if len(slow) > 0 {
 		var names []string
 		for _, f := range slow[:min(len(slow), 2)] {
-			names = append(names, fmt.Sprintf("%s (%ds)", render.Truncate(f.name, 30), int(now.Sub(f.since)/time.Second)))
+			names = append(names, fmt.Sprintf("%s (%ds)", render.Truncate(f.name, 30), int(waited(f)/time.Second)))
 		}
 		if more := len(slow) - len(names); more > 0 {
 			names = append(names, fmt.Sprintf("%d more", more))
