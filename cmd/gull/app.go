@@ -186,23 +186,19 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	case "config":
 		return a.sub(ctx, "config", rest, map[string]func(context.Context, []string) error{"check": a.configCheck})
 	}
-	return usageError{fmt.Sprintf("unknown command %q%s", cmd, didYouMean(cmd, commandNames, ""))}
+	return usageError{fmt.Sprintf("unknown command %q%s", cmd, didYouMean(cmd, commandNames))}
 }
 
 // commandNames are the top-level commands, for suggestions.
 var commandNames = []string{"config", "feeds", "help", "preview", "run", "send", "subscribers", "version"}
 
-// didYouMean is "; did you mean X?" for the candidate nearest to word, with
-// prefix before it ("--" for flags), or "" when none is close.
-func didYouMean(word string, candidates []string, prefix string) string {
-	s := config.Nearest(word, candidates)
-	if s == "" {
-		return ""
-	}
-	if prefix == "" {
+// didYouMean is `; did you mean "X"?` for the candidate nearest to word, or
+// "" when none is close.
+func didYouMean(word string, candidates []string) string {
+	if s := config.Nearest(word, candidates); s != "" {
 		return fmt.Sprintf("; did you mean %q?", s)
 	}
-	return fmt.Sprintf("; did you mean %s%s?", prefix, s)
+	return ""
 }
 
 // flagError turns the flag package's complaint into a usage error; an
