@@ -62,7 +62,8 @@ commands:
   version                                         print gull's version
 
 The config is --config, else $GULL_CONFIG, else ./config.yaml.
-TIME is RFC 3339, e.g. 2026-11-27T09:00:00+09:00.
+` + timeHelp + `
+Every command answers --help (or gull help COMMAND) with its own usage.
 `
 
 // app is one invocation: its streams, environment and global flags.
@@ -77,6 +78,15 @@ type app struct {
 	logFormat   string
 	verbose     bool
 	log         *slog.Logger
+	// progress, when set, shows the fetch of the feeds as it goes: stderr,
+	// when it is a terminal (watchFetch), progressWidth columns wide.
+	// progressTicks replaces its clock in tests.
+	progress      io.Writer
+	progressWidth int
+	progressTicks <-chan time.Time
+	// command is the command whose flags were parsed last ("send",
+	// "subscribers add"), so a usage error points to its own help.
+	command string
 }
 
 // usageError is bad usage: exit 2 with the message and a pointer to help.
@@ -92,6 +102,10 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // run is the whole program as a value tests can call.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: os.Getenv, interactive: isTerminal(os.Stdin) && isTerminal(stderr)}
+	if isTerminal(stderr) {
+		a.progress = stderr
+		a.progressWidth, _, _ = term.GetSize(int(stderr.(*os.File).Fd()))
+	}
 	err := a.dispatch(ctx, args)
 	var ue usageError
 	var ee exitError
@@ -105,7 +119,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "gull: %s\n(see gull --help)\n", ue.msg)
+		see := "gull --help"
+		if a.command != "" {
+			see = "gull " + a.command + " --help"
+		}
+		fmt.Fprintf(stderr, "gull: %s\n(see %s)\n", ue.msg, see)
 		return exitUsage
 	case errors.Is(err, config.ErrRead), errors.Is(err, render.ErrTemplate):
 		fmt.Fprintf(stderr, "gull: %v\n", err)
@@ -129,7 +147,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
@@ -141,10 +159,19 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	cmd, rest := rest[0], rest[1:]
 	switch cmd {
 	case "version":
+		pos, err := a.parseArgs(a.flagSet("version"), rest)
+		if err != nil {
+			return err
+		}
+		if len(pos) > 0 {
+			return usageError{fmt.Sprintf("version takes no arguments, got %q", pos)}
+		}
 		fmt.Fprintf(a.stdout, "gull %s (%s %s/%s)\n", gullVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	case "help":
-		return flag.ErrHelp
+		// `gull help subscribers add` is `gull subscribers add --help`:
+		// each command prints its own usage from its own flag set.
+		return a.dispatch(ctx, append(rest, "--help"))
 	case "preview":
 		return a.preview(ctx, rest)
 	case "subscribers":
@@ -152,13 +179,54 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	case "send":
 		return a.send(ctx, rest)
 	case "run":
+		a.progress = nil // the daemon's fetches are logged; a redrawn line would garble the log
 		return a.runCmd(ctx, rest)
 	case "feeds":
 		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
 	case "config":
 		return a.sub(ctx, "config", rest, map[string]func(context.Context, []string) error{"check": a.configCheck})
 	}
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q%s", cmd, didYouMean(cmd, commandNames))}
+}
+
+// commandNames are the top-level commands, for suggestions.
+var commandNames = []string{"config", "feeds", "help", "preview", "run", "send", "subscribers", "version"}
+
+// didYouMean is `; did you mean "X"?` for the candidate nearest to word, or
+// "" when none is close.
+func didYouMean(word string, candidates []string) string {
+	if s := config.Nearest(word, candidates); s != "" {
+		return fmt.Sprintf("; did you mean %q?", s)
+	}
+	return ""
+}
+
+// flagError turns the flag package's complaint into a usage error; an
+// unknown flag gets the nearest one the command has.
+func flagError(fs *flag.FlagSet, err error) error {
+	name, unknown := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !unknown {
+		return usageError{err.Error()}
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	where := ""
+	if fs.Name() != "gull" {
+		where = " for " + fs.Name()
+	}
+	hint := ""
+	if s := config.Nearest(name, names); s != "" {
+		hint = fmt.Sprintf("; did you mean %s?", flagName(s))
+	}
+	return usageError{fmt.Sprintf("unknown flag %s%s%s", flagName(name), where, hint)}
+}
+
+// flagName writes a flag as it is usually typed: -v, --all.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func (a *app) sub(ctx context.Context, name string, args []string, cmds map[string]func(context.Context, []string) error) error {
@@ -166,8 +234,16 @@ func (a *app) sub(ctx context.Context, name string, args []string, cmds map[stri
 	if len(args) == 0 {
 		return usageError{fmt.Sprintf("%s needs a subcommand: %s", name, strings.Join(names, ", "))}
 	}
+	if isHelpFlag(args[0]) {
+		a.printGroupUsage(name, names)
+		return exitError{exitOK}
+	}
 	f, ok := cmds[args[0]]
 	if !ok {
+		a.command = name
+		if s := config.Nearest(args[0], names); s != "" {
+			return usageError{fmt.Sprintf("unknown command %q %q; did you mean \"%s %s\"?", name, args[0], name, s)}
+		}
 		return usageError{fmt.Sprintf("unknown command %q %q; try: %s %s", name, args[0], name, strings.Join(names, ", "))}
 	}
 	return f(ctx, args[1:])
@@ -243,12 +319,14 @@ func (a *app) flagSet(name string) *flag.FlagSet {
 // global flag may have come after the command.
 func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	a.command = fs.Name()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				a.printUsage(fs)
+				return nil, exitError{exitOK}
 			}
-			return nil, usageError{err.Error()}
+			return nil, flagError(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -264,16 +342,26 @@ func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, a.setupLog()
 }
 
-// parseNow reads --now; empty means the clock.
-func parseNow(s string) (time.Time, error) {
+// nowLayouts are the forms of --now without a zone, read in the config's
+// timezone: what a person types for "Monday morning" (timeHelp says them).
+var nowLayouts = []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05"}
+
+// parseNow reads --now: RFC 3339, or a date or a zone-less time in loc (the
+// configured timezone). Empty means the clock. A caller that has no config
+// yet may check the form with any loc and read it again once it has one.
+func parseNow(s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		// Whole seconds: the period is printed and stored, and nobody
 		// needs its nanoseconds.
 		return time.Now().Truncate(time.Second), nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, usageError{fmt.Sprintf("--now %q is not RFC 3339; e.g. 2026-11-27T09:00:00+09:00", s)}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
 	}
-	return t, nil
+	for _, layout := range nowLayouts {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError{fmt.Sprintf("--now %q is not a time; write a date (2026-11-27), a time (2026-11-27T09:00), both in the config's timezone, or RFC 3339 (2026-11-27T09:00:00+09:00)", s)}
 }

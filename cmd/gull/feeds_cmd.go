@@ -33,7 +33,7 @@ type feedRow struct {
 
 func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	fs := a.flagSet("feeds check")
-	nowFlag := fs.String("now", "", "the time to check the week against (RFC 3339)")
+	nowFlag := fs.String("now", "", "the time to check the week against")
 	format := fs.String("format", "text", "text or json")
 	pos, err := a.parseArgs(fs, args)
 	if err != nil {
@@ -45,11 +45,11 @@ func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
 	}
-	now, err := parseNow(*nowFlag)
+	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	cfg, err := a.loadConfig()
+	now, err := parseNow(*nowFlag, cfg.Location)
 	if err != nil {
 		return err
 	}
@@ -158,13 +158,15 @@ func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pi
 
 // gatherWith is gather on a store already open.
 func (a *app) gatherWith(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
-	c := collect.New(collect.Options{
+	opts := collect.Options{
 		Timeout:     time.Duration(cfg.Fetch.Timeout),
 		Concurrency: cfg.Fetch.Concurrency,
 		MaxBytes:    int64(cfg.Fetch.MaxBytes),
 		UserAgent:   cfg.Fetch.UserAgent,
 		Logger:      a.log,
-	})
+	}
+	defer a.watchFetch(&opts, len(cfg.Feeds))()
+	c := collect.New(opts)
 	period := digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location)
 	// The store dates what it sees by the clock, never by --now: an
 	// undated article is first seen when it is, and a preview of another

@@ -37,7 +37,7 @@ const gatherTTL = 2 * time.Minute
 func (a *app) preview(ctx context.Context, args []string) error {
 	fs := a.flagSet("preview")
 	p := &previewer{a: a}
-	fs.StringVar(&p.nowFlag, "now", "", "the time the week ends (RFC 3339); default now")
+	fs.StringVar(&p.nowFlag, "now", "", "the time the week ends; default now")
 	fs.StringVar(&p.as, "as", "", "render as this subscriber gets it")
 	format := fs.String("format", "html", "html, text, eml or json")
 	out := fs.String("out", "-", "file to write, or - for stdout")
@@ -53,7 +53,7 @@ func (a *app) preview(ctx context.Context, args []string) error {
 	if !slices.Contains(previewFormats, *format) {
 		return usageError{fmt.Sprintf("--format must be one of %s, not %q", strings.Join(previewFormats, ", "), *format)}
 	}
-	if _, err := parseNow(p.nowFlag); err != nil {
+	if _, err := parseNow(p.nowFlag, time.UTC); err != nil { // the form; render reads it in the config's zone
 		return err
 	}
 	if p.as != "" {
@@ -104,11 +104,11 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var rep previewReport
-	now, err := parseNow(p.nowFlag)
+	cfg, err := p.a.loadConfig()
 	if err != nil {
 		return nil, rep, err
 	}
-	cfg, err := p.a.loadConfig()
+	now, err := parseNow(p.nowFlag, cfg.Location)
 	if err != nil {
 		return nil, rep, err
 	}

@@ -52,7 +52,7 @@ func (a *app) send(ctx context.Context, args []string) error {
 	var to addrList
 	fs.Var(&to, "to", "send a test of the current digest to this address (repeatable)")
 	all := fs.Bool("all", false, "send the week's issue to every active subscriber")
-	nowFlag := fs.String("now", "", "the time the week ends (RFC 3339); default now")
+	nowFlag := fs.String("now", "", "the time the week ends; default now")
 	dryRun := fs.Bool("dry-run", false, "write .eml files to the outbox instead of sending; the ledger is not touched")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	pos, err := a.parseArgs(fs, args)
@@ -64,6 +64,9 @@ func (a *app) send(ctx context.Context, args []string) error {
 	} else if len(pos) > 0 {
 		return usageError{fmt.Sprintf("send takes no arguments, got %q; did you mean --to %s?", pos, pos[0])}
 	}
+	if len(to) > 0 && *all {
+		return usageError{"--all and --to cannot be combined: --all mails the week's issue to every subscriber, --to a test to the addresses given; give one of them"}
+	}
 	if (len(to) > 0) == *all {
 		return usageError{"send needs either --to EMAIL (a test) or --all (the week's issue to every subscriber)"}
 	}
@@ -74,8 +77,7 @@ func (a *app) send(ctx context.Context, args []string) error {
 		}
 		to[i] = norm
 	}
-	now, err := parseNow(*nowFlag)
-	if err != nil {
+	if _, err := parseNow(*nowFlag, time.UTC); err != nil { // the form, before the store is opened
 		return err
 	}
 	cfg, r, st, err := a.openForSending(ctx)
@@ -85,6 +87,10 @@ func (a *app) send(ctx context.Context, args []string) error {
 	defer st.Close()
 	// A test send or a dry run mails no reader: warned, not refused.
 	if err := a.checkMailSetup(cfg, *all && !*dryRun); err != nil {
+		return err
+	}
+	now, err := parseNow(*nowFlag, cfg.Location)
+	if err != nil {
 		return err
 	}
 	s := &sender{a: a, cfg: cfg, st: st, r: r, now: now, dryRun: *dryRun, yes: *yes}

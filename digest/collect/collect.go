@@ -34,6 +34,11 @@ type Options struct {
 	// Client replaces the default HTTP client (tests use it for TLS).
 	Client *http.Client
 	Logger *slog.Logger
+	// Started and Done, when set, are told as each feed's fetch begins
+	// and ends, so a terminal can show which feed is still being waited
+	// for. They are called from the fetching goroutines, at once.
+	Started func(digest.Feed)
+	Done    func(digest.FeedResult)
 }
 
 // Collector fetches and parses feeds. It is safe for concurrent use.
@@ -87,14 +92,25 @@ func (c *Collector) Collect(ctx context.Context, feeds []digest.Feed, states map
 			case sem <- struct{}{}:
 			case <-ctx.Done():
 				results[i] = digest.FeedResult{Feed: f, Status: digest.FeedError, Err: fmt.Errorf("collect: canceled")}
+				c.done(results[i])
 				return
 			}
 			defer func() { <-sem }()
+			if c.opts.Started != nil {
+				c.opts.Started(f)
+			}
 			results[i] = c.CollectOne(ctx, f, states[f.URL])
+			c.done(results[i])
 		}()
 	}
 	wg.Wait()
 	return results
+}
+
+func (c *Collector) done(r digest.FeedResult) {
+	if c.opts.Done != nil {
+		c.opts.Done(r)
+	}
 }
 
 // CollectOne fetches and parses a single feed within the timeout.

@@ -176,6 +176,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		// yaml's own line is sometimes one off and sometimes missing;
 		// syntaxLine corrects it to the "config.yaml:3: ..." form.
 		line, msg := syntaxLine(strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg = explainSyntax(data, line, msg)
 		p.add(line, "", "%s", msg)
 		return nil, p.err()
 	}
@@ -469,33 +470,57 @@ func joinKey(path, k string) string {
 
 // nearest returns the known key closest to k by edit distance, if close.
 func nearest(k string, known map[string]reflect.Type) string {
-	best, bestD := "", 3
-	for cand := range known {
-		if d := levenshtein(k, cand); d < bestD || (d == bestD && cand < best && best != "") {
+	return Nearest(k, slices.Collect(maps.Keys(known)))
+}
+
+// Nearest returns the candidate closest to word by edit distance (a swap of
+// two neighbouring letters counts as one edit), or "" when none is close
+// enough to be what was meant: at most one edit for a word of up to four
+// letters, two for a longer one, and never as many edits as the word has
+// letters (x is not a typo of v). Ties go to the first in sorted order. The
+// CLI uses it for mistyped commands and flags, as Parse does for keys.
+func Nearest(word string, candidates []string) string {
+	n := len([]rune(word))
+	limit := 1
+	if n > 4 {
+		limit = 2
+	}
+	limit = min(limit, n-1)
+	best, bestD := "", limit+1
+	for _, cand := range candidates {
+		if d := editDistance(word, cand); d < bestD || (d == bestD && cand < best) {
 			best, bestD = cand, d
 		}
 	}
 	return best
 }
 
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
+// editDistance is the optimal string alignment distance of a and b, in
+// runes: insertions, deletions, substitutions and swaps of neighbours.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	// Three rows: the swap looks two back.
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
 	for j := range prev {
 		prev[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
 		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+		for j := 1; j <= len(rb); j++ {
 			c := 1
-			if a[i-1] == b[j-1] {
+			if ra[i-1] == rb[j-1] {
 				c = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev = cur
+		prev2, prev = prev, cur
 	}
-	return prev[len(b)]
+	return prev[len(rb)]
 }
 
 // lineOf finds the line of the value at a key path such as
