@@ -144,7 +144,7 @@ func TestFeedsCheckShowsProgressOnATerminal(t *testing.T) {
 			t.Errorf("stderr %q lacks %q", got, want)
 		}
 	}
-	if !strings.Contains(stdout.String(), "1 feeds: 1 ok") {
+	if !strings.Contains(stdout.String(), "1 feed: 1 ok") {
 		t.Errorf("stdout: %s", stdout.String())
 	}
 }
