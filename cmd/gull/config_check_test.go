@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,30 @@ func TestConfigCheckMailSetupExitStatus(t *testing.T) {
 		if got := run(context.Background(), c.args, &out, &errOut); got != c.want {
 			t.Errorf("gull %q exited %d, want %d\nstderr: %s", c.args[2:], got, c.want, errOut.String())
 		}
+	}
+}
+
+// A plain-http base_url on a public host stays a warning even where a
+// send --all refuses: the links work; only one-click unsubscribe is lost,
+// which an intranet list may accept.
+func TestPlainHTTPBaseURLIsOnlyAWarning(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	body := "feeds: [{url: feed.xml}]\nthemes: [{id: a, name: A, keywords: [chips]}]\nstore: {path: g.db}\n" +
+		"mail: {from: \"Weekly <digest@news.example.kr>\", smtp: {host: smtp.mailer.test}}\nhttp: {base_url: \"http://news.example.kr\"}\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	a := &app{stderr: &errOut, getenv: func(string) string { return "" }, configPath: path}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.checkMailSetup(cfg, true); err != nil {
+		t.Fatalf("a send --all refused a plain-http base_url: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "gull: warning: ") || !strings.Contains(errOut.String(), "is plain http") {
+		t.Errorf("no warning about plain http: %q", errOut.String())
 	}
 }

@@ -67,25 +67,25 @@ func (a *app) checkMailSetup(cfg *config.Config, refuse bool) error {
 	if host == "" {
 		return nil
 	}
-	probs := mailSetupProblems(cfg)
-	if len(probs) == 0 {
-		return nil
-	}
-	if refuse && !web.IsLoopbackHost(host) {
-		for i, p := range probs {
-			probs[i] = p + "; gull refuses to mail the list so"
+	fatal, minor := mailSetupProblems(cfg)
+	if refuse && len(fatal) > 0 && !web.IsLoopbackHost(host) {
+		for i, p := range fatal {
+			fatal[i] = p + "; gull refuses to mail the list so"
 		}
-		return &config.Error{Problems: probs}
+		return &config.Error{Problems: fatal}
 	}
-	for _, p := range probs {
+	for _, p := range append(fatal, minor...) {
 		fmt.Fprintf(a.stderr, "gull: warning: %s\n", p)
 	}
 	return nil
 }
 
 // mailSetupProblems are checkMailSetup's findings, each naming the file,
-// the key and the fix.
-func mailSetupProblems(cfg *config.Config) []string {
+// the key and the fix. fatal ones make the mail fail its readers (refused
+// or binned, dead links); a minor one costs a feature: a plain-http
+// base_url still works, but without one-click unsubscribe, and an intranet
+// list may want just that.
+func mailSetupProblems(cfg *config.Config) (fatal, minor []string) {
 	var out []string
 	if addr, err := mail.ParseAddress(cfg.Mail.From); err == nil && isExampleDomain(addr.Address) {
 		out = append(out, fmt.Sprintf("%s: mail.from: %q is the example address (the default when mail.from is not set); "+
@@ -98,11 +98,11 @@ func mailSetupProblems(cfg *config.Config) []string {
 			out = append(out, fmt.Sprintf("%s: http.base_url: %q is this machine: every link in the mail (unsubscribe, preferences, the web copy) "+
 				"would be dead for readers; set it to the public https address gull run is reached at, e.g. https://news.your-domain", cfg.Path, cfg.HTTP.BaseURL))
 		case u.Scheme == "http":
-			out = append(out, fmt.Sprintf("%s: http.base_url: %q is plain http: mail programs flag its links and one-click unsubscribe (RFC 8058) needs https; "+
+			minor = append(minor, fmt.Sprintf("%s: http.base_url: %q is plain http: mail programs flag its links and one-click unsubscribe (RFC 8058) needs https; "+
 				"serve gull run behind https and write https:// here", cfg.Path, cfg.HTTP.BaseURL))
 		}
 	}
-	return out
+	return out, minor
 }
 
 // isExampleDomain reports whether addr is at one of the domains RFC 2606
