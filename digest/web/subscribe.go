@@ -29,8 +29,8 @@ type ConfirmMailer interface {
 // ThemeChoice is a theme a reader may choose.
 type ThemeChoice struct{ ID, Name string }
 
-// SubscriberPages are the pages readers sign up and out with (DESIGN.md
-// §7): /subscribe, /confirm, /unsubscribe and /preferences. Every link
+// SubscriberPages are the pages readers sign up and out with (README.md,
+// "Subscribers"): /subscribe, /confirm, /unsubscribe and /preferences. Every link
 // token is checked for its purpose; a page never shows an address, and
 // the answer to a sign-up is the same whether or not the address is on
 // the list.
