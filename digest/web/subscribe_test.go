@@ -706,7 +706,9 @@ func TestPreferences(t *testing.T) {
 // reader who chose only it sees it ticked and the themes not, rather
 // than an empty form that reads as "every theme", and can change it.
 func TestPreferencesOther(t *testing.T) {
-	f := newFixture(t, func(p *SubscriberPages) { p.Other = ThemeChoice{"other", "More this week · 이번 주 더 읽을거리"} })
+	f := newFixture(t, func(p *SubscriberPages) {
+		p.Other = ThemeChoice{"other", "More this week · 이번 주 더 읽을거리"}
+	})
 	sub := f.add("other@example.org", subscribers.Active, "other")
 	prefs := path(t, f.links().Preferences(sub))
 
