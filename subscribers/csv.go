@@ -10,12 +10,20 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/korean"
+	xunicode "golang.org/x/text/encoding/unicode"
 )
 
 // maxCSVRows bounds one import; a file past it is more likely the wrong
 // file than a list, and every row is held in memory. A variable so the
 // test need not write a million rows.
 var maxCSVRows = 1_000_000
+
+// maxCSVBytes bounds the file read into memory: its encoding is decided
+// on the whole of it. A million rows of a real list are well under it.
+var maxCSVBytes = 256 << 20
 
 const maxName = 200
 
@@ -33,16 +41,18 @@ var columnNames = []string{"email", "name", "themes", "status"}
 const columnList = "email, name, themes and status"
 
 // ReadCSV reads a subscriber list as operators have it: exported from a
-// spreadsheet or another newsletter tool, UTF-8 with or without a byte
-// order mark, separated by commas or (as spreadsheets in many locales
-// write) semicolons, with or without a header row. The columns are
+// spreadsheet or another newsletter tool, separated by commas, semicolons
+// (as spreadsheets in many locales write) or tabs, with or without a
+// header row. The file may be UTF-8 with or without a byte order mark,
+// UTF-16 with one (Excel's "Unicode text"), or CP949, what Korean Excel
+// saves as "CSV" (see ReadCSVEncoding). The columns are
 // email, name, themes and status; a header may name them in any order.
 //
 // Every bad row is rejected on its own with the physical line it starts
 // on, so the operator can fix the file and import it again; the rest
 // come back as Rows. The error is only for a file that cannot be read at
-// all: an I/O error, a UTF-16 file, a header naming an unknown column, or
-// more than a million rows.
+// all: an I/O error, a file in none of those encodings, a header naming
+// an unknown column, or more than a million rows.
 //
 // The first row is a header when its first cell is "email", or when a
 // cell is "email" and none holds an @; a header with a column other than
@@ -56,10 +66,109 @@ const columnList = "email, name, themes and status"
 // since the operator has to decide which one they meant), an unknown
 // theme or status, a
 // value in a column beyond the known ones, a name longer than 200
-// characters or with control characters, invalid UTF-8, or broken
-// quoting. Empty trailing cells, as spreadsheets pad rows with, are not
+// characters or with control characters, or broken quoting. Empty trailing cells, as spreadsheets pad rows with, are not
 // extra columns.
 func ReadCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
+	rows, rejected, _, err := ReadCSVEncoding(r, validThemes)
+	return rows, rejected, err
+}
+
+// Encoding is the character encoding a CSV file was read in, named as an
+// operator knows it.
+type Encoding string
+
+const (
+	UTF8  Encoding = "UTF-8"
+	CP949 Encoding = "CP949 (Korean Windows)"
+	// UTF16 is what Excel saves as "Unicode text" (little-endian, TABs).
+	UTF16 Encoding = "UTF-16 (Excel's \"Unicode text\")"
+)
+
+// ReadCSVEncoding is ReadCSV, and says which encoding the file was read
+// in, so the operator can tell a Korean file was not taken for another.
+func ReadCSVEncoding(r io.Reader, validThemes []string) ([]Row, []Rejected, Encoding, error) {
+	data, enc, err := decodeCSV(r)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	rows, rejected, err := readCSV(bytes.NewReader(data), validThemes)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return rows, rejected, enc, nil
+}
+
+// saveAsUTF8 is the fix for a file in an encoding gull cannot read.
+const saveAsUTF8 = "save it from the spreadsheet as \"CSV UTF-8\" and import that"
+
+// decodeCSV reads the whole file and returns it as UTF-8. Spreadsheets
+// save a list in their own encoding and nothing in a CSV file says which;
+// Korean Excel's plain "CSV" is CP949. A file that is valid UTF-8 is taken
+// as UTF-8 (CP949 Hangul is almost never valid UTF-8, and the reverse
+// holds too); one that is not is taken as CP949 only if every byte of it
+// decodes as CP949, so a Latin-1 or broken file is refused, not turned
+// into wrong names. UTF-16 is recognized by its byte order mark.
+func decodeCSV(r io.Reader) ([]byte, Encoding, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(maxCSVBytes)+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the CSV file: %w", err)
+	}
+	if len(data) > maxCSVBytes {
+		return nil, "", fmt.Errorf("the file is larger than %d MiB; split it into smaller files", maxCSVBytes>>20)
+	}
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		return decodeClean(data, xunicode.UTF16(xunicode.LittleEndian, xunicode.ExpectBOM), UTF16)
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return decodeClean(data, xunicode.UTF16(xunicode.BigEndian, xunicode.ExpectBOM), UTF16)
+	case bytes.IndexByte(data, 0) >= 0:
+		// Valid UTF-8 still, but no list has NUL bytes: UTF-16 without
+		// its byte order mark, or not a text file at all.
+		return nil, "", fmt.Errorf("line %d has NUL bytes: the file is UTF-16 without a byte order mark, or not text; %s", lineOf(data, bytes.IndexByte(data, 0)), saveAsUTF8)
+	case utf8.Valid(data):
+		return data, UTF8, nil
+	}
+	if out, _, err := decodeClean(data, korean.EUCKR, CP949); err == nil {
+		return out, CP949, nil
+	}
+	return nil, "", fmt.Errorf("line %d is neither UTF-8 nor Korean Windows (CP949) text; %s", lineOf(data, firstInvalidUTF8(data)), saveAsUTF8)
+}
+
+// decodeClean decodes data from enc, and fails where x/text would put
+// U+FFFD for bytes that are not enc (none of these encodings can encode
+// U+FFFD itself, so its presence means a byte could not be read).
+func decodeClean(data []byte, enc encoding.Encoding, name Encoding) ([]byte, Encoding, error) {
+	out, err := enc.NewDecoder().Bytes(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the file as %s: %w; %s", name, err, saveAsUTF8)
+	}
+	if i := bytes.IndexRune(out, utf8.RuneError); i >= 0 {
+		return nil, "", fmt.Errorf("line %d is not valid %s; %s", lineOf(out, i), name, saveAsUTF8)
+	}
+	return out, name, nil
+}
+
+// firstInvalidUTF8 is the offset of the first byte that is not part of
+// a UTF-8 sequence.
+func firstInvalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
+}
+
+// lineOf is the physical line of offset i, counting CR, LF and CRLF as
+// line ends like lineEnds does.
+func lineOf(data []byte, i int) int {
+	head := data[:i]
+	return 1 + bytes.Count(head, []byte{'\n'}) + bytes.Count(head, []byte{'\r'}) - bytes.Count(head, []byte("\r\n"))
+}
+
+func readCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 	br := bufio.NewReaderSize(&lineEnds{r: r}, 64<<10)
 	head, comma, err := sniff(br)
 	if err != nil {
@@ -68,7 +177,10 @@ func ReadCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 	cr := csv.NewReader(io.MultiReader(bytes.NewReader(head), br))
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
+	// TrimLeadingSpace counts a TAB as space even when it separates the
+	// cells, so it would shift a TAB file's columns; the cells are
+	// trimmed anyway (cellValue).
+	cr.TrimLeadingSpace = comma != '\t'
 	cr.ReuseRecord = true
 
 	var (
@@ -117,10 +229,6 @@ func ReadCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 		}
 		if pe != nil {
 			reject(quoteReason(pe))
-			continue
-		}
-		if !validUTF8(rec) {
-			reject("the row is not valid UTF-8; save the file as CSV UTF-8")
 			continue
 		}
 		if reason := extraColumns(rec, cols); reason != "" {
@@ -176,8 +284,9 @@ func ReadCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 }
 
 // sniff reads up to the first line with content, to choose the separator
-// before encoding/csv sees any of it, and returns what it read so the
-// line count stays physical. It drops a UTF-8 byte order mark.
+// (the most frequent of comma, semicolon and TAB outside quotes; comma on
+// a tie) before encoding/csv sees any of it, and returns what it read so
+// the line count stays physical. It drops a UTF-8 byte order mark.
 func sniff(br *bufio.Reader) (head []byte, comma rune, err error) {
 	comma = ','
 	for i := 0; ; i++ {
@@ -186,14 +295,11 @@ func sniff(br *bufio.Reader) (head []byte, comma rune, err error) {
 			return nil, 0, fmt.Errorf("reading the CSV file: %w", err)
 		}
 		if i == 0 {
-			if bytes.HasPrefix(line, []byte{0xFF, 0xFE}) || bytes.HasPrefix(line, []byte{0xFE, 0xFF}) {
-				return nil, 0, errors.New("the file is UTF-16 (Excel's \"Unicode text\"); save it as CSV UTF-8 and import that")
-			}
 			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
 		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			head = append(head, line...)
-			semi, commas, quoted := 0, 0, false
+			semi, commas, tabs, quoted := 0, 0, 0, false
 			for _, c := range line {
 				switch {
 				case c == '"':
@@ -203,9 +309,14 @@ func sniff(br *bufio.Reader) (head []byte, comma rune, err error) {
 					semi++
 				case c == ',':
 					commas++
+				case c == '\t':
+					tabs++
 				}
 			}
-			if semi > commas {
+			switch {
+			case tabs > commas && tabs > semi:
+				comma = '\t'
+			case semi > commas:
 				comma = ';'
 			}
 			return head, comma, nil
@@ -338,15 +449,6 @@ func extraColumns(rec []string, cols []int) string {
 		}
 	}
 	return ""
-}
-
-func validUTF8(rec []string) bool {
-	for _, f := range rec {
-		if !utf8.ValidString(f) {
-			return false
-		}
-	}
-	return true
 }
 
 func quoteReason(pe *csv.ParseError) string {

@@ -32,7 +32,7 @@ var mixedCSV = strings.Join([]string{
 	`kang@example.org,Kang "KK" Lee,,`,              // 16 bare quote
 	"lim@example.org,Lim,,,,",                       // 17 good: empty padding cells
 	"oh@example.org," + strings.Repeat("오", 201),    // 18 name too long
-	"\xffbad@example.org,X,,",                       // 19 not UTF-8
+	"bae@example.org,배,,휴면",                         // 19 unknown status, in Korean
 	"ahn@example.org,Ahn\u202Eevil,,",               // 20 bidi override in the name
 	"yang@example.org,Yang,Compute;SAFETY,Bounced",  // 21 good, no final newline
 }, "\n")
@@ -69,7 +69,7 @@ var mixedRejected = []wantRejected{
 	{14, "yoon@example.org", `too many columns: column 5 has "extra"`},
 	{16, "kang@example.org", `a " in a field without quotes (line 16)`},
 	{18, "oh@example.org", "is 201 characters long; shorten it to 200"},
-	{19, "\uFFFDbad@example.org", "not valid UTF-8"},
+	{19, "bae@example.org", `unknown status "휴면"`},
 	{20, "ahn@example.org", "control character (U+202E)"},
 }
 
@@ -284,7 +284,7 @@ func TestReadCSVFileErrors(t *testing.T) {
 			`line 1: unknown column "Phone"`},
 		{"repeated column", strings.NewReader("email,name,Name\n"),
 			`column "name" appears twice`},
-		{"UTF-16", strings.NewReader("\xff\xfee\x00m\x00"), "UTF-16"},
+		{"UTF-16 cut in half", strings.NewReader("\xff\xfee\x00m"), "not valid UTF-16"},
 		{"I/O error", io.MultiReader(strings.NewReader("kim@example.org\n"), errReader{}), "disk on fire"},
 		{"I/O error in the first line", errReader{}, "disk on fire"},
 	}

@@ -168,7 +168,7 @@ func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Tim
 	switch {
 	case given&FieldStatus == 0:
 	case existing.Status == Unsubscribed && incoming.Status != Unsubscribed:
-		note = fmt.Sprintf("unsubscribed on %s; kept unsubscribed (they can sign up again themselves)",
+		note = fmt.Sprintf("unsubscribed on %s; kept unsubscribed: only they can subscribe again, by signing up themselves",
 			existing.Unsubscribed.Format("2006-01-02"))
 	default:
 		s.SetStatus(incoming.Status, now)

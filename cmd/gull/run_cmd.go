@@ -651,6 +651,7 @@ func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		BaseURL: links.BaseURL,
 		Title:   cfg.Title,
 		Themes:  themes,
+		Other:   web.ThemeChoice{ID: cfg.Other.ID, Name: cfg.Other.Name},
 		Log:     d.log,
 	}
 	cache := &pageCache{pages: map[string][]byte{}}

@@ -10,6 +10,10 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // TestMain lets the test binary act as the gull command inside scripts, so
@@ -54,6 +58,23 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// encode cp949|utf-16|latin-1 SRC DST: write the UTF-8 file SRC as
+			// Korean Excel saves "CSV" (CP949) or "Unicode text" (UTF-16LE
+			// with a byte order mark), or as Latin-1; a script cannot hold
+			// such bytes itself.
+			"encode": func(ts *testscript.TestScript, neg bool, args []string) {
+				encodings := map[string]encoding.Encoding{
+					"cp949":   korean.EUCKR,
+					"utf-16":  unicode.UTF16(unicode.LittleEndian, unicode.UseBOM),
+					"latin-1": charmap.ISO8859_1,
+				}
+				if len(args) != 3 || encodings[args[0]] == nil {
+					ts.Fatalf("usage: encode cp949|utf-16|latin-1 SRC DST")
+				}
+				out, err := encodings[args[0]].NewEncoder().String(ts.ReadFile(args[1]))
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o644))
+			},
 			// envsubst FILE: replace ${VAR} in FILE with the script's env.
 			"envsubst": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {

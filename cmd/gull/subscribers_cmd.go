@@ -102,14 +102,27 @@ func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stdout, "added %s\n", describe(sub))
 	case subscribers.Updated:
 		fmt.Fprintf(a.stdout, "updated %s: it was already on the list\n", describe(sub))
-	default:
-		fmt.Fprintf(a.stdout, "unchanged %s: already on the list as given\n", describe(sub))
+	case subscribers.Unchanged:
+		if note != "" {
+			fmt.Fprintf(a.stdout, "unchanged %s\n", describe(sub))
+		} else {
+			fmt.Fprintf(a.stdout, "unchanged %s: already on the list as given\n", describe(sub))
+		}
 	}
 	if note != "" {
-		fmt.Fprintf(a.stderr, "gull: %s %s\n", sub.Email, note)
-		return exitError{exitFailure}
+		// Not a failure: the list is as it must be. The same note as an
+		// import row gets (subscribersImport).
+		a.subscriberNote(cfg, "", sub.Email, note)
 	}
 	return nil
+}
+
+// subscriberNote prints what an add or an import row left as it was, and
+// why (see subscribers.Merge: someone who unsubscribed stays so), with
+// the sign-up page where the person can come back themselves. where is
+// "FILE:LINE: " for an import row.
+func (a *app) subscriberNote(cfg *config.Config, where, email, note string) {
+	fmt.Fprintf(a.stderr, "gull: %s%s: %s (sign-up page: %s)\n", where, email, note, strings.TrimRight(cfg.HTTP.BaseURL, "/")+"/subscribe")
 }
 
 func (a *app) subscribersRemove(ctx context.Context, args []string) error {
@@ -253,9 +266,13 @@ func (a *app) subscribersImport(ctx context.Context, args []string) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	rows, rejected, err := subscribers.ReadCSV(f, themeIDs(cfg))
+	rows, rejected, enc, err := subscribers.ReadCSVEncoding(f, themeIDs(cfg))
 	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
+	}
+	if enc != subscribers.UTF8 {
+		// Said, so that a file taken for the wrong encoding shows at once.
+		fmt.Fprintf(a.stderr, "gull: read %s as %s\n", path, enc)
 	}
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
@@ -275,7 +292,7 @@ func (a *app) subscribersImport(ctx context.Context, args []string) error {
 	for _, r := range results {
 		counts[r.Change]++
 		if r.Note != "" {
-			fmt.Fprintf(a.stdout, "%s:%d: %s: %s\n", path, r.Line, r.Email, r.Note)
+			a.subscriberNote(cfg, fmt.Sprintf("%s:%d: ", path, r.Line), r.Email, r.Note)
 		}
 	}
 	fmt.Fprintf(a.stdout, "import %s: %d added, %d updated, %d unchanged, %d rejected\n",
@@ -315,7 +332,7 @@ func (a *app) subscribersExport(ctx context.Context, args []string) error {
 		return err
 	}
 	if *out != "-" {
-		fmt.Fprintf(a.stderr, "gull: exported %d subscribers to %s\n", len(subs), *out)
+		fmt.Fprintf(a.stderr, "gull: exported %d %s to %s\n", len(subs), render.Plural(len(subs), "subscriber", "subscribers"), *out)
 	}
 	return nil
 }

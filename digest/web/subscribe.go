@@ -29,8 +29,8 @@ type ConfirmMailer interface {
 // ThemeChoice is a theme a reader may choose.
 type ThemeChoice struct{ ID, Name string }
 
-// SubscriberPages are the pages readers sign up and out with (DESIGN.md
-// §7): /subscribe, /confirm, /unsubscribe and /preferences. Every link
+// SubscriberPages are the pages readers sign up and out with (README.md,
+// "Subscribers"): /subscribe, /confirm, /unsubscribe and /preferences. Every link
 // token is checked for its purpose; a page never shows an address, and
 // the answer to a sign-up is the same whether or not the address is on
 // the list.
@@ -43,6 +43,11 @@ type SubscriberPages struct {
 	Themes  []ThemeChoice // choosable themes, in order
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Other is the catch-all section (config key other), offered after
+	// the themes: a reader may choose it like a theme, and one who chose
+	// only it must see that, not a form that reads as "every theme".
+	// No ID: not offered.
+	Other ThemeChoice
 	// SubscribeRate limits POST /subscribe per client IP: Burst requests,
 	// then one per Every. Zero means 5, and one a minute.
 	SubscribeBurst int
@@ -243,10 +248,20 @@ func (p *SubscriberPages) serverError(w http.ResponseWriter, what string, err er
 	p.fail(w, failServer)
 }
 
+// choices are what a reader may choose, in the order offered: the themes,
+// then the catch-all section.
+func (p *SubscriberPages) choices() []ThemeChoice {
+	if p.Other.ID == "" {
+		return p.Themes
+	}
+	return append(slices.Clip(p.Themes), p.Other)
+}
+
 // themeIDs are the choosable theme ids.
 func (p *SubscriberPages) themeIDs() []string {
-	ids := make([]string, len(p.Themes))
-	for i, t := range p.Themes {
+	choices := p.choices()
+	ids := make([]string, len(choices))
+	for i, t := range choices {
 		ids[i] = t.ID
 	}
 	return ids
@@ -267,7 +282,7 @@ func (p *SubscriberPages) allIsNil(themes []string) []string {
 	if len(themes) == 0 {
 		return nil
 	}
-	for _, t := range p.Themes {
+	for _, t := range p.choices() {
 		if !slices.Contains(themes, t.ID) {
 			return themes
 		}
@@ -278,8 +293,9 @@ func (p *SubscriberPages) allIsNil(themes []string) []string {
 // boxes are the theme checkboxes for a choice; no choice (every theme)
 // ticks them all.
 func (p *SubscriberPages) boxes(chosen []string) []themeBox {
-	out := make([]themeBox, len(p.Themes))
-	for i, t := range p.Themes {
+	choices := p.choices()
+	out := make([]themeBox, len(choices))
+	for i, t := range choices {
 		out[i] = themeBox{ID: t.ID, Name: t.Name, Checked: len(chosen) == 0 || slices.Contains(chosen, t.ID)}
 	}
 	return out

@@ -702,6 +702,54 @@ func TestPreferences(t *testing.T) {
 	checkPage(t, "not active", f.get(prefs), 200, "The newsletter is not being sent to this address now")
 }
 
+// The catch-all section (config key other) is a choice like a theme: a
+// reader who chose only it sees it ticked and the themes not, rather
+// than an empty form that reads as "every theme", and can change it.
+func TestPreferencesOther(t *testing.T) {
+	f := newFixture(t, func(p *SubscriberPages) {
+		p.Other = ThemeChoice{"other", "More this week · 이번 주 더 읽을거리"}
+	})
+	sub := f.add("other@example.org", subscribers.Active, "other")
+	prefs := path(t, f.links().Preferences(sub))
+
+	rec := f.get(prefs)
+	checkPage(t, "GET /preferences of a reader of other only", rec, 200,
+		`value="other" checked>More this week · 이번 주 더 읽을거리</label>`, `value="compute">`, `value="regulation">`, `value="safety">`)
+	if n := strings.Count(rec.Body.String(), " checked"); n != 1 {
+		t.Errorf("%d boxes ticked, want other alone:\n%s", n, rec.Body)
+	}
+
+	// Adding a theme keeps other; the page shows what was saved.
+	rec = f.post(prefs, url.Values{"themes": {"compute", "other"}})
+	checkPage(t, "save compute and other", rec, 200, "Saved", `value="compute" checked`, `value="other" checked`, `value="safety">`)
+	if got := f.sub(sub.ID).Themes; !slices.Equal(got, []string{"compute", "other"}) {
+		t.Errorf("saved %q, want compute and other", got)
+	}
+	// Every theme but other is a choice, not "all": other's articles
+	// stay out.
+	f.post(prefs, url.Values{"themes": {"compute", "regulation", "safety"}})
+	if got := f.sub(sub.ID).Themes; !slices.Equal(got, []string{"compute", "regulation", "safety"}) {
+		t.Errorf("saved %q, want the three themes without other", got)
+	}
+	// Everything, other included, is every theme.
+	f.post(prefs, url.Values{"themes": {"compute", "regulation", "safety", "other"}})
+	if got := f.sub(sub.ID).Themes; len(got) != 0 {
+		t.Errorf("saved %q, want none (every theme)", got)
+	}
+
+	// The sign-up form offers it too, and a confirm link keeps it.
+	checkPage(t, "GET /subscribe", f.get("/subscribe"), 200, `value="other" checked>More this week`)
+	f.signUp("new@example.org", "other")
+	mails := f.mailer.mails()
+	if len(mails) != 1 {
+		t.Fatalf("%d confirmation mails, want 1", len(mails))
+	}
+	f.get(path(t, mails[0].url))
+	if got := f.byEmail("new@example.org"); got.Status != subscribers.Active || !slices.Equal(got.Themes, []string{"other"}) {
+		t.Errorf("confirmed %+v, want active with other", got)
+	}
+}
+
 func TestWrongMethods(t *testing.T) {
 	f := newFixture(t)
 	for _, c := range []struct{ method, path, allow string }{
