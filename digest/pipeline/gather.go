@@ -25,6 +25,9 @@ type FeedStore interface {
 	NoteFeedChecked(ctx context.Context, feedURL string, fetchErr error, now time.Time) error
 	FeedArticles(ctx context.Context, feedURL string) ([]digest.Article, error)
 	Mailed(ctx context.Context) (digest.MailedSet, error)
+	// IssueNumber is the number the issue called id has, or gets when
+	// it is sent next (digest.Issue.Number).
+	IssueNumber(ctx context.Context, id string) (int, error)
 }
 
 // Gathered is the week's material: every feed's outcome and the articles
@@ -34,6 +37,8 @@ type Gathered struct {
 	Feeds      []digest.FeedResult
 	Articles   []digest.Article
 	Duplicates []digest.Duplicate
+	// Number is the period's issue's number (digest.Issue.Number).
+	Number int
 }
 
 // Failed counts the feeds that could not be fetched or read.
@@ -61,6 +66,9 @@ func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, p
 	}
 	mailed, err := st.Mailed(ctx)
 	if err != nil {
+		return g, err
+	}
+	if g.Number, err = st.IssueNumber(ctx, digest.IssueID(period)); err != nil {
 		return g, err
 	}
 	g.Feeds = f.Collect(ctx, feeds, states)
