@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -183,15 +184,53 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 			DatesKo:  rec.Period.Dates("ko", loc), DatesEn: rec.Period.Dates("en", loc),
 			Articles: rec.Articles,
 		}
-		is, _, err := s.Archive.Issue(r.Context(), rec.ID)
-		if err != nil {
-			// One unreadable issue costs its headlines, not the page.
-			s.log().Error("archive: read issue; listed without headlines", "issue", rec.ID, "err", err)
-		}
-		item.Headlines = headlines(is, indexHeadlines)
+		item.Headlines = s.st.headlines.get(rec.ID, func() ([]string, error) {
+			is, _, err := s.Archive.Issue(r.Context(), rec.ID)
+			if err != nil {
+				// One unreadable issue costs its headlines, not the page.
+				s.log().Error("archive: read issue; listed without headlines", "issue", rec.ID, "err", err)
+			}
+			return headlines(is, indexHeadlines), err
+		})
 		d.Issues = append(d.Issues, item)
 	}
 	s.render(w, r, http.StatusOK, "public, max-age=300", "archive", d)
+}
+
+// headlineCache keeps the index's headlines by issue id. Reading them
+// means decoding the issue's whole body (hundreds of KB with the
+// articles' text), for every issue listed; the issues listed are frozen,
+// and a frozen issue never changes, so each is read once. The zero value
+// is ready to use.
+type headlineCache struct {
+	mu sync.Mutex
+	m  map[string][]string
+}
+
+// headlineCacheMax bounds the cache: beyond it (an index of more issues
+// than that, which the archive's limit does not allow), start again.
+const headlineCacheMax = 4 * archiveLimit
+
+// get returns id's headlines, reading them with read the first time. A
+// failed read is not kept, so the next request tries again.
+func (c *headlineCache) get(id string, read func() ([]string, error)) []string {
+	c.mu.Lock()
+	h, ok := c.m[id]
+	c.mu.Unlock()
+	if ok {
+		return h
+	}
+	h, err := read()
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= headlineCacheMax {
+		c.m = map[string][]string{}
+	}
+	c.m[id] = h
+	c.mu.Unlock()
+	return h
 }
 
 // headlines are the titles of the issue's first n articles, its lead

@@ -88,9 +88,21 @@ func TestArchiveIndex(t *testing.T) {
 		t.Errorf("HEAD /: %d, %d bytes, Content-Length %q", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"))
 	}
 
-	// An issue that cannot be read costs its headlines, not the page.
+	// A frozen issue never changes: its headlines are read once.
+	asked := len(sf.archive.askedFor())
+	if rec := sf.open("/"); rec.Body.String() != body || len(sf.archive.askedFor()) != asked {
+		t.Errorf("the second GET / read %d issues again, or differs", len(sf.archive.askedFor())-asked)
+	}
+}
+
+// An issue that cannot be read costs its headlines, not the page, and is
+// tried again on the next request.
+func TestArchiveIndexUnreadableIssue(t *testing.T) {
+	sf := newSiteFixture(t)
+	sf.saveIssue("2026-W46", "AI Policy Weekly", monday8(2026, 11, 16), digest.IssueDone, monday8(2026, 11, 16), "A")
+	sf.saveIssue("2026-W47", "AI Policy Weekly", monday8(2026, 11, 23), digest.IssueDone, monday8(2026, 11, 23), "E", "F")
 	sf.archive.issueErr["2026-W47"] = errors.New("store: issue 2026-W47: unreadable body: secret")
-	rec = sf.open("/")
+	rec := sf.open("/")
 	checkSitePage(t, "GET / with an unreadable issue", rec, 200, "public, max-age=300",
 		`<a href="https://news.example.org/issues/2026-W47">제2호 · 2026년 11월 16일–22일</a>`, `<ul class="heads"><li>A</li></ul>`)
 	if strings.Contains(rec.Body.String(), "<li>E</li>") || strings.Contains(rec.Body.String(), "secret") {
@@ -99,6 +111,8 @@ func TestArchiveIndex(t *testing.T) {
 	if !strings.Contains(sf.log.String(), "secret") {
 		t.Errorf("the error was not logged:\n%s", sf.log)
 	}
+	delete(sf.archive.issueErr, "2026-W47")
+	checkSitePage(t, "GET / once it reads", sf.open("/"), 200, "public, max-age=300", `<ul class="heads"><li>E</li><li>F</li></ul>`)
 }
 
 func TestArchiveIndexInUTC(t *testing.T) {
