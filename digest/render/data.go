@@ -230,7 +230,8 @@ func (r *Renderer) funcs() map[string]any {
 			}
 			return FormatDate(tt, r.opts.Lang, r.opts.Location, style)
 		},
-		// period P: the issue's dates, "11월 23일 – 11월 29일".
+		// period P: the days the issue covers, with the year: "23–29 Nov 2026",
+		// "2026년 11월 23일–29일" (Period.Dates).
 		"period": func(p digest.Period) string { return formatPeriod(p, r.opts.Lang, r.opts.Location) },
 		// plural N ONE MANY: the word for N.
 		"plural": Plural,
