@@ -42,8 +42,14 @@ type Issue struct {
 	// ID names the issue in subjects, Message-IDs and the ledger: the ISO
 	// week the period mostly covers ("2026-W48"), or its last day when the
 	// window is shorter than a week.
-	ID       string
-	Title    string
+	ID    string
+	Title string
+	// Number counts the issues readers got: the first one sent is 1.
+	// Issues are numbered in the order they were frozen (a quiet week
+	// that sent nothing takes none), and an issue not frozen yet has the
+	// number it will get when it is sent next. 0: not known (an issue
+	// built without a store).
+	Number   int
 	Period   Period
 	Sections []Section
 	Feeds    []FeedReport
@@ -68,6 +74,19 @@ func IssueID(p Period) string {
 		return p.End.Format("2006-01-02")
 	}
 	return p.End.Format("2006-01-02T15")
+}
+
+// NumberText is how the masthead, the subject and the archive name issue
+// n: "No. 12", or for Korean "제12호" (the form Korean newsletters and
+// periodicals print). It is "" for 0, an issue whose number is not known.
+func NumberText(n int, lang string) string {
+	switch {
+	case n <= 0:
+		return ""
+	case lang == "ko":
+		return fmt.Sprintf("제%d호", n)
+	}
+	return fmt.Sprintf("No. %d", n)
 }
 
 // Count is the number of articles in the issue.
@@ -106,6 +125,7 @@ func (is Issue) For(themes []string) Issue {
 // The JSON form of an issue is a contract (DESIGN.md §5): scripts read it.
 type issueJSON struct {
 	ID       string        `json:"id"`
+	Number   int           `json:"number,omitempty"`
 	Title    string        `json:"title"`
 	Period   Period        `json:"period"`
 	Count    int           `json:"count"`
@@ -124,6 +144,7 @@ type articleJSON struct {
 	Title     string     `json:"title"`
 	Link      string     `json:"link"`
 	Feed      string     `json:"feed"`
+	Author    string     `json:"author"`
 	Published *time.Time `json:"published"`
 	Summary   string     `json:"summary"`
 	Themes    []string   `json:"themes"`
@@ -150,14 +171,14 @@ type droppedJSON struct {
 // never null, so a script can always iterate them. Feed URLs are redacted.
 func (is Issue) MarshalJSON() ([]byte, error) {
 	out := issueJSON{
-		ID: is.ID, Title: is.Title, Period: is.Period, Count: is.Count(),
+		ID: is.ID, Number: is.Number, Title: is.Title, Period: is.Period, Count: is.Count(),
 		Sections: []sectionJSON{}, Feeds: []feedJSON{}, Dropped: []droppedJSON{},
 	}
 	for _, s := range is.Sections {
 		sj := sectionJSON{ID: s.ID, Name: s.Name, Articles: []articleJSON{}}
 		for _, a := range s.Articles {
 			sj.Articles = append(sj.Articles, articleJSON{
-				Title: a.Title, Link: a.Link, Feed: a.FeedName, Published: a.Published,
+				Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Published: a.Published,
 				Summary: a.Summary, Themes: append([]string{}, a.Themes...),
 			})
 		}

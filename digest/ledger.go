@@ -20,8 +20,10 @@ const (
 
 // IssueRecord is what the store knows about an issue besides its content.
 type IssueRecord struct {
-	ID       string
-	Title    string
+	ID    string
+	Title string
+	// Number is the issue's number (Issue.Number).
+	Number   int
 	Period   Period
 	Status   IssueStatus
 	Articles int

@@ -1,6 +1,9 @@
 package digest
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Period is the span of one issue: (Start, End], both in the configured zone.
 type Period struct {
@@ -34,6 +37,47 @@ func (p Period) Days(loc *time.Location) (first, last time.Time) {
 		end = end.AddDate(0, 0, -1)
 	}
 	return start, end
+}
+
+// Dates shows the days the period covers (Days) as a reader writes a
+// date range, with the year, in lang ("ko" or else English):
+//
+//	23–29 Nov 2026              2026년 11월 23일–29일
+//	30 Nov – 6 Dec 2026         2026년 11월 30일 – 12월 6일
+//	28 Dec 2026 – 3 Jan 2027    2026년 12월 28일 – 2027년 1월 3일
+//	29 Nov 2026                 2026년 11월 29일
+//
+// The mail's dateline and the archive show the period by it.
+func (p Period) Dates(lang string, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	first, last := p.Days(loc)
+	sameYear := first.Year() == last.Year()
+	sameMonth := sameYear && first.Month() == last.Month()
+	sameDay := sameMonth && first.Day() == last.Day()
+	if lang == "ko" {
+		y1, m1, d1 := first.Year(), int(first.Month()), first.Day()
+		y2, m2, d2 := last.Year(), int(last.Month()), last.Day()
+		switch {
+		case sameDay:
+			return fmt.Sprintf("%d년 %d월 %d일", y1, m1, d1)
+		case sameMonth:
+			return fmt.Sprintf("%d년 %d월 %d일–%d일", y1, m1, d1, d2)
+		case sameYear:
+			return fmt.Sprintf("%d년 %d월 %d일 – %d월 %d일", y1, m1, d1, m2, d2)
+		}
+		return fmt.Sprintf("%d년 %d월 %d일 – %d년 %d월 %d일", y1, m1, d1, y2, m2, d2)
+	}
+	switch {
+	case sameDay:
+		return last.Format("2 Jan 2006")
+	case sameMonth:
+		return first.Format("2") + "–" + last.Format("2 Jan 2006")
+	case sameYear:
+		return first.Format("2 Jan") + " – " + last.Format("2 Jan 2006")
+	}
+	return first.Format("2 Jan 2006") + " – " + last.Format("2 Jan 2006")
 }
 
 // Contains reports whether t falls in (Start, End]. The start is open so that

@@ -263,6 +263,7 @@ func newRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
 		Location:   cfg.Location,
 		BaseURL:    cfg.HTTP.BaseURL,
 		ThemeNames: names,
+		SendQuiet:  cfg.QuietWeek == "send",
 	})
 }
 

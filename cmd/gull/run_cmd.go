@@ -741,7 +741,11 @@ func (d *daemon) preview(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return digest.Issue{}, err
 		}
-		return pipeline.BuildIssue(c.cfg.Title, g.Window(period, mailed), c.cfg.Grouper()), nil
+		w := g.Window(period, mailed)
+		if w.Number, err = d.st.IssueNumber(ctx, digest.IssueID(period)); err != nil {
+			return digest.Issue{}, err
+		}
+		return pipeline.BuildIssue(c.cfg.Title, w, c.cfg.Grouper()), nil
 	})
 	if err != nil {
 		return nil, err

@@ -244,7 +244,7 @@ func TestSendAllEndToEnd(t *testing.T) {
 		if want := deliver.MessageID("2026-W48", to, "example.org"); strings.Trim(h.Get("Message-Id"), "<>") != strings.Trim(want, "<>") {
 			t.Errorf("%s: Message-ID %q, want the deterministic %q", to, h.Get("Message-Id"), want)
 		}
-		if h.Get("Date") == "" || !strings.Contains(r.subject, "AI Policy Weekly · 2026-W48") || msg.From != "digest@example.org" {
+		if h.Get("Date") == "" || !strings.HasPrefix(r.subject, "AI Policy Weekly · No. 1 · ") || msg.From != "digest@example.org" {
 			t.Errorf("%s: Date %q, Subject %q, MAIL FROM %q", to, h.Get("Date"), r.subject, msg.From)
 		}
 		if !strings.Contains(h.Get("List-Id"), "example.org>") || h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {

@@ -26,6 +26,9 @@ type FeedStore interface {
 	NoteFeedChecked(ctx context.Context, feedURL string, fetchErr error, now time.Time) error
 	FeedArticles(ctx context.Context, feedURL string) ([]digest.Article, error)
 	Mailed(ctx context.Context) (digest.MailedSet, error)
+	// IssueNumber is the number the issue called id has, or gets when
+	// it is sent next (digest.Issue.Number).
+	IssueNumber(ctx context.Context, id string) (int, error)
 }
 
 // Gathered is the week's material: every feed's outcome and the articles
@@ -38,6 +41,8 @@ type Gathered struct {
 	// SeenAfter are the undated articles gull first saw after the period
 	// (it dates them by that): left out of a past week, with the reason.
 	SeenAfter []digest.Article
+	// Number is the period's issue's number (digest.Issue.Number).
+	Number int
 }
 
 // Failed counts the feeds that could not be fetched or read.
@@ -65,6 +70,9 @@ func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, p
 	}
 	mailed, err := st.Mailed(ctx)
 	if err != nil {
+		return g, err
+	}
+	if g.Number, err = st.IssueNumber(ctx, digest.IssueID(period)); err != nil {
 		return g, err
 	}
 	g.Feeds = f.Collect(ctx, feeds, states)
@@ -101,7 +109,9 @@ func Gather(ctx context.Context, f Fetcher, st FeedStore, feeds []digest.Feed, p
 	if err := ctx.Err(); err != nil {
 		return g, fmt.Errorf("gather: %w", err)
 	}
-	return g.Window(period, mailed), nil
+	w := g.Window(period, mailed)
+	w.Number = g.Number
+	return w, nil
 }
 
 // Window is g's material for period: of each feed's articles as fetched,

@@ -114,6 +114,9 @@ func TestGatherAcrossRuns(t *testing.T) {
 	if len(g.Duplicates) != 1 || g.Feeds[0].InWindow != 1 || g.Feeds[0].Newest == nil {
 		t.Errorf("run 1: duplicates %d, feed report %+v", len(g.Duplicates), g.Feeds[0])
 	}
+	if g.Number != 1 {
+		t.Errorf("run 1: nothing was sent, yet the week's issue is No. %d", g.Number)
+	}
 
 	// Run 2: every feed answers 304; the same articles come from the store,
 	// and the flaky feed's outage costs nothing.
@@ -151,8 +154,14 @@ func TestGatherAcrossRuns(t *testing.T) {
 	if strings.Contains(titles(g.Articles), "AI기본법") {
 		t.Errorf("a mailed story came again: %s", titles(g.Articles))
 	}
+	if _, err := st.SaveIssue(ctx, digest.Issue{ID: digest.IssueID(g.Period), Title: "T", Period: g.Period}, digest.IssueOpen, monday); err != nil {
+		t.Fatal(err)
+	}
 	g = gather(monday.Add(8 * 24 * time.Hour))
 	if len(g.Articles) != 0 {
 		t.Errorf("next week's digest holds last week's articles: %s", titles(g.Articles))
+	}
+	if g.Number != 2 {
+		t.Errorf("the week after the first issue: No. %d, want 2", g.Number)
 	}
 }

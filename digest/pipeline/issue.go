@@ -18,6 +18,7 @@ func BuildIssue(title string, g Gathered, grouper *digest.Grouper) digest.Issue 
 
 	is := digest.Issue{
 		ID:       digest.IssueID(g.Period),
+		Number:   g.Number,
 		Title:    title,
 		Period:   g.Period,
 		Sections: sections,

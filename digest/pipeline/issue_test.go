@@ -16,6 +16,7 @@ func TestBuildIssue(t *testing.T) {
 	act := digest.Feed{URL: "https://act.example.org/feed", Theme: "regulation"}
 	kept := digest.Article{ID: "k", FeedURL: act.URL, FeedName: "Act News", Title: "AI기본법 시행령", Link: "https://act.example.org/1", Published: pub(24)}
 	g := Gathered{
+		Number: 12,
 		Period: digest.WeekEnding(time.Date(2026, 11, 30, 8, 0, 0, 0, seoul), 7*24*time.Hour, seoul),
 		Feeds: []digest.FeedResult{
 			{Feed: opinion, Title: "Opinion RSS", Status: digest.FeedOK, InWindow: 2, Articles: make([]digest.Article, 5)},
@@ -37,7 +38,7 @@ func TestBuildIssue(t *testing.T) {
 	}, digest.Theme{ID: "other", Name: "Other"}, nil)
 
 	is := BuildIssue("AI Policy Weekly", g, grouper)
-	if is.ID != "2026-W48" || is.Title != "AI Policy Weekly" || is.Count() != 2 {
+	if is.ID != "2026-W48" || is.Number != 12 || is.Title != "AI Policy Weekly" || is.Count() != 2 {
 		t.Fatalf("issue %s %q with %d articles", is.ID, is.Title, is.Count())
 	}
 	// The act feed's article matched no keyword: its feed's theme.

@@ -281,6 +281,7 @@ func (b *Batch) build(f *frame) {
 		tried = append(tried, long)
 		b.nProbes.Add(1)
 		m2, err := b.r.render(b.is, long, true)
+		m2.Subject = fitSubject(m2.Subject)
 		if lv := readerValues(long); err != nil || f.message(b.is.ID, long, &lv) != m2 {
 			continue
 		}
@@ -314,7 +315,7 @@ func (f *frame) message(issueID string, to Recipient, vals *[numFields]string) d
 		IssueID:        issueID,
 		To:             to.Email,
 		ToName:         to.Name,
-		Subject:        f.subject.fill(vals),
+		Subject:        fitSubject(f.subject.fill(vals)),
 		HTML:           f.html.fill(vals),
 		Text:           f.text.fill(vals),
 		UnsubscribeURL: f.unsubscribe.fill(vals),

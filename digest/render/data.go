@@ -18,10 +18,20 @@ import (
 // to the next is here, not in template functions, so one parsed template
 // serves every reader.
 type Data struct {
-	Lang    string
-	Title   string // the newsletter's title
+	Lang  string
+	Title string // the newsletter's title
+	// IssueID is the issue's ISO week ("2026-W48"), for links and ids:
+	// readers are shown Number and the dates (period .Period) instead.
 	IssueID string
-	Period  digest.Period
+	// Number counts the issues sent, the first being 1 (0: not known);
+	// NumberText says it in the configured language ("No. 12", "제12호",
+	// "" for 0).
+	Number     int
+	NumberText string
+	Period     digest.Period
+	// Lead is the title of the first article of this reader's copy, for
+	// the subject ("" when the week has none).
+	Lead string
 	// Count is the number of articles in this reader's copy; CountText
 	// says it in the configured language ("12 columns", "12편").
 	Count     int
@@ -60,8 +70,13 @@ type Article struct {
 	// Reading says it in the configured language ("4 min read", "4분 분량").
 	Minutes int
 	Reading string
-	// Also names the other themes the article matched.
+	// Also names the other themes the article matched, one name each
+	// (a name may hold its own " · ", as bilingual ones do, so the
+	// templates keep each name apart: a chip each, a line each).
 	Also []string
+	// Pad is as wide as the plain text's "[N] ", so an article's lines
+	// under its number line up with its title however many digits N has.
+	Pad string
 }
 
 // Links are the absolute URLs a message points to.
@@ -79,14 +94,16 @@ const fullTextRunes = 600
 
 func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	d := Data{
-		Lang:    r.opts.Lang,
-		Title:   valid(is.Title),
-		IssueID: is.ID,
-		Period:  is.Period,
-		Count:   is.Count(),
-		To:      to,
-		Test:    to.Test,
-		L:       r.labels,
+		Lang:       r.opts.Lang,
+		Title:      valid(is.Title),
+		IssueID:    is.ID,
+		Number:     is.Number,
+		NumberText: digest.NumberText(is.Number, r.opts.Lang),
+		Period:     is.Period,
+		Count:      is.Count(),
+		To:         to,
+		Test:       to.Test,
+		L:          r.labels,
 		Links: Links{
 			Home:        r.opts.BaseURL + "/",
 			Archive:     r.opts.BaseURL + "/issues/" + url.PathEscape(is.ID),
@@ -110,7 +127,7 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 			n++
 			art := Article{
 				N: n, Title: valid(a.Title), Link: valid(a.Link), Feed: valid(a.FeedName), Author: valid(a.Author),
-				Published: a.Published, Summary: valid(a.Summary),
+				Published: a.Published, Summary: valid(a.Summary), Pad: strings.Repeat(" ", len("[] ")+len(strconv.Itoa(n))),
 			}
 			if art.Minutes = r.fullTextMinutes(a); art.Minutes > 0 {
 				art.Reading = r.amount(art.Minutes, "min", "min")
@@ -118,13 +135,17 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 			for _, id := range a.Themes {
 				if id != s.ID {
 					if name, ok := r.opts.ThemeNames[id]; ok {
-						art.Also = append(art.Also, name)
+						// One line: the plain text lists the names a line each.
+						art.Also = append(art.Also, oneLine(valid(name)))
 					}
 				}
 			}
 			sec.Articles = append(sec.Articles, art)
 			if len(titles) < 3 {
 				titles = append(titles, a.Title)
+			}
+			if d.Lead == "" {
+				d.Lead = art.Title
 			}
 		}
 		d.Sections = append(d.Sections, sec)
@@ -209,7 +230,8 @@ func (r *Renderer) funcs() map[string]any {
 			}
 			return FormatDate(tt, r.opts.Lang, r.opts.Location, style)
 		},
-		// period P: the issue's dates, "11월 23일 – 11월 29일".
+		// period P: the days the issue covers, with the year: "23–29 Nov 2026",
+		// "2026년 11월 23일–29일" (Period.Dates).
 		"period": func(p digest.Period) string { return formatPeriod(p, r.opts.Lang, r.opts.Location) },
 		// plural N ONE MANY: the word for N.
 		"plural": Plural,
@@ -251,19 +273,14 @@ func asTime(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// formatPeriod shows (Start, End] as the days it covers (Period.Days).
+// formatPeriod shows (Start, End] as the days it covers, with the year
+// ("23–29 Nov 2026", "2026년 11월 23일–29일"): Period.Dates, which the
+// archive shares.
 func formatPeriod(p digest.Period, lang string, loc *time.Location) string {
-	start, end := p.Days(loc)
-	s, _ := FormatDate(start, lang, loc, "short")
-	e, _ := FormatDate(end, lang, loc, "short")
-	if s == e && start.Year() == end.Year() {
-		return s // a daily (or shorter) digest covers one day
+	if isKorean(lang) {
+		lang = "ko"
 	}
-	if start.Year() != end.Year() {
-		s, _ = FormatDate(start, lang, loc, "iso")
-		e, _ = FormatDate(end, lang, loc, "iso")
-	}
-	return s + " – " + e
+	return p.Dates(lang, loc)
 }
 
 var labels = map[string]map[string]string{
@@ -313,21 +330,47 @@ var labels = map[string]map[string]string{
 	},
 }
 
-// sampleIssue is rendered once at start to prove the templates work: two
-// sections, a dated and an undated article, a long and an empty summary.
+// sampleThemes are the themes of the sample issue, with names for the
+// ones the config does not have (New adds them to Options.ThemeNames, so
+// the sample's articles list other themes under "Also": real articles
+// carry only configured ids, so the extra names never show).
+var sampleThemes = []struct{ id, name string }{
+	{"compute", "Compute & Chips · 반도체와 컴퓨팅"},
+	{"regulation", "Regulation & Law · 규제와 법"},
+	{"strategy", "National Strategy · 국가 전략"},
+	{"other", "More this week · 더 읽을거리"},
+}
+
+// sampleIssue is rendered once at start to prove the templates work on
+// what real weeks hold: three sections, an article with every optional
+// field (author, date, summary, full text, link, other themes, a long
+// Hangul title), one with none of them (no feed name, link, author, date
+// or summary), an undated one, and numbers [1] to [11] for the plain
+// text's two-digit alignment. The week's empty sample is tried apart
+// (New), as only a quiet week sends one.
 func sampleIssue(loc *time.Location) digest.Issue {
 	end := time.Date(2026, 11, 30, 8, 0, 0, 0, loc)
 	pub := end.Add(-50 * time.Hour)
+	full := digest.Article{
+		ID: "a1", Title: strings.Repeat("반도체 보조금의 경제학, ", 6) + "그 뒤", Link: "https://example.org/a1", FeedName: "칼럼",
+		Author: "홍길동", Published: &pub, Summary: strings.Repeat("정부가 반도체 보조금을 늘렸다. ", 20),
+		Content: template.HTML("<p>" + strings.Repeat("word ", 700) + "</p>"), Themes: []string{"compute", "regulation", "strategy"},
+	}
+	bare := digest.Article{ID: "a2", Title: "Untitled feed's note", FirstSeen: end.Add(-time.Hour)}
+	var more []digest.Article
+	for i := range 8 {
+		more = append(more, digest.Article{
+			ID: fmt.Sprint("r", i), Title: fmt.Sprint("AI Act note ", i+1), Link: fmt.Sprint("https://example.org/r", i),
+			FeedName: "Policy Notes", Published: &pub, Summary: "A short summary.", Themes: []string{"regulation"},
+		})
+	}
 	return digest.Issue{
-		ID: "2026-W48", Title: "Sample", Period: digest.WeekEnding(end, 7*24*time.Hour, loc),
+		ID: "2026-W48", Number: 12, Title: "Sample", Period: digest.WeekEnding(end, 7*24*time.Hour, loc),
 		Sections: []digest.Section{
-			{ID: "compute", Name: "Compute", Articles: []digest.Article{{
-				ID: "a1", Title: "반도체 보조금의 경제학", Link: "https://example.org/a1", FeedName: "칼럼",
-				Author: "홍길동", Published: &pub, Summary: strings.Repeat("정부가 반도체 보조금을 늘렸다. ", 20),
-				Content: template.HTML("<p>" + strings.Repeat("word ", 700) + "</p>"), Themes: []string{"compute", "regulation"},
-			}}},
-			{ID: "other", Name: "Other", Articles: []digest.Article{{
-				ID: "a2", Title: "Undated note", Link: "https://example.org/a2", FeedName: "Notes", FirstSeen: end,
+			{ID: "compute", Name: sampleThemes[0].name, Articles: []digest.Article{full, bare}},
+			{ID: "regulation", Name: sampleThemes[1].name, Articles: more},
+			{ID: "other", Name: sampleThemes[3].name, Articles: []digest.Article{{
+				ID: "a3", Title: "Undated note", Link: "https://example.org/a3", FeedName: "Notes", FirstSeen: end,
 			}}},
 		},
 	}

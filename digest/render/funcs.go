@@ -96,6 +96,42 @@ func Truncate(s string, n int) string {
 	return string(r[:c]) + ellipsis
 }
 
+// FitWidth shortens s to at most cols columns as DisplayWidth counts them
+// (Hangul and other wide characters two), for a line whose room is
+// measured on screen rather than in characters: the subject. When s has
+// to be cut it ends with "…" (one column, counted within cols), at the end
+// of a word when one ends in the second half of the room (a Korean word is
+// a space-separated eojeol, so no word is split), else at the last whole
+// character that fits, never inside a grapheme (Truncate's rules). Spaces,
+// clause punctuation and a separating " · " left before the ellipsis are
+// trimmed. Invalid UTF-8 becomes U+FFFD and the text is NFC normalized.
+// cols <= 0 returns "".
+func FitWidth(s string, cols int) string {
+	if cols <= 0 {
+		return ""
+	}
+	s = cleanText(s)
+	if DisplayWidth(s) <= cols {
+		return s
+	}
+	r := []rune(s)
+	// k runes fit beside the ellipsis.
+	k, w := 0, 0
+	for k < len(r) && w+runeWidth(r[k])+1 <= cols {
+		w += runeWidth(r[k])
+		k++
+	}
+	cut := k
+	for i := k; i > k/2; i-- {
+		if unicode.IsSpace(r[i]) && graphemeBoundary(r, i) {
+			cut = i
+			break
+		}
+	}
+	cut = cutBack(r, cut, func(c rune) bool { return trimBeforeEllipsis(c) || c == '·' })
+	return string(r[:cut]) + ellipsis
+}
+
 // cutBack returns the largest cut position c <= k such that r[:c] ends on a
 // grapheme boundary and does not end in a rune that trim reports. The two
 // conditions interact (trimming a space can expose a ZWJ that must not end

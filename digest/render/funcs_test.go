@@ -379,3 +379,33 @@ func checkShortened(t *testing.T, fn, src, out string, n int) {
 }
 
 func isRI(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }
+
+func TestFitWidth(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   string
+		cols int
+		want string
+	}{
+		{"fits", "hello world", 11, "hello world"},
+		{"word end", "hello wide world", 13, "hello wide…"},
+		{"no word end in reach", "supercalifragilistic", 8, "superca…"},
+		{"Hangul counts two", "한국어 제목입니다", 11, "한국어…"},
+		{"Hangul fits by columns", "한국어 제목", 11, "한국어 제목"},
+		{"never half a syllable", "가나다라마바사", 6, "가나…"},
+		{"clause mark trimmed", "규제, 그리고 산업", 9, "규제…"},
+		{"separator trimmed", "Weekly · No. 3 · Lead title", 17, "Weekly · No. 3…"},
+		{"flag kept whole", "go " + korea + korea + korea, 7, "go " + korea + "…"},
+		{"decomposed Hangul composed", norm.NFD.String("한국 정책"), 5, "한국…"},
+		{"invalid bytes", "ab\xffcd efgh", 6, "ab\uFFFDcd…"},
+		{"no room", "hello", 0, ""},
+	} {
+		got := FitWidth(c.in, c.cols)
+		if got != c.want {
+			t.Errorf("%s: FitWidth(%q, %d) = %q, want %q", c.name, c.in, c.cols, got, c.want)
+		}
+		if DisplayWidth(got) > c.cols || !utf8.ValidString(got) {
+			t.Errorf("%s: %q is %d columns wide (max %d) or invalid", c.name, got, DisplayWidth(got), c.cols)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 // FuzzRenderHTML puts arbitrary feed text (titles, summaries, names,
 // links) through the whole renderer: whatever a feed says, the HTML part
 // stays valid UTF-8 with no script, event handler or javascript: URL, and
-// the subject stays one line.
+// the subject stays one line of at most 78 columns.
 //
 //	go test -run '^$' -fuzz FuzzRenderHTML -fuzztime 60s ./digest/render
 func FuzzRenderHTML(f *testing.F) {
@@ -34,6 +34,9 @@ func FuzzRenderHTML(f *testing.F) {
 		}
 		if strings.ContainsAny(m.Subject, "\r\n") {
 			t.Fatalf("subject %q has a line break", m.Subject)
+		}
+		if w := DisplayWidth(m.Subject); w > subjectColumns || !utf8.ValidString(m.Subject) {
+			t.Fatalf("subject %q is %d columns (max %d) or not UTF-8", m.Subject, w, subjectColumns)
 		}
 	})
 }

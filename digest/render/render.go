@@ -13,6 +13,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,6 +68,10 @@ type Options struct {
 	BaseURL string
 	// ThemeNames maps theme ids to their display names.
 	ThemeNames map[string]string
+	// SendQuiet: quiet weeks are mailed (quiet_week: send), so the
+	// templates must also work on an issue with no articles, and New
+	// tries them on one. Otherwise only a preview ever renders one.
+	SendQuiet bool
 }
 
 // Recipient is the reader a message is rendered for.
@@ -113,6 +118,16 @@ func New(opts Options) (*Renderer, error) {
 		opts.Lang = "en"
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	names := maps.Clone(opts.ThemeNames)
+	if names == nil {
+		names = map[string]string{}
+	}
+	for _, t := range sampleThemes {
+		if _, ok := names[t.id]; !ok {
+			names[t.id] = t.name
+		}
+	}
+	opts.ThemeNames = names
 	src, err := loadSources(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -149,27 +164,41 @@ func New(opts Options) (*Renderer, error) {
 			return nil, errTemplate("template %s is missing; restore it or remove the override folder", entry.name)
 		}
 	}
-	// Try every path the templates can take: a full issue, a test send,
-	// a reader with one theme, an empty week, and the web copy.
+	// Try every path the templates can take: a full issue, a test send
+	// to a reader of one theme, the web copy, and, when quiet weeks are
+	// mailed, an empty week. The error says which sample failed: the
+	// line it names may only fail on data like the sample's.
 	sample := sampleIssue(opts.Location)
-	for _, try := range []struct {
-		is digest.Issue
-		to Recipient
+	trials := []struct {
+		is   digest.Issue
+		to   Recipient
+		note string
 	}{
-		{sample, Recipient{Email: "sample@example.org", Name: "Sample"}},
-		{sample, Recipient{Email: "sample@example.org", Test: true, Themes: []string{"other"}}},
-		{digest.Issue{ID: sample.ID, Title: sample.Title, Period: sample.Period}, Recipient{Email: "sample@example.org"}},
-	} {
-		if _, err := r.Render(try.is, try.to); err != nil {
-			return nil, err
+		{sample, Recipient{Email: "sample@example.org", Name: "Sample"}, sampleNote},
+		{sample, Recipient{Email: "sample@example.org", Test: true, Themes: []string{"other"}}, sampleNote + ", as a test send to a reader of one theme"},
+	}
+	if opts.SendQuiet {
+		quiet := digest.Issue{ID: sample.ID, Number: sample.Number, Title: sample.Title, Period: sample.Period}
+		trials = append(trials, struct {
+			is   digest.Issue
+			to   Recipient
+			note string
+		}{quiet, Recipient{Email: "sample@example.org"}, "tried on gull's sample of a quiet week, which quiet_week: send mails"})
+	}
+	for _, try := range trials {
+		if _, err := r.render(try.is, try.to, true); err != nil {
+			return nil, templateErrorOn(err, src, try.note)
 		}
 	}
 	// And the web copy of the archive.
-	if _, err := r.WebPage(sample); err != nil {
-		return nil, err
+	if _, err := r.webPage(sample); err != nil {
+		return nil, templateErrorOn(err, src, sampleNote+", as the archive's web copy")
 	}
 	return r, nil
 }
+
+// sampleNote ends an error of a template that failed on the sample issue.
+const sampleNote = "tried on gull's sample issue"
 
 // source is one template file: its name and where it came from.
 type source struct {
@@ -233,11 +262,19 @@ var templateErrRE = regexp.MustCompile(`(?:html/)?template: ?([^:"]+\.tmpl):(\d+
 // templateError rewrites a template error to start with the file it came
 // from ("templates/digest.html.tmpl:12: ..."), the form of every other gull
 // error about an input.
-func templateError(err error, src []source) error {
+func templateError(err error, src []source) error { return templateErrorOn(err, src, "") }
+
+// templateErrorOn is templateError with a note on the data the template
+// was tried on, in brackets after the problem ("(tried on gull's sample
+// issue)").
+func templateErrorOn(err error, src []source, note string) error {
 	if errors.Is(err, ErrTemplate) {
 		return err
 	}
 	msg := err.Error()
+	if note != "" {
+		msg += " (" + note + ")"
+	}
 	if m := templateErrRE.FindStringSubmatchIndex(msg); m != nil {
 		name := msg[m[2]:m[3]]
 		where := name
@@ -277,18 +314,34 @@ func (r *Renderer) Render(is digest.Issue, to Recipient) (digest.Message, error)
 	if err != nil && !errors.Is(err, ErrNothingToSend) {
 		return m, templateError(err, r.src)
 	}
+	m.Subject = fitSubject(m.Subject)
 	return m, err
 }
+
+// fitSubject cuts a rendered subject to subjectColumns. It is applied to
+// the whole line, after the reader's values are in (by Render, and by
+// Batch to each reader's copy of a frame), so a frame's subject keeps its
+// placeholders whole and the cut falls where a full render puts it.
+func fitSubject(s string) string { return FitWidth(s, subjectColumns) }
 
 // WebPage renders the issue's web copy (the archive's page, the mail's
 // "view in browser"): the whole issue, for nobody in particular, so it
 // carries no one's links; its footer offers the sign-up instead.
 func (r *Renderer) WebPage(is digest.Issue) ([]byte, error) {
+	page, err := r.webPage(is)
+	if err != nil {
+		return nil, templateError(err, r.src)
+	}
+	return page, nil
+}
+
+// webPage is WebPage with the template's own error.
+func (r *Renderer) webPage(is digest.Issue) ([]byte, error) {
 	d := r.data(is, Recipient{})
 	d.Web = true
 	var html bytes.Buffer
 	if err := r.html.ExecuteTemplate(&html, htmlEntry, d); err != nil {
-		return nil, templateError(err, r.src)
+		return nil, err
 	}
 	page, err := r.inline(html.String())
 	if err != nil {
@@ -326,7 +379,7 @@ func (r *Renderer) render(is digest.Issue, to Recipient, inline bool) (digest.Me
 		IssueID:        is.ID,
 		To:             to.Email,
 		ToName:         to.Name,
-		Subject:        oneLine(subj.String()),
+		Subject:        oneLine(subj.String()), // fitSubject: Render and Batch
 		HTML:           inlined,
 		Text:           tidyText(text.String()),
 		UnsubscribeURL: d.Links.Unsubscribe,
@@ -349,6 +402,13 @@ func (r *Renderer) inline(html string) (string, error) {
 	}
 	return out, nil
 }
+
+// subjectColumns is the longest subject gull writes, in columns as
+// DisplayWidth counts them: Hangul and other wide characters take two, as
+// they take twice the room of a Latin letter in an inbox list, so a Korean
+// subject is cut where an English one of the same width would be. 78 is
+// RFC 5322's line length, and what most inbox lists show of a subject.
+const subjectColumns = 78
 
 // oneLine makes s a single line: a subject is a header, and a line break
 // from a feed title must never start a new header.

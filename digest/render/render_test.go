@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func fixtureIssue() digest.Issue {
 	sections, dropped := g.Group(arts, feeds)
 	period := digest.WeekEnding(time.Date(2026, 11, 30, 8, 0, 0, 0, seoul), 7*24*time.Hour, seoul)
 	return digest.Issue{
-		ID: digest.IssueID(period), Title: "AI Policy Weekly", Period: period,
+		ID: digest.IssueID(period), Number: 12, Title: "AI Policy Weekly", Period: period,
 		Sections: sections, Dropped: dropped,
 		Feeds: []digest.FeedReport{
 			{URL: "https://columns.example.kr/rss", Name: "서울 정책 칼럼", Status: digest.FeedOK, Items: 2, InWindow: 2},
@@ -155,32 +156,193 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// The subject names the newsletter, the issue's number and the lead
+// article, never the ISO week, and fits 78 columns whole (a Hangul
+// syllable counting two), a test's marker included.
 func TestSubject(t *testing.T) {
+	en, ko := newRenderer(t, "en", ""), newRenderer(t, "ko", "")
+	test := reader
+	test.Test = true
+	subject := func(r *Renderer, is digest.Issue, to Recipient) string {
+		t.Helper()
+		m, err := r.Render(is, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := DisplayWidth(m.Subject); w > 78 || !utf8.ValidString(m.Subject) || strings.Contains(m.Subject, "W48") {
+			t.Errorf("subject %q: %d columns (max 78), or invalid, or names the ISO week", m.Subject, w)
+		}
+		return m.Subject
+	}
 	is := fixtureIssue()
+	for _, c := range []struct {
+		r    *Renderer
+		is   func(*digest.Issue)
+		to   Recipient
+		want string
+	}{
+		// The lead is the hostile title: 78 columns in all, which fits;
+		// a test's marker makes its last words give way.
+		{en, nil, reader, `AI Policy Weekly · No. 12 · HBM supply <script>alert(1)</script> "chips" & you`},
+		{ko, nil, reader, `AI Policy Weekly · 제12호 · HBM supply <script>alert(1)</script> "chips" & you`},
+		{ko, nil, test, `[테스트] AI Policy Weekly · 제12호 · HBM supply <script>alert(1)</script>…`},
+		{en, nil, test, `[TEST] AI Policy Weekly · No. 12 · HBM supply <script>alert(1)</script>…`},
+		// The reader's own copy leads with their first article.
+		{en, nil, Recipient{Email: "law@example.org", Themes: []string{"regulation"}}, "AI Policy Weekly · No. 12 · Newsletter #48: reading list"},
+		// A Korean title is cut at the end of a word (eojeol), never
+		// inside a syllable, and Hangul counts two columns.
+		{ko, func(is *digest.Issue) {
+			is.Title = "AI 정책 주간"
+			is.Sections[0].Articles[0].Title = "엔비디아 GPU 26만 장 공급 약속, 전력망과 인력이 뒤따르지 않으면 숫자에 그친다"
+		}, reader, "AI 정책 주간 · 제12호 · 엔비디아 GPU 26만 장 공급 약속, 전력망과 인력이…"},
+		// Unspaced text is cut between whole syllables.
+		{ko, func(is *digest.Issue) {
+			is.Title = "AI 정책 주간"
+			is.Sections[0].Articles[0].Title = strings.Repeat("가나다라마바사", 10)
+		}, reader, "AI 정책 주간 · 제12호 · 가나다라마바사가나다라마바사가나다라마바사가나다라마…"},
+		// An issue built without a store has no number; a quiet week
+		// sent all the same has no lead.
+		{en, func(is *digest.Issue) { is.Number = 0 }, reader, "AI Policy Weekly · HBM supply <script>alert(1)</script> \"chips\" & you"},
+		{en, func(is *digest.Issue) { is.Sections = nil }, reader, "AI Policy Weekly · No. 12"},
+	} {
+		is := fixtureIssue()
+		if c.is != nil {
+			c.is(&is)
+		}
+		if got := subject(c.r, is, c.to); got != c.want {
+			t.Errorf("subject\n got %q\nwant %q", got, c.want)
+		}
+	}
+	// A title cannot put a line break into the header.
+	is.Title = "Weekly\r\nBcc: victim@example.org"
+	if got := subject(en, is, reader); strings.ContainsAny(got, "\r\n") {
+		t.Errorf("subject carries a line break: %q", got)
+	}
+}
+
+// The masthead and the plain text's head say the number and the dates
+// with the year, not the ISO week (which stays in the links).
+func TestMastheadNumberAndDates(t *testing.T) {
+	for _, c := range []struct {
+		lang, title, dateline, textHead string
+	}{
+		{"en", "<title>AI Policy Weekly · No. 12</title>", "No. 12 · 23–29 Nov 2026 · 6 columns", "AI Policy Weekly · No. 12\n23–29 Nov 2026 · 6 columns\n"},
+		{"ko", "<title>AI Policy Weekly · 제12호</title>", "제12호 · 2026년 11월 23일–29일 · 6편", "AI Policy Weekly · 제12호\n2026년 11월 23일–29일 · 6편\n"},
+	} {
+		m, err := newRenderer(t, c.lang, "").Render(fixtureIssue(), reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.HTML, c.title) {
+			t.Errorf("%s: HTML lacks %q", c.lang, c.title)
+		}
+		if got := regexp.MustCompile(`<p class="dateline"[^>]*>([^<]*)</p>`).FindStringSubmatch(m.HTML); got == nil || got[1] != c.dateline {
+			t.Errorf("%s: dateline %q, want %q", c.lang, got, c.dateline)
+		}
+		if !strings.HasPrefix(m.Text, c.textHead) {
+			t.Errorf("%s: text starts\n%s\nwant\n%s", c.lang, m.Text[:min(len(m.Text), 120)], c.textHead)
+		}
+		for _, part := range []string{m.HTML, m.Text} {
+			if n, links := strings.Count(part, "2026-W48"), strings.Count(part, "/issues/2026-W48"); n != links {
+				t.Errorf("%s: the ISO week shows outside links (%d times, %d in links)", c.lang, n, links)
+			}
+		}
+	}
+}
+
+// An article's other themes can be told apart though their names hold
+// " · ": a chip each in HTML, a line each in the text.
+func TestAlsoThemesApart(t *testing.T) {
+	is := fixtureIssue()
+	a := &is.Sections[0].Articles[1] // 엔비디아 GPU, in compute
+	a.Themes = []string{"compute", "regulation", "strategy"}
 	m, err := newRenderer(t, "en", "").Render(is, reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "AI Policy Weekly · 2026-W48 · 6 columns"; m.Subject != want {
-		t.Errorf("subject %q, want %q", m.Subject, want)
-	}
-	test := reader
-	test.Test = true
-	m, err = newRenderer(t, "ko", "").Render(is, test)
+	doc, err := html.Parse(strings.NewReader(m.HTML))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "[테스트] AI Policy Weekly · 2026-W48 · 칼럼 6편"; m.Subject != want {
-		t.Errorf("test subject %q, want %q", m.Subject, want)
+	var chips []string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && slices.Contains(strings.Fields(attr(n, "class")), "chip") {
+			chips = append(chips, textContent(n))
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
 	}
-	// A title cannot put a line break into the header.
-	is.Title = "Weekly\r\nBcc: victim@example.org"
-	m, err = newRenderer(t, "en", "").Render(is, reader)
+	walk(doc)
+	if want := []string{"Regulation & Law · 규제와 법", "National Strategy · 국가 전략"}; !slices.Equal(chips, want) {
+		t.Errorf("HTML chips %q, want one per theme %q", chips, want)
+	}
+	if want := "    Also:\n    - Regulation & Law · 규제와 법\n    - National Strategy · 국가 전략\n"; !strings.Contains(m.Text, want) {
+		t.Errorf("text lacks\n%s\nin\n%s", want, m.Text)
+	}
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func textContent(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(textContent(c))
+	}
+	return b.String()
+}
+
+// The plain text shows what the HTML shows (the author, the other
+// themes), and the lines under [10] and up line up with their title.
+func TestPlainTextShowsWhatHTMLShows(t *testing.T) {
+	m, err := newRenderer(t, "en", "").Render(fixtureIssue(), reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.ContainsAny(m.Subject, "\r\n") {
-		t.Errorf("subject carries a line break: %q", m.Subject)
+	for _, want := range []string{
+		"[2] 엔비디아 GPU 26만 장, 한국에 무엇을 남기나\n    서울 정책 칼럼 · 김하늘 · Tue 24 Nov 2026 · 2 min read\n",
+		"[5] The EU code of practice, one year on\n    Global AI Policy Notes · Jane Park · Wed 25 Nov 2026\n",
+		"    https://columns.example.kr/2026/11/gpu\n    Also:\n    - National Strategy · 국가 전략\n",
+	} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text lacks\n%s\nin\n%s", want, m.Text)
+		}
+	}
+
+	is, _ := benchIssue()
+	m, err = newRenderer(t, "ko", "").Render(is, Recipient{Email: "a@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	numbered := regexp.MustCompile(`^\[(\d+)\] `)
+	pad, checked := "", 0
+	for i, line := range strings.Split(m.Text, "\n") {
+		switch {
+		case numbered.MatchString(line):
+			pad = strings.Repeat(" ", len(numbered.FindString(line)))
+		case line == "" || strings.HasPrefix(line, "=="):
+			pad = ""
+		case pad != "":
+			if !strings.HasPrefix(line, pad) || line[len(pad)] == ' ' {
+				t.Errorf("line %d is not under its title (%d spaces): %q", i+1, len(pad), line)
+			}
+			checked++
+		}
+	}
+	if checked < 100 || !strings.Contains(m.Text, "\n[60] ") {
+		t.Errorf("checked %d lines of %d articles", checked, is.Count())
 	}
 }
 
@@ -293,8 +455,8 @@ func TestPersonalized(t *testing.T) {
 			t.Errorf("regulation reader's text has %q from another theme", not)
 		}
 	}
-	if m.Subject != "AI Policy Weekly · 2026-W48 · 3 columns" {
-		t.Errorf("subject counts the reader's copy: %q", m.Subject)
+	if m.Subject != "AI Policy Weekly · No. 12 · Newsletter #48: reading list" {
+		t.Errorf("subject leads with the reader's copy: %q", m.Subject)
 	}
 	if _, err := r.Render(is, Recipient{Email: "s@example.org", Themes: []string{"safety"}}); !errors.Is(err, ErrNothingToSend) {
 		t.Errorf("a reader whose themes have nothing: %v, want ErrNothingToSend", err)
@@ -363,6 +525,46 @@ func TestOverrideAndBrokenTemplates(t *testing.T) {
 	}
 }
 
+// Templates are tried at start on a sample issue like a real week's:
+// sections to index, articles with and without each optional field. A
+// template that works on every real week starts; one that fails on some
+// real article fails at start, and the error says the sample was used.
+func TestTemplatesTriedOnSampleIssue(t *testing.T) {
+	try := func(name, text string, opts Options) error {
+		t.Helper()
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		opts.Dir, opts.Lang, opts.Location = d, "en", seoul
+		_, err := New(opts)
+		return err
+	}
+	// Real issues have sections: indexing the first is fine.
+	first := "{{ (index .Sections 0).Articles | len }} in {{ (index .Sections 0).Name }}\n"
+	if err := try("digest.txt.tmpl", first, Options{}); err != nil {
+		t.Errorf("a template that indexes the first section fails at start: %v", err)
+	}
+	// Unless quiet weeks are mailed: then it would fail on Monday.
+	err := try("digest.txt.tmpl", first, Options{SendQuiet: true})
+	if !errors.Is(err, ErrTemplate) || !strings.Contains(err.Error(), "digest.txt.tmpl:1:") || !strings.Contains(err.Error(), "(tried on gull's sample of a quiet week, which quiet_week: send mails)") {
+		t.Errorf("quiet weeks mailed: %v", err)
+	}
+	for _, c := range []struct{ name, text, what string }{
+		// Each fails only on articles the old sample did not have.
+		{"article.html.tmpl", `{{ define "article" }}{{ range .A.Also }}{{ .Nope }}{{ end }}{{ end }}`, "an article with other themes"},
+		{"article.html.tmpl", `{{ define "article" }}{{ if not .A.Link }}{{ .A.Nope }}{{ end }}{{ end }}`, "an article without a link"},
+		{"article.txt.tmpl", `{{ define "article.txt" }}{{ if not .A.Feed }}{{ .A.Nope }}{{ end }}{{ end }}`, "an article without a feed name"},
+		{"article.txt.tmpl", `{{ define "article.txt" }}{{ if ge .A.N 10 }}{{ .A.Nope }}{{ end }}{{ end }}`, "a tenth article"},
+		{"digest.txt.tmpl", `{{ if gt (len .Sections) 2 }}{{ .Nope }}{{ end }}`, "three sections"},
+	} {
+		err := try(c.name, c.text, Options{})
+		if !errors.Is(err, ErrTemplate) || !strings.Contains(err.Error(), c.name+":1:") || !strings.Contains(err.Error(), "(tried on gull's sample issue") {
+			t.Errorf("%s that fails on %s: %v", c.name, c.what, err)
+		}
+	}
+}
+
 // Gmail clips a message whose HTML passes 102 KB behind a "view entire
 // message" link, hiding the footer with the unsubscribe link. A full week
 // of 60 articles must stay under it.
@@ -385,16 +587,23 @@ func TestPeriod(t *testing.T) {
 		end    time.Time
 		window time.Duration
 		want   string
+		ko     string
 	}{
-		{mon8, 7 * 24 * time.Hour, "23 Nov – 29 Nov"}, // sent Monday morning: through Sunday
-		{time.Date(2026, 11, 30, 0, 0, 0, 0, seoul), 7 * 24 * time.Hour, "23 Nov – 29 Nov"},
-		{time.Date(2026, 11, 30, 18, 0, 0, 0, seoul), 7 * 24 * time.Hour, "23 Nov – 30 Nov"},
-		{time.Date(2026, 11, 30, 0, 0, 0, 0, seoul), 24 * time.Hour, "29 Nov"},
-		{mon8, time.Hour, "30 Nov"},
-		{time.Date(2027, 1, 4, 8, 0, 0, 0, seoul), 7 * 24 * time.Hour, "2026-12-28 – 2027-01-03"},
+		// Sent Monday morning: through Sunday.
+		{mon8, 7 * 24 * time.Hour, "23–29 Nov 2026", "2026년 11월 23일–29일"},
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, seoul), 7 * 24 * time.Hour, "23–29 Nov 2026", "2026년 11월 23일–29일"},
+		{time.Date(2026, 11, 30, 18, 0, 0, 0, seoul), 7 * 24 * time.Hour, "23–30 Nov 2026", "2026년 11월 23일–30일"},
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, seoul), 24 * time.Hour, "29 Nov 2026", "2026년 11월 29일"},
+		{mon8, time.Hour, "30 Nov 2026", "2026년 11월 30일"},
+		{time.Date(2026, 12, 7, 8, 0, 0, 0, seoul), 7 * 24 * time.Hour, "30 Nov – 6 Dec 2026", "2026년 11월 30일 – 12월 6일"},
+		{time.Date(2027, 1, 4, 8, 0, 0, 0, seoul), 7 * 24 * time.Hour, "28 Dec 2026 – 3 Jan 2027", "2026년 12월 28일 – 2027년 1월 3일"},
 	} {
-		if got := formatPeriod(digest.WeekEnding(c.end, c.window, seoul), "en", seoul); got != c.want {
+		p := digest.WeekEnding(c.end, c.window, seoul)
+		if got := formatPeriod(p, "en", seoul); got != c.want {
 			t.Errorf("period of %v ending %v: %q, want %q", c.window, c.end, got, c.want)
+		}
+		if got := formatPeriod(p, "ko-KR", seoul); got != c.ko {
+			t.Errorf("Korean period of %v ending %v: %q, want %q", c.window, c.end, got, c.ko)
 		}
 	}
 }

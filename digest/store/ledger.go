@@ -31,24 +31,71 @@ func (s *Store) Issue(ctx context.Context, id string) (digest.Issue, digest.Issu
 	if err := json.Unmarshal([]byte(body), &is); err != nil {
 		return digest.Issue{}, rec, fmt.Errorf("store: issue %s: unreadable body: %w", id, err)
 	}
+	if rec.Number, err = s.number(ctx, rec); err != nil {
+		return digest.Issue{}, rec, err
+	}
+	is.Number = rec.Number
 	return digest.Issue(is), rec, nil
+}
+
+// frozenSQL selects the frozen issues: the ones that went, or are going,
+// to readers. A quiet week is not one of them.
+const frozenSQL = `status IN ('open', 'done')`
+
+// numberSQL numbers a frozen issue (the row "issues" of the outer query):
+// how many were frozen before it, itself included. Issues are numbered in
+// the order they were frozen, not by their periods, so a number once
+// mailed never changes: a week sent late (a catch-up) takes the next one.
+const numberSQL = `(SELECT COUNT(*) FROM issues j WHERE j.` + frozenSQL + `
+	AND (j.created_at < issues.created_at OR (j.created_at = issues.created_at AND j.id <= issues.id)))`
+
+// IssueNumber is the number of the issue called id (digest.Issue.Number):
+// its own when it is frozen, else the one it gets when it is sent next.
+// Previews and test sends show it.
+func (s *Store) IssueNumber(ctx context.Context, id string) (int, error) {
+	rec, err := scanIssueRecord(s.db.QueryRowContext(ctx, `SELECT `+issueColumns+` FROM issues WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		rec, err = digest.IssueRecord{ID: id}, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: number of issue %s: %w", id, err)
+	}
+	return s.number(ctx, rec)
+}
+
+// number is rec's number: numberSQL for a frozen issue, one past the
+// frozen ones for any other.
+func (s *Store) number(ctx context.Context, rec digest.IssueRecord) (int, error) {
+	var n int
+	var err error
+	if rec.Status == digest.IssueOpen || rec.Status == digest.IssueDone {
+		err = s.db.QueryRowContext(ctx, `SELECT `+numberSQL+` FROM issues WHERE id = ?`, rec.ID).Scan(&n)
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) + 1 FROM issues WHERE `+frozenSQL).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: number of issue %s: %w", rec.ID, err)
+	}
+	return n, nil
 }
 
 // Issues lists the frozen issues (open or done: the ones that went, or
 // are going, to readers), newest first, at most limit of them.
 func (s *Store) Issues(ctx context.Context, limit int) ([]digest.IssueRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+issueColumns+` FROM issues
-		WHERE status IN ('open', 'done') ORDER BY period_end DESC, id DESC LIMIT ?`, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+issueColumns+`, `+numberSQL+` FROM issues
+		WHERE `+frozenSQL+` ORDER BY period_end DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: issues: %w", err)
 	}
 	defer rows.Close()
 	var out []digest.IssueRecord
 	for rows.Next() {
-		rec, err := scanIssueRecord(rows)
+		var n int
+		rec, err := scanIssueRecord(rows, &n)
 		if err != nil {
 			return nil, fmt.Errorf("store: issues: %w", err)
 		}
+		rec.Number = n
 		out = append(out, rec)
 	}
 	return out, rows.Err()

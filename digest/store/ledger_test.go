@@ -63,7 +63,9 @@ func TestIssueFrozenOnceBuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Everything the renderer reads survives: the public JSON and the
-	// fields it leaves out (content, feed URLs, first-seen times).
+	// fields it leaves out (content, feed URLs, first-seen times). The
+	// number is the store's: the first issue frozen is No. 1.
+	want.Number = 1
 	wj, _ := json.Marshal(want)
 	gj, _ := json.Marshal(got)
 	if string(wj) != string(gj) {
@@ -318,5 +320,75 @@ func TestScheduleDoneThroughNeverMovesBack(t *testing.T) {
 	s.Close()
 	if err := s.Ping(ctx); err == nil {
 		t.Error("Ping on a closed store: nil")
+	}
+}
+
+// Issues are numbered from the first one sent, in the order they were
+// frozen: a quiet week takes no number, a week not frozen yet shows the
+// number it gets next, and a late week (a catch-up) takes the next number
+// rather than renumbering the issues already mailed.
+func TestIssueNumbers(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	week := func(id string, weeks int) digest.Issue {
+		is := testIssue(id, 1)
+		end := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC).AddDate(0, 0, 7*weeks)
+		is.Period = digest.Period{Start: end.AddDate(0, 0, -7), End: end}
+		return is
+	}
+	number := func(id string) int {
+		t.Helper()
+		n, err := s.IssueNumber(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := number("2026-W46"); n != 1 {
+		t.Errorf("the first issue, before any was sent: No. %d, want 1", n)
+	}
+	for _, c := range []struct {
+		id      string
+		weeks   int
+		status  digest.IssueStatus
+		created time.Time
+	}{
+		{"2026-W46", -2, digest.IssueDone, day1},
+		{"2026-W47", -1, digest.IssueQuiet, day2},
+		{"2026-W48", 0, digest.IssueOpen, day3},
+	} {
+		if _, err := s.SaveIssue(ctx, week(c.id, c.weeks), c.status, c.created); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, want := range map[string]int{"2026-W46": 1, "2026-W48": 2, "2026-W47": 3, "2026-W49": 3} {
+		if n := number(id); n != want {
+			t.Errorf("%s: No. %d, want %d", id, n, want)
+		}
+	}
+	// The quiet week is built after all, late: it becomes No. 3, and
+	// No. 2 stays No. 2.
+	if _, err := s.SaveIssue(ctx, week("2026-W47", -1), digest.IssueOpen, day3.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.Issue(ctx, "2026-W47"); err != nil || got.Number != 3 {
+		t.Errorf("the late week: No. %d (%v), want 3", got.Number, err)
+	}
+	if got, rec, err := s.Issue(ctx, "2026-W48"); err != nil || got.Number != 2 || rec.Number != 2 {
+		t.Errorf("W48 after the late week: No. %d/%d (%v), want 2", got.Number, rec.Number, err)
+	}
+	recs, err := s.Issues(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, fmt.Sprintf("%s No. %d", r.ID, r.Number))
+	}
+	if want := []string{"2026-W48 No. 2", "2026-W47 No. 3", "2026-W46 No. 1"}; !slices.Equal(got, want) {
+		t.Errorf("Issues = %q, want %q", got, want)
+	}
+	if n := number("2026-W49"); n != 4 {
+		t.Errorf("the coming week: No. %d, want 4", n)
 	}
 }

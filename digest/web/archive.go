@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -33,6 +35,8 @@ const (
 	feedLimit = 20
 	// feedTitles is how many article titles an entry's summary names.
 	feedTitles = 5
+	// indexHeadlines is how many lead titles the index shows an issue by.
+	indexHeadlines = 3
 	// maxIssueID is the longest issue id the archive looks up; ids are
 	// "2026-W48", "2026-11-30" or "2026-11-30T08".
 	maxIssueID = 64
@@ -65,10 +69,15 @@ type siteData struct {
 	Fail                           failure
 }
 
-// archiveItem is one issue in the list.
+// archiveItem is one issue in the list: its number and dates in Korean
+// and in English (the site's pages are in both), and its lead headlines,
+// which tell one week from the next.
 type archiveItem struct {
-	ID, Title, Period, URL string
-	Articles               int
+	URL                string
+	NumberKo, NumberEn string
+	DatesKo, DatesEn   string
+	Headlines          []string
+	Articles           int
 }
 
 // The site's pages share the subscriber pages' layout, with a "head"
@@ -81,14 +90,19 @@ var siteTexts = map[string]string{
 	"archive": `{{define "head"}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="{{.FeedURL}}">
 <style>
 .issues { list-style: none; padding: 0; margin: 0 0 2em; }
-.issues li { margin: 0 0 1.1em; }
+.issues > li { margin: 0 0 1.4em; }
 .issues a { font-weight: 600; }
+.issue-en { display: block; font-size: 0.9em; }
+.heads { margin: 0.35em 0 0.25em; padding-left: 1.2em; }
+.heads li { margin: 0.15em 0; }
 .meta { display: block; font-size: 0.9em; color: GrayText; }
 </style>{{end}}
 {{define "ko"}}지난 호{{end}}{{define "en"}}Past issues{{end}}
 {{define "body"}}{{if .Issues}}<ol class="issues">
-{{range .Issues}}<li><a href="{{.URL}}">{{.Title}}</a>
-<span class="meta">{{.ID}} · {{.Period}} · 기사 {{.Articles}}건 <span lang="en">/ {{.Articles}} {{if eq .Articles 1}}article{{else}}articles{{end}}</span></span></li>
+{{range .Issues}}<li><a href="{{.URL}}">{{.NumberKo}} · {{.DatesKo}}</a>
+<span class="issue-en" lang="en">{{.NumberEn}} · {{.DatesEn}}</span>
+{{with .Headlines}}<ul class="heads">{{range .}}<li>{{.}}</li>{{end}}</ul>
+{{end}}<span class="meta">기사 {{.Articles}}건 <span lang="en">/ {{.Articles}} {{if eq .Articles 1}}article{{else}}articles{{end}}</span></span></li>
 {{end}}</ol>
 {{else}}<p>아직 나온 호가 없습니다. 첫 호가 나오면 이곳에 올라옵니다.</p>
 <p lang="en">No issue has come out yet. The first one will be listed here.</p>
@@ -161,18 +175,76 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := s.data()
+	loc := s.location()
 	for _, rec := range recs {
-		title := rec.Title
-		if title == "" {
-			title = rec.ID
+		item := archiveItem{
+			URL:      s.issueURL(rec.ID),
+			NumberKo: cmp.Or(digest.NumberText(rec.Number, "ko"), rec.ID),
+			NumberEn: cmp.Or(digest.NumberText(rec.Number, "en"), rec.ID),
+			DatesKo:  rec.Period.Dates("ko", loc), DatesEn: rec.Period.Dates("en", loc),
+			Articles: rec.Articles,
 		}
-		// Cleaned as in the feed: a title is one line of text.
-		d.Issues = append(d.Issues, archiveItem{
-			ID: rec.ID, Title: xmlText(title), Period: periodDays(rec.Period, s.location()),
-			URL: s.issueURL(rec.ID), Articles: rec.Articles,
+		item.Headlines = s.st.headlines.get(rec.ID, func() ([]string, error) {
+			is, _, err := s.Archive.Issue(r.Context(), rec.ID)
+			if err != nil {
+				// One unreadable issue costs its headlines, not the page.
+				s.log().Error("archive: read issue; listed without headlines", "issue", rec.ID, "err", err)
+			}
+			return headlines(is, indexHeadlines), err
 		})
+		d.Issues = append(d.Issues, item)
 	}
 	s.render(w, r, http.StatusOK, "public, max-age=300", "archive", d)
+}
+
+// headlineCache keeps the index's headlines by issue id. Reading them
+// means decoding the issue's whole body (hundreds of KB with the
+// articles' text), for every issue listed; the issues listed are frozen,
+// and a frozen issue never changes, so each is read once. The zero value
+// is ready to use.
+type headlineCache struct {
+	mu sync.Mutex
+	m  map[string][]string
+}
+
+// headlineCacheMax bounds the cache: beyond it (an index of more issues
+// than that, which the archive's limit does not allow), start again.
+const headlineCacheMax = 4 * archiveLimit
+
+// get returns id's headlines, reading them with read the first time. A
+// failed read is not kept, so the next request tries again.
+func (c *headlineCache) get(id string, read func() ([]string, error)) []string {
+	c.mu.Lock()
+	h, ok := c.m[id]
+	c.mu.Unlock()
+	if ok {
+		return h
+	}
+	h, err := read()
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= headlineCacheMax {
+		c.m = map[string][]string{}
+	}
+	c.m[id] = h
+	c.mu.Unlock()
+	return h
+}
+
+// headlines are the titles of the issue's first n articles, its lead
+// stories, cleaned as in the feed: a title is one line of text.
+func headlines(is digest.Issue, n int) []string {
+	var out []string
+	for _, sec := range is.Sections {
+		for _, a := range sec.Articles {
+			if t := xmlText(a.Title); t != "" && len(out) < n {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 func (s *Site) issueURL(id string) string { return s.baseURL() + "/issues/" + url.PathEscape(id) }
@@ -337,14 +409,7 @@ func feedSummary(is digest.Issue) string {
 	if n != 1 {
 		b.WriteString("s")
 	}
-	var titles []string
-	for _, sec := range is.Sections {
-		for _, a := range sec.Articles {
-			if t := xmlText(a.Title); t != "" && len(titles) < feedTitles {
-				titles = append(titles, t)
-			}
-		}
-	}
+	titles := headlines(is, feedTitles)
 	if len(titles) > 0 {
 		b.WriteString(": " + strings.Join(titles, "; "))
 		if n > len(titles) {

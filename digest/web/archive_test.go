@@ -43,22 +43,34 @@ const hostile = "Rules <script>alert(1)</script> & \"AI\"\x00\x1b\x7f\u0085\ufff
 func TestArchiveIndex(t *testing.T) {
 	sf := newSiteFixture(t)
 	sf.saveIssue("2026-W46", "AI Policy Weekly", monday8(2026, 11, 16), digest.IssueDone, monday8(2026, 11, 16), "A")
-	sf.saveIssue("2026-W48", hostile, monday8(2026, 11, 30), digest.IssueOpen, monday8(2026, 11, 30), "B", "C", "D")
+	sf.saveIssue("2026-W48", "AI Policy Weekly", monday8(2026, 11, 30), digest.IssueOpen, monday8(2026, 11, 30), "반도체 보조금의 경제학", hostile, "D", "not a lead")
 	sf.saveIssue("2026-W47", "AI Policy Weekly", monday8(2026, 11, 23), digest.IssueDone, monday8(2026, 11, 23), "E", "F")
 	sf.saveIssue("2026-W49", "Quiet week", monday8(2026, 12, 7), digest.IssueQuiet, monday8(2026, 12, 7))
+	sf.saveIssue("2027-W01", "AI Policy Weekly", monday8(2027, 1, 4), digest.IssueOpen, monday8(2027, 1, 4), "New year")
 
 	rec := sf.open("/")
+	// Each issue by its number, its dates (a week sent Monday 08:00 in
+	// Seoul covers Monday to Sunday there) and its lead headlines; the
+	// quiet week took no number.
 	checkSitePage(t, "GET /", rec, 200, "public, max-age=300",
 		"지난 호", "Past issues",
 		`<link rel="alternate" type="application/atom+xml" title="AI 정책 주간 &lt;Weekly&gt;" href="https://news.example.org/feed.atom">`,
 		`href="https://news.example.org/subscribe"`,
-		`<a href="https://news.example.org/issues/2026-W48">Rules &lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;AI&#34;`,
-		// A week sent Monday 08:00 in Seoul covers Monday to Sunday there.
-		"2026-W48 · 2026-11-23 – 2026-11-29 · 기사 3건", "3 articles",
-		"2026-W47 · 2026-11-16 – 2026-11-22 · 기사 2건", "2 articles",
-		"2026-W46 · 2026-11-09 – 2026-11-15 · 기사 1건", "/ 1 article</span>",
+		`<a href="https://news.example.org/issues/2027-W01">제4호 · 2026년 12월 28일 – 2027년 1월 3일</a>`,
+		`<span class="issue-en" lang="en">No. 4 · 28 Dec 2026 – 3 Jan 2027</span>`,
+		`<a href="https://news.example.org/issues/2026-W48">제3호 · 2026년 11월 23일–29일</a>`,
+		`<span class="issue-en" lang="en">No. 3 · 23–29 Nov 2026</span>`,
+		`<ul class="heads"><li>반도체 보조금의 경제학</li><li>Rules &lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;AI&#34; end</li><li>D</li></ul>`,
+		"기사 4건", "4 articles",
+		`<a href="https://news.example.org/issues/2026-W47">제2호 · 2026년 11월 16일–22일</a>`, "No. 2 · 16–22 Nov 2026",
+		`<ul class="heads"><li>E</li><li>F</li></ul>`, "기사 2건", "2 articles",
+		`<a href="https://news.example.org/issues/2026-W46">제1호 · 2026년 11월 9일–15일</a>`, "No. 1 · 9–15 Nov 2026",
+		`<ul class="heads"><li>A</li></ul>`, "기사 1건", "/ 1 article</span>",
 	)
 	body := rec.Body.String()
+	if strings.Contains(body, "not a lead") {
+		t.Errorf("more than three headlines of an issue:\n%s", body)
+	}
 	if strings.Contains(body, "Quiet week") || strings.Contains(body, "2026-W49") {
 		t.Errorf("a quiet week is listed:\n%s", body)
 	}
@@ -69,18 +81,44 @@ func TestArchiveIndex(t *testing.T) {
 	for _, m := range regexp.MustCompile(`href="https://news\.example\.org/issues/([^"]+)"`).FindAllStringSubmatch(body, -1) {
 		order = append(order, m[1])
 	}
-	if want := []string{"2026-W48", "2026-W47", "2026-W46"}; !slices.Equal(order, want) {
+	if want := []string{"2027-W01", "2026-W48", "2026-W47", "2026-W46"}; !slices.Equal(order, want) {
 		t.Errorf("issues listed %v, want newest first %v", order, want)
 	}
 	if rec := sf.visit("HEAD", "/", "", "", ""); rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") == "" {
 		t.Errorf("HEAD /: %d, %d bytes, Content-Length %q", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"))
 	}
+
+	// A frozen issue never changes: its headlines are read once.
+	asked := len(sf.archive.askedFor())
+	if rec := sf.open("/"); rec.Body.String() != body || len(sf.archive.askedFor()) != asked {
+		t.Errorf("the second GET / read %d issues again, or differs", len(sf.archive.askedFor())-asked)
+	}
+}
+
+// An issue that cannot be read costs its headlines, not the page, and is
+// tried again on the next request.
+func TestArchiveIndexUnreadableIssue(t *testing.T) {
+	sf := newSiteFixture(t)
+	sf.saveIssue("2026-W46", "AI Policy Weekly", monday8(2026, 11, 16), digest.IssueDone, monday8(2026, 11, 16), "A")
+	sf.saveIssue("2026-W47", "AI Policy Weekly", monday8(2026, 11, 23), digest.IssueDone, monday8(2026, 11, 23), "E", "F")
+	sf.archive.issueErr["2026-W47"] = errors.New("store: issue 2026-W47: unreadable body: secret")
+	rec := sf.open("/")
+	checkSitePage(t, "GET / with an unreadable issue", rec, 200, "public, max-age=300",
+		`<a href="https://news.example.org/issues/2026-W47">제2호 · 2026년 11월 16일–22일</a>`, `<ul class="heads"><li>A</li></ul>`)
+	if strings.Contains(rec.Body.String(), "<li>E</li>") || strings.Contains(rec.Body.String(), "secret") {
+		t.Errorf("the unreadable issue's headlines or error show:\n%s", rec.Body)
+	}
+	if !strings.Contains(sf.log.String(), "secret") {
+		t.Errorf("the error was not logged:\n%s", sf.log)
+	}
+	delete(sf.archive.issueErr, "2026-W47")
+	checkSitePage(t, "GET / once it reads", sf.open("/"), 200, "public, max-age=300", `<ul class="heads"><li>E</li><li>F</li></ul>`)
 }
 
 func TestArchiveIndexInUTC(t *testing.T) {
 	sf := newSiteFixture(t, func(s *Site) { s.Location = nil })
 	sf.saveIssue("2026-W48", "AI Policy Weekly", time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), digest.IssueOpen, start)
-	checkSitePage(t, "GET / in UTC", sf.open("/"), 200, "public, max-age=300", "2026-W48 · 2026-11-23 – 2026-11-29 · 기사 0건", "0 articles")
+	checkSitePage(t, "GET / in UTC", sf.open("/"), 200, "public, max-age=300", "제1호 · 2026년 11월 23일–29일</a>", "No. 1 · 23–29 Nov 2026", "기사 0건", "0 articles")
 }
 
 func TestArchiveEmpty(t *testing.T) {

@@ -67,6 +67,7 @@ type siteState struct {
 	// preview; the others wait for it and take its result.
 	previewTurn chan struct{}
 	preview     previewResult // guarded by previewTurn
+	headlines   headlineCache // the archive index's, by issue id
 }
 
 type previewResult struct {
