@@ -133,7 +133,12 @@ func TestFeedsCheckShowsProgressOnATerminal(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- a.dispatch(context.Background(), []string{"feeds", "check", "--now", "2026-11-30"}) }()
 	<-arrived
-	ticks <- time.Now().Add(3 * time.Second) // the terminal's clock, three seconds on
+	at := time.Now().Add(3 * time.Second) // the terminal's clock, three seconds on
+	ticks <- at
+	// The watcher may be descheduled between taking a tick and drawing it;
+	// it takes the second only once the first is drawn, before the feed
+	// is released (else it could draw a fetch already over: no line).
+	ticks <- at
 	close(release)
 	if err := <-errc; err != nil {
 		t.Fatalf("feeds check: %v\n%s", err, stderr.String())
