@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -191,6 +192,51 @@ func TestIDPartAndNonASCII(t *testing.T) {
 		}
 		if got := nonASCII(s); got != want {
 			t.Errorf("nonASCII(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// TestToHeaderQuotesNames reads the To header back as a mail client does:
+// whatever the reader's name holds, the header names exactly one
+// address, theirs, with the name exactly as they gave it.
+func TestToHeaderQuotesNames(t *testing.T) {
+	for _, name := range []string{
+		`x" <attacker@evil.example>, "y`,
+		`Kim "Sky" Ha`,
+		`back\slash \" both`,
+		`O'Brien, Pat (CEO) <ceo>`,
+		`김 "하늘" 독자`,
+		`김 독자, 팀장 <boss@evil.example>`,
+		"Two  spaces",
+		strings.Repeat(`"Quoted" word \ `, 8) + "end",
+		strings.Repeat("긴 이름 ", 30) + `"끝"`,
+		"",
+	} {
+		m := message()
+		m.ToName = name
+		msg, _ := parse(t, m, env)
+		to, err := msg.Header.AddressList("To")
+		if err != nil {
+			t.Errorf("name %q: To %q does not parse: %v", name, msg.Header.Get("To"), err)
+			continue
+		}
+		if len(to) != 1 || to[0].Address != m.To || to[0].Name != name {
+			t.Errorf("name %q: To %q reads as %q; want one address %s named %q", name, msg.Header.Get("To"), to, m.To, name)
+		}
+	}
+}
+
+// TestBadRecipientIsPermanent: an address that is not one bare address
+// fails that reader for good (the send goes on with the others) instead
+// of leaving them pending for ever.
+func TestBadRecipientIsPermanent(t *testing.T) {
+	for _, to := range []string{"a@example.org, b@example.org", "Boss <boss@example.org>", "not an address"} {
+		m := message()
+		m.To = to
+		_, err := Composer{Envelope: env}.Compose(m, time.Now())
+		var de *Error
+		if !errors.As(err, &de) || !de.Permanent() || !errors.Is(err, ErrInvalidEnvelope) {
+			t.Errorf("To %q: got %v; want a permanent ErrInvalidEnvelope", to, err)
 		}
 	}
 }
