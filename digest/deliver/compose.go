@@ -102,7 +102,8 @@ func compose(m digest.Message, env Envelope, date time.Time) (msg *gomail.Msg, f
 // not ASCII, and go-mail writes it with its String method. The address
 // itself must be one bare address: anything else is this reader's
 // problem alone, so it is ErrInvalidEnvelope (failed, not retried) and
-// the send goes on with the others.
+// the send goes on with the others. Spaces in the name are made single,
+// as in the subject.
 func recipient(name, addr string) (*mail.Address, error) {
 	a, err := mail.ParseAddress(addr)
 	if err == nil && a.Name != "" {
@@ -111,7 +112,9 @@ func recipient(name, addr string) (*mail.Address, error) {
 	if err != nil {
 		return nil, &Error{Err: fmt.Errorf("%w: recipient %q: %v; correct the subscriber's address", ErrInvalidEnvelope, addr, err)}
 	}
-	return &mail.Address{Name: name, Address: a.Address}, nil
+	// go-mail folds the header at spaces and a run of them may lose one
+	// there; the name reads the same with single spaces.
+	return &mail.Address{Name: strings.Join(strings.Fields(name), " "), Address: a.Address}, nil
 }
 
 // Composer turns rendered messages into wire-ready Outgoing values: the
