@@ -350,16 +350,26 @@ func (a *app) logFailedFeeds(feeds []digest.FeedResult) {
 // a digest; anything else (/dev/stdout, a pipe, a symlink's target) is
 // written in place, never replaced.
 func writeOut(out string, body []byte, a *app) error {
+	return writeOutPerm(out, body, a, 0o644)
+}
+
+// writeOutPerm is writeOut making a new file with perm. A file that is
+// there keeps its mode, narrowed to perm when perm is for the owner only:
+// a list of addresses written 0600 tightens an old 0644 export.
+func writeOutPerm(out string, body []byte, a *app, perm os.FileMode) error {
 	if out == "-" || out == "" {
 		_, err := a.stdout.Write(body)
 		return err
 	}
-	mode := os.FileMode(0o644)
+	mode := perm
 	switch st, err := os.Lstat(out); {
 	case err == nil && !st.Mode().IsRegular():
 		return os.WriteFile(out, body, mode)
 	case err == nil:
 		mode = st.Mode().Perm()
+		if perm&0o077 == 0 {
+			mode &= perm // a private file stays private
+		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("--out %s: %w", out, err)
 	}

@@ -89,6 +89,7 @@ func newDaemonSetup(t *testing.T, schedule string, readers int, feedAt func() ti
 language: en
 timezone: Asia/Seoul
 schedule: %q
+fetch: {min_interval: 1s}
 feeds:
   - {url: %s/columns.xml, name: Columns}
 themes:

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,6 +75,19 @@ func TestScripts(t *testing.T) {
 				out, err := encodings[args[0]].NewEncoder().String(ts.ReadFile(args[1]))
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o644))
+			},
+			// perm MODE FILE: FILE's permission bits are MODE (octal, 0600).
+			"perm": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: perm MODE FILE")
+				}
+				want, err := strconv.ParseUint(args[0], 8, 32)
+				ts.Check(err)
+				st, err := os.Stat(ts.MkAbs(args[1]))
+				ts.Check(err)
+				if got := st.Mode().Perm(); (got == os.FileMode(want)) == neg {
+					ts.Fatalf("%s has mode %04o, want %s%04o", args[1], got, map[bool]string{true: "not "}[neg], want)
+				}
 			},
 			// envsubst FILE: replace ${VAR} in FILE with the script's env.
 			"envsubst": func(ts *testscript.TestScript, neg bool, args []string) {

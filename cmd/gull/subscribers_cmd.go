@@ -328,7 +328,8 @@ func (a *app) subscribersExport(ctx context.Context, args []string) error {
 	if err := subscribers.WriteCSV(&buf, subs); err != nil {
 		return err
 	}
-	if err := writeOut(*out, []byte(buf.String()), a); err != nil {
+	// Owner only: the file lists every reader's address.
+	if err := writeOutPerm(*out, []byte(buf.String()), a, 0o600); err != nil {
 		return err
 	}
 	if *out != "-" {

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"math"
 	"net/mail"
 	"net/netip"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -57,6 +60,10 @@ type Fetch struct {
 	Concurrency int      `yaml:"concurrency"`
 	MaxBytes    Size     `yaml:"max_bytes"`
 	UserAgent   string   `yaml:"user_agent"`
+	// MinInterval is the shortest time the schedule may leave between two
+	// runs: each run fetches every feed, and "@every 1s" would hammer
+	// them all.
+	MinInterval Duration `yaml:"min_interval"`
 }
 
 type Feed struct {
@@ -139,7 +146,7 @@ func Default() Config {
 		Timezone:  "UTC",
 		Schedule:  "0 8 * * MON",
 		Window:    Duration(168 * time.Hour),
-		Fetch:     Fetch{Timeout: Duration(20 * time.Second), Concurrency: 8, MaxBytes: 10 << 20},
+		Fetch:     Fetch{Timeout: Duration(20 * time.Second), Concurrency: 8, MaxBytes: 10 << 20, MinInterval: Duration(time.Hour)},
 		QuietWeek: "skip",
 		Other:     Other{ID: "other", Name: "More this week"},
 		Store:     Store{Path: "gull.db"},
@@ -156,11 +163,55 @@ func Default() Config {
 // Load reads, checks and resolves the config at path. Every problem found
 // is in the returned error, one line each, wrapped with ErrInvalid.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w (give another file with --config or $GULL_CONFIG)", ErrRead, err)
 	}
 	return Parse(path, data)
+}
+
+// MaxFileSize is the most a config file may be: a real one is a few KiB,
+// and /dev/zero or a log given by mistake must not fill the memory.
+const MaxFileSize = 1 << 20
+
+// readFile reads a config file: a regular file (or a link to one) of at
+// most MaxFileSize. A device would be read for ever, so it is refused
+// before a byte is read; O_NONBLOCK keeps the open of a FIFO from
+// waiting for a writer (it means nothing to a regular file).
+func readFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, notRegular(path, st.Mode())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s is larger than 1 MiB, too large for a config file; is it the right file?", path)
+	}
+	return data, nil
+}
+
+func notRegular(path string, mode os.FileMode) error {
+	what := "not a regular file"
+	switch {
+	case mode.IsDir():
+		what = "a folder"
+	case mode&os.ModeDevice != 0:
+		what = "a device"
+	case mode&os.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case mode&os.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("%s is %s, not a config file; name the YAML file itself", path, what)
 }
 
 // Parse is Load on bytes already read; path names them in messages and
@@ -560,6 +611,35 @@ var (
 	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
+// shortestGap is the shortest time between two runs of sched over a
+// year (at most 100,000 runs), which every pattern of a cron spec's
+// minutes, hours and days shows; it stops at the first gap under floor.
+// The spec is read in UTC, as the daemon reads it by the wall clock: a
+// change of the clocks does not count as a short gap.
+func shortestGap(sched cron.Schedule, floor time.Duration) time.Duration {
+	if ss, ok := sched.(*cron.SpecSchedule); ok {
+		utc := *ss
+		utc.Location = time.UTC
+		sched = &utc
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(1, 0, 0)
+	shortest := time.Duration(math.MaxInt64)
+	t := sched.Next(start)
+	for range 100_000 {
+		next := sched.Next(t)
+		if t.IsZero() || next.IsZero() || next.After(end) {
+			break
+		}
+		shortest = min(shortest, next.Sub(t))
+		if shortest < floor {
+			break
+		}
+		t = next
+	}
+	return shortest
+}
+
 func (c *Config) validate(p *problems, doc *yaml.Node) {
 	at := func(path ...any) int { return lineOf(doc, path...) }
 
@@ -585,6 +665,13 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		// cron looks five years ahead; a date that never comes (30 Feb)
 		// would leave the daemon waiting for ever.
 		p.add(at("schedule"), "schedule", "%q never comes (no such date); e.g. \"0 8 * * MON\" for Mondays at 08:00", c.Schedule)
+	} else if floor := time.Duration(c.Fetch.MinInterval); floor > 0 {
+		if gap := shortestGap(sched, floor); gap < floor {
+			p.add(at("schedule"), "schedule", "%q runs as often as every %v, and each run fetches every feed; fetch.min_interval allows every %v at most: choose a sparser schedule, e.g. \"0 8 * * MON\", or lower fetch.min_interval if you mean it", c.Schedule, gap, c.Fetch.MinInterval)
+		}
+	}
+	if c.Fetch.MinInterval <= 0 {
+		p.add(at("fetch", "min_interval"), "fetch.min_interval", "must be positive, e.g. 1h")
 	}
 	if c.Window <= 0 {
 		p.add(at("window"), "window", "must be positive, e.g. 168h or 7d")
@@ -696,8 +783,10 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	if s.Connections < 1 || s.Connections > 64 {
 		p.add(at("mail", "smtp", "connections"), "mail.smtp.connections", "must be between 1 and 64")
 	}
-	if s.Rate < 0 {
-		p.add(at("mail", "smtp", "rate"), "mail.smtp.rate", "must be 0 (unlimited) or a number of messages per second")
+	// YAML reads .nan and .inf as floats: neither is a rate (NaN passes
+	// every comparison, and an infinite rate is a division by zero).
+	if s.Rate < 0 || math.IsNaN(s.Rate) || math.IsInf(s.Rate, 0) {
+		p.add(at("mail", "smtp", "rate"), "mail.smtp.rate", "must be 0 (unlimited) or a number of messages per second, e.g. 10, got %v", s.Rate)
 	}
 	// The two *_env checks below never echo the value: it is most likely
 	// the secret itself pasted in the wrong place.

@@ -46,9 +46,11 @@ func compose(m digest.Message, env Envelope, date time.Time) (msg *gomail.Msg, f
 	domain := domainOf(from)
 	msg = gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(sender)
-	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
-		return nil, "", "", fmt.Errorf("deliver: recipient %q: %w", m.To, err)
+	to, err := recipient(m.ToName, m.To)
+	if err != nil {
+		return nil, "", "", err
 	}
+	msg.ToMailAddress(to)
 	if env.ReplyTo != "" {
 		if err := msg.ReplyTo(env.ReplyTo); err != nil {
 			return nil, "", "", fmt.Errorf("deliver: mail.reply_to %q: %w", env.ReplyTo, err)
@@ -90,6 +92,29 @@ func compose(m digest.Message, env Envelope, date time.Time) (msg *gomail.Msg, f
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text, gomail.WithPartEncoding(bodyEncoding(m.Text)))
 	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML, gomail.WithPartEncoding(bodyEncoding(m.HTML)))
 	return msg, from, "<" + id + ">", nil
+}
+
+// recipient is the To address of one reader. go-mail's AddToFormat pastes
+// the name between quotes as it is, so a name with a " or \ in it made a
+// header that did not parse (the reader could never be mailed) or, worse,
+// one with a second address in it. mail.Address quotes the name as RFC
+// 5322 says (quoted-pairs) or makes it an RFC 2047 encoded-word when it is
+// not ASCII, and go-mail writes it with its String method. The address
+// itself must be one bare address: anything else is this reader's
+// problem alone, so it is ErrInvalidEnvelope (failed, not retried) and
+// the send goes on with the others. Spaces in the name are made single,
+// as in the subject.
+func recipient(name, addr string) (*mail.Address, error) {
+	a, err := mail.ParseAddress(addr)
+	if err == nil && a.Name != "" {
+		err = fmt.Errorf("a name or comment beside the address")
+	}
+	if err != nil {
+		return nil, &Error{Err: fmt.Errorf("%w: recipient %q: %v; correct the subscriber's address", ErrInvalidEnvelope, addr, err)}
+	}
+	// go-mail folds the header at spaces and a run of them may lose one
+	// there; the name reads the same with single spaces.
+	return &mail.Address{Name: strings.Join(strings.Fields(name), " "), Address: a.Address}, nil
 }
 
 // Composer turns rendered messages into wire-ready Outgoing values: the

@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gull/digest"
 )
@@ -193,4 +196,78 @@ func TestIDPartAndNonASCII(t *testing.T) {
 			t.Errorf("nonASCII(%q) = %d, want %d", s, got, want)
 		}
 	}
+}
+
+// TestToHeaderQuotesNames reads the To header back as a mail client does:
+// whatever the reader's name holds, the header names exactly one
+// address, theirs, with the name exactly as they gave it.
+func TestToHeaderQuotesNames(t *testing.T) {
+	for _, name := range []string{
+		`x" <attacker@evil.example>, "y`,
+		`Kim "Sky" Ha`,
+		`back\slash \" both`,
+		`O'Brien, Pat (CEO) <ceo>`,
+		`김 "하늘" 독자`,
+		`김 독자, 팀장 <boss@evil.example>`,
+		" Two  spaces ", // made single, as in the subject
+		strings.Repeat(`"Quoted" word \ `, 8) + "end",
+		strings.Repeat("긴 이름 ", 30) + `"끝"`,
+		"",
+	} {
+		m := message()
+		m.ToName = name
+		msg, _ := parse(t, m, env)
+		to, err := msg.Header.AddressList("To")
+		if err != nil {
+			t.Errorf("name %q: To %q does not parse: %v", name, msg.Header.Get("To"), err)
+			continue
+		}
+		want := strings.Join(strings.Fields(name), " ")
+		if len(to) != 1 || to[0].Address != m.To || to[0].Name != want {
+			t.Errorf("name %q: To %q reads as %q; want one address %s named %q", name, msg.Header.Get("To"), to, m.To, want)
+		}
+	}
+}
+
+// TestBadRecipientIsPermanent: an address that is not one bare address
+// fails that reader for good (the send goes on with the others) instead
+// of leaving them pending for ever.
+func TestBadRecipientIsPermanent(t *testing.T) {
+	for _, to := range []string{"a@example.org, b@example.org", "Boss <boss@example.org>", "not an address"} {
+		m := message()
+		m.To = to
+		_, err := Composer{Envelope: env}.Compose(m, time.Now())
+		var de *Error
+		if !errors.As(err, &de) || !de.Permanent() || !errors.Is(err, ErrInvalidEnvelope) {
+			t.Errorf("To %q: got %v; want a permanent ErrInvalidEnvelope", to, err)
+		}
+	}
+}
+
+// FuzzToHeader: any name a subscriber may have (printable, at most 200
+// characters) reads back from To as it is (spaces made single), beside
+// the one address.
+func FuzzToHeader(f *testing.F) {
+	for _, s := range []string{`x" <attacker@evil.example>, "y`, `Kim "Sky" Ha`, `a\b`, "김  독자", " lead and trail ", strings.Repeat("ab ", 60)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 200 || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) >= 0 {
+			t.Skip() // add and import refuse it
+		}
+		m := message()
+		m.ToName = name
+		out, err := Composer{Envelope: env}.Compose(m, time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(out.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, err := msg.Header.AddressList("To")
+		if err != nil || len(to) != 1 || to[0].Address != m.To || to[0].Name != strings.Join(strings.Fields(name), " ") {
+			t.Fatalf("name %q: To %q reads as %v (%v)", name, msg.Header.Get("To"), to, err)
+		}
+	})
 }

@@ -28,7 +28,9 @@ func NewOutbox(dir string) (*Outbox, error) {
 	if strings.TrimSpace(dir) == "" {
 		return nil, fmt.Errorf("mail.outbox: empty; name a folder for .eml files, e.g. outbox")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Owner only: the folders below hold files named by address. A
+	// folder that is there already stays as its owner set it.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("mail.outbox: cannot create the folder: %w; choose a writable folder", err)
 	}
 	f, err := os.CreateTemp(dir, ".gull-check-*")
@@ -79,7 +81,7 @@ func (o *Outbox) Send(ctx context.Context, m Outgoing) error {
 
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := privateDir(dir); err != nil {
 		return err
 	}
 	// The temporary name does not end in .eml, so nothing that picks up
@@ -112,6 +114,23 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if d, derr := os.Open(dir); derr == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// privateDir makes dir (an issue's folder, or test/) for its owner only,
+// and tightens one an earlier version made 0755: the names of the files
+// in it are readers' addresses.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(dir, st.Mode().Perm()&0o700)
 	}
 	return nil
 }

@@ -112,3 +112,49 @@ func TestOutboxErrors(t *testing.T) {
 		t.Errorf("bad address: %+v", e)
 	}
 }
+
+// TestOutboxPrivate: the files hold each reader's signed links and are
+// named by their address, so only the owner may list or read them; an
+// issue folder an earlier version made 0755 is tightened on the next write.
+func TestOutboxPrivate(t *testing.T) {
+	top := filepath.Join(t.TempDir(), "outbox")
+	o, err := NewOutbox(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(top, "2026-W48")
+	if err := os.Mkdir(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(old, 0o755) // whatever the umask
+	stale := filepath.Join(old, "b@example.org.eml")
+	if err := os.WriteFile(stale, []byte("old\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(stale, 0o644)
+	for _, m := range []Outgoing{
+		{IssueID: "2026-W48", To: "a@example.org", Body: []byte("x\r\n")},
+		{IssueID: "2026-W48", To: "b@example.org", Body: []byte("y\r\n")},
+		{IssueID: "2026-W49", To: "a@example.org", Body: []byte("x\r\n")},
+		{IssueID: "2026-W49", To: "a@example.org", Test: true, Body: []byte("x\r\n")},
+	} {
+		if err := o.Send(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]os.FileMode{
+		top: 0o700, old: 0o700, filepath.Join(top, "2026-W49"): 0o700, filepath.Join(top, "test"): 0o700,
+		filepath.Join(old, "a@example.org.eml"): 0o600, stale: 0o600,
+		filepath.Join(top, "2026-W49", "a@example.org.eml"): 0o600,
+	}
+	for path, mode := range want {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if st.Mode().Perm() != mode {
+			t.Errorf("%s: mode %04o, want %04o", path, st.Mode().Perm(), mode)
+		}
+	}
+}
