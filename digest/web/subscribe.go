@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"errors"
 	"io"
@@ -76,8 +77,7 @@ const (
 	// wait for a turn.
 	signUpWorkers = 8
 	// maxClients is how many client addresses the rate limiter follows
-	// at once; beyond that, new clients are refused until old ones age
-	// out, so a flood from many addresses cannot become a flood of mail.
+	// at once; beyond that it forgets the least recently seen.
 	maxClients = 1 << 16
 	// maxTokenData is the most data subscribers.Signer signs into a link.
 	maxTokenData = 512
@@ -554,22 +554,29 @@ func clientKey(r *http.Request) string {
 }
 
 // limiter is a token bucket per client: burst requests at once, then one
-// per every.
+// per every. It follows at most max clients: past that it forgets the
+// least recently seen one, so memory stays bounded and a new client is
+// always served, however many addresses a flood came from (an IPv6 /48
+// alone holds 65,536 /64 keys). A forgotten client starts again with a
+// full bucket; that is the price of never locking everyone out, and the
+// site-wide caps on pending rows and confirmation mails still hold.
 type limiter struct {
 	mu      sync.Mutex
 	burst   float64
 	every   time.Duration
-	clients map[string]*bucket
-	sweepAt int // sweep idle clients when the map reaches this size
+	max     int
+	clients map[string]*list.Element // of *bucket
+	recent  list.List                // most recently seen first
 }
 
 type bucket struct {
+	key    string
 	tokens float64
 	last   time.Time
 }
 
 func newLimiter(burst int, every time.Duration) *limiter {
-	return &limiter{burst: float64(burst), every: every, clients: map[string]*bucket{}, sweepAt: 1024}
+	return &limiter{burst: float64(burst), every: every, max: maxClients, clients: map[string]*list.Element{}}
 }
 
 // allow takes a token for key at now; when there is none it says how long
@@ -577,16 +584,18 @@ func newLimiter(burst int, every time.Duration) *limiter {
 func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.clients[key]
-	if b == nil {
-		if len(l.clients) >= l.sweepAt {
-			l.sweep(now)
+	var b *bucket
+	if e := l.clients[key]; e != nil {
+		l.recent.MoveToFront(e)
+		b = e.Value.(*bucket)
+	} else {
+		if len(l.clients) >= l.max {
+			oldest := l.recent.Back()
+			l.recent.Remove(oldest)
+			delete(l.clients, oldest.Value.(*bucket).key)
 		}
-		if len(l.clients) >= maxClients {
-			return false, l.every
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.clients[key] = b
+		b = &bucket{key: key, tokens: l.burst, last: now}
+		l.clients[key] = l.recent.PushFront(b)
 	}
 	b.refill(now, l.burst, l.every)
 	if b.tokens >= 1 {
@@ -602,18 +611,6 @@ func (b *bucket) refill(now time.Time, burst float64, every time.Duration) {
 		b.tokens = min(burst, b.tokens+float64(d)/float64(every))
 		b.last = now
 	}
-}
-
-// sweep forgets clients whose bucket has filled up again: they are as
-// good as new.
-func (l *limiter) sweep(now time.Time) {
-	for k, b := range l.clients {
-		b.refill(now, l.burst, l.every)
-		if b.tokens >= l.burst {
-			delete(l.clients, k)
-		}
-	}
-	l.sweepAt = max(1024, 2*len(l.clients))
 }
 
 // mailThrottle remembers when each subscriber was last sent a

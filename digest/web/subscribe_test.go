@@ -797,17 +797,35 @@ func TestClientKey(t *testing.T) {
 	}
 }
 
-func TestLimiterForgetsIdleClients(t *testing.T) {
-	l := newLimiter(2, time.Second)
-	for i := range 1500 {
-		l.allow(fmt.Sprint("early", i), start)
+// A flood from every /64 of one IPv6 /48 (65,536 client keys, the
+// limiter's cap) and more must not lock new clients out: the limiter
+// forgets the least recently seen, stays within its cap, and a reader
+// who comes during or a minute after the flood signs up.
+func TestLimiterPastItsCap(t *testing.T) {
+	f := newFixture(t, func(p *SubscriberPages) { p.SubscribeBurst, p.SubscribeEvery = 5, time.Minute })
+	l := f.pages.st.limiter
+	flood := func(i int) string {
+		return clientKey(&http.Request{RemoteAddr: fmt.Sprintf("[2001:db8:%x:%x::1]:443", 1+i>>16, i&0xffff)})
 	}
-	for i := range 1500 {
-		l.allow(fmt.Sprint("late", i), start.Add(time.Minute))
+	for i := range maxClients + 1000 {
+		for range 5 { // each key spends its whole burst
+			l.allow(flood(i), start)
+		}
 	}
-	if n := len(l.clients); n > 1500 {
-		t.Errorf("%d clients kept; the 1500 idle ones should have been forgotten", n)
+	if n := len(l.clients); n > maxClients {
+		t.Errorf("the limiter holds %d clients, cap %d", n, maxClients)
 	}
+	if ok, _ := l.allow("192.0.2.7", start); !ok {
+		t.Error("a new client during the flood was refused")
+	}
+	// The most recent flood key is still followed: it has no token left.
+	if ok, _ := l.allow(flood(maxClients+999), start); ok {
+		t.Error("a flooding client got past its limit")
+	}
+	f.clock.add(time.Minute)
+	rec := f.do("POST", "/subscribe", "application/x-www-form-urlencoded",
+		url.Values{"email": {"late@example.org"}}.Encode(), "[2001:db8:ffff:1::1]:443")
+	checkPage(t, "a new client a minute after the flood", rec, 200, "Please check your inbox")
 }
 
 func TestConfirmLinkOlderThanUnsubscribe(t *testing.T) {
