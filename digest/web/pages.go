@@ -18,7 +18,8 @@ type pageData struct {
 	// Token is the verified link token, sent back in a hidden field by the
 	// forms that POST to themselves.
 	Token string
-	// Email is what the reader typed, to fill the sign-up form again.
+	// Email is what the reader typed, to fill the sign-up form again; on
+	// the confirm page, the address confirmed, partly masked.
 	Email string
 	// Themes are the checkboxes of the sign-up and preferences forms.
 	Themes []themeBox
@@ -170,6 +171,17 @@ var pageTexts = map[string]string{
 <p lang="en">If this address is not subscribed yet, we have sent it a link to confirm. The subscription starts when you open that link; it works for 7 days.</p>
 <p>이미 구독 중이라면 바뀌는 것이 없고 메일도 보내지 않습니다. 메일이 보이지 않으면 스팸함을 확인하거나 10분 뒤에 다시 신청해 주세요.</p>
 <p lang="en">If it is already subscribed, nothing changes and no mail is sent. No mail? Look in your spam folder, or sign up again after 10 minutes.</p>
+{{end}}`,
+
+	"confirm": `{{define "ko"}}구독을 확인할까요?{{end}}{{define "en"}}Confirm your subscription?{{end}}
+{{define "body"}}<p><strong>{{.Email}}</strong> 주소로 매주 뉴스레터를 받으려면 아래 버튼을 눌러 주세요.</p>
+<p lang="en">Press the button to get the newsletter at <strong>{{.Email}}</strong> every week.</p>
+<p>직접 신청하지 않았다면 이 페이지를 닫아 주세요. 아무것도 바뀌지 않습니다.</p>
+<p lang="en">If it was not you, close this page: nothing changes.</p>
+<form method="post" action="confirm">
+<input type="hidden" name="t" value="{{.Token}}">
+<p><button type="submit">구독 확인 <span lang="en">/ Confirm</span></button></p>
+</form>
 {{end}}`,
 
 	"confirmed": `{{define "ko"}}구독이 확인되었습니다{{end}}{{define "en"}}You are subscribed{{end}}

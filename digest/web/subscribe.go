@@ -32,7 +32,7 @@ type ThemeChoice struct{ ID, Name string }
 
 // SubscriberPages are the pages readers sign up and out with (README.md,
 // "Subscribers"): /subscribe, /confirm, /unsubscribe and /preferences. Every link
-// token is checked for its purpose; a page never shows an address, and
+// token is checked for its purpose; a page never shows a whole address, and
 // the answer to a sign-up is the same whether or not the address is on
 // the list.
 type SubscriberPages struct {
@@ -114,7 +114,8 @@ func (p *SubscriberPages) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /subscribe", p.subscribeForm)
 	mux.HandleFunc("POST /subscribe", p.subscribe)
-	mux.HandleFunc("GET /confirm", p.confirm)
+	mux.HandleFunc("GET /confirm", p.confirmForm)
+	mux.HandleFunc("POST /confirm", p.confirm)
 	mux.HandleFunc("GET /unsubscribe", p.unsubscribeForm)
 	mux.HandleFunc("POST /unsubscribe", p.unsubscribe)
 	mux.HandleFunc("GET /preferences", p.preferencesForm)
@@ -395,27 +396,43 @@ func (p *SubscriberPages) signUp(ctx context.Context, email string, themes []str
 	log.Info("confirmation mail sent", "subscriber_id", sub.ID, "new", created, "status", string(sub.Status))
 }
 
-// GET /confirm?t=: the link in the confirmation mail. The subscriber
-// becomes active with the themes chosen when signing up; opening the link
-// again changes nothing (and so does not undo a later theme choice).
-func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
-	_, c, sub, ok := p.verify(w, r, subscribers.PurposeConfirm)
+// GET /confirm?t=: the link in the confirmation mail shows one button.
+// Opening the link must not confirm: mail scanners (Safe Links,
+// Proofpoint, prefetching) open every link, and an address someone else
+// signed up would be confirmed by its own scanner. The page names the
+// address, partly masked, so the reader sees what they confirm; HEAD
+// answers nothing more than that the link exists.
+func (p *SubscriberPages) confirmForm(w http.ResponseWriter, r *http.Request) {
+	token, c, sub, ok := p.verify(w, r, subscribers.PurposeConfirm)
 	if !ok {
 		return
 	}
 	if r.Method == http.MethodHead {
-		// A link checker looking, not a person clicking.
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	issued := c.Expires.Add(-subscribers.ConfirmTTL)
-	if sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) ||
-		sub.Status == subscribers.Bounced && sub.Updated.After(issued) {
-		// A link mailed before they unsubscribed (or before the address
-		// bounced), opened again or by a mail scanner: the later event
-		// wins.
-		p.log().Info("confirm link older than the unsubscribe", "subscriber_id", sub.ID)
-		p.fail(w, failStaleConfirm)
+	if p.staleConfirm(w, c, sub) {
+		return
+	}
+	if sub.Status == subscribers.Active {
+		p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub)})
+		return
+	}
+	p.render(w, http.StatusOK, "confirm", pageData{Token: token, Email: maskEmail(sub.Email)})
+}
+
+// POST /confirm: the button. The subscriber becomes active with the
+// themes chosen when signing up; pressing it again changes nothing (and
+// so does not undo a later theme choice).
+func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
+	if !p.parseForm(w, r) {
+		return
+	}
+	_, c, sub, ok := p.verify(w, r, subscribers.PurposeConfirm)
+	if !ok {
+		return
+	}
+	if p.staleConfirm(w, c, sub) {
 		return
 	}
 	if sub.Status != subscribers.Active {
@@ -436,6 +453,33 @@ func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
 		p.log().Info("subscription confirmed", "subscriber_id", sub.ID)
 	}
 	p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub)})
+}
+
+// staleConfirm answers the error page and says true when the link was
+// mailed before the reader unsubscribed (or before the address bounced):
+// the later event wins.
+func (p *SubscriberPages) staleConfirm(w http.ResponseWriter, c subscribers.Claims, sub subscribers.Subscriber) bool {
+	issued := c.Expires.Add(-subscribers.ConfirmTTL)
+	if sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) ||
+		sub.Status == subscribers.Bounced && sub.Updated.After(issued) {
+		p.log().Info("confirm link older than the unsubscribe", "subscriber_id", sub.ID)
+		p.fail(w, failStaleConfirm)
+		return true
+	}
+	return false
+}
+
+// maskEmail shows enough of an address for its owner to know it and
+// little for anyone else: re****@example.org. It counts characters, not
+// bytes, so a Korean local part is never cut inside a character.
+func maskEmail(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return "****"
+	}
+	local := []rune(email[:at])
+	keep := min(2, len(local)/2)
+	return string(local[:keep]) + "****" + email[at:]
 }
 
 // tokenThemes reads the themes a confirm link carries, keeping those still
