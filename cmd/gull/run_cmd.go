@@ -383,6 +383,10 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	case <-time.After(10 * time.Second):
 		d.log.Warn("confirmation mails still being sent were cut; those readers can sign up again")
 		site.stop()
+		select { // the workers see the stop at once, unless a mail server holds them
+		case <-signUps:
+		case <-time.After(2 * time.Second):
+		}
 	}
 	site.close()
 	if errors.Is(why, store.ErrLeaseLost) {

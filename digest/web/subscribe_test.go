@@ -134,6 +134,7 @@ func newFixture(t *testing.T, edit ...func(*SubscriberPages)) *fixture {
 	f.h = f.pages.Handler()
 	t.Cleanup(func() {
 		f.pages.Wait()
+		f.pages.Stop() // its workers end
 		st.Close()
 	})
 	return f
