@@ -277,8 +277,8 @@ func TestMailpitSignUp(t *testing.T) {
 	if link == "" {
 		t.Fatalf("no confirm link in the confirmation mail:\n%s", m.Text)
 	}
-	if code, body := httpGet(t, link); code != http.StatusOK {
-		t.Errorf("GET the confirm link: %d\n%s", code, body)
+	if code, body := pressConfirm(t, link); code != http.StatusOK {
+		t.Errorf("the confirm button: %d\n%s", code, body)
 	}
 	if code := p.stop(t); code != 0 {
 		t.Errorf("SIGTERM: exit %d", code)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -381,6 +382,11 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	case <-signUps:
 	case <-time.After(10 * time.Second):
 		d.log.Warn("confirmation mails still being sent were cut; those readers can sign up again")
+		site.stop()
+		select { // the workers see the stop at once, unless a mail server holds them
+		case <-signUps:
+		case <-time.After(2 * time.Second):
+		}
 	}
 	site.close()
 	if errors.Is(why, store.ErrLeaseLost) {
@@ -595,6 +601,7 @@ type siteHolder struct {
 
 type siteParts struct {
 	pages *web.SubscriberPages
+	site  *web.Site
 	tr    deliver.Transport
 }
 
@@ -605,6 +612,12 @@ func (h *siteHolder) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*h.h.L
 // transport (an idle SMTP transport holds at most one connection).
 func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
 	h.mu.Lock()
+	if n := len(h.olds); n > 0 {
+		// The caps (rate limits, pending sign-ups, the hourly
+		// confirmation budget) and the sign-up queue survive a reload.
+		p.pages.Continue(h.olds[n-1].pages)
+		p.site.Continue(h.olds[n-1].site)
+	}
 	h.olds = append(h.olds, p)
 	h.mu.Unlock()
 	h.h.Store(&handler)
@@ -612,9 +625,19 @@ func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
 
 func (h *siteHolder) wait() {
 	h.mu.Lock()
+	olds := slices.Clone(h.olds) // not held while waiting: stop needs it
+	h.mu.Unlock()
+	for _, p := range olds {
+		p.pages.Wait()
+	}
+}
+
+// stop ends the sign-up work still queued or on the wire (shutdown).
+func (h *siteHolder) stop() {
+	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range h.olds {
-		p.pages.Wait()
+		p.pages.Stop()
 	}
 }
 
@@ -653,6 +676,10 @@ func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Themes:  themes,
 		Other:   web.ThemeChoice{ID: cfg.Other.ID, Name: cfg.Other.Name},
 		Log:     d.log,
+
+		PendingTTL: time.Duration(cfg.HTTP.PendingTTL),
+		MaxPending: cfg.HTTP.MaxPending,
+		Metrics:    d.metrics,
 	}
 	cache := &pageCache{pages: map[string][]byte{}}
 	site := &web.Site{
@@ -671,7 +698,7 @@ func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 
 		TrustedProxies: cfg.HTTP.Proxies,
 	}
-	return &siteParts{pages: pages, tr: tr}, site.Handler(), nil
+	return &siteParts{pages: pages, site: site, tr: tr}, site.Handler(), nil
 }
 
 // pageCache keeps the web copies of the issues asked for: a frozen

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -243,6 +244,30 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// pressConfirm does what a reader does with a confirmation mail's link:
+// opens the page it shows and presses its button (the form posts the
+// token back to /confirm). It answers the button's page.
+func pressConfirm(t *testing.T, link string) (int, string) {
+	t.Helper()
+	code, page := httpGet(t, link)
+	m := regexp.MustCompile(`<form method="post" action="(confirm)">\s*<input type="hidden" name="t" value="([^"]+)">`).FindStringSubmatch(page)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("GET the confirm link: %d, no confirm button\n%s", code, page)
+	}
+	action, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	action, _ = action.Parse(m[1])
+	resp, err := http.PostForm(action.String(), url.Values{"t": {html.UnescapeString(m[2])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // copiesByReader counts the messages each address got.
 func copiesByReader(s *smtptest.Server) map[string]int {
 	n := map[string]int{}
@@ -379,8 +404,8 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if link == "" {
 		t.Fatalf("no confirm link in the confirmation mail:\n%s", confirm.text)
 	}
-	if code, body := httpGet(t, link); code != 200 {
-		t.Fatalf("GET the confirm link: %d\n%s", code, body)
+	if code, body := pressConfirm(t, link); code != 200 {
+		t.Fatalf("the confirm button: %d\n%s", code, body)
 	}
 	waitMessage(t, d.smtp, "new@example.org", func(r received) bool { return strings.Contains(r.text, "HBM chips") })
 	// More slots come every 2 s; the week's issue is done, and nobody

@@ -123,6 +123,12 @@ type HTTP struct {
 	// whose X-Forwarded-For names the client; rate limits then count
 	// clients, not the proxy. Empty: the peer is the client.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// PendingTTL is how long a web sign-up stays pending before it is
+	// deleted (its confirm link stops working with it).
+	PendingTTL Duration `yaml:"pending_ttl"`
+	// MaxPending caps the pending sign-ups: past it the sign-up page
+	// answers 503, try again later, so a flood cannot grow the store.
+	MaxPending int `yaml:"max_pending"`
 
 	// Proxies is TrustedProxies parsed; set by Load.
 	Proxies []netip.Prefix `yaml:"-"`
@@ -155,7 +161,7 @@ func Default() Config {
 			Outbox: "outbox",
 			SMTP:   SMTP{Port: 587, TLS: "starttls", PasswordEnv: "GULL_SMTP_PASSWORD", Connections: 4},
 		},
-		HTTP:      HTTP{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		HTTP:      HTTP{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", PendingTTL: Duration(7 * 24 * time.Hour), MaxPending: 10000},
 		SecretEnv: "GULL_SECRET",
 	}
 }
@@ -803,6 +809,12 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	}
 	if !strings.Contains(c.HTTP.Listen, ":") {
 		p.add(at("http", "listen"), "http.listen", "%q must be host:port, e.g. 127.0.0.1:8080", c.HTTP.Listen)
+	}
+	if c.HTTP.PendingTTL < Duration(time.Hour) {
+		p.add(at("http", "pending_ttl"), "http.pending_ttl", "must be at least 1h, e.g. 7d (how long an unconfirmed sign-up is kept)")
+	}
+	if c.HTTP.MaxPending < 1 {
+		p.add(at("http", "max_pending"), "http.max_pending", "must be at least 1, e.g. 10000 (how many unconfirmed sign-ups are kept at once)")
 	}
 	c.HTTP.Proxies = nil
 	for i, v := range c.HTTP.TrustedProxies {

@@ -465,3 +465,27 @@ func TestScheduleThatNeverComes(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// http.pending_ttl and http.max_pending bound a flood of sign-ups: 7 days
+// and 10,000 unless set; nonsense is refused naming the key.
+func TestPendingSignUpKeys(t *testing.T) {
+	cfg, err := parse(t, minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(cfg.HTTP.PendingTTL) != 7*24*time.Hour || cfg.HTTP.MaxPending != 10000 {
+		t.Errorf("defaults: pending_ttl %v, max_pending %d", time.Duration(cfg.HTTP.PendingTTL), cfg.HTTP.MaxPending)
+	}
+	cfg, err = parse(t, minimal+"http: {pending_ttl: 2d, max_pending: 50}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(cfg.HTTP.PendingTTL) != 48*time.Hour || cfg.HTTP.MaxPending != 50 {
+		t.Errorf("set: pending_ttl %v, max_pending %d", time.Duration(cfg.HTTP.PendingTTL), cfg.HTTP.MaxPending)
+	}
+	bad := problems(t, minimal+"http:\n  pending_ttl: 1m\n  max_pending: 0\n")
+	if len(bad) != 2 || !strings.HasPrefix(bad[0], "config.yaml:6: http.pending_ttl: must be at least 1h") ||
+		!strings.HasPrefix(bad[1], "config.yaml:7: http.max_pending: must be at least 1") {
+		t.Errorf("got %q", bad)
+	}
+}

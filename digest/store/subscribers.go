@@ -234,6 +234,26 @@ func (s *Store) CreatePending(ctx context.Context, email string, themes []string
 	return sub, true, tx.Commit()
 }
 
+// ExpirePending deletes the pending sign-ups first made before before
+// (http.pending_ttl ago): a flood of sign-ups that nobody confirms
+// does not stay. The links mailed to them stop working with the row (ids
+// are never given again). It says how many it deleted.
+func (s *Store) ExpirePending(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM subscribers WHERE status = ? AND created_at < ?`,
+		string(subscribers.Pending), fmtTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sign-ups: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// CountPending is the number of pending sign-ups.
+func (s *Store) CountPending(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE status = ?`, string(subscribers.Pending)).Scan(&n)
+	return n, err
+}
+
 // SetStatus changes one subscriber's status and records when; setting the
 // status it already has changes nothing (a second unsubscribe keeps the
 // first time).

@@ -317,3 +317,34 @@ func TestImportChangesOnlyGivenCells(t *testing.T) {
 		t.Errorf("themes 'all' left %v", sub.Themes)
 	}
 }
+
+// Pending sign-ups made before the cut-off go, and only they: an
+// address that confirmed, left or was added by hand stays.
+func TestExpirePending(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	for _, e := range []string{"old1@example.org", "old2@example.org"} {
+		if _, _, err := s.CreatePending(ctx, e, nil, day1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.CreatePending(ctx, "fresh@example.org", nil, day3); err != nil {
+		t.Fatal(err)
+	}
+	add(t, s, "active@example.org", subscribers.Active)
+	add(t, s, "gone@example.org", subscribers.Unsubscribed)
+	if n, err := s.CountPending(ctx); err != nil || n != 3 {
+		t.Fatalf("CountPending = %d, %v; want 3", n, err)
+	}
+	n, err := s.ExpirePending(ctx, day2)
+	if err != nil || n != 2 {
+		t.Fatalf("ExpirePending = %d, %v; want 2", n, err)
+	}
+	want := []string{"active@example.org  active []", "fresh@example.org  pending []", "gone@example.org  unsubscribed []"}
+	if got := listing(t, s); !slices.Equal(got, want) {
+		t.Errorf("after expiry:\n%q\nwant\n%q", got, want)
+	}
+	if n, err := s.CountPending(ctx); err != nil || n != 1 {
+		t.Errorf("CountPending = %d, %v; want 1", n, err)
+	}
+}

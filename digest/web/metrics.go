@@ -24,6 +24,14 @@ type Metrics struct {
 	Retried      prometheus.Counter // messages left for a later try (temporary failures, stops)
 	SendDuration prometheus.Histogram
 	LastSuccess  prometheus.Gauge // Unix time of the last run that sent everything it had to
+	// SignUpsRefused are sign-ups turned away (503) or whose confirmation
+	// was dropped, by reason: pending_cap, queue_full, confirmation_budget.
+	SignUpsRefused *prometheus.CounterVec
+	// ConfirmationsDelayed are confirmation mails the hourly budget held
+	// back, to go when it allows.
+	ConfirmationsDelayed prometheus.Counter
+	// PendingExpired are pending sign-ups deleted after http.pending_ttl.
+	PendingExpired prometheus.Counter
 
 	reg *prometheus.Registry
 }
@@ -55,9 +63,18 @@ func NewMetrics() *Metrics {
 			Namespace: "gull", Name: "last_success_timestamp_seconds",
 			Help: "Unix time of the last scheduled run that sent everything it had to (0: none yet).",
 		}),
+		ConfirmationsDelayed: counter("confirmations_delayed_total", "Confirmation mails held back by the hourly confirmation budget, sent when it allows."),
+		PendingExpired:       counter("pending_expired_total", "Pending sign-ups deleted after http.pending_ttl."),
+		SignUpsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gull", Name: "signups_refused_total",
+			Help: "Sign-ups turned away with 503 (reason pending_cap, queue_full, confirmation_budget) or whose held-back confirmation was dropped (confirmation_budget).",
+		}, []string{"reason"}),
 		reg: reg,
 	}
-	reg.MustRegister(m.SendDuration, m.LastSuccess)
+	reg.MustRegister(m.SendDuration, m.LastSuccess, m.SignUpsRefused)
+	for _, r := range []string{"pending_cap", "queue_full", "confirmation_budget"} {
+		m.SignUpsRefused.WithLabelValues(r) // shown at 0 from the start
+	}
 	return m
 }
 
@@ -119,5 +136,28 @@ func (m *Metrics) CountOutcome(st digest.DeliveryStatus) {
 func (m *Metrics) ObserveSend(d time.Duration) {
 	if m != nil {
 		m.SendDuration.Observe(d.Seconds())
+	}
+}
+
+// CountSignUpRefused counts a sign-up turned away, or a confirmation
+// dropped, for reason.
+func (m *Metrics) CountSignUpRefused(reason string) {
+	if m != nil {
+		m.SignUpsRefused.WithLabelValues(reason).Inc()
+	}
+}
+
+// CountConfirmationDelayed counts a confirmation mail held back by the
+// hourly budget.
+func (m *Metrics) CountConfirmationDelayed() {
+	if m != nil {
+		m.ConfirmationsDelayed.Inc()
+	}
+}
+
+// CountPendingExpired counts pending sign-ups deleted after their time.
+func (m *Metrics) CountPendingExpired(n int64) {
+	if m != nil {
+		m.PendingExpired.Add(float64(n))
 	}
 }

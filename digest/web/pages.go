@@ -18,7 +18,8 @@ type pageData struct {
 	// Token is the verified link token, sent back in a hidden field by the
 	// forms that POST to themselves.
 	Token string
-	// Email is what the reader typed, to fill the sign-up form again.
+	// Email is what the reader typed, to fill the sign-up form again; on
+	// the confirm page, the address confirmed, partly masked.
 	Email string
 	// Themes are the checkboxes of the sign-up and preferences forms.
 	Themes []themeBox
@@ -28,8 +29,9 @@ type pageData struct {
 
 	PreferencesURL, UnsubscribeURL string
 	// Saved: the preferences were just saved. NotActive: the subscriber
-	// does not get the newsletter right now.
-	Saved, NotActive bool
+	// does not get the newsletter right now. Delayed: confirmation mails
+	// are waiting for the site's hourly budget.
+	Saved, NotActive, Delayed bool
 
 	// Fail is the error page's message.
 	Fail failure
@@ -91,6 +93,11 @@ var (
 		"잠시 후 다시 시도해 주세요.",
 		"Please try again in a few minutes.",
 		false}
+	failBusy = failure{503,
+		"지금은 신청을 받을 수 없습니다", "Please try again later",
+		"신청이 한꺼번에 많이 몰렸습니다. 아무것도 저장하지 않았고 메일도 보내지 않았습니다. 잠시 후(15분쯤 뒤) 다시 신청해 주세요.",
+		"Too many sign-ups are arriving at once. Nothing was saved and no mail was sent. Please sign up again later (in about 15 minutes).",
+		true}
 	failServer = failure{500,
 		"문제가 생겼습니다", "Something went wrong",
 		"아무것도 바뀌지 않았을 수 있습니다. 잠시 후 다시 시도해 주세요.",
@@ -170,6 +177,21 @@ var pageTexts = map[string]string{
 <p lang="en">If this address is not subscribed yet, we have sent it a link to confirm. The subscription starts when you open that link; it works for 7 days.</p>
 <p>이미 구독 중이라면 바뀌는 것이 없고 메일도 보내지 않습니다. 메일이 보이지 않으면 스팸함을 확인하거나 10분 뒤에 다시 신청해 주세요.</p>
 <p lang="en">If it is already subscribed, nothing changes and no mail is sent. No mail? Look in your spam folder, or sign up again after 10 minutes.</p>
+{{if .Delayed}}<div class="note" role="status">
+<p>지금은 신청이 많아 확인 메일이 늦어집니다. 한 시간 안에 도착합니다.</p>
+<p lang="en">Many people are signing up right now: the mail is delayed, and arrives within the hour.</p>
+</div>
+{{end}}{{end}}`,
+
+	"confirm": `{{define "ko"}}구독을 확인할까요?{{end}}{{define "en"}}Confirm your subscription?{{end}}
+{{define "body"}}<p><strong>{{.Email}}</strong> 주소로 매주 뉴스레터를 받으려면 아래 버튼을 눌러 주세요.</p>
+<p lang="en">Press the button to get the newsletter at <strong>{{.Email}}</strong> every week.</p>
+<p>직접 신청하지 않았다면 이 페이지를 닫아 주세요. 아무것도 바뀌지 않습니다.</p>
+<p lang="en">If it was not you, close this page: nothing changes.</p>
+<form method="post" action="confirm">
+<input type="hidden" name="t" value="{{.Token}}">
+<p><button type="submit">구독 확인 <span lang="en">/ Confirm</span></button></p>
+</form>
 {{end}}`,
 
 	"confirmed": `{{define "ko"}}구독이 확인되었습니다{{end}}{{define "en"}}You are subscribed{{end}}

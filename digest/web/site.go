@@ -76,13 +76,28 @@ type previewResult struct {
 	at   time.Time // when it was rendered; zero: never
 }
 
+// Continue makes s take over the write rate limit of old, the site a
+// reload replaces, so a SIGHUP does not reset it (the subscriber pages
+// carry their own: SubscriberPages.Continue). Call it before s serves its
+// first request; the preview and headline caches start afresh, since the
+// templates may have changed.
+func (s *Site) Continue(old *Site) {
+	if old == nil || old.st == nil {
+		return
+	}
+	if s.st == nil {
+		s.st = &siteState{previewTurn: make(chan struct{}, 1)}
+	}
+	s.st.writes = old.st.writes
+}
+
 // Handler serves the site. It panics when a part is missing: that is a
 // wiring mistake, found at start-up.
 func (s *Site) Handler() http.Handler {
 	if s.Pages == nil || s.Archive == nil || s.IssuePage == nil || s.Preview == nil || s.Health == nil || s.Metrics == nil {
 		panic("web: Site needs Pages, Archive, IssuePage, Preview, Health and Metrics")
 	}
-	if s.st == nil {
+	if s.st == nil || s.st.writes == nil {
 		burst, every := s.WriteBurst, s.WriteEvery
 		if burst <= 0 {
 			burst = 20

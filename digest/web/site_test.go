@@ -434,7 +434,7 @@ func TestSiteWrongMethods(t *testing.T) {
 		{"POST", "/preview", "GET, HEAD"},
 		{"POST", "/metrics", "GET, HEAD"},
 		{"PUT", "/subscribe", "GET, HEAD, POST"},
-		{"POST", "/confirm?t=x", "GET, HEAD"},
+		{"PUT", "/confirm?t=x", "GET, HEAD, POST"},
 		{"DELETE", "/preferences", "GET, HEAD, POST"},
 	} {
 		rec := sf.visit(c.method, c.path, "", "", "")
@@ -473,7 +473,12 @@ func TestSiteSubscriberPages(t *testing.T) {
 	if m := sf.mailer.mails(); len(m) != 1 || !strings.HasPrefix(m[0].url, baseURL+"/confirm?t=") {
 		t.Fatalf("confirmation mails: %+v", m)
 	}
-	checkPage(t, "confirm", sf.open(path(t, sf.mailer.mails()[0].url)), 200, "You are subscribed")
+	page := sf.open(path(t, sf.mailer.mails()[0].url))
+	token, ok := confirmButton(page.Body.String())
+	if !ok {
+		t.Fatalf("the confirm link shows no button:\n%s", page.Body)
+	}
+	checkPage(t, "confirm", sf.submit("/confirm", url.Values{"t": {token}}, ""), 200, "You are subscribed")
 	sub := sf.byEmail("new@example.org")
 	if sub.Status != subscribers.Active {
 		t.Fatalf("after confirming: %+v", sub)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"errors"
 	"io"
@@ -26,16 +27,27 @@ type ConfirmMailer interface {
 	SendConfirmation(ctx context.Context, to subscribers.Subscriber, confirmURL string) error
 }
 
+// SignUpStore is the store of the subscriber pages: the list, and the
+// pending sign-ups' expiry and count that bound a flood of sign-ups.
+type SignUpStore interface {
+	subscribers.Store
+	// ExpirePending deletes the pending sign-ups made before before,
+	// and says how many.
+	ExpirePending(ctx context.Context, before time.Time) (int64, error)
+	// CountPending is the number of pending sign-ups.
+	CountPending(ctx context.Context) (int, error)
+}
+
 // ThemeChoice is a theme a reader may choose.
 type ThemeChoice struct{ ID, Name string }
 
 // SubscriberPages are the pages readers sign up and out with (README.md,
 // "Subscribers"): /subscribe, /confirm, /unsubscribe and /preferences. Every link
-// token is checked for its purpose; a page never shows an address, and
+// token is checked for its purpose; a page never shows a whole address, and
 // the answer to a sign-up is the same whether or not the address is on
 // the list.
 type SubscriberPages struct {
-	Store   subscribers.Store
+	Store   SignUpStore
 	Signer  *subscribers.Signer
 	Mailer  ConfirmMailer
 	BaseURL string        // absolute, no trailing slash; links in mails start with it
@@ -53,8 +65,18 @@ type SubscriberPages struct {
 	SubscribeBurst int
 	SubscribeEvery time.Duration
 	// ConfirmPerHour caps the confirmation mails of the whole site per
-	// hour; zero means 200.
+	// hour; zero means 200. A confirmation past it waits (up to an
+	// hour's worth) and goes when the budget allows.
 	ConfirmPerHour int
+	// PendingTTL is how long a sign-up stays pending before it is
+	// deleted, its link with it (http.pending_ttl); zero means 7 days.
+	PendingTTL time.Duration
+	// MaxPending caps the pending sign-ups (http.max_pending): past it a
+	// sign-up is refused with 503 until some confirm or expire. Zero
+	// means 10,000.
+	MaxPending int
+	// Metrics counts refused and delayed sign-ups; nil counts nothing.
+	Metrics *Metrics
 
 	st *pagesState
 }
@@ -73,22 +95,21 @@ const (
 	// mail) after the page has been answered.
 	signUpTimeout = 2 * time.Minute
 	// signUpWorkers is how many sign-ups are worked on at once; more
-	// wait for a turn.
+	// wait in the queue (signUpQueue).
 	signUpWorkers = 8
 	// maxClients is how many client addresses the rate limiter follows
-	// at once; beyond that, new clients are refused until old ones age
-	// out, so a flood from many addresses cannot become a flood of mail.
+	// at once; beyond that it forgets the least recently seen.
 	maxClients = 1 << 16
 	// maxTokenData is the most data subscribers.Signer signs into a link.
 	maxTokenData = 512
 )
 
-// pagesState is what the pages keep between requests, in memory.
+// pagesState is what the pages keep between requests, in memory. A
+// reload carries it over (Continue), so its caps hold across SIGHUP.
 type pagesState struct {
-	limiter  *limiter
-	mailed   mailThrottle
-	workers  chan struct{}
-	inflight sync.WaitGroup
+	limiter *limiter
+	mailed  *mailThrottle
+	signUps *signUps
 }
 
 // Handler serves the pages. It panics when Store, Signer or Mailer is
@@ -105,16 +126,19 @@ func (p *SubscriberPages) Handler() http.Handler {
 		if every <= 0 {
 			every = time.Minute
 		}
+		mailed := &mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: p.confirmPerHour()}
 		p.st = &pagesState{
 			limiter: newLimiter(burst, every),
-			mailed:  mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: p.confirmPerHour()},
-			workers: make(chan struct{}, signUpWorkers),
+			mailed:  mailed,
+			// An hour's budget may wait: the next hour sends it all.
+			signUps: newSignUps(signUpQueue, p.confirmPerHour(), mailed),
 		}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /subscribe", p.subscribeForm)
 	mux.HandleFunc("POST /subscribe", p.subscribe)
-	mux.HandleFunc("GET /confirm", p.confirm)
+	mux.HandleFunc("GET /confirm", p.confirmForm)
+	mux.HandleFunc("POST /confirm", p.confirm)
 	mux.HandleFunc("GET /unsubscribe", p.unsubscribeForm)
 	mux.HandleFunc("POST /unsubscribe", p.unsubscribe)
 	mux.HandleFunc("GET /preferences", p.preferencesForm)
@@ -132,13 +156,50 @@ func (p *SubscriberPages) confirmPerHour() int {
 	return 200
 }
 
-// Wait returns when the sign-ups still being worked on after their page
-// was answered are done. Call it after the HTTP server has shut down and
-// before closing the Store.
+func (p *SubscriberPages) pendingTTL() time.Duration {
+	if p.PendingTTL > 0 {
+		return p.PendingTTL
+	}
+	return 7 * 24 * time.Hour
+}
+
+func (p *SubscriberPages) maxPending() int {
+	if p.MaxPending > 0 {
+		return p.MaxPending
+	}
+	return 10000
+}
+
+// Continue makes p take over the in-memory state of old, the pages a
+// reload replaces: the rate limits, the hourly confirmation budget and
+// the sign-up queue, so a SIGHUP resets none of the caps. Call it before
+// p serves its first request.
+func (p *SubscriberPages) Continue(old *SubscriberPages) {
+	if old != nil && old.st != nil {
+		p.st = old.st
+	}
+}
+
+// Wait returns when the sign-ups queued or being worked on after their
+// page was answered are done. Call it after the HTTP server has shut down
+// and before closing the Store.
 func (p *SubscriberPages) Wait() {
 	if p.st != nil {
-		p.st.inflight.Wait()
+		p.st.signUps.inflight.Wait()
 	}
+}
+
+// Stop ends the sign-up work at shutdown: a confirmation on the wire is
+// cancelled and the queued ones are dropped (logged). Each such reader
+// is stored as pending and can sign up again. Wait returns soon after.
+func (p *SubscriberPages) Stop() {
+	if p.st == nil {
+		return
+	}
+	if n := len(p.st.signUps.queue); n > 0 {
+		p.log().Warn("stopping: confirmation mails not sent; those readers can sign up again", "queued", n)
+	}
+	p.st.signUps.stop()
 }
 
 // pageHeaders are gull's security headers for pages that post forms to
@@ -333,24 +394,60 @@ func (p *SubscriberPages) subscribe(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusBadRequest, "subscribe", d)
 		return
 	}
-	select {
-	case p.st.workers <- struct{}{}:
-	case <-r.Context().Done():
+	if !p.roomForPending(w, r.Context(), now) {
 		return
 	}
-	p.st.inflight.Add(1)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), signUpTimeout)
-	go func() {
-		defer func() { cancel(); <-p.st.workers; p.st.inflight.Done() }()
-		defer func() {
-			// No panic here may take the server down with it.
-			if v := recover(); v != nil {
-				p.log().Error("sign-up failed", "panic", v)
-			}
-		}()
-		p.signUp(ctx, email, themes, now)
-	}()
-	p.render(w, http.StatusOK, "sent", pageData{})
+	// Said before the work is queued, and the same for every address: the
+	// budget is the whole site's.
+	delayed := p.st.mailed.budgetLeft(now) == 0
+	if delayed && !p.st.signUps.canHold() {
+		p.refuse(w, "confirmation_budget", "sign-up refused: the hourly confirmation budget is spent and an hour's worth already waits")
+		return
+	}
+	if !p.st.signUps.enqueue(func(ctx context.Context) { p.signUp(ctx, email, themes, now) }) {
+		p.refuse(w, "queue_full", "sign-up refused: the confirmation queue is full (is the mail server slow?)")
+		return
+	}
+	p.render(w, http.StatusOK, "sent", pageData{Delayed: delayed})
+}
+
+// retryLater is the Retry-After of a refused sign-up, in seconds.
+const retryLater = 15 * 60
+
+// refuse answers a sign-up the site cannot take now: 503, try again
+// later, never a promise of a mail. It is a WARN, and counted: an
+// operator should know the sign-up page is turning people away.
+func (p *SubscriberPages) refuse(w http.ResponseWriter, reason, msg string) {
+	p.log().Warn(msg, "reason", reason)
+	p.Metrics.CountSignUpRefused(reason)
+	w.Header().Set("Retry-After", strconv.Itoa(retryLater))
+	p.fail(w, failBusy)
+}
+
+// roomForPending deletes the pending sign-ups past their time (at most
+// once a minute) and says whether another may be added; when not, it has
+// answered. A sign-up of an address already on the list is refused too:
+// the answer must not say whether it is known.
+func (p *SubscriberPages) roomForPending(w http.ResponseWriter, ctx context.Context, now time.Time) bool {
+	if p.st.signUps.shouldExpire(now) {
+		n, err := p.Store.ExpirePending(ctx, now.Add(-p.pendingTTL()))
+		if err != nil {
+			p.log().Error("deleting expired sign-ups failed", "err", err)
+		} else if n > 0 {
+			p.log().Info("expired sign-ups deleted", "count", n, "pending_ttl", p.pendingTTL().String())
+			p.Metrics.CountPendingExpired(n)
+		}
+	}
+	n, err := p.Store.CountPending(ctx)
+	if err != nil {
+		p.serverError(w, "count pending sign-ups", err, 0)
+		return false
+	}
+	if n >= p.maxPending() {
+		p.refuse(w, "pending_cap", "sign-up refused: too many pending sign-ups (http.max_pending); they expire after http.pending_ttl")
+		return false
+	}
+	return true
 }
 
 // signUp adds a new address as pending and mails it a confirm link; an
@@ -368,8 +465,28 @@ func (p *SubscriberPages) signUp(ctx context.Context, email string, themes []str
 		log.Info("sign-up of an active subscriber; nothing sent", "subscriber_id", sub.ID)
 		return
 	}
+	p.sendConfirmation(ctx, sub, themes, created, now)
+}
+
+// sendConfirmation mails sub a confirm link carrying themes, within the
+// throttles: one per address every 10 minutes and 3 a day (held back for
+// good, at INFO: that is someone pestering a stranger), and the site's
+// hourly budget (held back to be retried when it allows, at WARN).
+func (p *SubscriberPages) sendConfirmation(ctx context.Context, sub subscribers.Subscriber, themes []string, created bool, now time.Time) {
+	log := p.log()
 	if !p.st.mailed.reserve(sub.ID, now) {
-		log.Info("confirmation mail held back: one per address every 10 minutes, 3 a day, and a cap for the site per hour", "subscriber_id", sub.ID)
+		if p.st.mailed.budgetLeft(now) > 0 {
+			log.Info("confirmation mail held back: one per address every 10 minutes, 3 a day", "subscriber_id", sub.ID)
+			return
+		}
+		retry := func(ctx context.Context) { p.sendConfirmation(ctx, sub, themes, created, p.now()) }
+		if p.st.signUps.hold(heldMail{p: p, send: retry}) {
+			log.Warn("confirmation mail delayed: the hourly confirmation budget is spent; it goes when the budget allows", "subscriber_id", sub.ID)
+			p.Metrics.CountConfirmationDelayed()
+		} else {
+			log.Warn("confirmation mail dropped: the hourly confirmation budget is spent and an hour's worth already waits; the reader can sign up again", "subscriber_id", sub.ID)
+			p.Metrics.CountSignUpRefused("confirmation_budget")
+		}
 		return
 	}
 	data := subscribers.FormatThemes(themes)
@@ -389,33 +506,53 @@ func (p *SubscriberPages) signUp(ctx context.Context, email string, themes []str
 	if err := p.Mailer.SendConfirmation(ctx, sub, link); err != nil {
 		// Let the reader try again at once rather than in 10 minutes.
 		p.st.mailed.release(sub.ID, now)
+		if p.st.signUps.ctx.Err() != nil {
+			log.Warn("confirmation mail cut at shutdown; the reader can sign up again", "subscriber_id", sub.ID)
+			return
+		}
 		log.Error("confirmation mail failed", "subscriber_id", sub.ID, "err", err)
 		return
 	}
 	log.Info("confirmation mail sent", "subscriber_id", sub.ID, "new", created, "status", string(sub.Status))
 }
 
-// GET /confirm?t=: the link in the confirmation mail. The subscriber
-// becomes active with the themes chosen when signing up; opening the link
-// again changes nothing (and so does not undo a later theme choice).
-func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
-	_, c, sub, ok := p.verify(w, r, subscribers.PurposeConfirm)
+// GET /confirm?t=: the link in the confirmation mail shows one button.
+// Opening the link must not confirm: mail scanners (Safe Links,
+// Proofpoint, prefetching) open every link, and an address someone else
+// signed up would be confirmed by its own scanner. The page names the
+// address, partly masked, so the reader sees what they confirm; HEAD
+// answers nothing more than that the link exists.
+func (p *SubscriberPages) confirmForm(w http.ResponseWriter, r *http.Request) {
+	token, c, sub, ok := p.verify(w, r, subscribers.PurposeConfirm)
 	if !ok {
 		return
 	}
 	if r.Method == http.MethodHead {
-		// A link checker looking, not a person clicking.
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	issued := c.Expires.Add(-subscribers.ConfirmTTL)
-	if sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) ||
-		sub.Status == subscribers.Bounced && sub.Updated.After(issued) {
-		// A link mailed before they unsubscribed (or before the address
-		// bounced), opened again or by a mail scanner: the later event
-		// wins.
-		p.log().Info("confirm link older than the unsubscribe", "subscriber_id", sub.ID)
-		p.fail(w, failStaleConfirm)
+	if p.staleConfirm(w, c, sub) {
+		return
+	}
+	if sub.Status == subscribers.Active {
+		p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub)})
+		return
+	}
+	p.render(w, http.StatusOK, "confirm", pageData{Token: token, Email: maskEmail(sub.Email)})
+}
+
+// POST /confirm: the button. The subscriber becomes active with the
+// themes chosen when signing up; pressing it again changes nothing (and
+// so does not undo a later theme choice).
+func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
+	if !p.parseForm(w, r) {
+		return
+	}
+	_, c, sub, ok := p.verify(w, r, subscribers.PurposeConfirm)
+	if !ok {
+		return
+	}
+	if p.staleConfirm(w, c, sub) {
 		return
 	}
 	if sub.Status != subscribers.Active {
@@ -436,6 +573,33 @@ func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
 		p.log().Info("subscription confirmed", "subscriber_id", sub.ID)
 	}
 	p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub)})
+}
+
+// staleConfirm answers the error page and says true when the link was
+// mailed before the reader unsubscribed (or before the address bounced):
+// the later event wins.
+func (p *SubscriberPages) staleConfirm(w http.ResponseWriter, c subscribers.Claims, sub subscribers.Subscriber) bool {
+	issued := c.Expires.Add(-subscribers.ConfirmTTL)
+	if sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) ||
+		sub.Status == subscribers.Bounced && sub.Updated.After(issued) {
+		p.log().Info("confirm link older than the unsubscribe", "subscriber_id", sub.ID)
+		p.fail(w, failStaleConfirm)
+		return true
+	}
+	return false
+}
+
+// maskEmail shows enough of an address for its owner to know it and
+// little for anyone else: re****@example.org. It counts characters, not
+// bytes, so a Korean local part is never cut inside a character.
+func maskEmail(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return "****"
+	}
+	local := []rune(email[:at])
+	keep := min(2, len(local)/2)
+	return string(local[:keep]) + "****" + email[at:]
 }
 
 // tokenThemes reads the themes a confirm link carries, keeping those still
@@ -554,22 +718,29 @@ func clientKey(r *http.Request) string {
 }
 
 // limiter is a token bucket per client: burst requests at once, then one
-// per every.
+// per every. It follows at most max clients: past that it forgets the
+// least recently seen one, so memory stays bounded and a new client is
+// always served, however many addresses a flood came from (an IPv6 /48
+// alone holds 65,536 /64 keys). A forgotten client starts again with a
+// full bucket; that is the price of never locking everyone out, and the
+// site-wide caps on pending rows and confirmation mails still hold.
 type limiter struct {
 	mu      sync.Mutex
 	burst   float64
 	every   time.Duration
-	clients map[string]*bucket
-	sweepAt int // sweep idle clients when the map reaches this size
+	max     int
+	clients map[string]*list.Element // of *bucket
+	recent  list.List                // most recently seen first
 }
 
 type bucket struct {
+	key    string
 	tokens float64
 	last   time.Time
 }
 
 func newLimiter(burst int, every time.Duration) *limiter {
-	return &limiter{burst: float64(burst), every: every, clients: map[string]*bucket{}, sweepAt: 1024}
+	return &limiter{burst: float64(burst), every: every, max: maxClients, clients: map[string]*list.Element{}}
 }
 
 // allow takes a token for key at now; when there is none it says how long
@@ -577,16 +748,18 @@ func newLimiter(burst int, every time.Duration) *limiter {
 func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.clients[key]
-	if b == nil {
-		if len(l.clients) >= l.sweepAt {
-			l.sweep(now)
+	var b *bucket
+	if e := l.clients[key]; e != nil {
+		l.recent.MoveToFront(e)
+		b = e.Value.(*bucket)
+	} else {
+		if len(l.clients) >= l.max {
+			oldest := l.recent.Back()
+			l.recent.Remove(oldest)
+			delete(l.clients, oldest.Value.(*bucket).key)
 		}
-		if len(l.clients) >= maxClients {
-			return false, l.every
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.clients[key] = b
+		b = &bucket{key: key, tokens: l.burst, last: now}
+		l.clients[key] = l.recent.PushFront(b)
 	}
 	b.refill(now, l.burst, l.every)
 	if b.tokens >= 1 {
@@ -602,18 +775,6 @@ func (b *bucket) refill(now time.Time, burst float64, every time.Duration) {
 		b.tokens = min(burst, b.tokens+float64(d)/float64(every))
 		b.last = now
 	}
-}
-
-// sweep forgets clients whose bucket has filled up again: they are as
-// good as new.
-func (l *limiter) sweep(now time.Time) {
-	for k, b := range l.clients {
-		b.refill(now, l.burst, l.every)
-		if b.tokens >= l.burst {
-			delete(l.clients, k)
-		}
-	}
-	l.sweepAt = max(1024, 2*len(l.clients))
 }
 
 // mailThrottle remembers when each subscriber was last sent a
@@ -662,6 +823,17 @@ func (m *mailThrottle) reserve(id int64, now time.Time) bool {
 	m.sent[id] = append(recent, now)
 	m.hourCount++
 	return true
+}
+
+// budgetLeft is how many confirmation mails the site may still send in
+// the hour of now.
+func (m *mailThrottle) budgetLeft(now time.Time) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if now.Sub(m.hourStart) >= time.Hour {
+		return m.perHour
+	}
+	return max(0, m.perHour-m.hourCount)
 }
 
 // release undoes reserve(id, at) after a failed send.

@@ -134,6 +134,7 @@ func newFixture(t *testing.T, edit ...func(*SubscriberPages)) *fixture {
 	f.h = f.pages.Handler()
 	t.Cleanup(func() {
 		f.pages.Wait()
+		f.pages.Stop() // its workers end
 		st.Close()
 	})
 	return f
@@ -165,6 +166,29 @@ func (f *fixture) post(target string, form url.Values) *httptest.ResponseRecorde
 
 func (f *fixture) signUp(email string, themes ...string) *httptest.ResponseRecorder {
 	return f.post("/subscribe", url.Values{"email": {email}, "themes": themes})
+}
+
+// confirm does what a reader does with the link of a confirmation mail:
+// opens it and, when the page has the confirm button, presses it. It
+// returns the last page.
+func (f *fixture) confirm(link string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	rec := f.get(path(f.t, link))
+	if token, ok := confirmButton(rec.Body.String()); ok {
+		return f.post("/confirm", url.Values{"t": {token}})
+	}
+	return rec
+}
+
+var confirmFormRE = regexp.MustCompile(`<form method="post" action="confirm">\s*<input type="hidden" name="t" value="([^"]+)">`)
+
+// confirmButton finds the confirm page's button and the token it posts.
+func confirmButton(body string) (string, bool) {
+	m := confirmFormRE.FindStringSubmatch(body)
+	if m == nil {
+		return "", false
+	}
+	return html.UnescapeString(m[1]), true
 }
 
 func (f *fixture) sub(id int64) subscribers.Subscriber {
@@ -290,7 +314,7 @@ func TestDoubleOptIn(t *testing.T) {
 	}
 
 	f.clock.add(time.Hour)
-	rec = f.get(path(t, m.url))
+	rec = f.confirm(m.url)
 	checkPage(t, "GET /confirm", rec, 200, "구독이 확인되었습니다", "You are subscribed")
 	s := f.sub(m.to.ID)
 	if s.Status != subscribers.Active || !s.Confirmed.Equal(start.Add(time.Hour)) || !slices.Equal(s.Themes, []string{"compute", "safety"}) {
@@ -309,7 +333,7 @@ func TestDoubleOptIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.add(time.Hour)
-	checkPage(t, "GET /confirm again", f.get(path(t, m.url)), 200, "You are subscribed")
+	checkPage(t, "GET /confirm again", f.confirm(m.url), 200, "You are subscribed")
 	if again := f.sub(s.ID); !again.Confirmed.Equal(s.Confirmed) || !slices.Equal(again.Themes, []string{"regulation"}) {
 		t.Errorf("after confirming twice: %+v", again)
 	}
@@ -325,7 +349,7 @@ func TestSubscribeChoosingEverythingOrNothingIsAll(t *testing.T) {
 		}
 	}
 	for _, m := range f.mailer.mails() {
-		f.get(path(t, m.url))
+		f.confirm(m.url)
 		if s := f.sub(m.to.ID); s.Status != subscribers.Active || len(s.Themes) != 0 {
 			t.Errorf("%s confirmed: %+v", m.to.Email, s)
 		}
@@ -380,7 +404,7 @@ func TestSubscribeRevealsNothing(t *testing.T) {
 	for _, m := range f.mailer.mails() {
 		if m.to.Email == "gone@example.org" {
 			f.clock.add(time.Minute)
-			checkPage(t, "confirm again", f.get(path(t, m.url)), 200, "You are subscribed")
+			checkPage(t, "confirm again", f.confirm(m.url), 200, "You are subscribed")
 			s := f.sub(gone.ID)
 			if s.Status != subscribers.Active || !slices.Equal(s.Themes, []string{"regulation"}) || !s.Confirmed.Equal(start.Add(time.Minute)) {
 				t.Errorf("re-subscribed: %+v", s)
@@ -630,29 +654,74 @@ func TestExpiredConfirmLink(t *testing.T) {
 	}
 	before := f.sub(mails[0].to.ID)
 	f.clock.add(subscribers.ConfirmTTL + time.Minute)
-	rec := f.get(path(t, mails[0].url))
+	rec := f.confirm(mails[0].url)
 	checkPage(t, "expired", rec, 400, "링크가 만료되었습니다", "This link has expired", "sign up again", `href="subscribe"`)
 	if s := f.sub(before.ID); !reflect.DeepEqual(s, before) || s.Status != subscribers.Pending {
 		t.Errorf("an expired link changed the row: %+v", s)
 	}
-	// Signing up again gives a new link that works.
+	// Signing up again gives a new link that works (on a new row: the
+	// old one was past http.pending_ttl, and went).
 	f.signUp("late@example.org", "compute")
 	mails = f.mailer.mails()
-	f.get(path(t, mails[len(mails)-1].url))
-	if s := f.sub(before.ID); s.Status != subscribers.Active {
+	f.confirm(mails[len(mails)-1].url)
+	if s := f.byEmail("late@example.org"); s.Status != subscribers.Active {
 		t.Errorf("the new link: %+v", s)
 	}
 }
 
-func TestConfirmHeadChangesNothing(t *testing.T) {
+// Mail scanners open every link in a mail: opening the confirm link (GET
+// or HEAD, any number of times) confirms nothing. The page names the
+// address, partly masked, and its button (a POST) confirms.
+func TestConfirmNeedsTheButton(t *testing.T) {
 	f := newFixture(t)
-	f.signUp("reader@example.org")
+	f.signUp("reader@example.org", "safety")
 	m := f.mailer.mails()[0]
-	if rec := f.do("HEAD", path(t, m.url), "", "", ""); rec.Code != 200 {
-		t.Errorf("HEAD: %d", rec.Code)
+	if rec := f.do("HEAD", path(t, m.url), "", "", ""); rec.Code != 200 || rec.Body.Len() != 0 {
+		t.Errorf("HEAD: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
+	var page *httptest.ResponseRecorder
+	for range 3 {
+		page = f.get(path(t, m.url))
+	}
+	checkPage(t, "GET /confirm", page, 200, "구독을 확인할까요?", "Confirm your subscription?", "re****@example.org",
+		`<form method="post" action="confirm">`, "구독 확인", `<span lang="en">/ Confirm</span>`)
+	if strings.Contains(page.Body.String(), "reader@") {
+		t.Error("the confirm page shows the whole address")
 	}
 	if s := f.sub(m.to.ID); s.Status != subscribers.Pending {
-		t.Errorf("HEAD confirmed: %+v", s)
+		t.Fatalf("opening the link confirmed: %+v", s)
+	}
+	token, ok := confirmButton(page.Body.String())
+	if !ok {
+		t.Fatal("no confirm button")
+	}
+	checkPage(t, "POST /confirm", f.post("/confirm", url.Values{"t": {token}}), 200, "You are subscribed")
+	if s := f.sub(m.to.ID); s.Status != subscribers.Active || !slices.Equal(s.Themes, []string{"safety"}) {
+		t.Errorf("after the button: %+v", s)
+	}
+	// Once confirmed, the link says so, with no button.
+	if rec := f.get(path(t, m.url)); strings.Contains(rec.Body.String(), "<form") || !strings.Contains(rec.Body.String(), "You are subscribed") {
+		t.Errorf("the link after confirming:\n%s", rec.Body)
+	}
+	// A forged or wrong-purpose token in the POST changes nothing.
+	other := f.add("other@example.org", subscribers.Pending)
+	rec := f.post("/confirm", url.Values{"t": {f.token(subscribers.PurposeUnsubscribe, other.ID, "")}})
+	if rec.Code != 400 || f.sub(other.ID).Status != subscribers.Pending {
+		t.Errorf("a wrong-purpose token in the POST: %d, %s", rec.Code, f.sub(other.ID).Status)
+	}
+}
+
+func TestMaskEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"reader@example.org": "re****@example.org",
+		"ab@example.org":     "a****@example.org",
+		"a@example.org":      "****@example.org",
+		"독자님이름@example.kr":   "독자****@example.kr",
+		"박@example.kr":       "****@example.kr",
+	} {
+		if got := maskEmail(in); got != want {
+			t.Errorf("maskEmail(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -744,7 +813,7 @@ func TestPreferencesOther(t *testing.T) {
 	if len(mails) != 1 {
 		t.Fatalf("%d confirmation mails, want 1", len(mails))
 	}
-	f.get(path(t, mails[0].url))
+	f.confirm(mails[0].url)
 	if got := f.byEmail("new@example.org"); got.Status != subscribers.Active || !slices.Equal(got.Themes, []string{"other"}) {
 		t.Errorf("confirmed %+v, want active with other", got)
 	}
@@ -755,8 +824,8 @@ func TestWrongMethods(t *testing.T) {
 	for _, c := range []struct{ method, path, allow string }{
 		{"PUT", "/subscribe", "GET, HEAD, POST"},
 		{"DELETE", "/subscribe", "GET, HEAD, POST"},
-		{"POST", "/confirm?t=x", "GET, HEAD"},
-		{"PUT", "/confirm", "GET, HEAD"},
+		{"PUT", "/confirm", "GET, HEAD, POST"},
+		{"DELETE", "/confirm?t=x", "GET, HEAD, POST"},
 		{"PATCH", "/unsubscribe", "GET, HEAD, POST"},
 		{"DELETE", "/preferences", "GET, HEAD, POST"},
 	} {
@@ -797,24 +866,42 @@ func TestClientKey(t *testing.T) {
 	}
 }
 
-func TestLimiterForgetsIdleClients(t *testing.T) {
-	l := newLimiter(2, time.Second)
-	for i := range 1500 {
-		l.allow(fmt.Sprint("early", i), start)
+// A flood from every /64 of one IPv6 /48 (65,536 client keys, the
+// limiter's cap) and more must not lock new clients out: the limiter
+// forgets the least recently seen, stays within its cap, and a reader
+// who comes during or a minute after the flood signs up.
+func TestLimiterPastItsCap(t *testing.T) {
+	f := newFixture(t, func(p *SubscriberPages) { p.SubscribeBurst, p.SubscribeEvery = 5, time.Minute })
+	l := f.pages.st.limiter
+	flood := func(i int) string {
+		return clientKey(&http.Request{RemoteAddr: fmt.Sprintf("[2001:db8:%x:%x::1]:443", 1+i>>16, i&0xffff)})
 	}
-	for i := range 1500 {
-		l.allow(fmt.Sprint("late", i), start.Add(time.Minute))
+	for i := range maxClients + 1000 {
+		for range 5 { // each key spends its whole burst
+			l.allow(flood(i), start)
+		}
 	}
-	if n := len(l.clients); n > 1500 {
-		t.Errorf("%d clients kept; the 1500 idle ones should have been forgotten", n)
+	if n := len(l.clients); n > maxClients {
+		t.Errorf("the limiter holds %d clients, cap %d", n, maxClients)
 	}
+	if ok, _ := l.allow("192.0.2.7", start); !ok {
+		t.Error("a new client during the flood was refused")
+	}
+	// The most recent flood key is still followed: it has no token left.
+	if ok, _ := l.allow(flood(maxClients+999), start); ok {
+		t.Error("a flooding client got past its limit")
+	}
+	f.clock.add(time.Minute)
+	rec := f.do("POST", "/subscribe", "application/x-www-form-urlencoded",
+		url.Values{"email": {"late@example.org"}}.Encode(), "[2001:db8:ffff:1::1]:443")
+	checkPage(t, "a new client a minute after the flood", rec, 200, "Please check your inbox")
 }
 
 func TestConfirmLinkOlderThanUnsubscribe(t *testing.T) {
 	f := newFixture(t)
 	f.signUp("reader@example.org")
 	m := f.mailer.mails()[0]
-	f.get(path(t, m.url))
+	f.confirm(m.url)
 	f.clock.add(time.Hour)
 	sub := f.sub(m.to.ID)
 	f.post(path(t, f.links().Unsubscribe(sub, "")), nil)
@@ -824,14 +911,14 @@ func TestConfirmLinkOlderThanUnsubscribe(t *testing.T) {
 	}
 	// The old confirm link, still within its 7 days, does not undo it.
 	f.clock.add(time.Hour)
-	checkPage(t, "old confirm link", f.get(path(t, m.url)), 400, "This link no longer works", `href="subscribe"`)
+	checkPage(t, "old confirm link", f.confirm(m.url), 400, "This link no longer works", `href="subscribe"`)
 	if got := f.sub(sub.ID); !reflect.DeepEqual(got, gone) {
 		t.Errorf("an old confirm link changed the row: %+v", got)
 	}
 	// A new sign-up's link does.
 	f.signUp("reader@example.org")
 	mails := f.mailer.mails()
-	checkPage(t, "new confirm link", f.get(path(t, mails[len(mails)-1].url)), 200, "You are subscribed")
+	checkPage(t, "new confirm link", f.confirm(mails[len(mails)-1].url), 200, "You are subscribed")
 	if got := f.sub(sub.ID); got.Status != subscribers.Active {
 		t.Errorf("re-subscribed: %+v", got)
 	}
@@ -884,14 +971,14 @@ func TestConfirmLinkOlderThanBounce(t *testing.T) {
 	f := newFixture(t)
 	f.signUp("reader@example.org")
 	m := f.mailer.mails()[0]
-	f.get(path(t, m.url))
+	f.confirm(m.url)
 	f.clock.add(time.Hour)
 	bounced, err := f.store.SetStatus(context.Background(), m.to.ID, subscribers.Bounced, f.clock.now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.clock.add(time.Hour)
-	checkPage(t, "old confirm link", f.get(path(t, m.url)), 400, "This link no longer works")
+	checkPage(t, "old confirm link", f.confirm(m.url), 400, "This link no longer works")
 	if got := f.sub(bounced.ID); got.Status != subscribers.Bounced {
 		t.Errorf("an old confirm link re-activated a bounced address: %s", got.Status)
 	}
