@@ -154,23 +154,25 @@ func TestStemWord(t *testing.T) {
 }
 
 // Where the keywords are silent, the week's articles decide: an article
-// goes where the most similar articles the keywords placed went, and the
-// "why" says which.
+// about AI goes where the most similar articles the keywords placed went.
+// An article not about AI, or like nothing, stays in the catch-all section.
 func TestGroupWeekEvidence(t *testing.T) {
 	themes := []Theme{
 		{ID: "compute", Name: "Compute", Keywords: []string{"HBM", "반도체"}},
 		{ID: "society", Name: "Society", Keywords: []string{"일자리", "노동"}},
 	}
-	g := NewGrouper(themes, testOther, nil)
+	g := NewGrouper(themes, testOther, testRelevance)
 	arts := []Article{
 		{ID: "c1", Title: "HBM 반도체 증설 경쟁", Summary: "메모리 업계가 고대역폭메모리 적층 수율과 패키징 설비에 투자한다.", Published: day(20)},
 		{ID: "c2", Title: "반도체 HBM 수출 호조", Summary: "고대역폭메모리 적층 제품의 패키징 수요가 늘었다.", Published: day(21)},
 		{ID: "s1", Title: "일자리 노동 전환", Summary: "노사가 직무전환 교육 시간을 합의했다.", Published: day(19)},
 		{ID: "s2", Title: "노동 일자리 협약", Summary: "직무전환 교육과 고용 안정에 합의했다.", Published: day(18)},
 		// No keyword: its words are those of the compute articles.
-		{ID: "x", Title: "적층 수율이 관건", Summary: "고대역폭메모리 패키징 설비와 적층 수율 확보가 과제다.", Published: day(22)},
-		// No keyword and nothing like the rest: the catch-all section.
-		{ID: "y", Title: "오늘의 날씨", Summary: "맑음.", Published: day(22)},
+		{ID: "x", Title: "AI 가속기, 적층 수율이 관건", Summary: "고대역폭메모리 패키징 설비와 적층 수율 확보가 과제다.", Published: day(22)},
+		// No keyword and nothing like the rest.
+		{ID: "y", Title: "AI 시대의 날씨", Summary: "맑음.", Published: day(22)},
+		// Like the compute articles, but not about AI.
+		{ID: "z", Title: "적층 수율 이야기", Summary: "고대역폭메모리 패키징 설비와 적층 수율 확보가 과제다.", Published: day(22)},
 	}
 	sections, _ := g.Group(arts, nil)
 	got := map[string]Article{}
@@ -183,8 +185,8 @@ func TestGroupWeekEvidence(t *testing.T) {
 	if section["x"] != "compute" || !slices.Equal(got["x"].Themes, []string{"compute"}) {
 		t.Errorf("article x in %q with themes %v, want compute (like c1, c2)", section["x"], got["x"].Themes)
 	}
-	if section["y"] != "other" {
-		t.Errorf("article y in %q, want other", section["y"])
+	if section["y"] != "other" || section["z"] != "other" {
+		t.Errorf("articles y, z in %q, %q, want other", section["y"], section["z"])
 	}
 }
 
@@ -195,11 +197,11 @@ func TestWhyExplainsPlacement(t *testing.T) {
 		{ID: "compute", Name: "Compute", Keywords: []string{"HBM", "반도체"}},
 		{ID: "regulation", Name: "Regulation", Keywords: []string{"규제"}},
 	}
-	g := NewGrouper(themes, testOther, nil)
+	g := NewGrouper(themes, testOther, testRelevance)
 	sections, _ := g.Group([]Article{
 		{ID: "c1", Title: "HBM 반도체 증설 경쟁", Summary: "고대역폭메모리 적층 수율과 패키징 설비. 규제 완화 요구도.", Published: day(20)},
 		{ID: "c2", Title: "반도체 HBM 수출 호조", Summary: "고대역폭메모리 적층 제품의 패키징 수요.", Published: day(21)},
-		{ID: "x", Title: "적층 수율이 관건", Summary: "고대역폭메모리 패키징 설비와 적층 수율 확보가 과제다.", Published: day(22)},
+		{ID: "x", Title: "AI 적층 수율이 관건", Summary: "고대역폭메모리 패키징 설비와 적층 수율 확보가 과제다.", Published: day(22)},
 	}, nil)
 	b, err := json.Marshal(Issue{Sections: sections})
 	if err != nil {
@@ -231,7 +233,7 @@ func TestWhyExplainsPlacement(t *testing.T) {
 	if got, want := why["HBM 반도체 증설 경쟁"]["regulation"], `{"score":1,"terms":["규제"]}`; got != want {
 		t.Errorf("why of the HBM article, regulation: %s, want %s", got, want)
 	}
-	if got := why["적층 수율이 관건"]["compute"]; !strings.Contains(got, `"terms":[]`) || !strings.Contains(got, `"like":[`) || !strings.Contains(got, "HBM 반도체 증설 경쟁") {
+	if got := why["AI 적층 수율이 관건"]["compute"]; !strings.Contains(got, `"terms":[]`) || !strings.Contains(got, `"like":[`) || !strings.Contains(got, "HBM 반도체 증설 경쟁") {
 		t.Errorf("why of the article placed by the week: %s, want the articles it is like", got)
 	}
 }

@@ -355,9 +355,11 @@ func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dro
 
 // place is where the keywords put an article: its best theme, or the
 // feed's theme when none matched, else the catch-all section. It is left
-// open for the week's evidence (placeByWeek) when no keyword matched and
-// the feed has no theme for it, or when the best themes tie and the feed's
-// theme is not among them.
+// open for the week's evidence (placeByWeek) when no keyword matched, the
+// feed has no theme for it and the article is about AI (an article on
+// anything else belongs in the catch-all section, whatever words it
+// shares with the week), or when the best themes tie and the feed's theme
+// is not among them.
 func (g *Grouper) place(a Article, m matchText, f Feed) placement {
 	p := placement{a: a, m: m, matched: g.match(m, f.Theme), section: g.other.ID}
 	p.a.Themes = make([]string, 0, len(p.matched))
@@ -383,7 +385,7 @@ func (g *Grouper) place(a Article, m matchText, f Feed) placement {
 		p.section = f.Theme
 		p.a.Themes = append(p.a.Themes, f.Theme)
 	default:
-		p.open = true
+		p.open = g.aboutAI(m)
 	}
 	return p
 }
