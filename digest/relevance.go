@@ -5,10 +5,11 @@ import "unicode/utf8"
 // supportWords are the method's own evidence that an article is about AI:
 // the technical vocabulary of AI (its hardware, its models, how they are
 // made), in both languages. None of them makes an article relevant alone,
-// since a memory chip, a data centre or a graphics card need not be about
-// AI; with another of them, or with a relevance word, they do.
+// since a data centre or a graphics card need not be about AI; with
+// another of them, or with a relevance word, they do. Chips in general
+// (반도체, semiconductor) are not among them: phones and cars use them too.
 var supportWords = []string{
-	"GPU", "가속기", "accelerator", "HBM", "반도체", "semiconductor", "데이터센터", "데이터 센터",
+	"GPU", "가속기", "accelerator", "HBM", "데이터센터", "데이터 센터",
 	"data center", "data centre", "datacenter",
 	"모델 학습", "학습 데이터", "training data", "추론 모델", "reasoning model", "inference", "매개변수",
 	"parameters", "오픈 웨이트", "open weights", "가중치", "오픈소스 모델", "open-source model",

@@ -41,7 +41,8 @@ func TestAboutAI(t *testing.T) {
 		{name: "a long piece that keeps coming back to AI", title: "[칼럼] 긴 글", summary: "AI 이야기. " + long + " AI와 일자리. 인공지능 전환.", want: true},
 		{name: "relevance word in the categories", title: "Weekly notes", categories: []string{"Artificial Intelligence"}, want: true},
 		{name: "supporting words together: GPUs for rent", title: "클라우드 GPU 임차 외국 고객 신원확인", summary: "첨단 GPU 4000장 이상을 임차하는 고객이 대상이다.", want: true},
-		{name: "one supporting word alone: a chip plant", title: "반도체 공장 착공", summary: "공장이 문을 연다.", want: false},
+		{name: "one supporting word alone: a data centre outage", title: "Email outage at a hosting provider", summary: "A failed upgrade at one of its data centres cut email.", want: false},
+		{name: "chips in general are not AI", title: "[사설] 반도체 특별법, 근로시간 예외 논란", summary: "반도체 업계는 연구개발 인력의 근로시간 예외를 요구한다. 반도체 경쟁력이 걸렸다.", want: false},
 	}
 	feeds := map[string]Feed{"op": {URL: "op", Filter: true}}
 	for _, c := range cases {
