@@ -18,7 +18,7 @@ type Feed struct {
 	Theme string
 	// Location reads dates that carry no zone. Never nil after config load.
 	Location *time.Location
-	// Filter keeps only articles that match a theme or the relevance words.
+	// Filter keeps only articles about AI (see Grouper.Group).
 	Filter bool
 }
 
@@ -52,6 +52,9 @@ type Article struct {
 	// Themes are the ids of the themes the article matched, best first;
 	// Grouper.Group fills them in.
 	Themes []string
+	// Why explains the placement, by theme id: the score and the keywords
+	// found, or the week's articles it resembles (Grouper.Group).
+	Why map[string]ThemeWhy `json:",omitempty"`
 }
 
 // Date is the article's date for the window: its published date, or when

@@ -148,6 +148,8 @@ type articleJSON struct {
 	Published *time.Time `json:"published"`
 	Summary   string     `json:"summary"`
 	Themes    []string   `json:"themes"`
+	// Why: per theme, the score and keywords found (DESIGN.md §5).
+	Why map[string]ThemeWhy `json:"why"`
 }
 
 type feedJSON struct {
@@ -167,6 +169,14 @@ type droppedJSON struct {
 	Reason string `json:"reason"`
 }
 
+// whyJSON is never null, so a script can always look a theme up in it.
+func whyJSON(why map[string]ThemeWhy) map[string]ThemeWhy {
+	if why == nil {
+		return map[string]ThemeWhy{}
+	}
+	return why
+}
+
 // MarshalJSON writes the issue in the form of DESIGN.md §5. Lists are
 // never null, so a script can always iterate them. Feed URLs are redacted.
 func (is Issue) MarshalJSON() ([]byte, error) {
@@ -179,7 +189,7 @@ func (is Issue) MarshalJSON() ([]byte, error) {
 		for _, a := range s.Articles {
 			sj.Articles = append(sj.Articles, articleJSON{
 				Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Published: a.Published,
-				Summary: a.Summary, Themes: append([]string{}, a.Themes...),
+				Summary: a.Summary, Themes: append([]string{}, a.Themes...), Why: whyJSON(a.Why),
 			})
 		}
 		out.Sections = append(out.Sections, sj)

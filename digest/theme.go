@@ -43,6 +43,7 @@ type Grouper struct {
 	themes    []compiledTheme
 	other     Theme
 	relevance []keyword
+	support   []keyword // supportWords, compiled
 }
 
 type compiledTheme struct {
@@ -54,16 +55,22 @@ type compiledTheme struct {
 // keyword is a normalized keyword and whether each end must sit at a word
 // boundary. Latin words need boundaries ("AI" must not match "said"); a
 // Hangul or Han end needs none, because Korean glues particles and compounds
-// onto words ("반도체" must match "반도체법" and "반도체가").
+// onto words ("반도체" must match "반도체법" and "반도체가"). English words
+// are compared as stems (see stemText). An acronym (every cased letter a
+// capital: AI, EU, GPU, AI기본법) is compared as written, in capitals, so
+// "Ai Weiwei" or the pronoun "us" never count; a plural -s may follow
+// (GPUs, LLMs).
 type keyword struct {
+	word               string // as configured, for the "why" of a placement
 	text               string
 	wordStart, wordEnd bool
+	acronym            bool
 }
 
 // NewGrouper compiles themes (in section order), the catch-all section and
 // the relevance words that admit articles from filtered feeds.
 func NewGrouper(themes []Theme, other Theme, relevance []string) *Grouper {
-	g := &Grouper{other: other, relevance: compileKeywords(relevance)}
+	g := &Grouper{other: other, relevance: compileKeywords(relevance), support: compileKeywords(supportWords)}
 	for _, t := range themes {
 		g.themes = append(g.themes, compiledTheme{
 			Theme:    t,
@@ -78,16 +85,37 @@ func compileKeywords(words []string) []keyword {
 	var out []keyword
 	seen := map[string]bool{}
 	for _, w := range words {
-		n := matchForm(w)
-		if n == "" || seen[n] {
+		k := keyword{word: strings.TrimSpace(w)}
+		if raw := rawForm(w); isAcronym(raw) {
+			k.text, k.acronym = raw, true
+		} else {
+			k.text = stemText(matchForm(w))
+		}
+		if k.text == "" || seen[k.text] {
 			continue
 		}
-		seen[n] = true
-		first, _ := utf8.DecodeRuneInString(n)
-		last, _ := utf8.DecodeLastRuneInString(n)
-		out = append(out, keyword{text: n, wordStart: isLatinWordRune(first), wordEnd: isLatinWordRune(last)})
+		seen[k.text] = true
+		first, _ := utf8.DecodeRuneInString(k.text)
+		last, _ := utf8.DecodeLastRuneInString(k.text)
+		k.wordStart, k.wordEnd = isLatinWordRune(first), isLatinWordRune(last)
+		out = append(out, k)
 	}
 	return out
+}
+
+// isAcronym reports whether s has two or more cased letters and all of
+// them are capitals.
+func isAcronym(s string) bool {
+	upper := 0
+	for _, r := range s {
+		switch {
+		case unicode.IsLower(r):
+			return false
+		case unicode.IsUpper(r):
+			upper++
+		}
+	}
+	return upper >= 2
 }
 
 var folder = cases.Fold()
@@ -96,8 +124,12 @@ var folder = cases.Fold()
 // full-width "ＡＩ" is "AI" and compatibility jamo compose), case-folded,
 // with runs of white space as one space.
 func matchForm(s string) string {
-	s = folder.String(norm.NFKC.String(invisible.Replace(s)))
-	return strings.Join(strings.Fields(s), " ")
+	return folder.String(rawForm(s))
+}
+
+// rawForm is matchForm before case folding: what acronyms are compared in.
+func rawForm(s string) string {
+	return strings.Join(strings.Fields(norm.NFKC.String(invisible.Replace(s))), " ")
 }
 
 // invisible are characters that split a word on screen without showing:
@@ -113,23 +145,38 @@ func isLatinWordRune(r rune) bool {
 	return !unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana)
 }
 
-// in reports whether the keyword occurs in text (both in match form)
-// with the word boundaries it needs.
-func (k keyword) in(text string) bool {
-	for from := 0; from <= len(text); {
+// in reports whether the keyword occurs in the field with the word
+// boundaries it needs.
+func (k keyword) in(f field) bool {
+	return k.count(f, 1) > 0
+}
+
+// count counts the keyword's occurrences in the field, up to max.
+func (k keyword) count(f field, max int) int {
+	text := f.stemmed
+	if k.acronym {
+		text = f.raw
+	}
+	n := 0
+	for from := 0; from <= len(text) && n < max; {
 		i := strings.Index(text[from:], k.text)
 		if i < 0 {
-			return false
+			break
 		}
 		start := from + i
 		end := start + len(k.text)
+		if k.acronym && strings.HasPrefix(text[end:], "s") {
+			end++ // GPUs, LLMs
+		}
 		if (!k.wordStart || !latinBefore(text, start)) && (!k.wordEnd || !latinAfter(text, end)) {
-			return true
+			n++
+			from = end
+			continue
 		}
 		_, size := utf8.DecodeRuneInString(text[start:])
 		from = start + size
 	}
-	return false
+	return n
 }
 
 func latinBefore(text string, i int) bool {
@@ -142,22 +189,35 @@ func latinAfter(text string, i int) bool {
 	return size > 0 && isLatinWordRune(r)
 }
 
+// field is one part of an article in the two forms keywords are compared
+// in: stemmed match form, and raw (NFKC, case kept) for acronyms.
+type field struct {
+	stemmed, raw string
+}
+
+func fieldOf(s string) field {
+	raw := rawForm(s)
+	return field{stemmed: stemText(folder.String(raw)), raw: raw}
+}
+
 // matchText is an article's text in match form, by field.
 type matchText struct {
-	title, categories, summary string
+	title, categories, summary field
 }
 
 func textOf(a Article) matchText {
 	return matchText{
-		title:      matchForm(a.Title),
-		categories: matchForm(strings.Join(a.Categories, " · ")),
-		summary:    matchForm(a.Summary),
+		title:      fieldOf(a.Title),
+		categories: fieldOf(strings.Join(a.Categories, " · ")),
+		summary:    fieldOf(a.Summary),
 	}
 }
 
-func (m matchText) score(kws []keyword) int {
-	s := 0
+// score weighs the keywords found by where they are; terms are the
+// keywords found, as configured, in the order of the list.
+func (m matchText) score(kws []keyword) (score int, terms []string) {
 	for _, k := range kws {
+		s := 0
 		if k.in(m.title) {
 			s += titleWeight
 		}
@@ -167,8 +227,12 @@ func (m matchText) score(kws []keyword) int {
 		if k.in(m.summary) {
 			s += summaryWeight
 		}
+		if s > 0 {
+			score += s
+			terms = append(terms, k.word)
+		}
 	}
-	return s
+	return score, terms
 }
 
 func (m matchText) any(kws []keyword) bool {
@@ -184,6 +248,8 @@ func (m matchText) any(kws []keyword) bool {
 type ThemeScore struct {
 	ID    string
 	Score int
+	// Terms are the theme's keywords the article contains.
+	Terms []string
 }
 
 // Match scores a against every theme and returns the themes it matched,
@@ -198,11 +264,11 @@ func (g *Grouper) Match(a Article, defaultTheme string) []ThemeScore {
 func (g *Grouper) match(m matchText, defaultTheme string) []ThemeScore {
 	var out []ThemeScore
 	for _, t := range g.themes {
-		s := m.score(t.keywords)
+		s, terms := m.score(t.keywords)
 		if s == 0 || m.any(t.exclude) {
 			continue
 		}
-		out = append(out, ThemeScore{ID: t.ID, Score: s})
+		out = append(out, ThemeScore{ID: t.ID, Score: s, Terms: terms})
 	}
 	// Stable: equal scores keep the config's order, except the feed's own
 	// theme, which wins a tie.
@@ -231,31 +297,23 @@ func boolRank(b bool) int {
 // none has. What is left out, like what filtered feeds contributed
 // off-topic, is returned as dropped with the reason.
 func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dropped) {
-	byTheme := map[string][]Article{}
 	var dropped []Dropped
+	ps := make([]placement, 0, len(arts))
 	for _, a := range arts {
 		f := feeds[a.FeedURL]
 		m := textOf(a)
-		matched := g.match(m, f.Theme)
 		// A filtered feed's article belongs in an AI-policy digest only if
-		// it matched a theme or a relevance word.
-		if f.Filter && len(matched) == 0 && !m.any(g.relevance) {
+		// it is about AI; theme keywords alone (규제, budget) do not say so.
+		if f.Filter && !g.aboutAI(m) {
 			dropped = append(dropped, droppedArticle(a, ReasonNotRelevant))
 			continue
 		}
-		a.Themes = make([]string, 0, len(matched))
-		for _, m := range matched {
-			a.Themes = append(a.Themes, m.ID)
-		}
-		section := g.other.ID
-		switch {
-		case len(matched) > 0:
-			section = matched[0].ID
-		case g.catches(f.Theme, m):
-			section = f.Theme
-			a.Themes = append(a.Themes, f.Theme)
-		}
-		byTheme[section] = append(byTheme[section], a)
+		ps = append(ps, g.place(a, m, f))
+	}
+	g.placeByWeek(ps)
+	byTheme := map[string][]Article{}
+	for _, p := range ps {
+		byTheme[p.section] = append(byTheme[p.section], p.a)
 	}
 
 	// Cap the sections in order. Overflow goes to the article's next
@@ -293,6 +351,43 @@ func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dro
 		}
 	}
 	return sections, dropped
+}
+
+// place is where the keywords put an article: its best theme, or the
+// feed's theme when none matched, else the catch-all section. It is left
+// open for the week's evidence (placeByWeek) when no keyword matched, the
+// feed has no theme for it and the article is about AI (an article on
+// anything else belongs in the catch-all section, whatever words it
+// shares with the week), or when the best themes tie and the feed's theme
+// is not among them.
+func (g *Grouper) place(a Article, m matchText, f Feed) placement {
+	p := placement{a: a, m: m, matched: g.match(m, f.Theme), section: g.other.ID}
+	p.a.Themes = make([]string, 0, len(p.matched))
+	for _, t := range p.matched {
+		p.a.Themes = append(p.a.Themes, t.ID)
+		if p.a.Why == nil {
+			p.a.Why = map[string]ThemeWhy{}
+		}
+		p.a.Why[t.ID] = ThemeWhy{Score: t.Score, Terms: t.Terms}
+	}
+	switch {
+	case len(p.matched) > 0:
+		p.section = p.matched[0].ID
+		if len(p.matched) > 1 && p.matched[1].Score == p.matched[0].Score && p.section != f.Theme {
+			p.open = true
+			for _, t := range p.matched {
+				if t.Score == p.matched[0].Score {
+					p.tied = append(p.tied, t.ID)
+				}
+			}
+		}
+	case g.catches(f.Theme, m):
+		p.section = f.Theme
+		p.a.Themes = append(p.a.Themes, f.Theme)
+	default:
+		p.open = g.aboutAI(m)
+	}
+	return p
 }
 
 // nextRoom is the theme after from, among those a matched (best first),

@@ -65,7 +65,7 @@ func day(d int) *time.Time {
 func TestGroup(t *testing.T) {
 	themes := slices.Clone(testThemes)
 	themes[0].Max = 2
-	g := NewGrouper(themes, testOther, []string{"인공지능"})
+	g := NewGrouper(themes, testOther, []string{"인공지능", "AI"})
 	feeds := map[string]Feed{
 		"https://news.example/opinion": {URL: "https://news.example/opinion", Filter: true},
 		"https://actnews.example/feed": {URL: "https://actnews.example/feed", Theme: "regulation"},

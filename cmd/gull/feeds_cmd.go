@@ -115,8 +115,8 @@ func (a *app) printFeedTable(cfg *config.Config, g pipeline.Gathered, rows []fee
 			fmt.Fprintf(a.stdout, "  repaired: %s\n", rep)
 		}
 		if r.Dropped > 0 {
-			fmt.Fprintf(a.stdout, "  filter: %d of its %s this week %s no theme or relevance word and %s left out (see preview --format json)\n",
-				r.Dropped, counted(r.InWindow, "article", "articles"), render.Plural(r.Dropped, "matches", "match"), render.Plural(r.Dropped, "is", "are"))
+			fmt.Fprintf(a.stdout, "  filter: %d of its %s this week %s not about AI and %s left out (see preview --format json)\n",
+				r.Dropped, counted(r.InWindow, "article", "articles"), render.Plural(r.Dropped, "is", "are"), render.Plural(r.Dropped, "is", "are"))
 		}
 	}
 	counts := map[string]int{}

@@ -25,7 +25,7 @@ func TestBuildIssue(t *testing.T) {
 		Articles: []digest.Article{
 			kept,
 			{ID: "o1", FeedURL: opinion.URL, FeedName: "오피니언", Title: "김장철 배추값", Link: "https://news.example.kr/o/1", Published: pub(25)},
-			{ID: "o2", FeedURL: opinion.URL, FeedName: "오피니언", Title: "반도체 클러스터와 전력", Link: "https://news.example.kr/o/2", Published: pub(26)},
+			{ID: "o2", FeedURL: opinion.URL, FeedName: "오피니언", Title: "AI 반도체 클러스터와 전력", Link: "https://news.example.kr/o/2", Published: pub(26)},
 		},
 		Duplicates: []digest.Duplicate{{
 			Dropped: digest.Article{Title: "[기고] AI기본법 시행령", Link: "https://mirror.example/1", FeedName: "Mirror"},
@@ -35,7 +35,7 @@ func TestBuildIssue(t *testing.T) {
 	grouper := digest.NewGrouper([]digest.Theme{
 		{ID: "compute", Name: "Compute", Keywords: []string{"반도체"}},
 		{ID: "regulation", Name: "Regulation", Keywords: []string{"규제"}},
-	}, digest.Theme{ID: "other", Name: "Other"}, nil)
+	}, digest.Theme{ID: "other", Name: "Other"}, []string{"AI"})
 
 	is := BuildIssue("AI Policy Weekly", g, grouper)
 	if is.ID != "2026-W48" || is.Number != 12 || is.Title != "AI Policy Weekly" || is.Count() != 2 {
