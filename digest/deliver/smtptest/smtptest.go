@@ -138,6 +138,15 @@ func StartWith(o Options) (*Server, error) {
 	return s, nil
 }
 
+// Set runs f, which may change the hooks, under the server's lock: a
+// server already serving (a client in another process, say) then sees the
+// change safely.
+func (s *Server) Set(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
 
