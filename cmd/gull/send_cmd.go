@@ -99,6 +99,9 @@ func (a *app) send(ctx context.Context, args []string) error {
 	}
 	s := &sender{a: a, cfg: cfg, st: st, r: r, now: now, dryRun: *dryRun, yes: *yes}
 	if err := s.openTransport(ctx); err != nil {
+		if ctx.Err() != nil {
+			return errors.New("stopped while connecting to the mail server; nothing was sent")
+		}
 		return err
 	}
 	defer s.tr.Close()

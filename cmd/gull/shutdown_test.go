@@ -136,6 +136,9 @@ func TestSendStopsWithinTheGrace(t *testing.T) {
 			}
 			onlyOnce(t, s.smtp)
 			if !h.inFlight {
+				if !strings.Contains(p.log(), "gull: stopped while connecting to the mail server; nothing was sent") {
+					t.Errorf("send --all did not say it stopped before sending:\n%s", p.log())
+				}
 				return
 			}
 			counts := ledgerCounts(t, s.dir, "2026-W48")
