@@ -378,21 +378,26 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	select {
 	case <-drained:
 	case <-time.After(time.Until(deadline)):
-		d.log.Error("the run did not finish within the grace period; exiting anyway: messages still on the wire are sent again at the next start, with the same Message-ID",
-			"grace", d.grace.String())
-		return exitError{exitFailure}
+		select {
+		case <-drained: // just in time
+		default:
+			d.log.Error("the run did not finish within the grace period; exiting anyway: messages still on the wire are sent again at the next start, with the same Message-ID",
+				"grace", d.grace.String())
+			return exitError{exitFailure}
+		}
 	}
 	// Sign-ups answered already may still be mailing their confirmation.
 	// Losing one loses nobody: the address is stored as pending, and
 	// signing up again sends a new link.
+	// Their transports are closed within the grace too: a confirmation
+	// that a hung server holds keeps its connection, and Close waits for it.
 	signUps := make(chan struct{})
-	go func() { site.wait(); close(signUps) }()
+	go func() { site.wait(); site.close(); close(signUps) }()
 	select {
 	case <-signUps:
 	case <-time.After(time.Until(earliest(deadline, time.Now().Add(10*time.Second)))):
 		d.log.Warn("confirmation mails still being sent were cut; those readers can sign up again")
 	}
-	site.close()
 	if errors.Is(why, store.ErrLeaseLost) {
 		return why
 	}
@@ -667,7 +672,7 @@ func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 	pages := &web.SubscriberPages{
 		Store:   d.st,
 		Signer:  links.Signer,
-		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr},
+		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr, stop: ctx},
 		BaseURL: links.BaseURL,
 		Title:   cfg.Title,
 		Themes:  themes,

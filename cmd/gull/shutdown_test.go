@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,6 +190,35 @@ func TestDaemonStopsWithinTheGrace(t *testing.T) {
 				t.Errorf("ledger after SIGTERM: %v; want the unanswered message in doubt (sending) and the rest pending", counts)
 			}
 		})
+	}
+}
+
+// TestDaemonStopsWithinTheGraceWhileMailingASignUp: a confirmation mail
+// that the server never answers does not hold the daemon past its grace
+// either; the reader can sign up again.
+func TestDaemonStopsWithinTheGraceWhileMailingASignUp(t *testing.T) {
+	d := newDaemonSetup(t, "0 8 * * MON", 1, time.Now)
+	reached, release := make(chan string, 16), make(chan struct{})
+	defer close(release)
+	hangs[1].hang(d.smtp, reached, release) // never answers DATA
+	p := startGull(t, d.dir, graceEnv(testGrace.String()), "--config", d.cfg, "--log-format", "json", "run")
+	p.waitLog(t, "gull run started", nil)
+	go func() {
+		// The answer may never come: the daemon is stopped under it.
+		if resp, err := http.PostForm(d.base+"/subscribe", url.Values{"email": {"new@example.org"}}); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if to := <-reached; to != "new@example.org" {
+		t.Fatalf("the server was sent a message to %s, want the confirmation to new@example.org", to)
+	}
+	code, took := p.exitAfter(t, syscall.SIGTERM, testGrace+time.Minute)
+	t.Logf("exit %d %v after SIGTERM", code, took.Round(time.Millisecond))
+	if took > testGrace+time.Second {
+		t.Errorf("gull run took %v to stop after SIGTERM; the grace is %v", took, testGrace)
+	}
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
 	}
 }
 
