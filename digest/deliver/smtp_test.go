@@ -876,43 +876,51 @@ func normalizeLF(b []byte) []byte {
 func TestSMTPStopCutsAHungServer(t *testing.T) {
 	const grace = 200 * time.Millisecond
 	const bound = 5 * time.Second // far below Timeout: only the cut can meet it
+	silentAfter := func(cmd string) func(*smtptest.Server, chan<- struct{}, <-chan struct{}) {
+		return func(srv *smtptest.Server, reached chan<- struct{}, _ <-chan struct{}) {
+			srv.Stall = func(verb string) bool {
+				if verb == cmd {
+					reached <- struct{}{}
+					return true
+				}
+				return false
+			}
+		}
+	}
+	serverTLS, roots := selfSigned(t)
 	for _, c := range []struct {
 		name    string
 		hang    func(srv *smtptest.Server, reached chan<- struct{}, release <-chan struct{})
 		inDoubt bool
+		// secure: STARTTLS and AUTH are offered and used.
+		secure bool
 	}{
-		{"silent after the greeting", func(srv *smtptest.Server, reached chan<- struct{}, _ <-chan struct{}) {
-			srv.Stall = func(verb string) bool {
-				if verb == "EHLO" {
-					reached <- struct{}{}
-					return true
-				}
-				return false
-			}
-		}, false},
-		{"silent after RCPT", func(srv *smtptest.Server, reached chan<- struct{}, _ <-chan struct{}) {
-			srv.Stall = func(verb string) bool {
-				if verb == "RCPT" {
-					reached <- struct{}{}
-					return true
-				}
-				return false
-			}
-		}, false},
+		{"silent after the greeting", silentAfter("EHLO"), false, false},
+		{"silent after STARTTLS", silentAfter("STARTTLS"), false, true},
+		{"silent after AUTH", silentAfter("AUTH"), false, true},
+		{"silent after RCPT", silentAfter("RCPT"), false, false},
 		{"never answers the message", func(srv *smtptest.Server, reached chan<- struct{}, release <-chan struct{}) {
 			srv.Data = func(string, int) error {
 				reached <- struct{}{}
 				<-release
 				return nil
 			}
-		}, true},
+		}, true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			srv := startServer(t, smtptest.Options{})
+			so, mode := smtptest.Options{}, "none"
+			if c.secure {
+				so, mode = smtptest.Options{TLS: serverTLS, User: "gull", Pass: "secret"}, "starttls"
+			}
+			srv := startServer(t, so)
 			reached, release := make(chan struct{}, 1), make(chan struct{})
 			defer close(release)
 			c.hang(srv, reached, release)
-			o := smtpOptions(srv, "none")
+			o := smtpOptions(srv, mode)
+			if c.secure {
+				o.TLSConfig = &tls.Config{RootCAs: roots}
+				o.Username, o.Password = "gull", "secret"
+			}
 			o.Timeout, o.ReplyTimeout, o.Grace = time.Minute, 10*time.Minute, grace
 			s := newSMTP(t, o)
 			ctx, cancel := context.WithCancel(t.Context())
