@@ -34,9 +34,11 @@ var (
 	// GETs, mostly answered 304). The same tick retries a run that
 	// failed and finishes a send that left readers pending.
 	feedRefresh = time.Hour
-	// stopGrace bounds the wait, after SIGTERM, for the messages on the
-	// wire to finish and be recorded. systemd waits 90 s before SIGKILL;
-	// see the unit in deploy/ and docker's --stop-timeout.
+	// stopGrace bounds the time from SIGTERM (or Ctrl-C) to exit: the
+	// messages on the wire get half of it to finish and be recorded, and
+	// no hung mail server holds gull longer. The unit in deploy/ gives
+	// 60 s before SIGKILL, as should docker's --stop-timeout.
+	// $GULL_STOP_GRACE changes it (see app.stopGrace).
 	stopGrace = 30 * time.Second
 	// daemonLease is how long the daemon's claim on the store lasts
 	// without renewal; a daemon on another machine that died is replaced
@@ -56,6 +58,10 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("run takes no arguments, got %q", pos)}
 	}
+	grace, err := a.stopGrace()
+	if err != nil {
+		return err
+	}
 	// SIGHUP is taken over before anything else: its default kills the
 	// process, and `systemctl reload` right after a start must not.
 	hup := make(chan os.Signal, 1)
@@ -71,7 +77,7 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 	if err := a.checkMailSetup(cfg, true); err != nil {
 		return err
 	}
-	d := &daemon{a: a, st: st, log: a.log, metrics: web.NewMetrics(), running: make(chan struct{}, 1)}
+	d := &daemon{a: a, st: st, log: a.log, metrics: web.NewMetrics(), running: make(chan struct{}, 1), grace: grace}
 	d.conf.Store(&daemonConfig{cfg: cfg, r: r})
 	if *once {
 		return d.once(ctx)
@@ -94,6 +100,7 @@ type daemon struct {
 	metrics *web.Metrics
 	conf    atomic.Pointer[daemonConfig]
 	sched   *scheduler
+	grace   time.Duration // from SIGTERM to exit, at most (stopGrace)
 
 	// running is held by the one piece of work that may touch the feeds
 	// and the ledger at a time: a run, a resumed send or a refresh. A
@@ -315,7 +322,7 @@ func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
 	var bg sync.WaitGroup
 	bg.Go(func() {
 		d.checkMail(ctx)
-		if err := d.startup(ctx); err != nil {
+		if err := d.startup(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("could not read the schedule's state from the store", "err", err)
 		}
 		t := time.NewTicker(feedRefresh)
@@ -349,12 +356,15 @@ loop:
 // shutdown stops in order (DESIGN.md §8): the clock and the web intake,
 // then the run going (its messages on the wire finish and are recorded;
 // the rest stay pending for the next start), then the sign-ups still
-// being mailed. The store is closed by the caller.
+// being mailed, all within the grace: the mail transports cut what is
+// still on the wire at half of it, so a hung server holds nothing. The
+// store is closed by the caller.
 func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolder, bg *sync.WaitGroup, serveErr error) error {
 	why := context.Cause(ctx)
-	d.log.Info("stopping", "why", fmt.Sprint(why))
+	deadline := time.Now().Add(d.grace)
+	d.log.Info("stopping", "why", fmt.Sprint(why), "grace", d.grace.String(), "second_signal", "exits at once")
 	cronDone := d.sched.Stop()
-	httpCtx, cancelHTTP := context.WithTimeout(context.Background(), 10*time.Second)
+	httpCtx, cancelHTTP := context.WithDeadline(context.Background(), earliest(deadline, time.Now().Add(10*time.Second)))
 	defer cancelHTTP()
 	if err := srv.Shutdown(httpCtx); err != nil {
 		d.log.Warn("web requests still open at shutdown were cut", "err", err)
@@ -368,19 +378,25 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	}()
 	select {
 	case <-drained:
-	case <-time.After(stopGrace):
-		d.log.Error("the run did not finish within the grace period; exiting anyway: messages still on the wire are sent again at the next start, with the same Message-ID",
-			"grace", stopGrace.String())
-		return exitError{exitFailure}
+	case <-time.After(time.Until(deadline)):
+		select {
+		case <-drained: // just in time
+		default:
+			d.log.Error("the run did not finish within the grace period; exiting anyway: messages still on the wire are sent again at the next start, with the same Message-ID",
+				"grace", d.grace.String())
+			return exitError{exitFailure}
+		}
 	}
 	// Sign-ups answered already may still be mailing their confirmation.
 	// Losing one loses nobody: the address is stored as pending, and
 	// signing up again sends a new link.
+	// Their transports are closed within the grace too: a confirmation
+	// that a hung server holds keeps its connection, and Close waits for it.
 	signUps := make(chan struct{})
-	go func() { site.wait(); close(signUps) }()
+	go func() { site.wait(); site.close(); close(signUps) }()
 	select {
 	case <-signUps:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Until(earliest(deadline, time.Now().Add(10*time.Second)))):
 		d.log.Warn("confirmation mails still being sent were cut; those readers can sign up again")
 		site.stop()
 		select { // the workers see the stop at once, unless a mail server holds them
@@ -388,7 +404,6 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 		case <-time.After(2 * time.Second):
 		}
 	}
-	site.close()
 	if errors.Is(why, store.ErrLeaseLost) {
 		return why
 	}
@@ -397,6 +412,13 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	}
 	d.log.Info("stopped")
 	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // scheduled is the job cron runs at each slot.
@@ -422,6 +444,9 @@ func (d *daemon) checkMail(ctx context.Context) {
 	defer cancel()
 	s := &sender{a: d.a, cfg: c.cfg}
 	if err := s.openTransport(ctx); err != nil {
+		if ctx.Err() != nil {
+			return // stopping: the server had no time to show what it is
+		}
 		d.log.Error("the mail server does not take gull's mail; runs will fail until it does", "err", err)
 		return
 	}
@@ -670,7 +695,7 @@ func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 	pages := &web.SubscriberPages{
 		Store:   d.st,
 		Signer:  links.Signer,
-		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr},
+		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr, stop: ctx},
 		BaseURL: links.BaseURL,
 		Title:   cfg.Title,
 		Themes:  themes,

@@ -131,9 +131,24 @@ type daemonProc struct {
 
 func (d *daemonSetup) start(t *testing.T) *daemonProc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "--config", d.cfg, "--log-format", "json", "run")
-	cmd.Env = append(os.Environ(), "GULL_TEST_AS_GULL=1")
-	cmd.Dir = d.dir
+	p := startGull(t, d.dir, nil, "--config", d.cfg, "--log-format", "json", "run")
+	p.waitLog(t, "gull run started", nil)
+	return p
+}
+
+// startGull runs gull with args in dir as its own process, with env
+// added to the environment, and reads its JSON log as it comes.
+func startGull(t *testing.T, dir string, env []string, args ...string) *daemonProc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "GULL_TEST_AS_GULL=1"), env...)
+	cmd.Dir = dir
+	return runProc(t, cmd)
+}
+
+// runProc starts cmd, a gull, and reads its JSON log as it comes.
+func runProc(t *testing.T, cmd *exec.Cmd) *daemonProc {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -163,10 +178,9 @@ func (d *daemonSetup) start(t *testing.T) *daemonProc {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		if t.Failed() {
-			t.Logf("gull run's log:\n%s", p.log())
+			t.Logf("%s: its log:\n%s", strings.Join(cmd.Args[1:], " "), p.log())
 		}
 	})
-	p.waitLog(t, "gull run started", nil)
 	return p
 }
 

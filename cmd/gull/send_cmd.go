@@ -80,6 +80,10 @@ func (a *app) send(ctx context.Context, args []string) error {
 	if _, err := parseNow(*nowFlag, time.UTC); err != nil { // the form, before the store is opened
 		return err
 	}
+	grace, err := a.stopGrace()
+	if err != nil {
+		return err
+	}
 	cfg, r, st, err := a.openForSending(ctx)
 	if err != nil {
 		return err
@@ -95,9 +99,17 @@ func (a *app) send(ctx context.Context, args []string) error {
 	}
 	s := &sender{a: a, cfg: cfg, st: st, r: r, now: now, dryRun: *dryRun, yes: *yes}
 	if err := s.openTransport(ctx); err != nil {
+		if ctx.Err() != nil {
+			return errors.New("stopped while connecting to the mail server; nothing was sent")
+		}
 		return err
 	}
 	defer s.tr.Close()
+	// Ctrl-C or SIGTERM: say what happens now, and how to quit at once.
+	defer context.AfterFunc(ctx, func() {
+		a.log.Warn("stopping: no new message starts; those on the wire get a moment to finish and be recorded (a second Ctrl-C or SIGTERM quits at once)",
+			"grace", grace.String())
+	})()
 	if len(to) > 0 {
 		return s.test(ctx, to)
 	}
@@ -195,10 +207,32 @@ func (a *app) smtpOptions(cfg *config.Config) (deliver.SMTPOptions, error) {
 	if err != nil {
 		return deliver.SMTPOptions{}, fmt.Errorf("mail.from %q: %w", cfg.Mail.From, err)
 	}
+	grace, err := a.stopGrace()
+	if err != nil {
+		return deliver.SMTPOptions{}, err
+	}
 	return deliver.SMTPOptions{
 		From: from.Address, Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: a.getenv(sc.PasswordEnv),
 		Connections: sc.Connections, Rate: sc.Rate, Logger: a.log, Backoff: smtpBackoff,
+		// Messages on the wire get half the grace to finish once gull is
+		// stopping; the rest is for recording them and closing.
+		Grace: grace / 2,
 	}, nil
+}
+
+// stopGrace is how long gull may take from SIGTERM or Ctrl-C to exit:
+// stopGrace, or $GULL_STOP_GRACE for a supervisor that waits less before
+// SIGKILL (and for tests).
+func (a *app) stopGrace() (time.Duration, error) {
+	v := a.getenv("GULL_STOP_GRACE")
+	if v == "" {
+		return stopGrace, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 10*time.Minute {
+		return 0, usageError{fmt.Sprintf("$GULL_STOP_GRACE %q: give a duration from 1s to 10m, such as 20s, shorter than your supervisor's wait before SIGKILL; or unset it for %v", v, stopGrace)}
+	}
+	return d, nil
 }
 
 // newComposer makes messages as the config says: its sender and list,

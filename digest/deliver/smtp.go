@@ -41,8 +41,15 @@ type SMTPOptions struct {
 	// ReplyTimeout is how long the server may take to answer the end of
 	// the message [10m, RFC 5321 §4.5.3.2.6]: it may be scanning it.
 	ReplyTimeout time.Duration
-	TLSConfig    *tls.Config // nil: system roots, ServerName = Host
-	MaxAttempts  int         // tries for a temporary failure [4]
+	// Grace is how long a transaction under way may go on once Send's
+	// ctx has ended (the program is stopping): then its connection is
+	// cut, and the message is left unsent, or in doubt if it went out in
+	// full. Connecting (dial, greeting, EHLO, STARTTLS, AUTH) is cut as
+	// soon as ctx ends, since no message is at stake yet, and a QUIT
+	// waits no longer than Grace. [10s]
+	Grace       time.Duration
+	TLSConfig   *tls.Config // nil: system roots, ServerName = Host
+	MaxAttempts int         // tries for a temporary failure [4]
 	// Backoff is the wait after the attempt-th try failed [2s, 8s, 30s,
 	// each ±25%].
 	Backoff func(attempt int) time.Duration
@@ -123,6 +130,12 @@ func NewSMTP(o SMTPOptions) (*SMTP, error) {
 		errs = append(errs, fmt.Errorf("deliver: SMTP reply timeout must be positive, got %v", o.ReplyTimeout))
 	}
 	switch {
+	case o.Grace == 0:
+		o.Grace = 10 * time.Second
+	case o.Grace < 0:
+		errs = append(errs, fmt.Errorf("deliver: SMTP grace must be positive, got %v", o.Grace))
+	}
+	switch {
 	case o.MaxAttempts == 0:
 		o.MaxAttempts = 4
 	case o.MaxAttempts < 0:
@@ -196,13 +209,17 @@ func (s *SMTP) Check(ctx context.Context) error {
 }
 
 // Send delivers m, retrying temporary failures with backoff on another
-// connection. ctx bounds the waits (rate limit, a free connection,
-// backoff), never a transaction already under way: that one is bounded
-// by Timeout, so an interrupted run lets in-flight messages finish.
+// connection. When ctx ends, the waits (rate limit, a free connection,
+// backoff) and a connection being made end at once; a transaction under
+// way is given Grace to finish, so an interrupted run records the
+// messages in flight, and then cut, so a hung server cannot hold the
+// shutdown.
 func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
 	if err := checkEnvelope(m); err != nil {
 		return &Error{Err: err}
 	}
+	inFlight, cancel := graceAfter(ctx, s.o.Grace)
+	defer cancel()
 	var last *Error
 	var avoid uint64 // the connection the last try failed on
 	for attempt := 1; ; attempt++ {
@@ -224,7 +241,7 @@ func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
 			return notSent(last, attempt-1, err)
 		}
 		start := time.Now()
-		e := s.attempt(ctx, sl, m, avoid)
+		e := s.attempt(ctx, inFlight, sl, m, avoid)
 		id := sl.id
 		s.release(sl)
 		if e == nil {
@@ -308,11 +325,13 @@ func (s *SMTP) acquire(ctx context.Context) (*slot, error) {
 
 func (s *SMTP) release(sl *slot) { s.pool <- sl }
 
-// attempt runs one try of m on sl. A connection the previous try failed
-// on is replaced first, so a retry never lands where the failure was.
-func (s *SMTP) attempt(ctx context.Context, sl *slot, m Outgoing, avoid uint64) *Error {
+// attempt runs one try of m on sl: connecting under ctx, the
+// transaction under inFlight (ctx plus the grace). A connection the
+// previous try failed on is replaced first, so a retry never lands where
+// the failure was.
+func (s *SMTP) attempt(ctx, inFlight context.Context, sl *slot, m Outgoing, avoid uint64) *Error {
 	if sl.c != nil && sl.id == avoid {
-		s.quit(sl)
+		s.quit(ctx, sl)
 	}
 	fresh := sl.c == nil
 	if fresh {
@@ -320,7 +339,7 @@ func (s *SMTP) attempt(ctx context.Context, sl *slot, m Outgoing, avoid uint64) 
 			return e
 		}
 	}
-	e := s.transact(sl, m)
+	e := s.transact(inFlight, sl, m)
 	if e != nil && !fresh && e.Stage == StageMail && networkLevel(e.Err) {
 		// The first command on a reused connection found it dead: the
 		// server dropped it while it sat idle. Nothing of m went out,
@@ -330,31 +349,41 @@ func (s *SMTP) attempt(ctx context.Context, sl *slot, m Outgoing, avoid uint64) 
 		if e := s.dial(ctx, sl); e != nil {
 			return e
 		}
-		e = s.transact(sl, m)
+		e = s.transact(inFlight, sl, m)
 	}
 	return e
 }
 
 // transact sends one message: MAIL, RCPT, DATA, body. No NOOP before and
 // no RSET after a success: the server resets itself after DATA, and each
-// round trip costs as much as the message on a fast link.
-func (s *SMTP) transact(sl *slot, m Outgoing) *Error {
-	if err := sl.raw.SetDeadline(time.Now().Add(s.o.Timeout)); err != nil {
-		return s.fail(sl, StageMail, err, true)
+// round trip costs as much as the message on a fast link. Every command
+// and reply is cut off when ctx ends.
+func (s *SMTP) transact(ctx context.Context, sl *slot, m Outgoing) *Error {
+	defer cutWhenDone(ctx, sl.raw)()
+	fail := func(stage string, err error, reset bool) *Error {
+		if ctx.Err() != nil {
+			// The send is stopping and the server did not answer
+			// within the grace: say so, not just "i/o timeout".
+			err = fmt.Errorf("%w (cut off: %w)", err, context.Cause(ctx))
+		}
+		return s.fail(sl, stage, err, reset)
+	}
+	if err := setDeadline(ctx, sl.raw, time.Now().Add(s.o.Timeout)); err != nil {
+		return fail(StageMail, err, true)
 	}
 	c := sl.c
 	// SMTPUTF8 is only needed (and only safe to claim) for non-ASCII
 	// addresses; claiming it needlessly makes some relays bounce.
 	c.SkipSMTPUTF8(isASCII(m.From) && isASCII(m.To))
 	if err := c.Mail(smtpPath(m.From)); err != nil {
-		return s.fail(sl, StageMail, err, true)
+		return fail(StageMail, err, true)
 	}
 	if err := c.Rcpt(smtpPath(m.To)); err != nil {
-		return s.fail(sl, StageRcpt, err, true)
+		return fail(StageRcpt, err, true)
 	}
 	w, err := c.Data()
 	if err != nil {
-		return s.fail(sl, StageData, err, true)
+		return fail(StageData, err, true)
 	}
 	// The body goes straight into the connection's buffered writer,
 	// dot-stuffed in bulk: go-mail's DataCloser runs textproto's
@@ -373,14 +402,14 @@ func (s *SMTP) transact(sl *slot, m Outgoing) *Error {
 	if err != nil {
 		// The end-of-data mark has not gone out, so the server cannot
 		// have taken the message: safe to try again.
-		return s.fail(sl, StageData, err, false)
+		return fail(StageData, err, false)
 	}
-	if err := sl.raw.SetDeadline(time.Now().Add(s.o.ReplyTimeout)); err != nil {
-		return s.fail(sl, StageData, err, false)
+	if err := setDeadline(ctx, sl.raw, time.Now().Add(s.o.ReplyTimeout)); err != nil {
+		return fail(StageData, err, false)
 	}
 	if err := w.Close(); err != nil {
 		// The transaction is over either way: no RSET needed.
-		e := s.fail(sl, StageData, err, false)
+		e := fail(StageData, err, false)
 		// The whole message went out and no answer came in time: the
 		// server may be slow to take it (scanning it) rather than gone,
 		// and another try would deliver a second copy (RFC 1047). A
@@ -408,10 +437,16 @@ func (s *SMTP) fail(sl *slot, stage string, err error, reset bool) *Error {
 	return e
 }
 
-// dial connects sl: TCP, TLS or STARTTLS, EHLO, AUTH. Its errors say
-// which mail.smtp key to check.
-func (s *SMTP) dial(ctx context.Context, sl *slot) *Error {
+// dial connects sl: TCP, TLS or STARTTLS, EHLO, AUTH, each cut off when
+// ctx ends. Its errors say which mail.smtp key to check.
+func (s *SMTP) dial(ctx context.Context, sl *slot) (e *Error) {
 	s.drop(sl)
+	defer func() {
+		if e != nil && ctx.Err() != nil {
+			// Cut short by ctx: say that, not the i/o timeout it caused.
+			e = &Error{Stage: StageConnect, Err: fmt.Errorf("deliver: not sent: %w", ctx.Err())}
+		}
+	}()
 	setup := func(format string, args ...any) *Error {
 		return &Error{Stage: StageConnect, Err: fmt.Errorf(format, args...)}
 	}
@@ -429,7 +464,8 @@ func (s *SMTP) dial(ctx context.Context, sl *slot) *Error {
 			_ = raw.Close()
 		}
 	}()
-	_ = raw.SetDeadline(time.Now().Add(s.o.Timeout))
+	defer cutWhenDone(ctx, raw)()
+	_ = setDeadline(ctx, raw, time.Now().Add(s.o.Timeout))
 	conn := raw
 	if s.o.TLS == "tls" {
 		tc := tls.Client(raw, s.tlsConfig())
@@ -524,12 +560,14 @@ func (s *SMTP) drop(sl *slot) {
 	sl.c, sl.raw, sl.id = nil, nil, 0
 }
 
-// quit ends sl's connection politely.
-func (s *SMTP) quit(sl *slot) {
+// quit ends sl's connection politely, unless ctx ends first. A QUIT is a
+// courtesy: it waits no longer than the grace.
+func (s *SMTP) quit(ctx context.Context, sl *slot) {
 	if sl.c == nil {
 		return
 	}
-	_ = sl.raw.SetDeadline(time.Now().Add(min(s.o.Timeout, 10*time.Second)))
+	defer cutWhenDone(ctx, sl.raw)()
+	_ = setDeadline(ctx, sl.raw, time.Now().Add(min(s.o.Timeout, s.o.Grace, 10*time.Second)))
 	if err := sl.c.Quit(); err != nil {
 		s.log.Debug("smtp: QUIT failed", "conn", sl.id, "error", err)
 	}
@@ -547,11 +585,51 @@ func (s *SMTP) Close() error {
 		var wg sync.WaitGroup
 		for range s.o.Connections {
 			sl := <-s.pool
-			wg.Go(func() { s.quit(sl) })
+			wg.Go(func() { s.quit(context.Background(), sl) })
 		}
 		wg.Wait()
 	})
 	return nil
+}
+
+// aLongTimeAgo is a deadline long past: set on a connection, it makes
+// every read and write on it, blocked or to come, fail at once with
+// os.ErrDeadlineExceeded (net/http cuts its connections the same way).
+var aLongTimeAgo = time.Unix(1, 0)
+
+// cutWhenDone cuts conn's reads and writes the moment ctx ends: go-mail's
+// client takes no context, and a blocked read returns only when its
+// connection's deadline passes. The returned func ends the watch.
+func cutWhenDone(ctx context.Context, conn net.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
+}
+
+// setDeadline sets conn's deadline to d, unless ctx has ended: then the
+// cut stays. ctx is checked after setting, so a cut made in between (by
+// cutWhenDone) is never undone.
+func setDeadline(ctx context.Context, conn net.Conn, d time.Time) error {
+	err := conn.SetDeadline(d)
+	if ctx.Err() != nil {
+		_ = conn.SetDeadline(aLongTimeAgo)
+	}
+	return err
+}
+
+// graceAfter is a context that ends grace after ctx does, or when the
+// returned func is called: how long a transaction under way may go on
+// once the program is stopping.
+func graceAfter(ctx context.Context, grace time.Duration) (context.Context, func()) {
+	inFlight, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(fmt.Errorf("the send was stopped, and the %v grace for messages in flight is over", grace))
+		case <-inFlight.Done():
+		}
+	})
+	return inFlight, func() { stop(); cancel(nil) }
 }
 
 func defaultBackoff(attempt int) time.Duration {

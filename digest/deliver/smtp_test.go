@@ -867,3 +867,121 @@ func normalizeLF(b []byte) []byte {
 	}
 	return out
 }
+
+// TestSMTPStopCutsAHungServer: when Send's context ends (SIGTERM), no
+// network operation waits on a hung server past the grace: a server that
+// greets and then says nothing, one that never answers RCPT, one that
+// takes the whole message and never answers it, and one that never answers
+// QUIT. The generous Timeout and ReplyTimeout are what Send waited before.
+func TestSMTPStopCutsAHungServer(t *testing.T) {
+	const grace = 200 * time.Millisecond
+	const bound = 5 * time.Second // far below Timeout: only the cut can meet it
+	silentAfter := func(cmd string) func(*smtptest.Server, chan<- struct{}, <-chan struct{}) {
+		return func(srv *smtptest.Server, reached chan<- struct{}, _ <-chan struct{}) {
+			srv.Stall = func(verb string) bool {
+				if verb == cmd {
+					reached <- struct{}{}
+					return true
+				}
+				return false
+			}
+		}
+	}
+	serverTLS, roots := selfSigned(t)
+	for _, c := range []struct {
+		name    string
+		hang    func(srv *smtptest.Server, reached chan<- struct{}, release <-chan struct{})
+		inDoubt bool
+		// secure: STARTTLS and AUTH are offered and used.
+		secure bool
+	}{
+		{"silent after the greeting", silentAfter("EHLO"), false, false},
+		{"silent after STARTTLS", silentAfter("STARTTLS"), false, true},
+		{"silent after AUTH", silentAfter("AUTH"), false, true},
+		{"silent after RCPT", silentAfter("RCPT"), false, false},
+		{"never answers the message", func(srv *smtptest.Server, reached chan<- struct{}, release <-chan struct{}) {
+			srv.Data = func(string, int) error {
+				reached <- struct{}{}
+				<-release
+				return nil
+			}
+		}, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			so, mode := smtptest.Options{}, "none"
+			if c.secure {
+				so, mode = smtptest.Options{TLS: serverTLS, User: "gull", Pass: "secret"}, "starttls"
+			}
+			srv := startServer(t, so)
+			reached, release := make(chan struct{}, 1), make(chan struct{})
+			defer close(release)
+			c.hang(srv, reached, release)
+			o := smtpOptions(srv, mode)
+			if c.secure {
+				o.TLSConfig = &tls.Config{RootCAs: roots}
+				o.Username, o.Password = "gull", "secret"
+			}
+			o.Timeout, o.ReplyTimeout, o.Grace = time.Minute, 10*time.Minute, grace
+			s := newSMTP(t, o)
+			ctx, cancel := context.WithCancel(t.Context())
+			sent := make(chan error, 1)
+			go func() { sent <- s.Send(ctx, wireMessage(addr(1), 4<<10)) }()
+			<-reached
+			cancel()
+			var err error
+			select {
+			case err = <-sent:
+			case <-time.After(bound):
+				t.Fatalf("Send still waits on the hung server %v after its context ended (grace %v)", bound, grace)
+			}
+			e := asError(t, err)
+			if e.InDoubt() != c.inDoubt || !e.Temporary() || e.Permanent() || e.Attempts > 1 {
+				t.Errorf("%v: InDoubt %v Temporary %v Permanent %v after %d attempts; want in doubt %v, temporary, one try",
+					e, e.InDoubt(), e.Temporary(), e.Permanent(), e.Attempts, c.inDoubt)
+			}
+			if n := len(srv.Messages()); n != 0 {
+				t.Errorf("the server has %d messages", n)
+			}
+		})
+	}
+
+	t.Run("a message in flight finishes within the grace", func(t *testing.T) {
+		srv := startServer(t, smtptest.Options{})
+		reached, release := make(chan struct{}, 1), make(chan struct{})
+		srv.Data = func(string, int) error {
+			reached <- struct{}{}
+			<-release
+			return nil
+		}
+		o := smtpOptions(srv, "none")
+		o.Grace = time.Minute
+		s := newSMTP(t, o)
+		ctx, cancel := context.WithCancel(t.Context())
+		sent := make(chan error, 1)
+		go func() { sent <- s.Send(ctx, wireMessage(addr(1), 4<<10)) }()
+		<-reached
+		cancel()
+		close(release) // the answer comes after the stop, within the grace
+		if err := <-sent; err != nil {
+			t.Errorf("a message answered within the grace: %v", err)
+		}
+	})
+
+	t.Run("QUIT never answered", func(t *testing.T) {
+		srv := startServer(t, smtptest.Options{})
+		srv.Stall = func(verb string) bool { return verb == "QUIT" }
+		o := smtpOptions(srv, "none")
+		o.Timeout, o.Grace = time.Minute, grace
+		s := newSMTP(t, o)
+		if err := s.Send(t.Context(), wireMessage(addr(1), 4<<10)); err != nil {
+			t.Fatal(err)
+		}
+		closed := make(chan struct{})
+		go func() { s.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(bound):
+			t.Fatalf("Close still waits for the QUIT answer after %v (grace %v)", bound, grace)
+		}
+	})
+}

@@ -156,6 +156,7 @@ func (r SendReport) OK() bool { return r.Failed == 0 && r.Deferred == 0 && r.Sto
 
 type permanent interface{ Permanent() bool }
 type badAddress interface{ BadAddress() bool }
+type inDoubt interface{ InDoubt() bool }
 type classified interface {
 	Temporary() bool
 	Permanent() bool
@@ -219,7 +220,7 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 			streak = 0
 		case digest.DeliverySkipped:
 			rep.Skipped++
-		case digest.DeliveryPending:
+		case digest.DeliveryPending, digest.DeliverySending:
 			rep.Deferred++
 			if len(rep.DeferredRows) < 20 {
 				rep.DeferredRows = append(rep.DeferredRows, o.Delivery)
@@ -357,10 +358,21 @@ func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, no
 		up.Bounced = errors.As(err, &bad) && bad.BadAddress()
 		d.Bounced = up.Bounced
 		return record(digest.DeliveryFailed, err, errText(err))
+	case isInDoubt(err):
+		// The message went out in full and no answer came (a hung
+		// server, cut off when the send stopped): it may have arrived.
+		// The claim stays, so the ledger says so as it does after a
+		// crash, and the next run counts it in doubt as it sends it again.
+		return record(digest.DeliverySending, err, errText(err))
 	}
 	// Temporary, or a local problem (outbox disk full): the reader stays
 	// pending and the next run tries again.
 	return record(digest.DeliveryPending, err, errText(err))
+}
+
+func isInDoubt(err error) bool {
+	var d inDoubt
+	return errors.As(err, &d) && d.InDoubt()
 }
 
 // isSetup is a delivery error that is neither temporary nor permanent: a

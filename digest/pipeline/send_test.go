@@ -295,3 +295,34 @@ func TestOpenIssue(t *testing.T) {
 		t.Error("a failed build opened an issue")
 	}
 }
+
+// inDoubtErr is deliver's error for a message that went out in full and
+// was never answered (a hung server, cut off when the send stopped).
+type inDoubtErr struct{}
+
+func (inDoubtErr) Error() string   { return "no answer came; the server may have it" }
+func (inDoubtErr) Temporary() bool { return true }
+func (inDoubtErr) Permanent() bool { return false }
+func (inDoubtErr) InDoubt() bool   { return true }
+
+// TestSendLeavesAnUnansweredMessageInDoubt: a message the server took in
+// full but never answered keeps its claim, so the ledger says it is in
+// doubt (as after a crash) rather than merely pending, and the next run
+// counts it as such and sends it again.
+func TestSendLeavesAnUnansweredMessageInDoubt(t *testing.T) {
+	f := newSendFixture(t, 10)
+	f.post.fail["r005@example.org"] = inDoubtErr{}
+	rep := f.send(t, context.Background())
+	if rep.Sent != 8 || rep.Deferred != 1 || rep.Done || rep.OK() {
+		t.Fatalf("report: %+v", rep)
+	}
+	rows, _ := f.st.Deliveries(context.Background(), f.is.ID, digest.DeliverySending, 10)
+	if len(rows) != 1 || rows[0].Email != "r005@example.org" || rows[0].Attempts != 1 || rows[0].Error == "" {
+		t.Fatalf("rows in doubt after the run: %+v; want r005's, with the answer that did not come", rows)
+	}
+	delete(f.post.fail, "r005@example.org")
+	rep = f.send(t, context.Background())
+	if rep.InDoubt != 1 || rep.Sent != 1 || !rep.Done || f.post.got["r005@example.org"] != 1 {
+		t.Fatalf("the next run: %+v; want the one in doubt counted and sent", rep)
+	}
+}

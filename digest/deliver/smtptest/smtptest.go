@@ -79,6 +79,13 @@ type Server struct {
 	DropData func(to string, try int) bool
 	// Delay is how long each message takes to accept (a slow server).
 	Delay time.Duration
+	// Stall, when it returns true for a command's verb ("EHLO", "MAIL",
+	// "RCPT", "DATA", "QUIT", upper case), makes the server read that
+	// command and never answer: the connection stays open and silent
+	// until the client hangs up or the server is closed, as a hung
+	// server's does. Stall("EHLO") is a server that greets and then says
+	// nothing more.
+	Stall func(verb string) bool
 
 	o   Options
 	srv *smtp.Server
@@ -129,6 +136,15 @@ func StartWith(o Options) (*Server, error) {
 	}
 	go s.srv.Serve(l)
 	return s, nil
+}
+
+// Set runs f, which may change the hooks, under the server's lock: a
+// server already serving (a client in another process, say) then sees the
+// change safely.
+func (s *Server) Set(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }
 
 // Close stops the server.

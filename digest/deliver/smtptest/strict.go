@@ -116,6 +116,12 @@ func (c *conn) command(line string) (forward bool, err error) {
 		verb, arg = line[:4], line[5:]
 	}
 	c.reply = strings.ToUpper(verb)
+	c.s.mu.Lock()
+	stall := c.s.Stall
+	c.s.mu.Unlock()
+	if stall != nil && stall(c.reply) {
+		return false, c.silence()
+	}
 	switch c.reply {
 	case "MAIL":
 		path, ok := cutPrefixFold(arg, "FROM:")
@@ -155,6 +161,16 @@ func (c *conn) command(line string) (forward bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// silence reads whatever the client sends and answers nothing, until the
+// connection closes.
+func (c *conn) silence() error {
+	c.reply = ""
+	if _, err := io.Copy(io.Discard, c.r); err != nil {
+		return err
+	}
+	return io.EOF
 }
 
 func (c *conn) refuse(reply string) error {
