@@ -50,9 +50,9 @@ func TestDaemonSignUpWithHungSMTP(t *testing.T) {
 			t.Errorf("sign-up %d: %d, want 200", i+1, resp.StatusCode)
 		}
 	}
-	// The server answers again: the queued confirmations go out. (That a
-	// SIGTERM ends the daemon while the server still hangs is the send
-	// side's: deliver must give up a connection when its context ends.)
+	// The server answers again: the queued confirmations go out. (A
+	// SIGTERM while the server still hangs is
+	// TestDaemonStopsWithinTheGraceWhileMailingASignUp.)
 	once.Do(func() { close(release) })
 	waitMessage(t, d.smtp, "new11@example.org", func(r received) bool { return strings.Contains(r.subject, "confirm") })
 	if code := p.stop(t); code != 0 {
