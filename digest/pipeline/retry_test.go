@@ -180,3 +180,22 @@ func TestSendInterruptedWithRetriesWaiting(t *testing.T) {
 		}
 	}
 }
+
+// A server that is down fails every retry: the send stops after
+// GiveUpAfter retries in a row failed, rather than after every queued
+// message has used up its tries, and everyone stays pending.
+func TestSendGivesUpOnFailingRetries(t *testing.T) {
+	f := newSendFixture(t, 60)
+	srv := startSMTP(t)
+	srv.Rcpt = func(string, int) error { return smtptest.Reply(421, "4.3.2", "shutting down") }
+	overSMTP(t, f, srv, 2, 50*time.Millisecond)
+	f.sender.GiveUpAfter = 5
+	rep := f.send(t, context.Background())
+	if rep.Stopped == "" || rep.Sent != 0 || rep.Totals[digest.DeliverySending] != 0 || rep.Totals[digest.DeliveryPending] != 59 {
+		t.Fatalf("report: %+v", rep)
+	}
+	// 59 readers of 4 tries each would be 236.
+	if n := len(srv.RcptTries()); n >= 2*59 {
+		t.Errorf("%d RCPT TO to a server that refuses everything; the send should have stopped after 5 failed retries", n)
+	}
+}

@@ -127,7 +127,7 @@ type Sender struct {
 	// memory stays flat whatever the list's length.
 	PageSize int
 	// RetryQueue is how many messages may wait for their retry at once
-	// (default 64 per worker); each holds its composed message. When it
+	// (default 128 per worker); each holds its composed message. When it
 	// is full (a server failing most messages) a worker waits out its
 	// message's backoff itself, as every retry did before the queue.
 	RetryQueue int
@@ -253,15 +253,27 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 			s.OnOutcome(o)
 		}
 	}
+	// A retry that fails again counts toward giving up, though the
+	// message may have tries left: a server that is down fails every
+	// retry, and waiting out all of a full queue's tries (40 s) would only
+	// hammer it. Greylisting, which takes the second try, does not count.
+	failedAgain := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if streak++; streak >= giveUp {
+			stop(fmt.Errorf("%d messages in a row could not be sent, the last: %v", streak, err))
+		}
+	}
 
 	// work carries the rows from the ledger and, when due, the retries;
 	// open counts the rows handed out and not yet at an outcome, so the
 	// send ends only when the last retry has been taken.
 	work := make(chan job)
 	var open sync.WaitGroup
-	q := newRetryQueue(cmp.Or(s.RetryQueue, 64*workers))
+	q := newRetryQueue(cmp.Or(s.RetryQueue, 128*workers))
 	quit := make(chan struct{})
 	go q.run(runCtx, work, quit)
+	r := &sendRun{ctx: runCtx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -270,7 +282,7 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 					open.Done() // stopping: leave it pending
 					continue
 				}
-				if !s.handle(runCtx, w, q, j, now, outcome, stop) {
+				if !s.handle(r, j) {
 					continue // queued for its retry: still open
 				}
 				open.Done()
@@ -360,27 +372,41 @@ type job struct {
 // in the retry queue and returns, so the worker goes on to the next
 // reader; it reports whether j is done with. Only when the queue is full
 // does it wait out the backoff here.
-func (s *Sender) handle(ctx context.Context, w *ledgerWriter, q *retryQueue, j job, now func() time.Time, outcome func(Outcome), stop context.CancelCauseFunc) bool {
+func (s *Sender) handle(r *sendRun, j job) bool {
 	for {
-		o, next, err := s.one(ctx, w, j, now)
+		o, next, err := s.one(r.ctx, r.w, j, r.now)
 		switch {
 		case err != nil:
-			stop(err) // the ledger failed: sending on would be blind
+			r.stop(err) // the ledger failed: sending on would be blind
 			return true
 		case next == nil:
-			outcome(o)
+			r.outcome(o)
 			return true
-		case q.push(*next):
+		case j.retry != nil:
+			r.failedAgain(next.retry)
+		}
+		if r.q.push(*next) {
 			return false
 		}
 		t := time.NewTimer(time.Until(next.due))
 		select {
 		case <-t.C:
-		case <-ctx.Done(): // one records it as pending
+		case <-r.ctx.Done(): // one records it as pending
 			t.Stop()
 		}
 		j = *next
 	}
+}
+
+// sendRun is what the workers of one Send share.
+type sendRun struct {
+	ctx         context.Context // ends when the run must stop
+	w           *ledgerWriter
+	q           *retryQueue
+	now         func() time.Time
+	outcome     func(Outcome)
+	failedAgain func(error)
+	stop        context.CancelCauseFunc
 }
 
 // one takes one reader through render, claim, deliver and mark. Its error
