@@ -276,6 +276,16 @@ func (s *SMTP) try(ctx context.Context, m Outgoing, last *Error) error {
 	if err != nil {
 		return notSent(last, attempt-1, err)
 	}
+	if avoid != 0 && sl.id == avoid {
+		// The connection the last try failed on: another free one
+		// saves replacing it (a dial costs several round trips).
+		select {
+		case other := <-s.pool:
+			s.release(sl)
+			sl = other
+		default:
+		}
+	}
 	start := time.Now()
 	e := s.attempt(ctx, sl, m, avoid)
 	id := sl.id
