@@ -115,7 +115,8 @@ type Sender struct {
 	Workers int
 	// GiveUpAfter stops the run after that many messages in a row were
 	// left pending (temporary failures) with no success between: the server is down, and every further
-	// reader would only wait out the retries. 0 means 3 per worker.
+	// reader would only wait out the retries. A retry that fails again
+	// counts as one. 0 means 3 per worker.
 	GiveUpAfter int
 	Now         func() time.Time
 	// OnStart and OnOutcome report progress (for a bar or log lines);
