@@ -329,6 +329,21 @@ func (s *sender) deliver(ctx context.Context, m digest.Message) (string, error) 
 	return out.MessageID, s.tr.Send(ctx, out)
 }
 
+// deliverOnce is deliver for the week's send: over SMTP, a temporary
+// failure comes back as a *deliver.Retry instead of holding the worker
+// through the backoff, and the Sender retries it when it is due.
+func (s *sender) deliverOnce(ctx context.Context, m digest.Message) (string, error) {
+	smtp, ok := s.tr.(*deliver.SMTP)
+	if !ok {
+		return s.deliver(ctx, m) // the outbox does not retry
+	}
+	out, err := s.composer.Compose(m, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return out.MessageID, smtp.TrySend(ctx, out)
+}
+
 // test sends the current digest to each address, marked as a test, and
 // touches no ledger: the week's real send is still to come.
 func (s *sender) test(ctx context.Context, to []string) error {
@@ -473,7 +488,7 @@ func (s *sender) sendIssue(ctx context.Context, id string) (sendResult, error) {
 			}
 			return m, err
 		},
-		Deliver: s.deliver,
+		Deliver: s.deliverOnce,
 		Workers: s.workers(),
 		Log:     s.a.log,
 		OnStart: progress.start,

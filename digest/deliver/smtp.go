@@ -215,66 +215,119 @@ func (s *SMTP) Check(ctx context.Context) error {
 // messages in flight, and then cut, so a hung server cannot hold the
 // shutdown.
 func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
-	if err := checkEnvelope(m); err != nil {
-		return &Error{Err: err}
-	}
-	inFlight, cancel := graceAfter(ctx, s.o.Grace)
-	defer cancel()
-	var last *Error
-	var avoid uint64 // the connection the last try failed on
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return notSent(last, attempt-1, err)
+	err := s.TrySend(ctx, m)
+	for {
+		r, ok := err.(*Retry)
+		if !ok {
+			return err
 		}
-		if s.limiter != nil {
-			if err := s.limiter.Wait(ctx); err != nil {
-				if ctx.Err() == nil {
-					// The limiter refuses up front a wait that would
-					// outlast the deadline; say so in ctx's terms.
-					err = fmt.Errorf("%w: the wait for mail.smtp.rate would outlast it", context.DeadlineExceeded)
-				}
-				return notSent(last, attempt-1, err)
-			}
-		}
-		sl, err := s.acquire(ctx)
-		if err != nil {
-			return notSent(last, attempt-1, err)
-		}
-		start := time.Now()
-		e := s.attempt(ctx, inFlight, sl, m, avoid)
-		id := sl.id
-		s.release(sl)
-		if e == nil {
-			if s.log.Enabled(ctx, slog.LevelDebug) {
-				s.log.LogAttrs(ctx, slog.LevelDebug, "smtp: sent", slog.String("to", m.To),
-					slog.String("message_id", m.MessageID), slog.Int("attempts", attempt),
-					slog.Uint64("conn", id), slog.Duration("took", time.Since(start)))
-			}
-			return nil
-		}
-		e.Attempts = attempt
-		last = e
-		if !e.Temporary() || e.InDoubt() || attempt >= s.o.MaxAttempts || ctx.Err() != nil {
-			return e
-		}
-		avoid = e.conn
-		wait := s.o.Backoff(attempt)
-		s.log.LogAttrs(ctx, slog.LevelWarn, "smtp: temporary failure, will retry",
-			slog.String("to", m.To), slog.String("message_id", m.MessageID),
-			slog.Int("attempt", attempt), slog.Int("max_attempts", s.o.MaxAttempts),
-			slog.String("stage", e.Stage), slog.Int("code", e.Code), slog.String("reply", e.Reply),
-			slog.Any("error", e.Err), slog.Duration("wait", wait))
-		t := time.NewTimer(wait)
+		t := time.NewTimer(r.Wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return e // still pending: the caller retries on its next run
+			return r.Last // still pending: the caller retries on its next run
 		case <-s.done:
 			t.Stop()
-			return e
+			return r.Last
+		}
+		err = r.Again(ctx)
+	}
+}
+
+// TrySend is Send without the waits between tries, for a caller that
+// has other messages to send meanwhile (the week's send): a temporary
+// failure with tries left comes back as a *Retry, which says how long to
+// wait and makes the next try, instead of holding the caller through the
+// backoff.
+func (s *SMTP) TrySend(ctx context.Context, m Outgoing) error {
+	if err := checkEnvelope(m); err != nil {
+		return &Error{Err: err}
+	}
+	return s.try(ctx, m, nil)
+}
+
+// Retry is TrySend's error for a temporary failure that is worth another
+// try (not in doubt, fewer than MaxAttempts tries): the message is not
+// sent yet. Its classification is Last's (Temporary).
+type Retry struct {
+	Last *Error        // the failed try
+	Wait time.Duration // the backoff before Again
+	s    *SMTP
+	m    Outgoing
+}
+
+func (r *Retry) Error() string { return r.Last.Error() }
+func (r *Retry) Unwrap() error { return r.Last }
+
+// RetryIn is the backoff before Again should be called.
+func (r *Retry) RetryIn() time.Duration { return r.Wait }
+
+// Again makes the next try of the message, on another connection than
+// the one the last try failed on; it returns as TrySend does. When ctx
+// has ended or the pool is closed, nothing is tried and Last comes back.
+func (r *Retry) Again(ctx context.Context) error { return r.s.try(ctx, r.m, r.Last) }
+
+// try makes one try of m, the one after last (nil for the first).
+func (s *SMTP) try(ctx context.Context, m Outgoing, last *Error) error {
+	attempt, avoid := 1, uint64(0) // avoid: the connection the last try failed on
+	if last != nil {
+		attempt, avoid = last.Attempts+1, last.conn
+	}
+	if err := ctx.Err(); err != nil {
+		return notSent(last, attempt-1, err)
+	}
+	if s.limiter != nil {
+		if err := s.limiter.Wait(ctx); err != nil {
+			if ctx.Err() == nil {
+				// The limiter refuses up front a wait that would
+				// outlast the deadline; say so in ctx's terms.
+				err = fmt.Errorf("%w: the wait for mail.smtp.rate would outlast it", context.DeadlineExceeded)
+			}
+			return notSent(last, attempt-1, err)
 		}
 	}
+	sl, err := s.acquire(ctx)
+	if err != nil {
+		return notSent(last, attempt-1, err)
+	}
+	if avoid != 0 && sl.id == avoid {
+		// The connection the last try failed on: another free one
+		// saves replacing it (a dial costs several round trips).
+		select {
+		case other := <-s.pool:
+			s.release(sl)
+			sl = other
+		default:
+		}
+	}
+	// A try on the wire gets the grace once ctx ends, then its
+	// connection is cut (graceAfter): a hung server cannot hold a stop.
+	inFlight, cancel := graceAfter(ctx, s.o.Grace)
+	defer cancel()
+	start := time.Now()
+	e := s.attempt(ctx, inFlight, sl, m, avoid)
+	id := sl.id
+	s.release(sl)
+	if e == nil {
+		if s.log.Enabled(ctx, slog.LevelDebug) {
+			s.log.LogAttrs(ctx, slog.LevelDebug, "smtp: sent", slog.String("to", m.To),
+				slog.String("message_id", m.MessageID), slog.Int("attempts", attempt),
+				slog.Uint64("conn", id), slog.Duration("took", time.Since(start)))
+		}
+		return nil
+	}
+	e.Attempts = attempt
+	if !e.Temporary() || e.InDoubt() || attempt >= s.o.MaxAttempts || ctx.Err() != nil {
+		return e
+	}
+	wait := s.o.Backoff(attempt)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "smtp: temporary failure, will retry",
+		slog.String("to", m.To), slog.String("message_id", m.MessageID),
+		slog.Int("attempt", attempt), slog.Int("max_attempts", s.o.MaxAttempts),
+		slog.String("stage", e.Stage), slog.Int("code", e.Code), slog.String("reply", e.Reply),
+		slog.Any("error", e.Err), slog.Duration("wait", wait))
+	return &Retry{Last: e, Wait: wait, s: s, m: m}
 }
 
 // notSent is the error when ctx or Close ended a Send between attempts.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -101,16 +102,21 @@ type Sender struct {
 	// Render renders the issue for one reader.
 	Render func(d digest.Delivery) (digest.Message, error)
 	// Deliver composes and sends one message and returns its Message-ID.
-	// It should retry temporary failures itself; its errors may say
-	// Temporary(), Permanent() and BadAddress() (5.1.x). A send that has
-	// started is not aborted when ctx ends, only waits between tries.
+	// Its errors may say Temporary(), Permanent() and BadAddress()
+	// (5.1.x). A temporary failure worth another try should come back as
+	// an error with RetryIn() time.Duration and Again(ctx) error
+	// (deliver.Retry): the row goes to the retry queue and the worker
+	// moves on to the next reader; Again is called when the wait is over.
+	// Any other error is final for this run. A send that has started is
+	// not aborted when ctx ends, only waits between tries.
 	Deliver func(ctx context.Context, m digest.Message) (string, error)
 	// Workers is how many messages are rendered and sent at once (the
 	// SMTP connections).
 	Workers int
 	// GiveUpAfter stops the run after that many messages in a row were
 	// left pending (temporary failures) with no success between: the server is down, and every further
-	// reader would only wait out the retries. 0 means 3 per worker.
+	// reader would only wait out the retries. A retry that fails again
+	// counts as one. 0 means 3 per worker.
 	GiveUpAfter int
 	Now         func() time.Time
 	// OnStart and OnOutcome report progress (for a bar or log lines);
@@ -121,6 +127,11 @@ type Sender struct {
 	// PageSize is how many ledger rows are read at a time (default 500):
 	// memory stays flat whatever the list's length.
 	PageSize int
+	// RetryQueue is how many messages may wait for their retry at once
+	// (default 128 per worker); each holds its composed message. When it
+	// is full (a server failing most messages) a worker waits out its
+	// message's backoff itself, as every retry did before the queue.
+	RetryQueue int
 }
 
 // Outcome is what became of one reader's message in this run.
@@ -155,6 +166,13 @@ type SendReport struct {
 func (r SendReport) OK() bool { return r.Failed == 0 && r.Deferred == 0 && r.Stopped == "" }
 
 type permanent interface{ Permanent() bool }
+
+// retrier is a temporary failure with tries left (deliver.Retry).
+type retrier interface {
+	error
+	RetryIn() time.Duration
+	Again(ctx context.Context) error
+}
 type badAddress interface{ BadAddress() bool }
 type inDoubt interface{ InDoubt() bool }
 type classified interface {
@@ -237,29 +255,47 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 			s.OnOutcome(o)
 		}
 	}
+	// A retry that fails again counts toward giving up, though the
+	// message may have tries left: a server that is down fails every
+	// retry, and waiting out all of a full queue's tries (40 s) would only
+	// hammer it. Greylisting, which takes the second try, does not count.
+	failedAgain := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if streak++; streak >= giveUp {
+			stop(fmt.Errorf("%d messages in a row could not be sent, the last: %v", streak, err))
+		}
+	}
 
-	jobs := make(chan digest.Delivery)
+	// work carries the rows from the ledger and, when due, the retries;
+	// open counts the rows handed out and not yet at an outcome, so the
+	// send ends only when the last retry has been taken.
+	work := make(chan job)
+	var open sync.WaitGroup
+	q := newRetryQueue(cmp.Or(s.RetryQueue, 128*workers))
+	quit := make(chan struct{})
+	go q.run(runCtx, work, quit)
+	r := &sendRun{ctx: runCtx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop}
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := range jobs {
-				if runCtx.Err() != nil {
-					continue // stopping: leave it pending
-				}
-				o, err := s.one(runCtx, w, d, now)
-				if err != nil {
-					stop(err) // the ledger failed: sending on would be blind
+		wg.Go(func() {
+			for j := range work {
+				if j.retry == nil && runCtx.Err() != nil {
+					open.Done() // stopping: leave it pending
 					continue
 				}
-				outcome(o)
+				if !s.handle(r, j) {
+					continue // queued for its retry: still open
+				}
+				open.Done()
 			}
-		}()
+		})
 	}
-	dispatchErr := s.dispatch(runCtx, is.ID, jobs)
-	close(jobs)
+	dispatchErr := s.dispatch(runCtx, is.ID, work, &open)
+	open.Wait()
+	close(work)
 	wg.Wait()
+	close(quit)
 	if err := w.close(); err != nil {
 		return rep, err
 	}
@@ -297,8 +333,8 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 }
 
 // dispatch pages through the pending rows and hands them to the workers
-// until the list ends or ctx does.
-func (s *Sender) dispatch(ctx context.Context, issueID string, jobs chan<- digest.Delivery) error {
+// until the list ends or ctx does, counting each in open.
+func (s *Sender) dispatch(ctx context.Context, issueID string, work chan<- job, open *sync.WaitGroup) error {
 	size := cmp.Or(s.PageSize, 500)
 	var after int64
 	for {
@@ -310,9 +346,11 @@ func (s *Sender) dispatch(ctx context.Context, issueID string, jobs chan<- diges
 			return err
 		}
 		for _, d := range page {
+			open.Add(1)
 			select {
-			case jobs <- d:
+			case work <- job{d: d}:
 			case <-ctx.Done():
+				open.Done()
 				return nil
 			}
 		}
@@ -323,33 +361,101 @@ func (s *Sender) dispatch(ctx context.Context, issueID string, jobs chan<- diges
 	}
 }
 
+// job is one reader's message for a worker: a row from the ledger, or a
+// retry of a message whose try failed temporarily.
+type job struct {
+	d     digest.Delivery
+	retry retrier // nil for a row's first try in this run
+	msgID string  // the Message-ID of the retried message
+	due   time.Time
+}
+
+// handle takes j to its outcome, or, when it must be tried again, puts it
+// in the retry queue and returns, so the worker goes on to the next
+// reader; it reports whether j is done with. Only when the queue is full
+// does it wait out the backoff here.
+func (s *Sender) handle(r *sendRun, j job) bool {
+	for {
+		o, next, err := s.one(r.ctx, r.w, j, r.now)
+		switch {
+		case err != nil:
+			r.stop(err) // the ledger failed: sending on would be blind
+			return true
+		case next == nil:
+			r.outcome(o)
+			return true
+		case j.retry != nil:
+			r.failedAgain(next.retry)
+		}
+		if r.q.push(*next) {
+			return false
+		}
+		t := time.NewTimer(time.Until(next.due))
+		select {
+		case <-t.C:
+		case <-r.ctx.Done(): // one records it as pending
+			t.Stop()
+		}
+		j = *next
+	}
+}
+
+// sendRun is what the workers of one Send share.
+type sendRun struct {
+	ctx         context.Context // ends when the run must stop
+	w           *ledgerWriter
+	q           *retryQueue
+	now         func() time.Time
+	outcome     func(Outcome)
+	failedAgain func(error)
+	stop        context.CancelCauseFunc
+}
+
 // one takes one reader through render, claim, deliver and mark. Its error
 // is the ledger's; delivery problems are in the Outcome, whose Delivery
-// carries the status and answer recorded.
-func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, now func() time.Time) (Outcome, error) {
+// carries the status and answer recorded. A temporary failure with tries
+// left is marked pending and comes back as the job of its retry, with no
+// Outcome yet.
+func (s *Sender) one(ctx context.Context, w *ledgerWriter, j job, now func() time.Time) (Outcome, *job, error) {
+	d := j.d
 	up := digest.DeliveryUpdate{IssueID: d.IssueID, SubscriberID: d.SubscriberID}
 	// record marks the row (posted: the next claim commits it) and tells
 	// the outcome.
-	record := func(st digest.DeliveryStatus, err error, text string) (Outcome, error) {
+	record := func(st digest.DeliveryStatus, err error, text string) (Outcome, *job, error) {
 		up.Status, up.Error, up.At = st, text, now()
 		d.Status, d.Error = st, text
-		return Outcome{Delivery: d, Err: err}, w.post(up)
+		return Outcome{Delivery: d, Err: err}, nil, w.post(up)
 	}
-	msg, err := s.Render(d)
-	if errors.Is(err, ErrNothingForReader) {
-		return record(digest.DeliverySkipped, nil, "none of their themes ("+strings.Join(d.Themes, ", ")+") had an article")
-	}
-	if err != nil {
-		// A template that fails for this reader only: keep them for the
-		// next run, after the template is fixed.
-		return record(digest.DeliveryPending, err, errText(err))
+	var msg digest.Message
+	if j.retry == nil {
+		var err error
+		msg, err = s.Render(d)
+		if errors.Is(err, ErrNothingForReader) {
+			return record(digest.DeliverySkipped, nil, "none of their themes ("+strings.Join(d.Themes, ", ")+") had an article")
+		}
+		if err != nil {
+			// A template that fails for this reader only: keep them for the
+			// next run, after the template is fixed.
+			return record(digest.DeliveryPending, err, errText(err))
+		}
+	} else if ctx.Err() != nil {
+		// Stopping: the row has been pending since its failed try, and
+		// stays so for the next run.
+		up.MessageID = j.msgID
+		return record(digest.DeliveryPending, j.retry, errText(j.retry))
 	}
 	claim := up
 	claim.Status, claim.Attempt, claim.At = digest.DeliverySending, true, now()
 	if err := w.write(claim); err != nil {
-		return Outcome{Delivery: d}, err
+		return Outcome{Delivery: d}, nil, err
 	}
-	up.MessageID, err = s.Deliver(ctx, msg)
+	var err error
+	if j.retry == nil {
+		up.MessageID, err = s.Deliver(ctx, msg)
+	} else {
+		up.MessageID, err = j.msgID, j.retry.Again(ctx)
+	}
+	var again retrier
 	switch {
 	case err == nil:
 		return record(digest.DeliverySent, nil, "")
@@ -364,6 +470,11 @@ func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, no
 		// The claim stays, so the ledger says so as it does after a
 		// crash, and the next run counts it in doubt as it sends it again.
 		return record(digest.DeliverySending, err, errText(err))
+	case errors.As(err, &again) && ctx.Err() == nil:
+		// Pending until the retry's claim: if the run dies meanwhile,
+		// the row is not in doubt, for the message was not taken.
+		o, _, err := record(digest.DeliveryPending, err, errText(err))
+		return o, &job{d: j.d, retry: again, msgID: up.MessageID, due: time.Now().Add(again.RetryIn())}, err
 	}
 	// Temporary, or a local problem (outbox disk full): the reader stays
 	// pending and the next run tries again.
@@ -373,6 +484,98 @@ func (s *Sender) one(ctx context.Context, w *ledgerWriter, d digest.Delivery, no
 func isInDoubt(err error) bool {
 	var d inDoubt
 	return errors.As(err, &d) && d.InDoubt()
+}
+
+// retryQueue holds the messages waiting for their retry, earliest due
+// first, and hands each to the workers when it is due.
+type retryQueue struct {
+	mu   sync.Mutex
+	jobs []job // a min-heap by due
+	max  int
+	wake chan struct{}
+}
+
+func newRetryQueue(max int) *retryQueue {
+	return &retryQueue{max: max, wake: make(chan struct{}, 1)}
+}
+
+// push queues j, unless the queue is full.
+func (q *retryQueue) push(j job) bool {
+	q.mu.Lock()
+	if len(q.jobs) >= q.max {
+		q.mu.Unlock()
+		return false
+	}
+	heap.Push((*jobHeap)(&q.jobs), j)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// next pops the earliest job when it is due (or at once once stopping);
+// otherwise it says how long until it is due, -1 when the queue is empty.
+func (q *retryQueue) next(stopping bool) (job, time.Duration, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.jobs) == 0 {
+		return job{}, -1, false
+	}
+	if wait := time.Until(q.jobs[0].due); wait > 0 && !stopping {
+		return job{}, wait, false
+	}
+	return heap.Pop((*jobHeap)(&q.jobs)).(job), 0, true
+}
+
+// run hands the queued jobs to the workers as they fall due, and all of
+// them at once when ctx ends (the workers then record them as pending),
+// until quit is closed.
+func (q *retryQueue) run(ctx context.Context, work chan<- job, quit <-chan struct{}) {
+	done := ctx.Done()
+	t := time.NewTimer(0)
+	t.Stop()
+	for {
+		j, wait, ok := q.next(ctx.Err() != nil)
+		if ok {
+			select {
+			case work <- j:
+			case <-quit:
+				return
+			}
+			continue
+		}
+		var due <-chan time.Time
+		if wait >= 0 {
+			t.Reset(wait)
+			due = t.C
+		}
+		select {
+		case <-due:
+		case <-q.wake:
+		case <-done:
+			done = nil // from now on every job is due at once
+		case <-quit:
+			t.Stop()
+			return
+		}
+		t.Stop()
+	}
+}
+
+type jobHeap []job
+
+func (h jobHeap) Len() int           { return len(h) }
+func (h jobHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h jobHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *jobHeap) Push(x any)        { *h = append(*h, x.(job)) }
+func (h *jobHeap) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	old[len(old)-1] = job{} // let the message go
+	*h = old[:len(old)-1]
+	return j
 }
 
 // isSetup is a delivery error that is neither temporary nor permanent: a
