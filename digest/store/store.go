@@ -78,6 +78,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	limitPool(db)
 	s := &Store{db: db, path: path}
 	// While another process is turning a new file into WAL mode, SQLite
 	// answers BUSY at once instead of waiting out busy_timeout; that only
@@ -95,6 +96,26 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The pool's bounds. SQLite in WAL mode reads in parallel but writes one
+// at a time, so connections past a few per core only cost memory (each has
+// its own page cache) and a file descriptor: without a bound, a thousand
+// concurrent requests opened a thousand connections. Requests past the
+// bound wait for a connection, which a read frees in microseconds.
+const (
+	maxOpenConns = 8
+	// connIdleTime lets a quiet daemon give the connections' caches back.
+	connIdleTime = 5 * time.Minute
+)
+
+func limitPool(db *sql.DB) {
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxOpenConns) // a busy minute does not reopen them
+	db.SetConnMaxIdleTime(connIdleTime)
+}
+
+// Stats is the connection pool's state (open connections, waits).
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 
 // Close closes the database.
 func (s *Store) Close() error {
