@@ -727,7 +727,7 @@ func (d *daemon) preview(ctx context.Context) ([]byte, error) {
 	g := d.gathered
 	d.mu.Unlock()
 	if g.Feeds == nil {
-		return nil, errors.New("the feeds have not been fetched yet")
+		return nil, web.ErrPreviewNotReady
 	}
 	c := d.config()
 	sched, err := parseSpec(c.cfg.Schedule, c.cfg.Location)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -252,6 +253,13 @@ func (s *Site) preview(w http.ResponseWriter, r *http.Request) {
 	if r.Context().Err() != nil {
 		return // the client left while waiting for its turn
 	}
+	if errors.Is(err, ErrPreviewNotReady) {
+		// The answer is kept as long as a failure's, so a client that
+		// comes back after Retry-After gets a new look.
+		w.Header().Set("Retry-After", strconv.Itoa(int(previewFailedFresh.Seconds())))
+		s.fail(w, r, failPreparing)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, failSite)
 		return
@@ -279,7 +287,10 @@ func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), previewTimeout)
 	defer cancel()
 	body, err := s.Preview(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrPreviewNotReady):
+		s.log().Info("preview asked for before the first fetch ended; answered that it is being prepared")
+	case err != nil:
 		// Logged once per render, not once per request answered from it.
 		s.log().Error("preview failed", "err", err)
 	}
