@@ -100,6 +100,20 @@ func checkBeforeCreate(path string) error {
 	if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return nil // it exists (or Open's own error will say why not)
 	}
+	err := leftBehind(path)
+	if err != nil {
+		// Another process opening the same new store (the daemon and a
+		// `feeds check`) makes the database before its WAL and id file:
+		// if the database is there now, they are its, not left behind.
+		if _, serr := os.Stat(path); serr == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// leftBehind names what a store that is gone left at path, if anything.
+func leftBehind(path string) error {
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if _, err := os.Stat(path + suffix); err == nil {
 			return fmt.Errorf("store: %s is missing but its %s is there: the database was deleted or moved, maybe while gull had it open; restore %s from a backup, or to start with an empty store remove %s and %s",
