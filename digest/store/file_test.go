@@ -157,3 +157,41 @@ func TestStoreReopensAsItself(t *testing.T) {
 		t.Fatalf("reopened store: %d subscribers, %v", len(subs), err)
 	}
 }
+
+// A file put in place of a running store's (a backup restored over it)
+// is not overwritten with that store's pages when it closes: its WAL
+// belongs to the file that is gone.
+func TestReplacedStoreClosesWithoutSpoilingTheNewFile(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if err := s.SetScheduleDoneThrough(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "backup.db")
+	o, err := Open(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := o.CreatePending(ctx, "backup@example.com", nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	os.Remove(idFile(path)) // the operator adopts the new file, as the refusal says
+	n, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("open the file put in place: %v", err)
+	}
+	defer n.Close()
+	subs, err := n.ListSubscribers(ctx, subscribers.Pending)
+	if err != nil || len(subs) != 1 || subs[0].Email != "backup@example.com" {
+		t.Errorf("the new file after the old store closed: %v, %v; want its own subscriber", subs, err)
+	}
+	if _, ok, _ := n.ScheduleDoneThrough(ctx); ok {
+		t.Error("the old store's writes were read into the new file")
+	}
+}

@@ -136,14 +136,25 @@ func limitPool(db *sql.DB) {
 // Stats is the connection pool's state (open connections, waits).
 func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 
-// Close closes the database.
+// Close closes the database. When its file was deleted or replaced, the
+// WAL and shared-memory files at its path are this store's, for a file
+// that is no longer there: SQLite leaves them, and the next open would
+// read their pages into whatever is at the path now (a restored backup,
+// another store), so they go.
 func (s *Store) Close() error {
+	var gone *FileGoneError
+	lost := errors.As(s.CheckFile(), &gone)
 	s.stmtMu.Lock()
 	if s.updateStmt != nil {
 		s.updateStmt.Close()
 	}
 	s.stmtMu.Unlock()
-	return s.db.Close()
+	err := s.db.Close()
+	if lost {
+		os.Remove(s.path + "-wal")
+		os.Remove(s.path + "-shm")
+	}
+	return err
 }
 
 // Path is the database file.
