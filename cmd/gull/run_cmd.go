@@ -144,6 +144,12 @@ func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 	defer d.release()
 	d.work.Add(1)
 	defer d.work.Done()
+	// A store whose file was deleted under the daemon would take the
+	// run's records with it: no run, and the log says why.
+	if err := d.st.CheckFile(); err != nil {
+		d.log.Error("run not made", "trigger", trigger, "slot", slot.Format(time.RFC3339), "err", err)
+		return sendResult{}, nil, err
+	}
 	if trigger == "schedule" || trigger == "catch-up" {
 		// While this run waited for its turn, another (a catch-up after
 		// a suspend, racing the late cron fire) may have made the slot.
@@ -539,6 +545,10 @@ func (d *daemon) refresh(ctx context.Context) {
 		return // a run is fetching them anyway
 	}
 	defer d.release()
+	if err := d.st.CheckFile(); err != nil {
+		d.log.Error("feed refresh not made", "err", err)
+		return
+	}
 	c := d.config()
 	start := time.Now()
 	g, err := d.a.gatherWith(ctx, c.cfg, d.st, time.Now())
@@ -779,7 +789,7 @@ func (d *daemon) preview(ctx context.Context) ([]byte, error) {
 	g := d.gathered
 	d.mu.Unlock()
 	if g.Feeds == nil {
-		return nil, errors.New("the feeds have not been fetched yet")
+		return nil, web.ErrPreviewNotReady
 	}
 	c := d.config()
 	sched, err := parseSpec(c.cfg.Schedule, c.cfg.Location)

@@ -43,8 +43,12 @@ func (s *Store) SetScheduleDoneThrough(ctx context.Context, t time.Time) error {
 	return nil
 }
 
-// Ping checks that the store answers (the daemon's /healthz).
+// Ping checks that the store answers and is still the file it opened (the
+// daemon's /healthz).
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.CheckFile(); err != nil {
+		return err
+	}
 	var one int
 	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM meta LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: %s: %w", s.path, err)

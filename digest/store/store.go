@@ -38,8 +38,9 @@ var ErrNewerSchema = errors.New("store: the database was made by a newer gull")
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
+	db   guardedDB
 	path string
+	file os.FileInfo // the database file as opened; see CheckFile
 
 	stmtMu     sync.Mutex
 	updateStmt *sql.Stmt // see deliveryUpdate
@@ -61,6 +62,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
+	if err := checkBeforeCreate(path); err != nil {
+		return nil, err
+	}
 	// The file holds the subscribers' addresses and the key that signs
 	// their links: only its owner may read it. SQLite gives the -wal and
 	// -shm files the database's mode.
@@ -69,16 +73,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	file, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	// WAL lets readers work while a send writes; busy_timeout makes a
 	// second writer wait instead of failing; _txlock=immediate takes the
 	// write lock at BEGIN so two writers cannot deadlock upgrading.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	// mode=rw: the file was made above, so a connection the pool opens
+	// later fails if it is gone, instead of making an empty one.
+	dsn := "file:" + path + "?mode=rw&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	limitPool(db)
+	s := &Store{path: path, file: file}
+	s.db = guardedDB{DB: db, check: s.CheckFile}
+	if err := s.checkID(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	// While another process is turning a new file into WAL mode, SQLite
 	// answers BUSY at once instead of waiting out busy_timeout; that only
 	// happens in the first moments of a file's life, so a short retry
@@ -86,6 +102,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	for attempt := 0; ; attempt++ {
 		err = s.migrate(ctx)
 		if err == nil {
+			if err := s.recordID(ctx); err != nil {
+				db.Close()
+				return nil, err
+			}
 			return s, nil
 		}
 		if !strings.Contains(err.Error(), "SQLITE_BUSY") || attempt == 50 || ctx.Err() != nil {
@@ -96,14 +116,45 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 }
 
-// Close closes the database.
+// The pool's bounds. SQLite in WAL mode reads in parallel but writes one
+// at a time, so connections past a few per core only cost memory (each has
+// its own page cache) and a file descriptor: without a bound, a thousand
+// concurrent requests opened a thousand connections. Requests past the
+// bound wait for a connection, which a read frees in microseconds.
+const (
+	maxOpenConns = 8
+	// connIdleTime lets a quiet daemon give the connections' caches back.
+	connIdleTime = 5 * time.Minute
+)
+
+func limitPool(db *sql.DB) {
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxOpenConns) // a busy minute does not reopen them
+	db.SetConnMaxIdleTime(connIdleTime)
+}
+
+// Stats is the connection pool's state (open connections, waits).
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
+// Close closes the database. When its file was deleted or replaced, the
+// WAL and shared-memory files at its path are this store's, for a file
+// that is no longer there: SQLite leaves them, and the next open would
+// read their pages into whatever is at the path now (a restored backup,
+// another store), so they go.
 func (s *Store) Close() error {
+	var gone *FileGoneError
+	lost := errors.As(s.CheckFile(), &gone)
 	s.stmtMu.Lock()
 	if s.updateStmt != nil {
 		s.updateStmt.Close()
 	}
 	s.stmtMu.Unlock()
-	return s.db.Close()
+	err := s.db.Close()
+	if lost {
+		os.Remove(s.path + "-wal")
+		os.Remove(s.path + "-shm")
+	}
+	return err
 }
 
 // Path is the database file.

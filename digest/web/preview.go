@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -21,6 +22,19 @@ const (
 	PreviewJSON PreviewFormat = "json"
 	PreviewEML  PreviewFormat = "eml"
 )
+
+// ErrPreviewNotReady is what the daemon's Preview answers until its first
+// fetch of the feeds ends: there is nothing to show yet. That is the
+// normal first minute of a start, not a failure: the site says the page
+// is being prepared (503 with Retry-After) and logs it at INFO.
+var ErrPreviewNotReady = errors.New("the feeds have not been fetched yet since gull started")
+
+// failPreparing is /preview's page while ErrPreviewNotReady holds.
+var failPreparing = failure{503,
+	"미리보기를 준비하고 있습니다", "The preview is being prepared",
+	"gull이 방금 시작되어 피드를 처음으로 가져오고 있습니다. 잠시 후 이 페이지를 다시 열어 주세요.",
+	"gull has just started and is fetching the feeds for the first time. Please reload this page in a minute.",
+	false}
 
 // PreviewSource renders the digest in a format from the current templates
 // and config. The preview calls it on every request, so an editor sees a

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -139,6 +140,9 @@ func (s *Site) Handler() http.Handler {
 				return
 			}
 		}
+		if r.Method == http.MethodPost && !s.storeWritable(w, r) {
+			return
+		}
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
 			// ServeHTTP, not h: it sets the path values.
@@ -154,6 +158,30 @@ func (s *Site) Handler() http.Handler {
 			s.fail(w, r, failNoPage)
 		}
 	})
+}
+
+// failStoreGone answers a form posted while the store's file is gone.
+var failStoreGone = failure{503,
+	"지금은 요청을 받을 수 없습니다", "We cannot take requests right now",
+	"아무것도 저장하지 않았습니다. 잠시 후 다시 시도해 주세요.",
+	"Nothing was saved. Please try again later.",
+	false}
+
+// storeWritable refuses a POST while the store's file is deleted or
+// replaced: the sign-up (mailed after the answer) or the unsubscribe would
+// go into a file that is gone, and the visitor be told it was done. The
+// check is a stat; the store refuses the write itself too.
+func (s *Site) storeWritable(w http.ResponseWriter, r *http.Request) bool {
+	c, ok := s.Pages.Store.(interface{ CheckFile() error })
+	if !ok {
+		return true
+	}
+	if err := c.CheckFile(); err != nil {
+		s.log().Error("form refused: the store cannot take writes", "path", r.URL.Path, "err", err)
+		s.fail(w, r, failStoreGone)
+		return false
+	}
+	return true
 }
 
 // forwardedFor is the client's address of a request that came through
@@ -267,6 +295,13 @@ func (s *Site) preview(w http.ResponseWriter, r *http.Request) {
 	if r.Context().Err() != nil {
 		return // the client left while waiting for its turn
 	}
+	if errors.Is(err, ErrPreviewNotReady) {
+		// The answer is kept as long as a failure's, so a client that
+		// comes back after Retry-After gets a new look.
+		w.Header().Set("Retry-After", strconv.Itoa(int(previewFailedFresh.Seconds())))
+		s.fail(w, r, failPreparing)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, failSite)
 		return
@@ -294,7 +329,10 @@ func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), previewTimeout)
 	defer cancel()
 	body, err := s.Preview(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrPreviewNotReady):
+		s.log().Info("preview asked for before the first fetch ended; answered that it is being prepared")
+	case err != nil:
 		// Logged once per render, not once per request answered from it.
 		s.log().Error("preview failed", "err", err)
 	}
@@ -302,8 +340,8 @@ func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
 	return body, err
 }
 
-// GET /healthz: 200 while the store answers, for a monitor or a
-// container's health check.
+// GET /healthz: 200 while the store answers and is still the file it
+// opened, for a monitor or a container's health check.
 func (s *Site) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
@@ -312,7 +350,14 @@ func (s *Site) healthz(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "store unreachable\n")
+		// A reason meant to be shown (the store's file was deleted) is;
+		// other errors may name paths and stay in the log.
+		msg := "store unreachable"
+		var shown interface{ Reason() string }
+		if errors.As(err, &shown) {
+			msg += ": " + shown.Reason()
+		}
+		io.WriteString(w, msg+"\n")
 		return
 	}
 	writeBody(w, r, "text/plain; charset=utf-8", "no-store", []byte("ok\n"))
