@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# bench/quality.sh [WEEK_DIR] [OUT.json]: score the digest of a labelled
+# week (see "Measuring" in README.md). WEEK_DIR holds articles.json,
+# feeds.yaml and feeds/ (default ../shared/quality/week-dev); the score
+# script is WEEK_DIR/../score.py unless $SCORE names another. It builds a
+# config from this repository's config.yaml with its feeds: replaced by the
+# week's (paths made absolute), runs `gull preview --format json` at the
+# week's end, times it, and prints score.py's figures with every miss.
+# Not part of `go test`: it needs the labelled week, which is not shipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+week=$(cd "${1:-../shared/quality/week-dev}" && pwd)
+out=${2:-$(mktemp -t gull-quality-XXXXXX.json)}
+score=${SCORE:-$week/../score.py}
+now=${NOW:-2026-11-23T08:00:00+09:00}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# config.yaml without its feeds: block (up to the next top-level key),
+# then the week's feeds with absolute paths.
+awk '/^feeds:/ {skip=1; next} skip && /^[a-z_]+:/ {skip=0} !skip' config.yaml >"$tmp/config.yaml"
+sed -E "s#url: (feeds/)#url: $week/\1#" "$week/feeds.yaml" >>"$tmp/config.yaml"
+sed -i -E "s#^store: .*#store: {path: $tmp/gull.db}#" "$tmp/config.yaml"
+
+go build -o "$tmp/gull" ./cmd/gull
+start=$(date +%s.%N)
+"$tmp/gull" --config "$tmp/config.yaml" preview --now "$now" --format json --out "$out"
+end=$(date +%s.%N)
+printf 'preview: %.3f s (%s)\n' "$(echo "$end - $start" | bc)" "$out"
+python3 "$score" "$week" "$out" --explain
