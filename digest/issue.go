@@ -148,6 +148,15 @@ type articleJSON struct {
 	Published *time.Time `json:"published"`
 	Summary   string     `json:"summary"`
 	Themes    []string   `json:"themes"`
+	// Also: the other outlets' articles about the same event.
+	Also []alsoJSON `json:"also"`
+}
+
+type alsoJSON struct {
+	Title     string     `json:"title"`
+	Link      string     `json:"link"`
+	Feed      string     `json:"feed"`
+	Published *time.Time `json:"published"`
 }
 
 type feedJSON struct {
@@ -167,6 +176,15 @@ type droppedJSON struct {
 	Reason string `json:"reason"`
 }
 
+// alsoOf is the JSON of an entry's other coverage; never null.
+func alsoOf(a Article) []alsoJSON {
+	out := []alsoJSON{}
+	for _, o := range a.Also {
+		out = append(out, alsoJSON{Title: o.Title, Link: o.Link, Feed: o.FeedName, Published: o.Published})
+	}
+	return out
+}
+
 // MarshalJSON writes the issue in the form of DESIGN.md §5. Lists are
 // never null, so a script can always iterate them. Feed URLs are redacted.
 func (is Issue) MarshalJSON() ([]byte, error) {
@@ -179,7 +197,7 @@ func (is Issue) MarshalJSON() ([]byte, error) {
 		for _, a := range s.Articles {
 			sj.Articles = append(sj.Articles, articleJSON{
 				Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Published: a.Published,
-				Summary: a.Summary, Themes: append([]string{}, a.Themes...),
+				Summary: a.Summary, Themes: append([]string{}, a.Themes...), Also: alsoOf(a),
 			})
 		}
 		out.Sections = append(out.Sections, sj)
