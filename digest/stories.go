@@ -62,8 +62,8 @@ func (g *Grouper) WithStories(s *Stories) *Grouper {
 // differ. linkShare is how much of the threshold two groups must keep on
 // average over all their pairs to merge.
 const (
-	sameLangThreshold  = 0.15
-	crossLangThreshold = 0.25
+	sameLangThreshold  = 0.16
+	crossLangThreshold = 0.28
 	linkShare          = 0.75
 	// roundupShare: an article this alike (as a share of the threshold,
 	// on average over a story's articles) to two stories besides its own
@@ -73,7 +73,10 @@ const (
 	// threshold) are about different events.
 	bridgeShare = 0.3
 	nearShare   = 0.5
-	titleBoost  = 1.5
+	// blockShare: a pair is compared in full only when its blocking
+	// features alone reach this share of the threshold.
+	blockShare = 0.15
+	titleBoost = 1.5
 	// idfPrior smooths the weights of a small week: in a week of three
 	// articles a word two of them share still says something.
 	idfPrior = 20
@@ -135,7 +138,13 @@ type storyIndex struct {
 	// specific: feature id -> few enough articles have it to tell events
 	// apart ("AI" is in most of an AI digest's articles).
 	specific []bool
-	post     [][]int32
+	post     [][]posting
+}
+
+// posting is an article that has a blocking feature, with its weight.
+type posting struct {
+	doc int32
+	w   float64
 }
 
 // find returns the stories among arts as groups of indexes into arts, each
@@ -294,31 +303,52 @@ type nearPair struct {
 }
 
 // nearPairs lists, for every article, the articles at least nearShare of
-// the threshold alike. Only pairs that share a blocking feature (one that
-// few articles have) are compared.
+// the threshold alike. Only pairs that share blocking features (ones few
+// articles have) are compared, and only those whose blocking features
+// alone make up a good part of the threshold: the dot products over them
+// are summed posting by posting, so a week is never compared pair by pair.
 func (x *storyIndex) nearPairs() [][]nearPair {
 	n := len(x.docs)
 	near := make([][]nearPair, n)
-	stamp := make([]int, n)
-	for i := range stamp {
-		stamp[i] = -1
-	}
+	acc := make([]float64, n)
+	var touched []int32
 	for i := range n {
-		for _, f := range x.docs[i].ids {
-			for _, j32 := range x.post[f] {
-				j := int(j32)
-				if j <= i || stamp[j] == i {
+		d := &x.docs[i]
+		for k, f := range d.ids {
+			for _, p := range x.post[f] {
+				j := p.doc
+				if int(j) <= i || d.korean != x.docs[j].korean && !x.cross[f] {
 					continue
 				}
-				stamp[j] = i
-				if r := x.sim(i, j) / x.threshold(i, j); r >= nearShare {
+				if acc[j] == 0 {
+					touched = append(touched, j)
+				}
+				acc[j] += d.w[k] * p.w
+			}
+		}
+		for _, j32 := range touched {
+			j := int(j32)
+			thr := x.threshold(i, j)
+			if acc[j]/x.norms(i, j) >= blockShare*thr {
+				if r := x.sim(i, j) / thr; r >= nearShare {
 					near[i] = append(near[i], nearPair{i, j, r})
 					near[j] = append(near[j], nearPair{j, i, r})
 				}
 			}
+			acc[j] = 0
 		}
+		touched = touched[:0]
 	}
 	return near
+}
+
+// norms is the denominator of the cosine of articles i and j.
+func (x *storyIndex) norms(i, j int) float64 {
+	a, b := &x.docs[i], &x.docs[j]
+	if a.korean != b.korean {
+		return a.crossNorm * b.crossNorm
+	}
+	return a.norm * b.norm
 }
 
 func (x *storyIndex) threshold(i, j int) float64 {
@@ -397,14 +427,15 @@ func (s *Stories) index(arts []Article) *storyIndex {
 		}
 		raws[i] = r
 	}
-	x := &storyIndex{docs: make([]storyDoc, n), cross: make([]bool, len(df)), specific: make([]bool, len(df)), post: make([][]int32, len(df))}
+	x := &storyIndex{docs: make([]storyDoc, n), cross: make([]bool, len(df)), specific: make([]bool, len(df)), post: make([][]posting, len(df))}
 	for id, k := range kinds {
 		x.cross[id] = crossFeature(string(k))
 		x.specific[id] = df[id] <= max(3, n/5)
 	}
 	// Features in many articles are not what one event's coverage shares:
 	// they block no candidates (their weight still counts in the cosine).
-	blockMax := max(8, n/10)
+	// A story has a handful of articles; a feature in fifty is a topic's.
+	blockMax := max(8, min(50, n/10))
 	for i, r := range raws {
 		d := storyDoc{korean: r.korean}
 		for key, inTitle := range r.feats {
@@ -420,15 +451,12 @@ func (s *Stories) index(arts []Article) *storyIndex {
 				d.crossNorm += w * w
 			}
 			if df[id] >= 2 && df[id] <= blockMax {
-				x.post[id] = append(x.post[id], int32(i))
+				x.post[id] = append(x.post[id], posting{int32(i), w})
 			}
 		}
 		d.norm, d.crossNorm = math.Sqrt(d.norm+normPrior), math.Sqrt(d.crossNorm+normPrior)
 		sortByID(&d)
 		x.docs[i] = d
-	}
-	for id := range x.post {
-		slices.Sort(x.post[id])
 	}
 	return x
 }
@@ -567,12 +595,19 @@ func romanMatch(h string, romans map[string]bool) string {
 	if len(romans) == 0 {
 		return ""
 	}
-	best := ""
-	romanPrefixes(h, func(p string) {
-		if key := looseRoman(p); len(key) >= 4 && romans[key] {
-			best = key
+	var b []byte
+	best, n := "", 0
+	for _, r := range h {
+		syl := looseSyllable(r)
+		// Folding drops a letter doubled across syllables as within one.
+		if len(b) > 0 && len(syl) > 0 && b[len(b)-1] == syl[0] {
+			syl = syl[1:]
 		}
-	})
+		b = append(b, syl...)
+		if n++; n >= 2 && len(b) >= 4 && romans[string(b)] {
+			best = string(b)
+		}
+	}
 	return best
 }
 

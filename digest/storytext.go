@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -444,32 +445,31 @@ var (
 	romanFinal   = []string{"", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t"}
 )
 
-// romanPrefixes calls f with the romanization of every prefix of the
-// Hangul run h that is two syllables or longer.
-func romanPrefixes(h string, f func(string)) {
-	var b strings.Builder
-	n := 0
-	for _, r := range h {
-		s := int(r - 0xAC00)
-		ini, vow, fin := s/(21*28), s/28%21, s%28
-		init := romanInitial[ini]
-		// ㄹ after a final ㄹ is "ll" (Silla); a leading ㄹ reads as r.
-		b.WriteString(init)
-		b.WriteString(romanVowel[vow])
-		b.WriteString(romanFinal[fin])
-		n++
-		if n >= 2 {
-			f(b.String())
-		}
+// looseSyllables are the folded romanizations of the Hangul syllables,
+// made once.
+var looseSyllables = sync.OnceValue(func() []string {
+	out := make([]string, 0xD7A4-0xAC00)
+	for i := range out {
+		ini, vow, fin := i/(21*28), i/28%21, i%28
+		out[i] = looseRoman(romanInitial[ini] + romanVowel[vow] + romanFinal[fin])
 	}
+	return out
+})
+
+func looseSyllable(r rune) string {
+	if !isHangul(r) {
+		return ""
+	}
+	return looseSyllables()[r-0xAC00]
 }
+
+var romanFold = strings.NewReplacer("ch", "j", "sh", "s")
 
 // looseRoman folds the consonants that spellings of one Korean sound
 // differ in (l/r, k/g, t/d, p/b, ch/j: Pusan and Busan, Taegu and Daegu)
 // and doubled letters. Vowels are kept: 하늘 (haneul) is not Hanul.
 func looseRoman(s string) string {
-	s = strings.ToLower(s)
-	s = strings.NewReplacer("ch", "j", "sh", "s").Replace(s)
+	s = romanFold.Replace(strings.ToLower(s))
 	var b strings.Builder
 	var last rune
 	for _, r := range s {
