@@ -76,6 +76,10 @@ const (
 	// blockShare: a pair is compared in full only when its blocking
 	// features alone reach this share of the threshold.
 	blockShare = 0.15
+	// storySpan is how far apart in time (seconds) two articles on one
+	// event may be: a week, the span of a weekly issue, also when the
+	// issue's window is longer.
+	storySpan  = 7 * 24 * 3600
 	titleBoost = 1.5
 	// idfPrior smooths the weights of a small week: in a week of three
 	// articles a word two of them share still says something.
@@ -123,6 +127,8 @@ func keyWeight(key string) float64 {
 // storyDoc is an article reduced to its weighted features, sorted by id.
 type storyDoc struct {
 	korean bool
+	feed   string // the outlet: the feed's name, else its URL
+	at     int64  // the article's date, Unix seconds
 	ids    []int32
 	w      []float64
 	// norm is the length of the whole vector, crossNorm of the part that
@@ -184,12 +190,14 @@ func (s *Stories) find(arts []Article) [][]int {
 			continue
 		}
 		total := 0.0
+		apart := false
 		for _, p := range members[a] {
 			for _, q := range members[b] {
 				total += x.sim(p, q) / x.threshold(p, q)
+				apart = apart || !x.close(p, q)
 			}
 		}
-		if total < linkShare*float64(len(members[a])*len(members[b])) {
+		if apart || total < linkShare*float64(len(members[a])*len(members[b])) {
 			continue
 		}
 		if len(members[a]) < len(members[b]) {
@@ -317,7 +325,7 @@ func (x *storyIndex) nearPairs() [][]nearPair {
 		for k, f := range d.ids {
 			for _, p := range x.post[f] {
 				j := p.doc
-				if int(j) <= i || d.korean != x.docs[j].korean && !x.cross[f] {
+				if int(j) <= i || d.korean != x.docs[j].korean && !x.cross[f] || !x.close(i, int(j)) {
 					continue
 				}
 				if acc[j] == 0 {
@@ -340,6 +348,14 @@ func (x *storyIndex) nearPairs() [][]nearPair {
 		touched = touched[:0]
 	}
 	return near
+}
+
+// close reports whether two articles are near enough in time to cover
+// one event (storySpan), and come from two outlets: an outlet's two
+// articles in a week are a series or a follow-up, not other coverage.
+func (x *storyIndex) close(i, j int) bool {
+	d := x.docs[i].at - x.docs[j].at
+	return x.docs[i].feed != x.docs[j].feed && d <= storySpan && -d <= storySpan
 }
 
 // norms is the denominator of the cosine of articles i and j.
@@ -437,7 +453,7 @@ func (s *Stories) index(arts []Article) *storyIndex {
 	// A story has a handful of articles; a feature in fifty is a topic's.
 	blockMax := max(8, min(50, n/10))
 	for i, r := range raws {
-		d := storyDoc{korean: r.korean}
+		d := storyDoc{korean: r.korean, feed: cmp.Or(arts[i].FeedName, arts[i].FeedURL), at: arts[i].Date().Unix()}
 		for key, inTitle := range r.feats {
 			id := ids[key]
 			w := math.Log(float64(n+idfPrior)/float64(df[id])) * keyWeight(key)

@@ -441,3 +441,27 @@ func TestIssueJSONAlso(t *testing.T) {
 		t.Errorf("no entry for the plant's Korean article: %s", b)
 	}
 }
+
+// A story is other outlets' coverage within a week: an outlet's own
+// follow-up, or a piece on the same figures a month later, is not.
+func TestStoriesNeedTwoOutletsWithinAWeek(t *testing.T) {
+	en := storyArticle("en", "harbor", 18, 21, "Korea's antitrust regulator fines Sora Platform ₩12.8 billion over self-preferencing",
+		"The Korea Fair Trade Commission said on Wednesday it would fine Sora Platform 12.8 billion won for ranking its own AI shopping agent above rivals, and ordered it to open its API to 14 competing services by March.")
+	ko := storyArticle("ko", "aitime", 18, 11, "공정위, 소라플랫폼에 과징금 128억… AI 쇼핑 에이전트 자사 우대",
+		"공정거래위원회가 자사 AI 쇼핑 에이전트를 경쟁 서비스보다 우선 노출한 소라플랫폼에 과징금 128억 원을 부과한다고 18일 밝혔다. 14개 경쟁 서비스에 API를 3월까지 개방하라는 시정명령도 내렸다.")
+	s := NewStories("ko", nil)
+	if got := storyIDs(s, append(backgroundWeek(), en, ko)); !slices.Equal(got, []string{"en+ko"}) {
+		t.Fatalf("two outlets the same day: stories %q, want [en+ko]", got)
+	}
+	sameOutlet := ko
+	sameOutlet.FeedURL, sameOutlet.FeedName = en.FeedURL, en.FeedName
+	if got := storyIDs(s, append(backgroundWeek(), en, sameOutlet)); len(got) != 0 {
+		t.Errorf("one outlet's two articles: stories %q, want none", got)
+	}
+	later := ko
+	p := ko.Published.AddDate(0, 0, 10)
+	later.Published = &p
+	if got := storyIDs(s, append(backgroundWeek(), en, later)); len(got) != 0 {
+		t.Errorf("ten days apart: stories %q, want none", got)
+	}
+}
