@@ -465,3 +465,24 @@ func TestStoriesNeedTwoOutletsWithinAWeek(t *testing.T) {
 		t.Errorf("ten days apart: stories %q, want none", got)
 	}
 }
+
+// A reader who chose themes gets a story when any of its articles matched
+// one of them: the whole entry, in the story's section, with every
+// outlet's coverage. (Here two of the three articles matched only agents,
+// so the story sits in agents; the Korean lead matched regulation.)
+func TestIssueForKeepsWholeStories(t *testing.T) {
+	arts, feeds := storyWeek()
+	themes := []Theme{
+		{ID: "regulation", Name: "Regulation", Keywords: []string{"공정위", "과징금"}},
+		{ID: "agents", Name: "Agents", Keywords: []string{"shopping agent"}},
+	}
+	g := NewGrouper(themes, testOther, nil).WithStories(NewStories("ko", nil))
+	sections, _ := g.Group(arts, feeds)
+	got := Issue{Sections: sections}.For([]string{"regulation"})
+	if len(got.Sections) != 1 || got.Sections[0].ID != "agents" || len(got.Sections[0].Articles) != 1 {
+		t.Fatalf("a regulation reader gets %d sections, want the fine's story in agents: %+v", len(got.Sections), got.Sections)
+	}
+	if a := got.Sections[0].Articles[0]; a.ID != "fine-ko" || len(a.Also) != 2 || !slices.Equal(a.Themes, []string{"agents", "regulation"}) {
+		t.Errorf("a regulation reader gets %s (themes %v) with %d others, want fine-ko [agents regulation] with its 2 others", a.ID, a.Themes, len(a.Also))
+	}
+}
