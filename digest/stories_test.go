@@ -486,3 +486,24 @@ func TestIssueForKeepsWholeStories(t *testing.T) {
 		t.Errorf("a regulation reader gets %s (themes %v) with %d others, want fine-ko [agents regulation] with its 2 others", a.ID, a.Themes, len(a.Also))
 	}
 }
+
+// The articles an issue mailed, which never come again, include every
+// story's other outlets, not only its lead.
+func TestIssueArticlesIncludeStories(t *testing.T) {
+	arts, feeds := storyWeek()
+	g := NewGrouper(nil, testOther, nil).WithStories(NewStories("ko", nil))
+	sections, _ := g.Group(arts, feeds)
+	var ids []string
+	for _, a := range (Issue{Sections: sections}).Articles() {
+		ids = append(ids, a.ID)
+	}
+	slices.Sort(ids)
+	var want []string
+	for _, a := range arts {
+		want = append(want, a.ID)
+	}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("Issue.Articles() = %v, want every article %v", ids, want)
+	}
+}
