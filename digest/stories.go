@@ -28,10 +28,12 @@ import (
 //
 // Articles in one language are compared by the cosine of all that; an
 // article in Korean and one in English by the cosine of what the two
-// languages can share. Pairs above a threshold are joined, most similar
-// first, and two groups only merge when their articles are similar on
-// average, so a chain of loose resemblances does not make one story of a
-// topic's week. A round-up that touches several stories joins none.
+// languages can share. A pair must come from two outlets, lie within a
+// week, and share two such things at least. Pairs above a threshold are
+// joined, most similar first, and two groups only merge when their
+// articles are similar on average, so a chain of loose resemblances does
+// not make one story of a topic's week. A round-up that touches several
+// stories joins none.
 //
 // Only pairs that share a rare feature are compared at all (features used
 // by many of the week's articles say nothing about one event), so a week
@@ -67,19 +69,21 @@ const (
 	linkShare          = 0.75
 	// roundupShare: an article this alike (as a share of the threshold,
 	// on average over a story's articles) to two stories besides its own
-	// is a round-up. nearShare: pairs less alike than this are not kept.
+	// is a round-up.
 	roundupShare = 0.4
 	// bridgeShare: two articles less alike than this (a share of their
 	// threshold) are about different events.
 	bridgeShare = 0.3
-	nearShare   = 0.5
+	// nearShare: pairs less alike than this are not kept at all.
+	nearShare = 0.5
 	// blockShare: a pair is compared in full only when its blocking
 	// features alone reach this share of the threshold.
 	blockShare = 0.15
 	// storySpan is how far apart in time (seconds) two articles on one
 	// event may be: a week, the span of a weekly issue, also when the
 	// issue's window is longer.
-	storySpan  = 7 * 24 * 3600
+	storySpan = 7 * 24 * 3600
+	// titleBoost weighs what the title says above the summary.
 	titleBoost = 1.5
 	// idfPrior smooths the weights of a small week: in a week of three
 	// articles a word two of them share still says something.
@@ -445,7 +449,7 @@ func (s *Stories) index(arts []Article) *storyIndex {
 	}
 	x := &storyIndex{docs: make([]storyDoc, n), cross: make([]bool, len(df)), specific: make([]bool, len(df)), post: make([][]posting, len(df))}
 	for id, k := range kinds {
-		x.cross[id] = crossFeature(string(k))
+		x.cross[id] = crossKind(k)
 		x.specific[id] = df[id] <= max(3, n/5)
 	}
 	// Features in many articles are not what one event's coverage shares:

@@ -81,7 +81,7 @@ func TestStoryAliases(t *testing.T) {
 	same := [][]string{
 		{"경찰청은", "the National Police Agency said"},
 		{"공정위가", "공정거래위원회는", "the Korea Fair Trade Commission (KFTC)"},
-		{"美 상무부", "the US Commerce Department"},
+		{"美 상무부", "the US Commerce Department", "the U.S. Commerce Department"},
 		{"관세를", "tariffs"},
 		{"수출통제는", "export controls"},
 		{"누리봇이", "Acme Robotics"},

@@ -29,8 +29,8 @@ const (
 	featRoman = 'r' // cross: a Hangul name whose romanization is a Latin name (한울 -> Hanul)
 )
 
-func crossFeature(key string) bool {
-	switch key[0] {
+func crossKind(kind byte) bool {
+	switch kind {
 	case featNum, featDate, featName, featAlias, featTerm, featRoman:
 		return true
 	}
@@ -353,8 +353,9 @@ var stopwords = func() map[string]bool {
 	return m
 }()
 
-// stem folds an English word's common inflections: regulators,
-// regulating and regulated all become "regulat".
+// stem folds an English word's common inflections: regulate, regulated
+// and regulating become "regulat", chipmakers "chipmaker", exporting
+// "export".
 func stem(w string) string {
 	switch {
 	case len(w) > 4 && strings.HasSuffix(w, "ies"):
@@ -432,8 +433,12 @@ func isWeekday(w string) bool {
 // NFKC (full-width digits and letters are ASCII, decomposed Hangul is
 // composed) with invisible characters removed, case kept for names.
 func storyText(s string) string {
-	return norm.NFKC.String(invisible.Replace(s))
+	return dottedAcronyms.Replace(norm.NFKC.String(invisible.Replace(s)))
 }
+
+// dottedAcronyms are written as the alias table writes them ("U.S." is
+// "US"), so the dots do not split them into letters.
+var dottedAcronyms = strings.NewReplacer("U.S.", "US", "U.K.", "UK", "U.N.", "UN", "E.U.", "EU")
 
 // Romanization (the Revised Romanization of Korean) lets a Hangul name
 // meet the Latin spelling an English article gives it: 한울 is "hanul",
