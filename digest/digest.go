@@ -20,6 +20,9 @@ type Feed struct {
 	Location *time.Location
 	// Filter keeps only articles about AI (see Grouper.Group).
 	Filter bool
+	// Weight ranks the feed's articles: the lead of a story and the order
+	// of a section prefer a feed of higher weight. 0 means the default, 1.
+	Weight float64
 }
 
 // FeedState is what gull remembers about a feed between runs, so the next
@@ -55,6 +58,9 @@ type Article struct {
 	// Why explains the placement, by theme id: the score and the keywords
 	// found, or the week's articles it resembles (Grouper.Group).
 	Why map[string]ThemeWhy `json:",omitempty"`
+	// Also are the other outlets' articles about the same event when this
+	// article leads a story (Grouper.Group with stories fills them in).
+	Also []Article
 }
 
 // Date is the article's date for the window: its published date, or when

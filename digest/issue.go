@@ -150,6 +150,15 @@ type articleJSON struct {
 	Themes    []string   `json:"themes"`
 	// Why: per theme, the score and keywords found (DESIGN.md §5).
 	Why map[string]ThemeWhy `json:"why"`
+	// Also: the other outlets' articles about the same event.
+	Also []alsoJSON `json:"also"`
+}
+
+type alsoJSON struct {
+	Title     string     `json:"title"`
+	Link      string     `json:"link"`
+	Feed      string     `json:"feed"`
+	Published *time.Time `json:"published"`
 }
 
 type feedJSON struct {
@@ -177,6 +186,15 @@ func whyJSON(why map[string]ThemeWhy) map[string]ThemeWhy {
 	return why
 }
 
+// alsoOf is the JSON of an entry's other coverage; never null.
+func alsoOf(a Article) []alsoJSON {
+	out := []alsoJSON{}
+	for _, o := range a.Also {
+		out = append(out, alsoJSON{Title: o.Title, Link: o.Link, Feed: o.FeedName, Published: o.Published})
+	}
+	return out
+}
+
 // MarshalJSON writes the issue in the form of DESIGN.md §5. Lists are
 // never null, so a script can always iterate them. Feed URLs are redacted.
 func (is Issue) MarshalJSON() ([]byte, error) {
@@ -189,7 +207,7 @@ func (is Issue) MarshalJSON() ([]byte, error) {
 		for _, a := range s.Articles {
 			sj.Articles = append(sj.Articles, articleJSON{
 				Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Published: a.Published,
-				Summary: a.Summary, Themes: append([]string{}, a.Themes...), Why: whyJSON(a.Why),
+				Summary: a.Summary, Themes: append([]string{}, a.Themes...), Why: whyJSON(a.Why), Also: alsoOf(a),
 			})
 		}
 		out.Sections = append(out.Sections, sj)

@@ -89,11 +89,15 @@ type DeliveryCounts map[DeliveryStatus]int
 // Left is what a later run would still try to send.
 func (c DeliveryCounts) Left() int { return c[DeliveryPending] + c[DeliverySending] }
 
-// Articles lists the issue's articles in order.
+// Articles lists the issue's articles in order, each story's other
+// coverage after its lead: all were mailed, so none comes again.
 func (is Issue) Articles() []Article {
 	var out []Article
 	for _, s := range is.Sections {
-		out = append(out, s.Articles...)
+		for _, a := range s.Articles {
+			out = append(out, a)
+			out = append(out, a.Also...)
+		}
 	}
 	return out
 }

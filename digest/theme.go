@@ -44,6 +44,7 @@ type Grouper struct {
 	other     Theme
 	relevance []keyword
 	support   []keyword // supportWords, compiled
+	stories   *Stories  // nil: every article is an entry of its own
 }
 
 type compiledTheme struct {
@@ -315,6 +316,7 @@ func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dro
 	for _, p := range ps {
 		byTheme[p.section] = append(byTheme[p.section], p.a)
 	}
+	byTheme = g.joinStories(byTheme, feeds)
 
 	// Cap the sections in order. Overflow goes to the article's next
 	// matched theme: one not yet capped takes it as a candidate, one
@@ -327,17 +329,17 @@ func (g *Grouper) Group(arts []Article, feeds map[string]Feed) ([]Section, []Dro
 	done := map[string]bool{}
 	for _, t := range order {
 		list := byTheme[t.ID]
-		SortNewestFirst(list)
+		rankEntries(list, feeds)
 		if t.Max > 0 && len(list) > t.Max {
 			for _, a := range list[t.Max:] {
 				if next := g.nextRoom(a, t.ID, byTheme, done); next != "" {
 					byTheme[next] = append(byTheme[next], a)
 					if done[next] {
-						SortNewestFirst(byTheme[next])
+						rankEntries(byTheme[next], feeds)
 					}
 					continue
 				}
-				dropped = append(dropped, droppedArticle(a, "over the section's max of "+strconv.Itoa(t.Max)))
+				dropped = append(dropped, droppedEntry(a, "over the section's max of "+strconv.Itoa(t.Max))...)
 			}
 			list = list[:t.Max]
 		}

@@ -49,6 +49,10 @@ type Config struct {
 	SecretEnv string   `yaml:"secret_env"`
 	Templates string   `yaml:"templates"`
 
+	// Aliases are groups of names of one thing in any language ([부산,
+	// Busan]), added to the table stories are found with.
+	Aliases [][]string `yaml:"aliases,omitempty"`
+
 	// Location is Timezone loaded; never nil after Load.
 	Location *time.Location `yaml:"-"`
 	// Path is the file the config came from.
@@ -72,6 +76,10 @@ type Feed struct {
 	Theme    string `yaml:"theme,omitempty"`
 	Timezone string `yaml:"timezone,omitempty"`
 	Filter   bool   `yaml:"filter,omitempty"`
+
+	// Weight ranks the feed's articles (a story's lead, a section's
+	// order); nil means 1.
+	Weight *float64 `yaml:"weight,omitempty"`
 }
 
 type Theme struct {
@@ -754,7 +762,11 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 				p.add(at("feeds", i, "timezone"), key+".timezone", "unknown time zone %q; use an IANA name such as Asia/Seoul", f.Timezone)
 			}
 		}
+		if f.Weight != nil && !(*f.Weight > 0) {
+			p.add(at("feeds", i, "weight"), key+".weight", "must be a number above 0 (1 is the default; 2 ranks this feed's articles first)")
+		}
 	}
+	c.validateAliases(p, at)
 	for i, r := range c.Relevance {
 		if strings.TrimSpace(r) == "" {
 			p.add(at("relevance", i), fmt.Sprintf("relevance[%d]", i), "empty keyword; remove it")
@@ -896,7 +908,11 @@ func (c *Config) DigestFeeds() []digest.Feed {
 				loc = l
 			}
 		}
-		out = append(out, digest.Feed{URL: f.URL, Name: f.Name, Theme: f.Theme, Location: loc, Filter: f.Filter})
+		weight := 1.0
+		if f.Weight != nil {
+			weight = *f.Weight
+		}
+		out = append(out, digest.Feed{URL: f.URL, Name: f.Name, Theme: f.Theme, Location: loc, Filter: f.Filter, Weight: weight})
 	}
 	return out
 }
@@ -911,9 +927,11 @@ func (c *Config) DigestThemes() []digest.Theme {
 }
 
 // Grouper compiles the themes, the catch-all section and the relevance
-// words into the digest's grouper.
+// words into the digest's grouper, which also joins each story's articles
+// into one entry (led in the digest's language, with the config's aliases).
 func (c *Config) Grouper() *digest.Grouper {
-	return digest.NewGrouper(c.DigestThemes(), digest.Theme{ID: c.Other.ID, Name: c.Other.Name}, c.Relevance)
+	return digest.NewGrouper(c.DigestThemes(), digest.Theme{ID: c.Other.ID, Name: c.Other.Name}, c.Relevance).
+		WithStories(digest.NewStories(c.Language, c.Aliases))
 }
 
 // Redacted renders the effective config as YAML with every secret replaced
@@ -939,4 +957,23 @@ func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 		fmt.Fprintf(&buf, "#   $%s: %s\n", env, state)
 	}
 	return buf.Bytes(), nil
+}
+
+// validateAliases checks config.yaml's aliases: each a list of two or more
+// names of one thing.
+func (c *Config) validateAliases(p *problems, at func(path ...any) int) {
+	for i, group := range c.Aliases {
+		key := fmt.Sprintf("aliases[%d]", i)
+		names := 0
+		for j, name := range group {
+			if strings.TrimSpace(name) == "" {
+				p.add(at("aliases", i, j), fmt.Sprintf("%s[%d]", key, j), "empty name; remove it")
+				continue
+			}
+			names++
+		}
+		if names < 2 {
+			p.add(at("aliases", i), key, "list two or more names of one thing, e.g. [부산, Busan]")
+		}
+	}
 }

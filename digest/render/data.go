@@ -74,9 +74,20 @@ type Article struct {
 	// (a name may hold its own " · ", as bilingual ones do, so the
 	// templates keep each name apart: a chip each, a line each).
 	Also []string
+	// Coverage are the other outlets' articles about the same event, when
+	// this article leads a story: shown as "Also covered by: Outlet B ·
+	// Outlet C", links, apart from the theme chips of Also.
+	Coverage []Coverage
 	// Pad is as wide as the plain text's "[N] ", so an article's lines
 	// under its number line up with its title however many digits N has.
 	Pad string
+}
+
+// Coverage is one other outlet's article about an entry's story.
+type Coverage struct {
+	Feed  string // the outlet's name (the link's host when the feed has none)
+	Title string
+	Link  string
 }
 
 // Links are the absolute URLs a message points to.
@@ -140,6 +151,9 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 					}
 				}
 			}
+			for _, o := range a.Also {
+				art.Coverage = append(art.Coverage, Coverage{Feed: oneLine(valid(outlet(o))), Title: valid(o.Title), Link: valid(o.Link)})
+			}
 			sec.Articles = append(sec.Articles, art)
 			if len(titles) < 3 {
 				titles = append(titles, a.Title)
@@ -154,6 +168,17 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	// the week's first headlines say more than "view in browser".
 	d.Preheader = Truncate(strings.Join(titles, " · "), 140)
 	return d
+}
+
+// outlet names an article's outlet: its feed's name, else its link's host.
+func outlet(a digest.Article) string {
+	if a.FeedName != "" {
+		return a.FeedName
+	}
+	if u, err := url.Parse(a.Link); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return a.Title
 }
 
 // valid replaces invalid UTF-8 with U+FFFD. Collect only hands over valid
@@ -288,7 +313,8 @@ var labels = map[string]map[string]string{
 		"toc":          "In this issue",
 		"read":         "Read",
 		"min":          "min read",
-		"also":         "Also",
+		"also":         "Also in",
+		"coverage":     "Also covered by:",
 		"view":         "View in your browser",
 		"unsubscribe":  "Unsubscribe",
 		"preferences":  "Choose your themes",
@@ -311,6 +337,7 @@ var labels = map[string]map[string]string{
 		"read":         "읽기",
 		"min":          "분 분량",
 		"also":         "관련 주제",
+		"coverage":     "함께 다룬 곳:",
 		"view":         "브라우저에서 보기",
 		"unsubscribe":  "구독 해지",
 		"preferences":  "관심 주제 고르기",
@@ -344,7 +371,8 @@ var sampleThemes = []struct{ id, name string }{
 // sampleIssue is rendered once at start to prove the templates work on
 // what real weeks hold: three sections, an article with every optional
 // field (author, date, summary, full text, link, other themes, a long
-// Hangul title), one with none of them (no feed name, link, author, date
+// Hangul title, other outlets' coverage with and without a link or a feed
+// name), one with none of them (no feed name, link, author, date
 // or summary), an undated one, and numbers [1] to [11] for the plain
 // text's two-digit alignment. The week's empty sample is tried apart
 // (New), as only a quiet week sends one.
@@ -355,6 +383,11 @@ func sampleIssue(loc *time.Location) digest.Issue {
 		ID: "a1", Title: strings.Repeat("반도체 보조금의 경제학, ", 6) + "그 뒤", Link: "https://example.org/a1", FeedName: "칼럼",
 		Author: "홍길동", Published: &pub, Summary: strings.Repeat("정부가 반도체 보조금을 늘렸다. ", 20),
 		Content: template.HTML("<p>" + strings.Repeat("word ", 700) + "</p>"), Themes: []string{"compute", "regulation", "strategy"},
+		Also: []digest.Article{
+			{ID: "a1b", Title: "Chip subsidies, explained", Link: "https://example.net/b", FeedName: "Chip Notes", Published: &pub},
+			{ID: "a1c", Title: "보조금 논쟁", Link: "https://example.com/c", FirstSeen: end},
+			{ID: "a1d", Title: "No link", FeedName: "Print only"},
+		},
 	}
 	bare := digest.Article{ID: "a2", Title: "Untitled feed's note", FirstSeen: end.Add(-time.Hour)}
 	var more []digest.Article

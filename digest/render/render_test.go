@@ -279,7 +279,7 @@ func TestAlsoThemesApart(t *testing.T) {
 	if want := []string{"Regulation & Law · 규제와 법", "National Strategy · 국가 전략"}; !slices.Equal(chips, want) {
 		t.Errorf("HTML chips %q, want one per theme %q", chips, want)
 	}
-	if want := "    Also:\n    - Regulation & Law · 규제와 법\n    - National Strategy · 국가 전략\n"; !strings.Contains(m.Text, want) {
+	if want := "    Also in:\n    - Regulation & Law · 규제와 법\n    - National Strategy · 국가 전략\n"; !strings.Contains(m.Text, want) {
 		t.Errorf("text lacks\n%s\nin\n%s", want, m.Text)
 	}
 }
@@ -314,7 +314,7 @@ func TestPlainTextShowsWhatHTMLShows(t *testing.T) {
 	for _, want := range []string{
 		"[2] 엔비디아 GPU 26만 장, 한국에 무엇을 남기나\n    서울 정책 칼럼 · 김하늘 · Tue 24 Nov 2026 · 2 min read\n",
 		"[5] The EU code of practice, one year on\n    Global AI Policy Notes · Jane Park · Wed 25 Nov 2026\n",
-		"    https://columns.example.kr/2026/11/gpu\n    Also:\n    - National Strategy · 국가 전략\n",
+		"    https://columns.example.kr/2026/11/gpu\n    Also in:\n    - National Strategy · 국가 전략\n",
 	} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("text lacks\n%s\nin\n%s", want, m.Text)
@@ -553,6 +553,7 @@ func TestTemplatesTriedOnSampleIssue(t *testing.T) {
 	for _, c := range []struct{ name, text, what string }{
 		// Each fails only on articles the old sample did not have.
 		{"article.html.tmpl", `{{ define "article" }}{{ range .A.Also }}{{ .Nope }}{{ end }}{{ end }}`, "an article with other themes"},
+		{"article.txt.tmpl", `{{ define "article.txt" }}{{ range .A.Coverage }}{{ if not .Link }}{{ .Nope }}{{ end }}{{ end }}{{ end }}`, "a story's article without a link"},
 		{"article.html.tmpl", `{{ define "article" }}{{ if not .A.Link }}{{ .A.Nope }}{{ end }}{{ end }}`, "an article without a link"},
 		{"article.txt.tmpl", `{{ define "article.txt" }}{{ if not .A.Feed }}{{ .A.Nope }}{{ end }}{{ end }}`, "an article without a feed name"},
 		{"article.txt.tmpl", `{{ define "article.txt" }}{{ if ge .A.N 10 }}{{ .A.Nope }}{{ end }}{{ end }}`, "a tenth article"},
