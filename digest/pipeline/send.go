@@ -108,7 +108,11 @@ type Sender struct {
 	// (deliver.Retry): the row goes to the retry queue and the worker
 	// moves on to the next reader; Again is called when the wait is over.
 	// Any other error is final for this run. A send that has started is
-	// not aborted when ctx ends, only waits between tries.
+	// not aborted when ctx ends, only waits between tries. Its ctx is the
+	// caller's of Send, which only a shutdown ends: a run that stops for
+	// its own reasons (a server refusing every message, a ledger that
+	// cannot be written) lets the other messages on the wire finish, so
+	// none is cut off unanswered and sent again.
 	Deliver func(ctx context.Context, m digest.Message) (string, error)
 	// Workers is how many messages are rendered and sent at once (the
 	// SMTP connections).
@@ -275,7 +279,7 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 	q := newRetryQueue(cmp.Or(s.RetryQueue, 128*workers))
 	quit := make(chan struct{})
 	go q.run(runCtx, work, quit)
-	r := &sendRun{ctx: runCtx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop}
+	r := &sendRun{ctx: runCtx, deliverCtx: ctx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -376,7 +380,7 @@ type job struct {
 // does it wait out the backoff here.
 func (s *Sender) handle(r *sendRun, j job) bool {
 	for {
-		o, next, err := s.one(r.ctx, r.w, j, r.now)
+		o, next, err := s.one(r.ctx, r.deliverCtx, r.w, j, r.now)
 		switch {
 		case err != nil:
 			r.stop(err) // the ledger failed: sending on would be blind
@@ -403,6 +407,7 @@ func (s *Sender) handle(r *sendRun, j job) bool {
 // sendRun is what the workers of one Send share.
 type sendRun struct {
 	ctx         context.Context // ends when the run must stop
+	deliverCtx  context.Context // Send's own: ends only at a shutdown (Sender.Deliver)
 	w           *ledgerWriter
 	q           *retryQueue
 	now         func() time.Time
@@ -416,7 +421,7 @@ type sendRun struct {
 // carries the status and answer recorded. A temporary failure with tries
 // left is marked pending and comes back as the job of its retry, with no
 // Outcome yet.
-func (s *Sender) one(ctx context.Context, w *ledgerWriter, j job, now func() time.Time) (Outcome, *job, error) {
+func (s *Sender) one(ctx, deliverCtx context.Context, w *ledgerWriter, j job, now func() time.Time) (Outcome, *job, error) {
 	d := j.d
 	up := digest.DeliveryUpdate{IssueID: d.IssueID, SubscriberID: d.SubscriberID}
 	// record marks the row (posted: the next claim commits it) and tells
@@ -451,9 +456,9 @@ func (s *Sender) one(ctx context.Context, w *ledgerWriter, j job, now func() tim
 	}
 	var err error
 	if j.retry == nil {
-		up.MessageID, err = s.Deliver(ctx, msg)
+		up.MessageID, err = s.Deliver(deliverCtx, msg)
 	} else {
-		up.MessageID, err = j.msgID, j.retry.Again(ctx)
+		up.MessageID, err = j.msgID, j.retry.Again(deliverCtx)
 	}
 	var again retrier
 	switch {
