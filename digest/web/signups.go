@@ -34,7 +34,11 @@ type signUps struct {
 	start    sync.Once
 	inflight sync.WaitGroup // jobs queued or running
 	ctx      context.Context
-	stop     context.CancelFunc
+	cancel   context.CancelFunc
+	// qmu orders enqueue against halt: a job queued after the workers
+	// have drained the queue for the last time would never be taken, and
+	// Wait would wait for it for ever.
+	qmu sync.Mutex
 
 	mailed   *mailThrottle // the hourly budget held mails wait for
 	mu       sync.Mutex
@@ -52,13 +56,29 @@ type heldMail struct {
 
 func newSignUps(queue, maxHeld int, mailed *mailThrottle) *signUps {
 	ctx, stop := context.WithCancel(context.Background())
-	return &signUps{queue: make(chan job, queue), ctx: ctx, stop: stop, maxHeld: maxHeld, mailed: mailed}
+	return &signUps{queue: make(chan job, queue), ctx: ctx, cancel: stop, maxHeld: maxHeld, mailed: mailed}
+}
+
+// halt stops the workers and the retrier and refuses new work. It says
+// how many confirmations it drops: queued, and held back by the budget.
+func (s *signUps) halt() (queued, held int) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	s.mu.Lock()
+	held = len(s.held)
+	s.held = nil
+	s.mu.Unlock()
+	queued = len(s.queue)
+	s.cancel()
+	return queued, held
 }
 
 // enqueue hands j to the workers; false when the queue is full or
 // stopped.
 func (s *signUps) enqueue(j job) bool {
 	s.start.Do(s.startWorkers)
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
 	if s.ctx.Err() != nil {
 		return false
 	}

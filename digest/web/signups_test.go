@@ -268,3 +268,17 @@ func TestContinueKeepsTheCaps(t *testing.T) {
 		t.Errorf("%d confirmation mails with a budget of 1 an hour across a reload", n)
 	}
 }
+
+// Confirmations the hourly budget holds back are dropped at a stop like
+// the queued ones, and the log says how many, not silence.
+func TestStopLogsHeldBackConfirmations(t *testing.T) {
+	f := newFixture(t, func(p *SubscriberPages) { p.ConfirmPerHour = 2 })
+	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org", "d@example.org"} {
+		checkPage(t, e, f.signUp(e), 200, "Please check your inbox")
+	}
+	f.pages.Stop()
+	f.pages.Wait()
+	if log := f.log.String(); !strings.Contains(log, "confirmation mails not sent") || !strings.Contains(log, "held_back=2") {
+		t.Errorf("the log does not say two held-back confirmations were dropped:\n%s", log)
+	}
+}

@@ -196,10 +196,9 @@ func (p *SubscriberPages) Stop() {
 	if p.st == nil {
 		return
 	}
-	if n := len(p.st.signUps.queue); n > 0 {
-		p.log().Warn("stopping: confirmation mails not sent; those readers can sign up again", "queued", n)
+	if queued, held := p.st.signUps.halt(); queued+held > 0 {
+		p.log().Warn("stopping: confirmation mails not sent; those readers can sign up again", "queued", queued, "held_back", held)
 	}
-	p.st.signUps.stop()
 }
 
 // pageHeaders are gull's security headers for pages that post forms to
