@@ -24,6 +24,8 @@ var allowedImports = map[string][]string{
 	"gull/digest/store":            {"gull/digest", "gull/subscribers"},
 	"gull/digest/pipeline":         {"gull/digest", "gull/subscribers"},
 	"gull/digest/web":              {"gull/digest", "gull/subscribers"},
+	// The wall-clock schedule: cron underneath, none of gull's packages.
+	"gull/digest/schedule": {},
 }
 
 // stdlibOnly packages may import nothing outside the standard library

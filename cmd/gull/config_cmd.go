@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gull/digest/config"
+	"gull/digest/schedule"
 	"gull/digest/web"
 )
 
@@ -38,7 +39,7 @@ func (a *app) configCheck(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "# %s is valid; effective configuration:\n", cfg.Path)
-	if sched, err := parseSpec(cfg.Schedule, cfg.Location); err == nil {
+	if sched, err := schedule.ParseSpec(cfg.Schedule, cfg.Location); err == nil {
 		// The spec and the zone read together, as gull run will: the
 		// surest check that "0 8 * * MON" means the Monday morning meant.
 		var next []string

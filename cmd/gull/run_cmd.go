@@ -21,6 +21,7 @@ import (
 	"gull/digest/deliver"
 	"gull/digest/pipeline"
 	"gull/digest/render"
+	"gull/digest/schedule"
 	"gull/digest/store"
 	"gull/digest/web"
 	"gull/subscribers"
@@ -99,7 +100,7 @@ type daemon struct {
 	log     *slog.Logger
 	metrics *web.Metrics
 	conf    atomic.Pointer[daemonConfig]
-	sched   *scheduler
+	sched   *schedule.Scheduler
 	grace   time.Duration // from SIGTERM to exit, at most (stopGrace)
 
 	// running is held by the one piece of work that may touch the feeds
@@ -309,7 +310,7 @@ func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	if d.sched, err = newScheduler(c.cfg.Schedule, c.cfg.Location, d.log, d.scheduled(ctx)); err != nil {
+	if d.sched, err = schedule.New(c.cfg.Schedule, c.cfg.Location, d.log, d.scheduled(ctx)); err != nil {
 		return err // validated at load: not reached
 	}
 	d.sched.Start()
@@ -591,7 +592,7 @@ func (d *daemon) reload(ctx context.Context, site *siteHolder) {
 		r, err = newRenderer(cfg, "")
 	}
 	if err == nil {
-		_, err = parseSpec(cfg.Schedule, cfg.Location)
+		_, err = schedule.ParseSpec(cfg.Schedule, cfg.Location)
 	}
 	if err == nil {
 		err = d.a.checkMailSetup(cfg, true) // as at start
@@ -792,7 +793,7 @@ func (d *daemon) preview(ctx context.Context) ([]byte, error) {
 		return nil, web.ErrPreviewNotReady
 	}
 	c := d.config()
-	sched, err := parseSpec(c.cfg.Schedule, c.cfg.Location)
+	sched, err := schedule.ParseSpec(c.cfg.Schedule, c.cfg.Location)
 	if err != nil {
 		return nil, err // validated at load: not reached
 	}
