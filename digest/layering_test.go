@@ -26,6 +26,11 @@ var allowedImports = map[string][]string{
 	"gull/digest/web":              {"gull/digest", "gull/subscribers"},
 	// The wall-clock schedule: cron underneath, none of gull's packages.
 	"gull/digest/schedule": {},
+	// The progress line a person watches: render's width helpers.
+	"gull/digest/progress": {"gull/digest", "gull/digest/render", "gull/subscribers", "gull/templates"},
+	// One send: where the stages meet, so it may use each of them.
+	"gull/digest/send": {"gull/digest", "gull/subscribers", "gull/templates", "gull/digest/config", "gull/digest/collect",
+		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web"},
 }
 
 // stdlibOnly packages may import nothing outside the standard library

@@ -10,6 +10,7 @@ import (
 
 	"gull/digest/config"
 	"gull/digest/schedule"
+	"gull/digest/send"
 	"gull/digest/web"
 )
 
@@ -30,7 +31,7 @@ func (a *app) configCheck(ctx context.Context, args []string) error {
 	}
 	// The templates are parsed and tried as at send time: a broken one
 	// must fail the check, not Monday's send.
-	if _, err := newRenderer(cfg, ""); err != nil {
+	if _, err := send.NewRenderer(cfg, ""); err != nil {
 		return err
 	}
 	a.checkMailSetup(cfg, false)

@@ -23,6 +23,7 @@ import (
 	"gull/digest/config"
 	"gull/digest/pipeline"
 	"gull/digest/render"
+	"gull/digest/send"
 	"gull/digest/store"
 	"gull/digest/web"
 	"gull/subscribers"
@@ -113,7 +114,7 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 		return nil, rep, err
 	}
 	// Templates first: a broken template fails before any feed is fetched.
-	r, err := newRenderer(cfg, p.templates)
+	r, err := send.NewRenderer(cfg, p.templates)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -148,7 +149,7 @@ func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, pr
 	case web.PreviewText:
 		return []byte(msg.Text), rep, nil
 	case web.PreviewEML:
-		c, err := newComposer(cfg)
+		c, err := send.NewComposer(cfg)
 		if err != nil {
 			return nil, rep, err
 		}
@@ -209,30 +210,11 @@ func (p *previewer) recipient(ctx context.Context, cfg *config.Config, issueID s
 	if sub.Status != subscribers.Active {
 		fmt.Fprintf(p.a.stderr, "gull: note: %s is %s and gets no digest; showing what they would get if active\n", sub.Email, sub.Status)
 	}
-	links, err := p.a.links(ctx, cfg, st)
+	links, err := p.a.env(0).Links(ctx, cfg, st)
 	if err != nil {
 		return render.Recipient{}, err
 	}
-	return readerOf(themeIDs(cfg), links, sub, issueID), nil
-}
-
-// links signs subscriber links with the key in $secret_env, or else the
-// random key kept in the store (made on first use).
-func (a *app) links(ctx context.Context, cfg *config.Config, st *store.Store) (web.Links, error) {
-	key := []byte(a.getenv(cfg.SecretEnv))
-	if len(key) == 0 {
-		var err error
-		if key, err = st.TokenSecret(ctx); err != nil {
-			return web.Links{}, err
-		}
-	} else if len(key) < 16 {
-		return web.Links{}, fmt.Errorf("$%s is %d characters; a link secret needs at least 16 (e.g. the output of openssl rand -hex 32)", cfg.SecretEnv, len(key))
-	}
-	signer, err := subscribers.NewSigner(key)
-	if err != nil {
-		return web.Links{}, err
-	}
-	return web.Links{BaseURL: strings.TrimRight(cfg.HTTP.BaseURL, "/"), Signer: signer}, nil
+	return send.ReaderOf(send.ThemeIDs(cfg), links, sub, issueID), nil
 }
 
 // gather fetches the feeds, or in serve mode reuses the last fetch for a
@@ -248,23 +230,6 @@ func (p *previewer) gather(ctx context.Context, cfg *config.Config, now time.Tim
 	}
 	p.cacheKey, p.cacheAt, p.cached = key, time.Now(), g
 	return g, nil
-}
-
-// newRenderer parses the templates: the embedded ones, overridden by
-// --templates or else the config's templates folder.
-func newRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
-	names := map[string]string{cfg.Other.ID: cfg.Other.Name}
-	for _, t := range cfg.Themes {
-		names[t.ID] = t.Name
-	}
-	return render.New(render.Options{
-		Dir:        cmp.Or(dir, cfg.Templates),
-		Lang:       cfg.Language,
-		Location:   cfg.Location,
-		BaseURL:    cfg.HTTP.BaseURL,
-		ThemeNames: names,
-		SendQuiet:  cfg.QuietWeek == "send",
-	})
 }
 
 // report tells the editor on stderr what the preview holds, and which
@@ -332,16 +297,6 @@ func (a *app) reportFailedFeeds(feeds []digest.FeedReport) {
 			fallback = fmt.Sprintf("using the %s of its last good copy", counted(f.Items, "item", "items"))
 		}
 		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmp.Or(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
-	}
-}
-
-// logFailedFeeds is reportFailedFeeds for the daemon's fetches: one
-// warning each, with the items of its last good copy that stand in.
-func (a *app) logFailedFeeds(feeds []digest.FeedResult) {
-	for _, f := range feeds {
-		if f.Status == digest.FeedError {
-			a.log.Warn("feed failed", "feed", cmp.Or(f.Feed.Name, f.Title, digest.RedactURL(f.Feed.URL)), "err", f.Err, "fallback_items", len(f.Articles))
-		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"gull/digest/pipeline"
 	"gull/digest/render"
 	"gull/digest/schedule"
+	"gull/digest/send"
 	"gull/digest/store"
 	"gull/digest/web"
 	"gull/subscribers"
@@ -35,12 +37,6 @@ var (
 	// GETs, mostly answered 304). The same tick retries a run that
 	// failed and finishes a send that left readers pending.
 	feedRefresh = time.Hour
-	// stopGrace bounds the time from SIGTERM (or Ctrl-C) to exit: the
-	// messages on the wire get half of it to finish and be recorded, and
-	// no hung mail server holds gull longer. The unit in deploy/ gives
-	// 60 s before SIGKILL, as should docker's --stop-timeout.
-	// $GULL_STOP_GRACE changes it (see app.stopGrace).
-	stopGrace = 30 * time.Second
 	// daemonLease is how long the daemon's claim on the store lasts
 	// without renewal; a daemon on another machine that died is replaced
 	// after it.
@@ -78,12 +74,32 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 	if err := a.checkMailSetup(cfg, true); err != nil {
 		return err
 	}
-	d := &daemon{a: a, st: st, log: a.log, metrics: web.NewMetrics(), running: make(chan struct{}, 1), grace: grace}
+	d := &daemon{env: a.env(grace), st: st, log: a.log, metrics: web.NewMetrics(), running: make(chan struct{}, 1), grace: grace,
+		version: gullVersion(), reload: a.loadForRun}
 	d.conf.Store(&daemonConfig{cfg: cfg, r: r})
 	if *once {
-		return d.once(ctx)
+		err = d.once(ctx, a.stdout)
+	} else {
+		err = d.serve(ctx, hup)
 	}
-	return d.serve(ctx, hup)
+	if errors.Is(err, errNotAllSent) || errors.Is(err, errGraceExceeded) {
+		return exitError{exitFailure} // the summary or the log says why
+	}
+	return err
+}
+
+// loadForRun reads the config again for the daemon (SIGHUP), with its
+// templates, and checks its mail setup as at start.
+func (a *app) loadForRun() (*config.Config, *render.Renderer, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := send.NewRenderer(cfg, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, r, a.checkMailSetup(cfg, true)
 }
 
 // daemonConfig is the config in force and its renderer; SIGHUP swaps both
@@ -95,7 +111,10 @@ type daemonConfig struct {
 
 // daemon is one `gull run`.
 type daemon struct {
-	a       *app
+	env     send.Env
+	version string
+	// reload reads the config and templates again (SIGHUP).
+	reload  func() (*config.Config, *render.Renderer, error)
 	st      *store.Store
 	log     *slog.Logger
 	metrics *web.Metrics
@@ -119,7 +138,7 @@ func (d *daemon) config() *daemonConfig { return d.conf.Load() }
 
 // once is `gull run --once`: the job for now, its summary on stdout, and
 // exit 1 when something was not sent.
-func (d *daemon) once(ctx context.Context) error {
+func (d *daemon) once(ctx context.Context, w io.Writer) error {
 	now := time.Now().Truncate(time.Second).In(d.config().cfg.Location)
 	res, s, err := d.job(ctx, now, "once", "")
 	if err != nil {
@@ -128,19 +147,22 @@ func (d *daemon) once(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
-	return s.summarize(res)
+	if !s.Summarize(w, res) {
+		return errNotAllSent
+	}
+	return nil
 }
 
 // job makes one run: fetch, build (or reopen) the issue, send it. slot is
 // the scheduled time it is for (it names the week); issueID, when set, is
 // an issue to finish instead. It returns a nil sender when another run
 // held the store and this one was skipped.
-func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID string) (sendResult, *sender, error) {
+func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID string) (send.Result, *send.Sender, error) {
 	if !d.take(ctx, trigger == "schedule") {
 		if ctx.Err() == nil {
 			d.log.Warn("run skipped: another run is still going", "trigger", trigger, "slot", slot.Format(time.RFC3339))
 		}
-		return sendResult{}, nil, nil
+		return send.Result{}, nil, nil
 	}
 	defer d.release()
 	d.work.Add(1)
@@ -149,32 +171,32 @@ func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 	// run's records with it: no run, and the log says why.
 	if err := d.st.CheckFile(); err != nil {
 		d.log.Error("run not made", "trigger", trigger, "slot", slot.Format(time.RFC3339), "err", err)
-		return sendResult{}, nil, err
+		return send.Result{}, nil, err
 	}
 	if trigger == "schedule" || trigger == "catch-up" {
 		// While this run waited for its turn, another (a catch-up after
 		// a suspend, racing the late cron fire) may have made the slot.
 		if done, ok, err := d.st.ScheduleDoneThrough(ctx); err == nil && ok && !done.Before(slot) {
 			d.log.Info("run skipped: its slot was made already", "trigger", trigger, "slot", slot.Format(time.RFC3339))
-			return sendResult{}, nil, nil
+			return send.Result{}, nil, nil
 		}
 	}
 
 	c := d.config()
-	s := &sender{a: d.a, cfg: c.cfg, st: d.st, r: c.r, now: slot, yes: true, unattended: true, metrics: d.metrics,
-		copiesFresh: d.copiesFresh()}
+	s := &send.Sender{Env: d.env, Config: c.cfg, Store: d.st, Renderer: c.r, Now: slot, Unattended: true, Metrics: d.metrics,
+		CopiesFresh: d.copiesFresh()}
 	start := time.Now()
-	var res sendResult
-	err := s.openTransport(ctx)
+	var res send.Result
+	err := s.Open(ctx)
 	if err == nil {
-		defer s.tr.Close()
+		defer s.Close()
 		if issueID == "" {
-			issueID = s.issueID()
+			issueID = s.IssueID()
 		}
-		res, err = s.sendIssue(ctx, issueID)
+		res, err = s.SendIssue(ctx, issueID)
 	}
-	if s.gathered.Feeds != nil {
-		d.setGathered(s.gathered)
+	if g := s.Gathered(); g.Feeds != nil {
+		d.setGathered(g)
 	}
 	d.logRun(trigger, slot, issueID, s, res, err, time.Since(start))
 	if err != nil {
@@ -190,7 +212,7 @@ func (d *daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 			d.log.Error("could not record the run in the store; it may run again at the next start", "err", err)
 		}
 	}
-	if res.quiet || res.rep.OK() {
+	if res.Quiet || res.Report.OK() {
 		d.metrics.LastSuccess.Set(float64(time.Now().Unix()))
 	}
 	return res, s, nil
@@ -219,13 +241,13 @@ func (d *daemon) take(ctx context.Context, wait bool) bool {
 func (d *daemon) release() { <-d.running }
 
 // logRun writes the one line a run leaves in the log, with its figures.
-func (d *daemon) logRun(trigger string, slot time.Time, id string, s *sender, res sendResult, err error, took time.Duration) {
+func (d *daemon) logRun(trigger string, slot time.Time, id string, s *send.Sender, res send.Result, err error, took time.Duration) {
 	attrs := []any{"trigger", trigger, "slot", slot.Format(time.RFC3339), "issue", id}
-	if g := s.gathered; g.Feeds != nil {
+	if g := s.Gathered(); g.Feeds != nil {
 		attrs = append(attrs, "feeds", len(g.Feeds), "feeds_failed", g.Failed())
 	}
-	rep := res.rep
-	attrs = append(attrs, "articles", res.is.Count(), "sent", rep.Sent, "failed", rep.Failed, "skipped", rep.Skipped,
+	rep := res.Report
+	attrs = append(attrs, "articles", res.Issue.Count(), "sent", rep.Sent, "failed", rep.Failed, "skipped", rep.Skipped,
 		"deferred", rep.Deferred, "left", rep.Totals.Left(), "in_doubt", rep.InDoubt, "took", took.Round(time.Millisecond).String())
 	level := slog.LevelInfo
 	msg := "run"
@@ -233,7 +255,7 @@ func (d *daemon) logRun(trigger string, slot time.Time, id string, s *sender, re
 	case err != nil:
 		level, msg = slog.LevelError, "run failed; it is tried again within "+feedRefresh.String()
 		attrs = append(attrs, "err", err.Error())
-	case res.quiet:
+	case res.Quiet:
 		attrs = append(attrs, "quiet", true)
 	case rep.Stopped != "":
 		level = slog.LevelWarn
@@ -314,14 +336,14 @@ func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) error {
 		return err // validated at load: not reached
 	}
 	d.sched.Start()
-	d.log.Info("gull run started", "version", gullVersion(), "listen", ln.Addr().String(), "base_url", c.cfg.HTTP.BaseURL,
+	d.log.Info("gull run started", "version", d.version, "listen", ln.Addr().String(), "base_url", c.cfg.HTTP.BaseURL,
 		"schedule", c.cfg.Schedule, "timezone", c.cfg.Location.String(),
 		"next_run", d.sched.Next(time.Now()).Format(time.RFC3339), "store", d.st.Path())
 	d.initMetrics(ctx)
 
 	// If another daemon takes the store over (ours lapsed while the
 	// machine slept), this one stops rather than send beside it.
-	stopLease := holdLease(lease, daemonLease, d.log, func(err error) {
+	stopLease := send.HoldLease(lease, daemonLease, d.log, func(err error) {
 		d.log.Error("another gull run took over the store; stopping this one", "store", d.st.Path())
 		cancel(err)
 	})
@@ -351,7 +373,7 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case <-hup:
-			d.reload(ctx, site)
+			d.reloadConfig(ctx, site)
 		case serveErr = <-served:
 			cancel(serveErr)
 			break loop
@@ -391,7 +413,7 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 		default:
 			d.log.Error("the run did not finish within the grace period; exiting anyway: messages still on the wire are sent again at the next start, with the same Message-ID",
 				"grace", d.grace.String())
-			return exitError{exitFailure}
+			return errGraceExceeded
 		}
 	}
 	// Sign-ups answered already may still be mailing their confirmation.
@@ -421,6 +443,13 @@ func (d *daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	return nil
 }
 
+// errGraceExceeded: the run did not finish within the grace (logged).
+var errGraceExceeded = errors.New("the run did not finish within the grace period")
+
+// errNotAllSent: a run left readers failed or pending (its summary says
+// which).
+var errNotAllSent = errors.New("not every reader got the issue")
+
 func earliest(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
@@ -449,16 +478,16 @@ func (d *daemon) checkMail(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	s := &sender{a: d.a, cfg: c.cfg}
-	if err := s.openTransport(ctx); err != nil {
+	s := &send.Sender{Env: d.env, Config: c.cfg}
+	if err := s.Open(ctx); err != nil {
 		if ctx.Err() != nil {
 			return // stopping: the server had no time to show what it is
 		}
 		d.log.Error("the mail server does not take gull's mail; runs will fail until it does", "err", err)
 		return
 	}
-	d.log.Info("mail server checked", "server", fmt.Sprint(s.tr))
-	s.tr.Close()
+	d.log.Info("mail server checked", "server", s.Via())
+	s.Close()
 }
 
 // startup accounts for the time the daemon was down: it finishes a send
@@ -500,7 +529,7 @@ func (d *daemon) tick(ctx context.Context) {
 	}
 	if slot, ok := d.sched.Missed(done, time.Now()); ok && ctx.Err() == nil {
 		d.log.Info("a scheduled run was missed; making it now", "slot", slot.Format(time.RFC3339), "done_through", done.Format(time.RFC3339))
-		if _, s, _ := d.job(ctx, slot, "catch-up", ""); s != nil && s.gathered.Feeds != nil {
+		if _, s, _ := d.job(ctx, slot, "catch-up", ""); s != nil && s.Gathered().Feeds != nil {
 			return // the run fetched the feeds
 		}
 	}
@@ -552,7 +581,7 @@ func (d *daemon) refresh(ctx context.Context) {
 	}
 	c := d.config()
 	start := time.Now()
-	g, err := d.a.gatherWith(ctx, c.cfg, d.st, time.Now())
+	g, err := d.env.Gather(ctx, c.cfg, d.st, time.Now())
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("feed refresh failed", "err", err)
@@ -560,7 +589,7 @@ func (d *daemon) refresh(ctx context.Context) {
 		return
 	}
 	d.metrics.CountFeeds(g.Feeds)
-	d.a.logFailedFeeds(g.Feeds)
+	d.env.LogFailedFeeds(g.Feeds)
 	d.setGathered(g)
 	d.log.Info("feeds refreshed", "feeds", len(g.Feeds), "feeds_failed", g.Failed(), "in_window", len(g.Articles),
 		"took", time.Since(start).Round(time.Millisecond).String(), "next_run", d.sched.Next(time.Now()).Format(time.RFC3339))
@@ -584,18 +613,11 @@ func (d *daemon) initMetrics(ctx context.Context) {
 // everything made from them is built before anything is swapped, so a bad
 // config (or a DKIM key file that is gone) is reported and the running one
 // stays in force, whole.
-func (d *daemon) reload(ctx context.Context, site *siteHolder) {
+func (d *daemon) reloadConfig(ctx context.Context, site *siteHolder) {
 	old := d.config()
-	cfg, err := d.a.loadConfig()
-	var r *render.Renderer
-	if err == nil {
-		r, err = newRenderer(cfg, "")
-	}
+	cfg, r, err := d.reload()
 	if err == nil {
 		_, err = schedule.ParseSpec(cfg.Schedule, cfg.Location)
-	}
-	if err == nil {
-		err = d.a.checkMailSetup(cfg, true) // as at start
 	}
 	var parts *siteParts
 	var handler http.Handler
@@ -687,11 +709,11 @@ func (h *siteHolder) close() {
 
 // newSite makes the web side for cfg and r.
 func (d *daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Renderer) (*siteParts, http.Handler, error) {
-	links, err := d.a.links(ctx, cfg, d.st)
+	links, err := d.env.Links(ctx, cfg, d.st)
 	if err != nil {
 		return nil, nil, err
 	}
-	composer, err := newComposer(cfg)
+	composer, err := send.NewComposer(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -771,7 +793,7 @@ func (d *daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 	if cfg.Mail.SMTP.Host == "" {
 		return deliver.NewOutbox(cfg.Mail.Outbox)
 	}
-	opts, err := d.a.smtpOptions(cfg)
+	opts, err := d.env.SMTPOptions(cfg)
 	if err != nil {
 		return nil, err
 	}

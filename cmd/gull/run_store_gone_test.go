@@ -71,9 +71,9 @@ func TestDaemonRunNotMadeOnDeletedStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	dm := &daemon{a: a, st: st, log: slog.New(slog.NewTextHandler(&logBuf, nil)), running: make(chan struct{}, 1)}
+	a.log = slog.New(slog.NewTextHandler(&logBuf, nil))
+	dm := &daemon{env: a.env(0), st: st, log: a.log, running: make(chan struct{}, 1)}
 	dm.conf.Store(&daemonConfig{cfg: cfg, r: r})
-	a.log = dm.log
 
 	removeStoreFiles(t, d.dir)
 	_, _, err = dm.job(ctx, time.Now(), "schedule", "")
