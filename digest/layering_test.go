@@ -26,6 +26,8 @@ var allowedImports = map[string][]string{
 	"gull/digest/web":              {"gull/digest", "gull/subscribers"},
 	// The wall-clock schedule: cron underneath, none of gull's packages.
 	"gull/digest/schedule": {},
+	// The first and second stop signal: the standard library only.
+	"gull/digest/signals": {},
 	// The progress line a person watches: render's width helpers.
 	"gull/digest/progress": {"gull/digest", "gull/digest/render", "gull/subscribers", "gull/templates"},
 	// One send: where the stages meet, so it may use each of them.
