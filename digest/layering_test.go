@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// allowedImports is DESIGN.md §2: which of gull's packages each package
+// allowedImports is ARCHITECTURE.md's import rules: which of gull's packages each package
 // may import. Third-party imports are free only where listed in
 // thirdParty; the core packages take the standard library and x/text alone.
 var allowedImports = map[string][]string{
@@ -63,7 +63,7 @@ func TestImportRules(t *testing.T) {
 		seen++
 		allowed, ok := allowedImports[p.ImportPath]
 		if !ok {
-			t.Errorf("%s is not in DESIGN.md §2; add it there and to allowedImports", p.ImportPath)
+			t.Errorf("%s is not in ARCHITECTURE.md; add it there and to allowedImports", p.ImportPath)
 			continue
 		}
 		if len(allowed) == 1 && allowed[0] == "*" {
@@ -72,7 +72,7 @@ func TestImportRules(t *testing.T) {
 		for _, imp := range p.Deps {
 			if strings.HasPrefix(imp, "gull/") {
 				if !contains(allowed, imp) {
-					t.Errorf("%s depends on %s; DESIGN.md §2 allows only %v", p.ImportPath, imp, allowed)
+					t.Errorf("%s depends on %s; ARCHITECTURE.md allows only %v", p.ImportPath, imp, allowed)
 				}
 				continue
 			}

@@ -15,7 +15,7 @@ import (
 	"gull/digest/store"
 )
 
-// feedRow is one line of `feeds check --format json` (DESIGN.md §3).
+// feedRow is one line of `feeds check --format json` (README.md, Commands).
 type feedRow struct {
 	URL        string   `json:"url"`
 	Name       string   `json:"name,omitempty"`
