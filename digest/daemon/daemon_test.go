@@ -147,7 +147,7 @@ func TestOnceSendsTheWeekOnce(t *testing.T) {
 
 // A scheduled run on a store whose file is gone is not made: it would
 // fetch, and mail readers, with nothing to record it in.
-func TestRunNotMadeOnDeletedStore(t *testing.T) {
+func TestDaemonRunNotMadeOnDeletedStore(t *testing.T) {
 	d := newTestDaemon(t, 2)
 	files, _ := filepath.Glob(d.st.Path() + "*")
 	if len(files) == 0 {
