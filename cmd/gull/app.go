@@ -21,7 +21,7 @@ import (
 	"gull/digest/render"
 )
 
-// Exit statuses (DESIGN.md §3).
+// Exit statuses (README.md, Commands): scripts branch on them.
 const (
 	exitOK      = 0
 	exitFailure = 1
@@ -315,7 +315,7 @@ func (a *app) flagSet(name string) *flag.FlagSet {
 }
 
 // parseArgs parses a command's flags, which may come before or after its
-// positional arguments (DESIGN.md §3), and then sets up the logger, since a
+// positional arguments (README.md, Commands), and then sets up the logger, since a
 // global flag may have come after the command.
 func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string

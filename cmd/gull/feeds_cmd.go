@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"gull/digest"
-	"gull/digest/collect"
 	"gull/digest/config"
 	"gull/digest/pipeline"
 	"gull/digest/render"
 	"gull/digest/store"
 )
 
-// feedRow is one line of `feeds check --format json` (DESIGN.md §3).
+// feedRow is one line of `feeds check --format json` (README.md, Commands).
 type feedRow struct {
 	URL        string   `json:"url"`
 	Name       string   `json:"name,omitempty"`
@@ -153,25 +152,5 @@ func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pi
 		return pipeline.Gathered{}, err
 	}
 	defer st.Close()
-	return a.gatherWith(ctx, cfg, st, now)
-}
-
-// gatherWith is gather on a store already open.
-func (a *app) gatherWith(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
-	opts := collect.Options{
-		Timeout:     time.Duration(cfg.Fetch.Timeout),
-		Concurrency: cfg.Fetch.Concurrency,
-		MaxBytes:    int64(cfg.Fetch.MaxBytes),
-		UserAgent:   cfg.Fetch.UserAgent,
-		Logger:      a.log,
-	}
-	defer a.watchFetch(&opts, len(cfg.Feeds))()
-	c := collect.New(opts)
-	period := digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location)
-	// The store dates what it sees by the clock, never by --now: an
-	// undated article is first seen when it is, and a preview of another
-	// week (past or future) must not date it so that the real send of
-	// this week leaves it out.
-	seen := time.Now()
-	return pipeline.Gather(ctx, c, st, cfg.DigestFeeds(), period, seen)
+	return a.env(0).Gather(ctx, cfg, st, now)
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,33 +14,27 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"gull/digest"
 	"gull/digest/config"
-	"gull/digest/pipeline"
 	"gull/digest/render"
-	"gull/digest/store"
+	"gull/digest/send"
 	"gull/digest/web"
 	"gull/subscribers"
 )
 
 var previewFormats = []string{"html", "text", "eml", "json"}
 
-// gatherTTL is how long `preview --serve` reuses fetched feeds while the
-// editor reloads; templates and config are read again on every request.
-const gatherTTL = 2 * time.Minute
-
 func (a *app) preview(ctx context.Context, args []string) error {
 	fs := a.flagSet("preview")
-	p := &previewer{a: a}
-	fs.StringVar(&p.nowFlag, "now", "", "the time the week ends; default now")
-	fs.StringVar(&p.as, "as", "", "render as this subscriber gets it")
+	p := &send.Previewer{Notes: a.stderr}
+	fs.StringVar(&p.Week, "now", "", "the time the week ends; default now")
+	fs.StringVar(&p.As, "as", "", "render as this subscriber gets it")
 	format := fs.String("format", "html", "html, text, eml or json")
 	out := fs.String("out", "-", "file to write, or - for stdout")
 	serve := fs.String("serve", "", "serve the preview on this loopback address, e.g. 127.0.0.1:8081")
-	fs.StringVar(&p.templates, "templates", "", "folder whose templates override the embedded ones")
+	fs.StringVar(&p.Templates, "templates", "", "folder whose templates override the embedded ones")
 	pos, err := a.parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -53,18 +45,30 @@ func (a *app) preview(ctx context.Context, args []string) error {
 	if !slices.Contains(previewFormats, *format) {
 		return usageError{fmt.Sprintf("--format must be one of %s, not %q", strings.Join(previewFormats, ", "), *format)}
 	}
-	if _, err := parseNow(p.nowFlag, time.UTC); err != nil { // the form; render reads it in the config's zone
+	if _, err := parseNow(p.Week, time.UTC); err != nil { // the form; render reads it in the config's zone
 		return err
 	}
-	if p.as != "" {
-		if addr, err := mail.ParseAddress(p.as); err != nil || addr.Name != "" {
-			return usageError{fmt.Sprintf("--as %q is not an email address; e.g. --as reader@example.org", p.as)}
+	if p.As != "" {
+		if addr, err := mail.ParseAddress(p.As); err != nil || addr.Name != "" {
+			return usageError{fmt.Sprintf("--as %q is not an email address; e.g. --as reader@example.org", p.As)}
+		}
+		if _, err := subscribers.NormalizeEmail(p.As); err != nil {
+			return usageError{"--as: " + err.Error()}
 		}
 	}
-	if *serve != "" {
-		return p.serve(ctx, *serve)
+	p.Env = a.env(0)
+	load := func() (*config.Config, time.Time, error) {
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		now, err := parseNow(p.Week, cfg.Location)
+		return cfg, now, err
 	}
-	body, rep, err := p.render(ctx, web.PreviewFormat(*format))
+	if *serve != "" {
+		return a.servePreview(ctx, *serve, p, load)
+	}
+	body, rep, err := p.Render(ctx, web.PreviewFormat(*format), load)
 	if err != nil {
 		return err
 	}
@@ -75,204 +79,12 @@ func (a *app) preview(ctx context.Context, args []string) error {
 	return nil
 }
 
-// previewer builds the digest the way the send will, but stops before the
-// ledger: nothing is mailed and nothing is marked as mailed.
-type previewer struct {
-	a         *app
-	nowFlag   string
-	as        string
-	templates string
-
-	mu       sync.Mutex // one build at a time; the cache below
-	cacheKey string
-	cacheAt  time.Time
-	cached   pipeline.Gathered
-	caching  bool
-}
-
-// previewReport is what the preview tells the editor beside the output.
-type previewReport struct {
-	issue         digest.Issue
-	shown         int // articles in the rendered copy
-	shownSections int
-	// frozen is the stored issue's record when the week's send had begun
-	// and the preview shows the issue as it went out.
-	frozen *digest.IssueRecord
-}
-
-func (p *previewer) render(ctx context.Context, f web.PreviewFormat) ([]byte, previewReport, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var rep previewReport
-	cfg, err := p.a.loadConfig()
-	if err != nil {
-		return nil, rep, err
-	}
-	now, err := parseNow(p.nowFlag, cfg.Location)
-	if err != nil {
-		return nil, rep, err
-	}
-	// Templates first: a broken template fails before any feed is fetched.
-	r, err := newRenderer(cfg, p.templates)
-	if err != nil {
-		return nil, rep, err
-	}
-	is, err := p.issue(ctx, cfg, now, &rep)
-	if err != nil {
-		return nil, rep, err
-	}
-	rep.issue = is
-	if f == web.PreviewJSON {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		err := enc.Encode(is)
-		rep.shown, rep.shownSections = is.Count(), len(is.Sections)
-		return buf.Bytes(), rep, err
-	}
-	to, err := p.recipient(ctx, cfg, is.ID)
-	if err != nil {
-		return nil, rep, err
-	}
-	msg, err := r.Render(is, to)
-	if errors.Is(err, render.ErrNothingToSend) {
-		return nil, rep, fmt.Errorf("%s chose themes (%s) with no article this week; they would get no mail", to.Email, subscribers.FormatThemes(to.Themes))
-	}
-	if err != nil {
-		return nil, rep, err
-	}
-	mine := is.For(to.Themes)
-	rep.shown, rep.shownSections = mine.Count(), len(mine.Sections)
-	switch f {
-	case web.PreviewText:
-		return []byte(msg.Text), rep, nil
-	case web.PreviewEML:
-		c, err := newComposer(cfg)
-		if err != nil {
-			return nil, rep, err
-		}
-		out, err := c.Compose(msg, now)
-		return out.Body, rep, err
-	}
-	return []byte(msg.HTML), rep, nil
-}
-
-// issue is the week's issue as the send would mail it: the frozen one
-// once the week's send has begun (its articles are marked as mailed, so a
-// fresh build would come out empty), else one built from the feeds now.
-func (p *previewer) issue(ctx context.Context, cfg *config.Config, now time.Time, rep *previewReport) (digest.Issue, error) {
-	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
-		return digest.Issue{}, err
-	}
-	id := digest.IssueID(digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location))
-	is, rec, frozen, err := pipeline.FrozenIssue(ctx, st, id)
-	st.Close()
-	if err != nil || frozen {
-		rep.frozen = &rec
-		// Stored times come back with a bare offset; the editor reads
-		// the configured zone's name, as in a fresh build.
-		is.Period = digest.Period{Start: is.Period.Start.In(cfg.Location), End: is.Period.End.In(cfg.Location)}
-		return is, err
-	}
-	g, err := p.gather(ctx, cfg, now)
-	if err != nil {
-		return digest.Issue{}, err
-	}
-	return pipeline.BuildIssue(cfg.Title, g, cfg.Grouper()), nil
-}
-
-// recipient is who the preview is rendered for: with --as, that
-// subscriber as they get it (their themes, their signed links); without,
-// a reader of every theme.
-func (p *previewer) recipient(ctx context.Context, cfg *config.Config, issueID string) (render.Recipient, error) {
-	if p.as == "" {
-		return render.Recipient{Email: "preview@example.org"}, nil
-	}
-	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
-		return render.Recipient{}, err
-	}
-	defer st.Close()
-	email, err := subscribers.NormalizeEmail(p.as)
-	if err != nil {
-		return render.Recipient{}, usageError{"--as: " + err.Error()}
-	}
-	sub, err := st.SubscriberByEmail(ctx, email)
-	if errors.Is(err, subscribers.ErrNotFound) {
-		return render.Recipient{}, fmt.Errorf("--as %s: not on the list; see gull subscribers list", p.as)
-	}
-	if err != nil {
-		return render.Recipient{}, err
-	}
-	if sub.Status != subscribers.Active {
-		fmt.Fprintf(p.a.stderr, "gull: note: %s is %s and gets no digest; showing what they would get if active\n", sub.Email, sub.Status)
-	}
-	links, err := p.a.links(ctx, cfg, st)
-	if err != nil {
-		return render.Recipient{}, err
-	}
-	return readerOf(themeIDs(cfg), links, sub, issueID), nil
-}
-
-// links signs subscriber links with the key in $secret_env, or else the
-// random key kept in the store (made on first use).
-func (a *app) links(ctx context.Context, cfg *config.Config, st *store.Store) (web.Links, error) {
-	key := []byte(a.getenv(cfg.SecretEnv))
-	if len(key) == 0 {
-		var err error
-		if key, err = st.TokenSecret(ctx); err != nil {
-			return web.Links{}, err
-		}
-	} else if len(key) < 16 {
-		return web.Links{}, fmt.Errorf("$%s is %d characters; a link secret needs at least 16 (e.g. the output of openssl rand -hex 32)", cfg.SecretEnv, len(key))
-	}
-	signer, err := subscribers.NewSigner(key)
-	if err != nil {
-		return web.Links{}, err
-	}
-	return web.Links{BaseURL: strings.TrimRight(cfg.HTTP.BaseURL, "/"), Signer: signer}, nil
-}
-
-// gather fetches the feeds, or in serve mode reuses the last fetch for a
-// while, so that reloading the page to see a template change is instant.
-func (p *previewer) gather(ctx context.Context, cfg *config.Config, now time.Time) (pipeline.Gathered, error) {
-	key := fmt.Sprint(cfg.Store.Path, cfg.Window, cfg.Location, p.nowFlag, cfg.DigestFeeds())
-	if p.caching && key == p.cacheKey && time.Since(p.cacheAt) < gatherTTL {
-		return p.cached, nil
-	}
-	g, err := p.a.gather(ctx, cfg, now)
-	if err != nil {
-		return g, err
-	}
-	p.cacheKey, p.cacheAt, p.cached = key, time.Now(), g
-	return g, nil
-}
-
-// newRenderer parses the templates: the embedded ones, overridden by
-// --templates or else the config's templates folder.
-func newRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
-	names := map[string]string{cfg.Other.ID: cfg.Other.Name}
-	for _, t := range cfg.Themes {
-		names[t.ID] = t.Name
-	}
-	return render.New(render.Options{
-		Dir:        cmp.Or(dir, cfg.Templates),
-		Lang:       cfg.Language,
-		Location:   cfg.Location,
-		BaseURL:    cfg.HTTP.BaseURL,
-		ThemeNames: names,
-		SendQuiet:  cfg.QuietWeek == "send",
-	})
-}
-
 // report tells the editor on stderr what the preview holds, and which
 // feeds failed: the digest is still built from the others.
-func (a *app) report(rep previewReport, out string) {
-	is := rep.issue
-	if rep.frozen != nil {
-		a.reportFrozen(*rep.frozen, is.Period.End.Location())
+func (a *app) report(rep send.PreviewReport, out string) {
+	is := rep.Issue
+	if rep.Frozen != nil {
+		a.reportFrozen(*rep.Frozen, is.Period.End.Location())
 	} else {
 		a.reportFailedFeeds(is.Feeds)
 	}
@@ -282,8 +94,8 @@ func (a *app) report(rep previewReport, out string) {
 	}
 	fmt.Fprintf(a.stderr, "gull: issue %s (%s – %s) to %s: %s in %s from %s, %d left out (see --format json)\n",
 		is.ID, is.Period.Start.Format("2006-01-02 15:04"), is.Period.End.Format("2006-01-02 15:04 MST"), where,
-		counted(rep.shown, "article", "articles"), counted(rep.shownSections, "section", "sections"), feedsCounted(is.Feeds), len(is.Dropped))
-	if is.Count() == 0 && rep.frozen == nil {
+		counted(rep.Shown, "article", "articles"), counted(rep.ShownSections, "section", "sections"), feedsCounted(is.Feeds), len(is.Dropped))
+	if is.Count() == 0 && rep.Frozen == nil {
 		fmt.Fprintf(a.stderr, "gull: no new articles in this week; nothing would be sent (quiet_week). Try --now with a date the feeds cover.\n")
 	}
 }
@@ -332,16 +144,6 @@ func (a *app) reportFailedFeeds(feeds []digest.FeedReport) {
 			fallback = fmt.Sprintf("using the %s of its last good copy", counted(f.Items, "item", "items"))
 		}
 		fmt.Fprintf(a.stderr, "gull: feed %s failed: %s (%s)\n", cmp.Or(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
-	}
-}
-
-// logFailedFeeds is reportFailedFeeds for the daemon's fetches: one
-// warning each, with the items of its last good copy that stand in.
-func (a *app) logFailedFeeds(feeds []digest.FeedResult) {
-	for _, f := range feeds {
-		if f.Status == digest.FeedError {
-			a.log.Warn("feed failed", "feed", cmp.Or(f.Feed.Name, f.Title, digest.RedactURL(f.Feed.URL)), "err", f.Err, "fallback_items", len(f.Articles))
-		}
 	}
 }
 
@@ -398,8 +200,8 @@ func writeOutPerm(out string, body []byte, a *app, perm os.FileMode) error {
 	return nil
 }
 
-// serve runs the preview web server until ctx ends (Ctrl-C).
-func (p *previewer) serve(ctx context.Context, addr string) error {
+// servePreview runs the preview web server until ctx ends (Ctrl-C).
+func (a *app) servePreview(ctx context.Context, addr string, p *send.Previewer, load func() (*config.Config, time.Time, error)) error {
 	addr, err := loopbackAddr(addr)
 	if err != nil {
 		return err
@@ -408,31 +210,19 @@ func (p *previewer) serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("--serve %s: %w; pick another port", addr, err)
 	}
-	p.caching = true
+	p.Caching = true
 	srv := &http.Server{
 		Handler: web.Preview(func(ctx context.Context, f web.PreviewFormat) ([]byte, error) {
-			body, _, err := p.render(ctx, f)
+			body, _, err := p.Render(ctx, f, load)
 			return body, err
-		}, p.a.log),
+		}, a.log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute, // a first request fetches every feed
 		IdleTimeout:       2 * time.Minute,
 	}
-	fmt.Fprintf(p.a.stderr, "gull: previewing at http://%s/ (also /text, /json, /eml); templates and config are read again on every reload; Ctrl-C stops\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	fmt.Fprintf(a.stderr, "gull: previewing at http://%s/ (also /text, /json, /eml); templates and config are read again on every reload; Ctrl-C stops\n", ln.Addr())
+	return web.ServeUntil(ctx, srv, ln, 5*time.Second)
 }
 
 // loopbackAddr checks that the preview listens on this machine only: it

@@ -3,15 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"gull/digest/store"
 )
 
 // removeStoreFiles is `rm gull.db*` in the daemon's folder.
@@ -56,35 +52,5 @@ func TestDaemonNoticesItsStoreDeleted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d.dir, "gull.db")); err == nil {
 		t.Error("the refused start made an empty gull.db")
-	}
-}
-
-// A scheduled run on a store whose file is gone is not made: it would
-// fetch, and mail readers, with nothing to record it in.
-func TestDaemonRunNotMadeOnDeletedStore(t *testing.T) {
-	d := newDaemonSetup(t, "0 8 * * MON", 2, time.Now)
-	var logBuf bytes.Buffer
-	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, stdin: os.Stdin, getenv: os.Getenv, configPath: d.cfg}
-	ctx := context.Background()
-	cfg, r, st, err := a.openForSending(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	dm := &daemon{a: a, st: st, log: slog.New(slog.NewTextHandler(&logBuf, nil)), running: make(chan struct{}, 1)}
-	dm.conf.Store(&daemonConfig{cfg: cfg, r: r})
-	a.log = dm.log
-
-	removeStoreFiles(t, d.dir)
-	_, _, err = dm.job(ctx, time.Now(), "schedule", "")
-	var gone *store.FileGoneError
-	if !errors.As(err, &gone) {
-		t.Errorf("run on a deleted store: %v, want it refused as deleted", err)
-	}
-	if !strings.Contains(logBuf.String(), "run not made") {
-		t.Errorf("the log does not say the run was not made:\n%s", logBuf.String())
-	}
-	if n := len(d.smtp.Messages()); n != 0 {
-		t.Errorf("%d messages mailed from a run on a deleted store", n)
 	}
 }

@@ -27,6 +27,7 @@ import (
 
 	"gull/digest"
 	"gull/digest/deliver/smtptest"
+	"gull/digest/schedule"
 	"gull/digest/store"
 	"gull/subscribers"
 )
@@ -558,12 +559,12 @@ func TestRunOnce(t *testing.T) {
 // start makes none.
 func TestDaemonCatchesUpOnce(t *testing.T) {
 	seoul, _ := time.LoadLocation("Asia/Seoul")
-	sched, err := parseSpec("0 8 * * MON", seoul)
+	sched, err := schedule.ParseSpec("0 8 * * MON", seoul)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().In(seoul)
-	slot, ok := latestSlot(sched, now.AddDate(0, 0, -8), now)
+	slot, ok := schedule.LatestSlot(sched, now.AddDate(0, 0, -8), now)
 	if !ok {
 		t.Fatal("no Monday in the last 8 days")
 	}

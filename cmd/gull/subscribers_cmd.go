@@ -12,6 +12,7 @@ import (
 
 	"gull/digest/config"
 	"gull/digest/render"
+	"gull/digest/send"
 	"gull/digest/store"
 	"gull/subscribers"
 )
@@ -34,15 +35,6 @@ func (a *app) openList(ctx context.Context) (*config.Config, *store.Store, error
 		return nil, nil, err
 	}
 	return cfg, st, nil
-}
-
-// themeIDs are what a subscriber may choose: the themes and the catch-all.
-func themeIDs(cfg *config.Config) []string {
-	ids := make([]string, 0, len(cfg.Themes)+1)
-	for _, t := range cfg.Themes {
-		ids = append(ids, t.ID)
-	}
-	return append(ids, cfg.Other.ID)
 }
 
 func describe(s subscribers.Subscriber) string {
@@ -81,7 +73,7 @@ func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 	// means "send them the digest", so it sets active (never over an
 	// unsubscribe: see subscribers.Merge).
 	given := subscribers.FieldStatus
-	chosen, gotThemes, err := subscribers.ParseThemeCell(*themes, themeIDs(cfg))
+	chosen, gotThemes, err := subscribers.ParseThemeCell(*themes, send.ThemeIDs(cfg))
 	if err != nil {
 		return usageError{"--themes: " + err.Error()}
 	}
@@ -266,7 +258,7 @@ func (a *app) subscribersImport(ctx context.Context, args []string) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	rows, rejected, enc, err := subscribers.ReadCSVEncoding(f, themeIDs(cfg))
+	rows, rejected, enc, err := subscribers.ReadCSVEncoding(f, send.ThemeIDs(cfg))
 	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}

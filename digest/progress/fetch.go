@@ -1,4 +1,9 @@
-package main
+// Package progress draws what a person at a terminal waits for: the
+// fetch of the feeds (collect's hooks), one line redrawn each second. It
+// sits at the edge of the flow, beside the command line: the send and the
+// preview call it through send.Env.WatchFetch when stderr is a terminal,
+// and nothing when it is a log or a pipe.
+package progress
 
 import (
 	"cmp"
@@ -10,7 +15,6 @@ import (
 	"time"
 
 	"gull/digest"
-	"gull/digest/collect"
 	"gull/digest/render"
 )
 
@@ -18,23 +22,26 @@ import (
 // progress line appears; most fetches are over sooner and show nothing.
 const progressAfter = time.Second
 
-// watchFetch shows, on a terminal, the progress of the fetch opts is for,
-// and returns the function to call when the fetch is over. Off a terminal
-// (a.progress nil) it does nothing: logs and pipes get no redrawn lines.
-func (a *app) watchFetch(opts *collect.Options, feeds int) (stop func()) {
-	if a.progress == nil || feeds == 0 {
-		return func() {}
+// Watch returns the watcher of a fetch for send.Env.WatchFetch: the
+// progress line on w, width columns wide, redrawn at each tick of ticks
+// (a second's ticker when nil). Its hooks go to collect.Options.Started and
+// Done; stop ends the drawing and writes the summary.
+func Watch(w io.Writer, width int, ticks <-chan time.Time) func(feeds int) (started func(digest.Feed), done func(digest.FeedResult), stop func()) {
+	return func(feeds int) (func(digest.Feed), func(digest.FeedResult), func()) {
+		p := newFetchProgress(w, feeds, width)
+		return p.started, p.finished, p.watch(ticks)
 	}
-	p := newFetchProgress(a.progress, feeds, a.progressWidth)
-	opts.Started, opts.Done = p.started, p.finished
-	ticks := a.progressTicks
+}
+
+// watch redraws the line at each tick until the returned stop is called.
+func (p *fetchProgress) watch(ticks <-chan time.Time) (stop func()) {
 	var ticker *time.Ticker
 	if ticks == nil {
 		ticker = time.NewTicker(time.Second)
 		ticks = ticker.C
 	}
-	// The one goroutine the CLI keeps: the fetch blocks the command, and
-	// only a timer can speak while it waits for a server that does not.
+	// The one goroutine the progress keeps: the fetch blocks the command,
+	// and only a timer can speak while it waits for a server that does not.
 	quit, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)

@@ -1,4 +1,4 @@
-package main
+package schedule
 
 import (
 	"io"
@@ -25,7 +25,7 @@ func firings(t *testing.T, spec string, loc *time.Location, end time.Time, work 
 	t.Helper()
 	var mu sync.Mutex
 	var running atomic.Int32
-	s, err := newScheduler(spec, loc, quietLog(), func(slot time.Time, trigger string) {
+	s, err := New(spec, loc, quietLog(), func(slot time.Time, trigger string) {
 		if n := running.Add(1); n > maxAtOnce {
 			maxAtOnce = n
 		}
@@ -139,7 +139,7 @@ func TestScheduleSkipsOverlappingRuns(t *testing.T) {
 
 func TestMissedSlot(t *testing.T) {
 	seoul, _ := time.LoadLocation("Asia/Seoul")
-	s, err := newScheduler("0 8 * * MON", seoul, quietLog(), func(time.Time, string) {})
+	s, err := New("0 8 * * MON", seoul, quietLog(), func(time.Time, string) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestWallClockAroundEveryChange(t *testing.T) {
 			}
 		}
 		for _, spec := range []string{"30 2 * * *", "0,30 2 * * *", "30 1 * * *", "*/30 1-3 * * *", "0 9 * * 1-5", "@daily"} {
-			sched, err := parseSpec(spec, loc)
+			sched, err := ParseSpec(spec, loc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +292,7 @@ func BenchmarkScheduleNext(b *testing.B) {
 	for _, zone := range []string{"Asia/Seoul", "America/New_York"} {
 		loc, _ := time.LoadLocation(zone)
 		for _, spec := range []string{"0 8 * * MON", "*/15 * * * *"} {
-			wall, _ := parseSpec(spec, loc)
+			wall, _ := ParseSpec(spec, loc)
 			raw, _ := cron.ParseStandard(spec)
 			raw.(*cron.SpecSchedule).Location = loc
 			for _, c := range []struct {
@@ -313,7 +313,7 @@ func BenchmarkScheduleNext(b *testing.B) {
 func TestSchedulePanicDoesNotStopIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var runs atomic.Int32
-		s, err := newScheduler("@every 1m", time.UTC, quietLog(), func(time.Time, string) {
+		s, err := New("@every 1m", time.UTC, quietLog(), func(time.Time, string) {
 			if runs.Add(1) == 1 {
 				panic("a bug in the first run")
 			}
@@ -345,7 +345,7 @@ func TestWallClockNextAcrossShortSeasons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sched, _ := parseSpec(c.spec, loc)
+		sched, _ := ParseSpec(c.spec, loc)
 		from, _ := time.Parse(time.RFC3339, c.from)
 		want, _ := time.Parse(time.RFC3339, c.want)
 		if got := sched.Next(from); !got.Equal(want) {

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // words the site turns into its "being prepared" page (503, INFO), not a
 // failure of its own (500, ERROR).
 func TestDaemonPreviewBeforeFirstFetch(t *testing.T) {
-	d := &daemon{}
+	d := &Daemon{}
 	_, err := d.preview(context.Background())
 	if !errors.Is(err, web.ErrPreviewNotReady) {
 		t.Fatalf("preview before the first fetch: %v, want web.ErrPreviewNotReady", err)

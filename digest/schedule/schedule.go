@@ -1,4 +1,11 @@
-package main
+// Package schedule is the wall-clock schedule of `gull run`: when, in the
+// configured zone, the week's issue is built and sent. It sits beside the
+// flow rather than in it (feeds -> collect -> pipeline -> render ->
+// deliver): the daemon asks it for each slot, and the slot (not the time a
+// run happens to start) names the week the run is for. cron/v3 keeps the
+// clock; this package makes its specs read as a person's wall clock does,
+// on the days the clocks change as on the others.
+package schedule
 
 import (
 	"context"
@@ -9,14 +16,14 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// scheduler runs the daemon's job on the config's cron spec, in the
+// Scheduler runs the daemon's job on the config's cron spec, in the
 // config's zone, one run at a time.
 //
 // The job is told the scheduled time it runs for (its slot), not the time
 // it happens to start: a run caught up on Tuesday still builds Monday's
 // issue. Whether a slot was missed is worked out from a mark the store
 // keeps (ScheduleDoneThrough), so it survives the machine going down.
-type scheduler struct {
+type Scheduler struct {
 	cron  *cron.Cron
 	sched cron.Schedule
 	loc   *time.Location
@@ -32,16 +39,16 @@ type scheduler struct {
 // the latest matters. Beyond it, the latest is taken to be now.
 const maxSlotsWalked = 1 << 20
 
-// newScheduler parses spec (5 fields, or a descriptor such as @daily) for
+// New parses spec (5 fields, or a descriptor such as @daily) for
 // loc. job runs for each slot; cron's own chain recovers a panic in it
 // and skips a slot that comes while the previous run still goes.
-func newScheduler(spec string, loc *time.Location, log *slog.Logger, job func(slot time.Time, trigger string)) (*scheduler, error) {
-	sched, err := parseSpec(spec, loc)
+func New(spec string, loc *time.Location, log *slog.Logger, job func(slot time.Time, trigger string)) (*Scheduler, error) {
+	sched, err := ParseSpec(spec, loc)
 	if err != nil {
 		return nil, err
 	}
 	cl := cronLogger{log}
-	s := &scheduler{
+	s := &Scheduler{
 		cron: cron.New(
 			cron.WithLocation(loc),
 			cron.WithLogger(cl),
@@ -59,9 +66,9 @@ func newScheduler(spec string, loc *time.Location, log *slog.Logger, job func(sl
 	return s, nil
 }
 
-// parseSpec parses a spec for loc. A 5-field spec runs by the wall clock
+// ParseSpec parses a spec for loc. A 5-field spec runs by the wall clock
 // of loc (wallClock); a descriptor such as @every 6h by elapsed time.
-func parseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
+func ParseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
 	sched, err := cron.ParseStandard(spec)
 	if err != nil {
 		return nil, err
@@ -158,7 +165,7 @@ func (w wallClock) place(r time.Time) time.Time {
 
 // fire is the cron job for the schedule: its slot is the latest
 // scheduled time not after now (cron wakes a moment after it).
-func (s *scheduler) fire() cron.Job {
+func (s *Scheduler) fire() cron.Job {
 	sched, loc := s.sched, s.loc
 	return cron.FuncJob(func() {
 		// The slot is the scheduled time this fire is for: cron wakes a
@@ -167,7 +174,7 @@ func (s *scheduler) fire() cron.Job {
 		now := time.Now().In(loc)
 		slot, ok := time.Time{}, false
 		for _, back := range []time.Duration{time.Minute, 26 * time.Hour, 35 * 24 * time.Hour} {
-			if slot, ok = latestSlot(sched, now.Add(-back), now); ok {
+			if slot, ok = LatestSlot(sched, now.Add(-back), now); ok {
 				break
 			}
 		}
@@ -179,16 +186,16 @@ func (s *scheduler) fire() cron.Job {
 }
 
 // Start starts the clock.
-func (s *scheduler) Start() { s.cron.Start() }
+func (s *Scheduler) Start() { s.cron.Start() }
 
 // Stop stops the clock; the returned context is done when a run that is
 // going has returned.
-func (s *scheduler) Stop() context.Context { return s.cron.Stop() }
+func (s *Scheduler) Stop() context.Context { return s.cron.Stop() }
 
 // Reschedule replaces the spec and zone (a reloaded config). The running
 // job, if any, goes on; the new spec applies from its next slot.
-func (s *scheduler) Reschedule(spec string, loc *time.Location) error {
-	sched, err := parseSpec(spec, loc)
+func (s *Scheduler) Reschedule(spec string, loc *time.Location) error {
+	sched, err := ParseSpec(spec, loc)
 	if err != nil {
 		return err
 	}
@@ -201,7 +208,7 @@ func (s *scheduler) Reschedule(spec string, loc *time.Location) error {
 }
 
 // Next is the next slot after now.
-func (s *scheduler) Next(now time.Time) time.Time {
+func (s *Scheduler) Next(now time.Time) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sched.Next(now.In(s.loc))
@@ -210,14 +217,14 @@ func (s *scheduler) Next(now time.Time) time.Time {
 // Missed returns the latest slot in (doneThrough, now]: a run that should
 // have been made while the daemon was down. Several missed slots give one
 // run, for the latest: the week is sent once, not once per missed Monday.
-func (s *scheduler) Missed(doneThrough, now time.Time) (time.Time, bool) {
+func (s *Scheduler) Missed(doneThrough, now time.Time) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return latestSlot(s.sched, doneThrough, now.In(s.loc))
+	return LatestSlot(s.sched, doneThrough, now.In(s.loc))
 }
 
-// latestSlot is the latest time sched gives in (after, now], if any.
-func latestSlot(sched cron.Schedule, after, now time.Time) (time.Time, bool) {
+// LatestSlot is the latest time sched gives in (after, now], if any.
+func LatestSlot(sched cron.Schedule, after, now time.Time) (time.Time, bool) {
 	loc := now.Location()
 	t := sched.Next(after.In(loc))
 	if t.IsZero() || t.After(now) {

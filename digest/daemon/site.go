@@ -1,0 +1,218 @@
+package daemon
+
+// The daemon's web side: the site of the config in force, swapped whole
+// on a reload; the issues' page cache; the sign-up confirmation transport;
+// and /preview, the coming issue from the latest fetch.
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gull/digest"
+	"gull/digest/config"
+	"gull/digest/deliver"
+	"gull/digest/pipeline"
+	"gull/digest/render"
+	"gull/digest/schedule"
+	"gull/digest/send"
+	"gull/digest/store"
+	"gull/digest/web"
+	"gull/subscribers"
+)
+
+// siteHolder serves the web side of the config in force; a reload swaps
+// it whole. The ones swapped out are kept to be waited for and closed at
+// shutdown (their sign-up mails may still be going).
+type siteHolder struct {
+	h    atomic.Pointer[http.Handler]
+	mu   sync.Mutex
+	olds []*siteParts
+}
+
+type siteParts struct {
+	pages *web.SubscriberPages
+	site  *web.Site
+	tr    deliver.Transport
+}
+
+func (h *siteHolder) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*h.h.Load()).ServeHTTP(w, r) }
+
+// swap puts a new site in force. The replaced ones stay open until
+// shutdown: a sign-up that began on one may still be on its way to its
+// transport (an idle SMTP transport holds at most one connection).
+func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
+	h.mu.Lock()
+	if n := len(h.olds); n > 0 {
+		// The caps (rate limits, pending sign-ups, the hourly
+		// confirmation budget) and the sign-up queue survive a reload.
+		p.pages.Continue(h.olds[n-1].pages)
+		p.site.Continue(h.olds[n-1].site)
+	}
+	h.olds = append(h.olds, p)
+	h.mu.Unlock()
+	h.h.Store(&handler)
+}
+
+func (h *siteHolder) wait() {
+	h.mu.Lock()
+	olds := slices.Clone(h.olds) // not held while waiting: stop needs it
+	h.mu.Unlock()
+	for _, p := range olds {
+		p.pages.Wait()
+	}
+}
+
+// stop ends the sign-up work still queued or on the wire (shutdown).
+func (h *siteHolder) stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.olds {
+		p.pages.Stop()
+	}
+}
+
+func (h *siteHolder) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.olds {
+		p.tr.Close()
+	}
+}
+
+// newSite makes the web side for cfg and r.
+func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Renderer) (*siteParts, http.Handler, error) {
+	links, err := d.env.Links(ctx, cfg, d.st)
+	if err != nil {
+		return nil, nil, err
+	}
+	composer, err := send.NewComposer(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := d.confirmTransport(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	var themes []web.ThemeChoice
+	for _, t := range cfg.Themes {
+		themes = append(themes, web.ThemeChoice{ID: t.ID, Name: t.Name})
+	}
+	pages := &web.SubscriberPages{
+		Store:   d.st,
+		Signer:  links.Signer,
+		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr, stop: ctx},
+		BaseURL: links.BaseURL,
+		Title:   cfg.Title,
+		Themes:  themes,
+		Other:   web.ThemeChoice{ID: cfg.Other.ID, Name: cfg.Other.Name},
+		Log:     d.log,
+
+		PendingTTL: time.Duration(cfg.HTTP.PendingTTL),
+		MaxPending: cfg.HTTP.MaxPending,
+		Metrics:    d.metrics,
+	}
+	cache := &pageCache{pages: map[string][]byte{}}
+	site := &web.Site{
+		Pages:   pages,
+		Archive: d.st,
+		IssuePage: func(is digest.Issue) ([]byte, error) {
+			return cache.get(is.ID, func() ([]byte, error) { return r.WebPage(is) })
+		},
+		Preview:  d.preview,
+		Health:   d.st.Ping,
+		Metrics:  d.metrics.Handler(),
+		BaseURL:  links.BaseURL,
+		Title:    cfg.Title,
+		Location: cfg.Location,
+		Log:      d.log,
+
+		TrustedProxies: cfg.HTTP.Proxies,
+	}
+	return &siteParts{pages: pages, site: site, tr: tr}, site.Handler(), nil
+}
+
+// pageCache keeps the web copies of the issues asked for: a frozen
+// issue's page changes only with the templates, and a reload makes a new
+// cache. A render costs milliseconds of CPU, and the page is public.
+type pageCache struct {
+	mu    sync.Mutex
+	pages map[string][]byte
+}
+
+func (c *pageCache) get(id string, render func() ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.pages[id]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := render()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.pages) >= 64 {
+		clear(c.pages) // an archive crawl; start again
+	}
+	c.pages[id] = b
+	c.mu.Unlock()
+	return b, nil
+}
+
+// confirmTransport is how sign-up confirmations go: one SMTP connection,
+// made when the first is sent, or the outbox.
+func (d *Daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error) {
+	if cfg.Mail.SMTP.Host == "" {
+		return deliver.NewOutbox(cfg.Mail.Outbox)
+	}
+	opts, err := d.env.SMTPOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// A reader waits for this mail: try for a minute, not an hour.
+	opts.Connections, opts.MaxAttempts = 1, 3
+	return deliver.NewSMTP(opts)
+}
+
+// preview is what the next scheduled send would mail: the period ending
+// at the schedule's next run (from the last slot to the next, with a
+// weekly window), built from the latest fetch of the feeds (the refresh
+// keeps it within the hour) without fetching, or the issue frozen for that
+// week if its send has begun. A GET changes nothing.
+func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
+	d.mu.Lock()
+	g := d.gathered
+	d.mu.Unlock()
+	if g.Feeds == nil {
+		return nil, web.ErrPreviewNotReady
+	}
+	c := d.config()
+	sched, err := schedule.ParseSpec(c.cfg.Schedule, c.cfg.Location)
+	if err != nil {
+		return nil, err // validated at load: not reached
+	}
+	next := sched.Next(time.Now().In(c.cfg.Location))
+	period := digest.WeekEnding(next, time.Duration(c.cfg.Window), c.cfg.Location)
+	is, err := pipeline.CurrentIssue(ctx, d.st, digest.IssueID(period), func(ctx context.Context) (digest.Issue, error) {
+		mailed, err := d.st.Mailed(ctx)
+		if err != nil {
+			return digest.Issue{}, err
+		}
+		w := g.Window(period, mailed)
+		if w.Number, err = d.st.IssueNumber(ctx, digest.IssueID(period)); err != nil {
+			return digest.Issue{}, err
+		}
+		return pipeline.BuildIssue(c.cfg.Title, w, c.cfg.Grouper()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.r.WebPage(is)
+}
+
+// subscribersStore is checked here: the pages need the store to be one.
+var _ subscribers.Store = (*store.Store)(nil)

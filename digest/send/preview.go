@@ -1,0 +1,188 @@
+package send
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"gull/digest"
+	"gull/digest/config"
+	"gull/digest/pipeline"
+	"gull/digest/render"
+	"gull/digest/store"
+	"gull/digest/web"
+	"gull/subscribers"
+)
+
+// gatherTTL is how long a caching Previewer (`preview --serve`) reuses
+// fetched feeds while the editor reloads; templates and config are read
+// again on every request.
+const gatherTTL = 2 * time.Minute
+
+// Previewer builds the digest the way the send will, but stops before the
+// ledger: nothing is mailed and nothing is marked as mailed.
+type Previewer struct {
+	Env
+	// Templates overrides the config's templates folder (--templates).
+	Templates string
+	// As is the subscriber the preview is for, as typed (--as); empty: a
+	// reader of every theme.
+	As string
+	// Week is what names the week asked for (--now as typed), for the
+	// cache: the clock moves between requests, the week asked for does not.
+	Week string
+	// Caching: reuse a fetch for a while (serve mode), so that reloading
+	// the page to see a template change is instant.
+	Caching bool
+	// Notes gets what the editor should know beside the output.
+	Notes io.Writer
+
+	mu       sync.Mutex // one build at a time; the cache below
+	cacheKey string
+	cacheAt  time.Time
+	cached   pipeline.Gathered
+}
+
+// PreviewReport is what the preview tells the editor beside the output.
+type PreviewReport struct {
+	Issue         digest.Issue
+	Shown         int // articles in the rendered copy
+	ShownSections int
+	// Frozen is the stored issue's record when the week's send had begun
+	// and the preview shows the issue as it went out.
+	Frozen *digest.IssueRecord
+}
+
+// Render renders the week's digest in format f. load reads the config and
+// the time the week ends, afresh for each render (serve mode).
+func (p *Previewer) Render(ctx context.Context, f web.PreviewFormat, load func() (*config.Config, time.Time, error)) ([]byte, PreviewReport, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var rep PreviewReport
+	cfg, now, err := load()
+	if err != nil {
+		return nil, rep, err
+	}
+	// Templates first: a broken template fails before any feed is fetched.
+	r, err := NewRenderer(cfg, p.Templates)
+	if err != nil {
+		return nil, rep, err
+	}
+	is, err := p.issue(ctx, cfg, now, &rep)
+	if err != nil {
+		return nil, rep, err
+	}
+	rep.Issue = is
+	if f == web.PreviewJSON {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err := enc.Encode(is)
+		rep.Shown, rep.ShownSections = is.Count(), len(is.Sections)
+		return buf.Bytes(), rep, err
+	}
+	to, err := p.recipient(ctx, cfg, is.ID)
+	if err != nil {
+		return nil, rep, err
+	}
+	msg, err := r.Render(is, to)
+	if errors.Is(err, render.ErrNothingToSend) {
+		return nil, rep, fmt.Errorf("%s chose themes (%s) with no article this week; they would get no mail", to.Email, subscribers.FormatThemes(to.Themes))
+	}
+	if err != nil {
+		return nil, rep, err
+	}
+	mine := is.For(to.Themes)
+	rep.Shown, rep.ShownSections = mine.Count(), len(mine.Sections)
+	switch f {
+	case web.PreviewText:
+		return []byte(msg.Text), rep, nil
+	case web.PreviewEML:
+		c, err := NewComposer(cfg)
+		if err != nil {
+			return nil, rep, err
+		}
+		out, err := c.Compose(msg, now)
+		return out.Body, rep, err
+	}
+	return []byte(msg.HTML), rep, nil
+}
+
+// issue is the week's issue as the send would mail it: the frozen one
+// once the week's send has begun (its articles are marked as mailed, so a
+// fresh build would come out empty), else one built from the feeds now.
+func (p *Previewer) issue(ctx context.Context, cfg *config.Config, now time.Time, rep *PreviewReport) (digest.Issue, error) {
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return digest.Issue{}, err
+	}
+	defer st.Close()
+	id := digest.IssueID(digest.WeekEnding(now, time.Duration(cfg.Window), cfg.Location))
+	is, rec, frozen, err := pipeline.FrozenIssue(ctx, st, id)
+	if err != nil || frozen {
+		rep.Frozen = &rec
+		// Stored times come back with a bare offset; the editor reads
+		// the configured zone's name, as in a fresh build.
+		is.Period = digest.Period{Start: is.Period.Start.In(cfg.Location), End: is.Period.End.In(cfg.Location)}
+		return is, err
+	}
+	g, err := p.gather(ctx, cfg, st, now)
+	if err != nil {
+		return digest.Issue{}, err
+	}
+	return pipeline.BuildIssue(cfg.Title, g, cfg.Grouper()), nil
+}
+
+// recipient is who the preview is rendered for: with As, that subscriber
+// as they get it (their themes, their signed links); without, a reader of
+// every theme.
+func (p *Previewer) recipient(ctx context.Context, cfg *config.Config, issueID string) (render.Recipient, error) {
+	if p.As == "" {
+		return render.Recipient{Email: "preview@example.org"}, nil
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return render.Recipient{}, err
+	}
+	defer st.Close()
+	email, err := subscribers.NormalizeEmail(p.As)
+	if err != nil {
+		return render.Recipient{}, fmt.Errorf("--as: %w", err)
+	}
+	sub, err := st.SubscriberByEmail(ctx, email)
+	if errors.Is(err, subscribers.ErrNotFound) {
+		return render.Recipient{}, fmt.Errorf("--as %s: not on the list; see gull subscribers list", p.As)
+	}
+	if err != nil {
+		return render.Recipient{}, err
+	}
+	if sub.Status != subscribers.Active {
+		fmt.Fprintf(p.Notes, "gull: note: %s is %s and gets no digest; showing what they would get if active\n", sub.Email, sub.Status)
+	}
+	links, err := p.Links(ctx, cfg, st)
+	if err != nil {
+		return render.Recipient{}, err
+	}
+	return ReaderOf(ThemeIDs(cfg), links, sub, issueID), nil
+}
+
+// gather fetches the feeds, or when caching reuses the last fetch for a
+// while.
+func (p *Previewer) gather(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
+	key := fmt.Sprint(cfg.Store.Path, cfg.Window, cfg.Location, p.Week, cfg.DigestFeeds())
+	if p.Caching && key == p.cacheKey && time.Since(p.cacheAt) < gatherTTL {
+		return p.cached, nil
+	}
+	g, err := p.Gather(ctx, cfg, st, now)
+	if err != nil {
+		return g, err
+	}
+	p.cacheKey, p.cacheAt, p.cached = key, time.Now(), g
+	return g, nil
+}

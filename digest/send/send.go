@@ -1,0 +1,417 @@
+// Package send is one send of the week's issue, from the config to the
+// ledger: it fetches the feeds and builds the issue (or reopens the one an
+// earlier run froze), claims the store with a lease, renders each reader's
+// copy and hands it to the transport through pipeline's workers, and
+// sums up what became of it. It is where the stages of the flow meet
+// (collect -> pipeline -> render -> deliver, with store holding the state):
+// `gull send` runs it once, the daemon (digest/daemon) at each slot, and
+// `gull preview` shares its wiring but stops before the ledger.
+//
+// It lives beside pipeline rather than in it: pipeline is the order of the
+// steps and the ledger protocol against small interfaces, and imports no
+// stage; a send needs the concrete ones (the SQLite store, the templates,
+// the SMTP pool, the config).
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"gull/digest"
+	"gull/digest/config"
+	"gull/digest/deliver"
+	"gull/digest/pipeline"
+	"gull/digest/render"
+	"gull/digest/store"
+	"gull/digest/web"
+	"gull/subscribers"
+)
+
+// Lease is how long a send's claim on the store lasts without renewal;
+// it is renewed at a third of that.
+const Lease = time.Minute
+
+// Sender is one send: the config, the store, the renderer and the
+// transport it was given.
+type Sender struct {
+	Env
+	Config   *config.Config
+	Store    *store.Store
+	Renderer *render.Renderer
+	// Now is the time the week ends (it names the issue).
+	Now    time.Time
+	DryRun bool
+	// Unattended: the daemon's run; failed feeds are logged, and its
+	// progress is logged too.
+	Unattended bool
+	// Metrics, when set, count feeds, issues and messages (the daemon).
+	Metrics *web.Metrics
+	// CopiesFresh: the feeds' stored copies are recent (the daemon
+	// fetched them within the last two hours), so an issue may be built
+	// from them when every feed fails at the slot.
+	CopiesFresh bool
+	// Confirm, when set, is asked before the list is mailed, with the
+	// number of readers who would get the issue; false sends nothing.
+	Confirm func(is digest.Issue, readers int) bool
+	// Bar, when set, is the terminal the send's progress bar is drawn on;
+	// without it, progress goes to the log.
+	Bar io.Writer
+	// FailedFeeds, when set, is told of the feeds that failed (a person
+	// reads it); without it they are logged.
+	FailedFeeds func([]digest.FeedReport)
+
+	tr       deliver.Transport
+	composer deliver.Composer
+	// gathered is the last fetch of the feeds build made (Feeds nil when
+	// the issue was frozen already and nothing was fetched).
+	gathered pipeline.Gathered
+}
+
+// Open picks SMTP when mail.smtp.host is set, else (and for a dry run)
+// the outbox folder, and checks the server now: a wrong password should
+// stop the send before anything is claimed.
+func (s *Sender) Open(ctx context.Context) error {
+	cfg := s.Config
+	var err error
+	if s.composer, err = NewComposer(cfg); err != nil {
+		return err
+	}
+	sc := cfg.Mail.SMTP
+	if sc.Host == "" || s.DryRun {
+		out, err := deliver.NewOutbox(cfg.Mail.Outbox)
+		if err != nil {
+			return err
+		}
+		s.tr = out
+		return nil
+	}
+	opts, err := s.SMTPOptions(cfg)
+	if err != nil {
+		return err
+	}
+	if sc.Username != "" && opts.Password == "" {
+		return fmt.Errorf("mail.smtp.username is %q but $%s is empty; export the password in it (it never goes in the config)", sc.Username, sc.PasswordEnv)
+	}
+	smtp, err := deliver.NewSMTP(opts)
+	if err != nil {
+		return err
+	}
+	if err := smtp.Check(ctx); err != nil {
+		smtp.Close()
+		return err
+	}
+	s.tr = smtp
+	return nil
+}
+
+// Close closes the transport Open made.
+func (s *Sender) Close() error { return s.tr.Close() }
+
+// Via names the transport: the server or the outbox folder.
+func (s *Sender) Via() string { return fmt.Sprint(s.tr) }
+
+// Gathered is the fetch of the feeds the send made, if it made one.
+func (s *Sender) Gathered() pipeline.Gathered { return s.gathered }
+
+// WarnWhenStopping logs, when ctx ends (Ctrl-C or SIGTERM), what happens
+// now and how to quit at once. The returned function stops the watch.
+func (s *Sender) WarnWhenStopping(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		s.Log.Warn("stopping: no new message starts; those on the wire get a moment to finish and be recorded (a second Ctrl-C or SIGTERM quits at once)",
+			"grace", s.Grace.String())
+	})
+}
+
+// workers is how many messages are worked on at once: two per SMTP
+// connection, so one is rendered, composed and recorded while the other
+// is on the wire (a connection spends most of a message waiting for the
+// server's replies).
+func (s *Sender) workers() int {
+	if s.Config.Mail.SMTP.Host == "" || s.DryRun {
+		return 2 // the outbox: writing files, one per core
+	}
+	return 2 * s.Config.Mail.SMTP.Connections
+}
+
+// IssueID names the week the send is for.
+func (s *Sender) IssueID() string {
+	return digest.IssueID(digest.WeekEnding(s.Now, time.Duration(s.Config.Window), s.Config.Location))
+}
+
+// build fetches the feeds and builds the issue; failed feeds are reported
+// and the issue is built from the others (and from the failed ones' last
+// good copies). When every feed failed, nothing is built unless the copies
+// are the daemon's of the last hours: a week frozen from older copies
+// would lose its latest days, and an empty one would pass for quiet.
+func (s *Sender) build(ctx context.Context) (digest.Issue, error) {
+	g, err := s.Gather(ctx, s.Config, s.Store, s.Now)
+	if err != nil {
+		return digest.Issue{}, err
+	}
+	s.gathered = g
+	s.Metrics.CountFeeds(g.Feeds)
+	is := pipeline.BuildIssue(s.Config.Title, g, s.Config.Grouper())
+	if s.FailedFeeds != nil {
+		s.FailedFeeds(is.Feeds)
+	} else {
+		s.LogFailedFeeds(g.Feeds)
+	}
+	if n := g.Failed(); n > 0 && n == len(g.Feeds) && (!s.CopiesFresh || is.Count() == 0) {
+		all := fmt.Sprintf("all %d failed", n)
+		if n == 1 {
+			all = "the only feed failed"
+		}
+		return is, fmt.Errorf("%w: %s; the issue is not built from old copies, which would freeze the week without its latest days, or pass an outage for a quiet week; run again when they answer", ErrNoFeeds, all)
+	}
+	return is, nil
+}
+
+// ErrNoFeeds: not one feed could be fetched.
+var ErrNoFeeds = errors.New("no feed could be fetched")
+
+// deliver composes m and hands it to the transport.
+func (s *Sender) deliver(ctx context.Context, m digest.Message) (string, error) {
+	out, err := s.composer.Compose(m, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return out.MessageID, s.tr.Send(ctx, out)
+}
+
+// deliverOnce is deliver for the week's send: over SMTP, a temporary
+// failure comes back as a *deliver.Retry instead of holding the worker
+// through the backoff, and the Sender retries it when it is due.
+func (s *Sender) deliverOnce(ctx context.Context, m digest.Message) (string, error) {
+	smtp, ok := s.tr.(*deliver.SMTP)
+	if !ok {
+		return s.deliver(ctx, m) // the outbox does not retry
+	}
+	out, err := s.composer.Compose(m, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return out.MessageID, smtp.TrySend(ctx, out)
+}
+
+// Test sends the current digest to each address, marked as a test, and
+// touches no ledger: the week's real send is still to come. Each address
+// gets its line on w, each problem on notes; false means one failed.
+func (s *Sender) Test(ctx context.Context, to []string, w, notes io.Writer) (bool, error) {
+	is, err := pipeline.CurrentIssue(ctx, s.Store, s.IssueID(), s.build)
+	if err != nil {
+		return false, err
+	}
+	links, err := s.Links(ctx, s.Config, s.Store)
+	if err != nil {
+		return false, err
+	}
+	failed := 0
+	for _, addr := range to {
+		rcpt := render.Recipient{Email: addr}
+		sub, err := s.Store.SubscriberByEmail(ctx, addr)
+		switch {
+		case err == nil:
+			// A subscriber sees their own copy, with links that work.
+			rcpt = ReaderOf(ThemeIDs(s.Config), links, sub, is.ID)
+		case !errors.Is(err, subscribers.ErrNotFound):
+			return false, err
+		}
+		rcpt.Test = true
+		m, err := s.Renderer.Render(is, rcpt)
+		if errors.Is(err, render.ErrNothingToSend) {
+			fmt.Fprintf(notes, "gull: %s chose themes (%s) with no article this week and would get nothing; the test shows the whole issue\n", addr, subscribers.FormatThemes(rcpt.Themes))
+			rcpt.Themes = nil
+			m, err = s.Renderer.Render(is, rcpt)
+		}
+		if err != nil {
+			return false, err
+		}
+		if _, err := s.deliver(ctx, m); err != nil {
+			failed++
+			fmt.Fprintf(notes, "gull: test to %s failed: %v\n", addr, err)
+			continue
+		}
+		// What this address got: a subscriber's copy holds their themes only.
+		n := is.For(rcpt.Themes).Count()
+		fmt.Fprintf(w, "test of issue %s (%d %s) sent to %s via %s\n", is.ID, n, render.Plural(n, "article", "articles"), addr, s.tr)
+	}
+	if is.Count() == 0 {
+		fmt.Fprintf(notes, "gull: note: the week has no new articles; with quiet_week: %s the real send would %s\n", s.Config.QuietWeek,
+			map[string]string{"skip": "mail nothing", "send": "mail this quiet-week note"}[s.Config.QuietWeek])
+	}
+	return failed == 0, nil
+}
+
+// Result is what became of one send of an issue.
+type Result struct {
+	Issue  digest.Issue
+	Report pipeline.SendReport
+	// Quiet: no articles and quiet_week: skip. NobodyLeft: everyone had
+	// it. Declined: the operator said no. In each case nothing was sent.
+	Quiet, NobodyLeft, Declined bool
+}
+
+// SendIssue sends the issue called id (built now, or the one frozen by an
+// earlier run) to every active subscriber who does not have it yet. The
+// command and the daemon share it.
+func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
+	var res Result
+	var ledger pipeline.Ledger = s.Store
+	var err error
+	if s.DryRun {
+		if res.Issue, err = pipeline.CurrentIssue(ctx, s.Store, id, s.build); err != nil {
+			return res, err
+		}
+		if ledger, err = newDryLedger(ctx, s.Store, id); err != nil {
+			return res, err
+		}
+	} else {
+		// One send at a time per store: two would each mail the pending.
+		lease, err := s.Store.AcquireLease(ctx, "send", Lease, time.Now())
+		if err != nil {
+			return res, err
+		}
+		stopRenew := HoldLease(lease, Lease, s.Log, nil)
+		defer func() {
+			stopRenew()
+			lease.Release(context.WithoutCancel(ctx))
+		}()
+		if res.Issue, _, err = pipeline.OpenIssue(ctx, s.Store, id, s.build, s.Config.QuietWeek == "send", time.Now()); err != nil {
+			return res, err
+		}
+		if s.gathered.Feeds != nil && res.Issue.Count() > 0 {
+			s.Metrics.CountIssue(res.Issue)
+		}
+	}
+	is := res.Issue
+	if is.Count() == 0 && s.Config.QuietWeek != "send" {
+		res.Quiet = true
+		return res, nil
+	}
+
+	links, err := s.Links(ctx, s.Config, s.Store)
+	if err != nil {
+		return res, err
+	}
+	batch := s.Renderer.Batch(is)
+	ids := ThemeIDs(s.Config)
+	progress := s.progress(is)
+	sender := &pipeline.Sender{
+		Ledger: ledger,
+		Render: func(d digest.Delivery) (digest.Message, error) {
+			sub := subscribers.Subscriber{ID: d.SubscriberID, Email: d.Email, Name: d.Name, Themes: d.Themes}
+			m, err := batch.Render(ReaderOf(ids, links, sub, is.ID))
+			if errors.Is(err, render.ErrNothingToSend) {
+				return m, pipeline.ErrNothingForReader
+			}
+			return m, err
+		},
+		Deliver: s.deliverOnce,
+		Workers: s.workers(),
+		Log:     s.Log,
+		OnStart: progress.start,
+		OnOutcome: func(o pipeline.Outcome) {
+			s.Metrics.CountOutcome(o.Delivery.Status)
+			progress.outcome(o)
+		},
+	}
+	if s.Confirm != nil && !s.Unattended {
+		total, err := pending(ctx, ledger, id)
+		if err != nil {
+			return res, err
+		}
+		if total == 0 {
+			res.NobodyLeft = true
+			return res, nil
+		}
+		if !s.Confirm(is, total) {
+			res.Declined = true
+			return res, nil
+		}
+	}
+	// A send allocates several copies of each 30 KB message and keeps
+	// little: at the default GOGC the collector runs every few
+	// milliseconds, and its marking takes the core the SMTP server and
+	// the kernel need. bench/send.sh at 4 connections: 0.60 of
+	// smtp-source's rate at GOGC=100, 0.66-0.68 at 200 (39 MB), 0.71-0.72
+	// at 400 (49 MB). The heap stays flat in the list's length either way.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(200))
+	}
+	res.Report, err = sender.Send(ctx, is)
+	progress.finish()
+	if err != nil {
+		return res, err
+	}
+	s.Metrics.ObserveSend(res.Report.Duration)
+	st := batch.Stats()
+	s.Log.Debug("rendered", "frames", st.Frames, "substituted", st.Substituted, "full_renders", st.FullRenders)
+	return res, nil
+}
+
+// pending counts who would get the issue now.
+func pending(ctx context.Context, l pipeline.Ledger, id string) (int, error) {
+	if _, _, err := l.PrepareDeliveries(ctx, id, time.Now()); err != nil {
+		return 0, err
+	}
+	counts, err := l.DeliveryCounts(ctx, id)
+	return counts.Left(), err
+}
+
+// Summarize writes what a send did, and is false when something failed
+// or was left for the next run.
+func (s *Sender) Summarize(w io.Writer, res Result) bool {
+	switch {
+	case res.Quiet:
+		fmt.Fprintf(w, "issue %s: no new articles this week; nothing sent (quiet_week: skip)\n", res.Issue.ID)
+	case res.NobodyLeft:
+		fmt.Fprintf(w, "issue %s: every subscriber has it already; nothing to send\n", res.Issue.ID)
+	case res.Declined:
+		fmt.Fprintln(w, "nothing sent")
+	default:
+		s.report(w, res.Issue, res.Report)
+		return res.Report.OK()
+	}
+	return true
+}
+
+// report writes the run's summary.
+func (s *Sender) report(w io.Writer, is digest.Issue, rep pipeline.SendReport) {
+	rate := ""
+	if secs := rep.Duration.Seconds(); rep.Sent > 0 && secs > 0 {
+		rate = fmt.Sprintf(", %.0f messages/s", float64(rep.Sent)/secs)
+	}
+	dry := ""
+	if s.DryRun {
+		dry = " (dry run: written to the outbox, nothing recorded)"
+	}
+	fmt.Fprintf(w, "issue %s%s via %s: %d sent, %d skipped, %d failed, %d left for the next run; %s%s\n",
+		is.ID, dry, s.tr, rep.Sent, rep.Skipped, rep.Failed, rep.Totals.Left(), rep.Duration.Round(time.Millisecond), rate)
+	if rep.InDoubt > 0 {
+		fmt.Fprintf(w, "  %d %s in flight when an earlier send stopped; sent again, with the same Message-ID\n",
+			rep.InDoubt, render.Plural(rep.InDoubt, "message was", "messages were"))
+	}
+	if rep.Stopped != "" {
+		fmt.Fprintf(w, "  stopped early (%s); run gull send --all again to send the rest\n", rep.Stopped)
+	}
+	for _, d := range rep.Failures {
+		note := ""
+		if d.Bounced {
+			note = " (marked bounced: they get no more issues)"
+		}
+		fmt.Fprintf(w, "  failed: %s: %s%s\n", d.Email, d.Error, note)
+	}
+	for _, d := range rep.DeferredRows {
+		fmt.Fprintf(w, "  left for the next run: %s: %s\n", d.Email, d.Error)
+	}
+	if rep.Done {
+		t := rep.Totals
+		fmt.Fprintf(w, "issue %s is complete: %d sent, %d skipped (no article in their themes, or left the list), %d failed\n",
+			is.ID, t[digest.DeliverySent], t[digest.DeliverySkipped], t[digest.DeliveryFailed])
+	}
+}
