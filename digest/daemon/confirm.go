@@ -19,10 +19,11 @@ type confirmMailer struct {
 	title    string
 	composer deliver.Composer
 	tr       deliver.Transport
-	// stop, when set, is the daemon's context: when gull stops, a
-	// confirmation on the wire is cut off with the run's messages, within
-	// the grace, whatever the request's own context says.
-	stop context.Context
+	// No stop of its own: SendConfirmation runs under the sign-up queue's
+	// context, which the shutdown ends when the sign-ups' share of the
+	// grace is over (siteHolder.stop). Ending it at SIGTERM instead would
+	// drop at once the confirmations of people just told to check their
+	// inbox, with the mail server working.
 }
 
 // confirmIssueID names the confirmation mails where an issue id goes (the
@@ -77,12 +78,6 @@ func (m *confirmMailer) SendConfirmation(ctx context.Context, sub subscribers.Su
 	out, err := m.composer.Compose(msg, time.Now())
 	if err != nil {
 		return err
-	}
-	if m.stop != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		defer context.AfterFunc(m.stop, cancel)()
 	}
 	return m.tr.Send(ctx, out)
 }

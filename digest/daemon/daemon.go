@@ -397,16 +397,19 @@ func (d *Daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	// signing up again sends a new link.
 	// Their transports are closed within the grace too: a confirmation
 	// that a hung server holds keeps its connection, and Close waits for it.
+	// The sign-ups get up to 10 s, ending early enough that cutting what
+	// is left (confirmGrace for a message on the wire) still fits in the
+	// grace.
 	signUps := make(chan struct{})
 	go func() { site.wait(); site.close(); close(signUps) }()
 	select {
 	case <-signUps:
-	case <-time.After(time.Until(earliest(deadline, time.Now().Add(10*time.Second)))):
+	case <-time.After(time.Until(earliest(deadline.Add(-2*confirmGrace), time.Now().Add(10*time.Second)))):
 		d.log.Warn("confirmation mails still being sent were cut; those readers can sign up again")
 		site.stop()
 		select { // the workers see the stop at once, unless a mail server holds them
 		case <-signUps:
-		case <-time.After(2 * time.Second):
+		case <-time.After(time.Until(deadline)):
 		}
 	}
 	if errors.Is(why, store.ErrLeaseLost) {
@@ -418,6 +421,10 @@ func (d *Daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	d.log.Info("stopped")
 	return nil
 }
+
+// confirmGrace is how long a confirmation mail on the wire may go on
+// once the shutdown has cut the sign-ups short.
+const confirmGrace = time.Second
 
 func earliest(a, b time.Time) time.Time {
 	if a.Before(b) {

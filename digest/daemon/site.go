@@ -104,7 +104,7 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 	pages := &web.SubscriberPages{
 		Store:   d.st,
 		Signer:  links.Signer,
-		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr, stop: ctx},
+		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr},
 		BaseURL: links.BaseURL,
 		Title:   cfg.Title,
 		Themes:  themes,
@@ -173,8 +173,10 @@ func (d *Daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 	if err != nil {
 		return nil, err
 	}
-	// A reader waits for this mail: try for a minute, not an hour.
-	opts.Connections, opts.MaxAttempts = 1, 3
+	// A reader waits for this mail: try for a minute, not an hour. At
+	// shutdown a confirmation on the wire gets a second once the sign-ups'
+	// share of the grace is over, then its connection is cut.
+	opts.Connections, opts.MaxAttempts, opts.Grace = 1, 3, confirmGrace
 	return deliver.NewSMTP(opts)
 }
 
