@@ -61,6 +61,12 @@ type Article struct {
 	// Also are the other outlets' articles about the same event when this
 	// article leads a story (Grouper.Group with stories fills them in).
 	Also []Article
+	// The editor's choices for this issue (the desk, `gull issue`):
+	// Pinned leads its section and the mail, Hidden is never sent, and
+	// Blurb, when set, is shown instead of Summary.
+	Pinned bool
+	Hidden bool
+	Blurb  string
 }
 
 // Date is the article's date for the window: its published date, or when

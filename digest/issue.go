@@ -54,6 +54,15 @@ type Issue struct {
 	Sections []Section
 	Feeds    []FeedReport
 	Dropped  []Dropped
+	// The editor's part of a draft: Note is the introduction (a Markdown
+	// subset, rendered by digest/render), Subject replaces the default
+	// subject when set, Version counts the edits (optimistic
+	// concurrency), Status is where the draft is ("draft", "approved",
+	// "sent"...).
+	Note    string
+	Subject string
+	Version int
+	Status  string
 }
 
 // IssueID names the issue of period; the ledger and Message-IDs are keyed

@@ -87,7 +87,7 @@ func FuzzVerifyToken(f *testing.F) {
 	f.Add("AQIBAAA.AAAAAAAAAAAAAAAAAAAAAA")
 	f.Add("AQIqAAA=.AAAA\n")
 	f.Fuzz(func(t *testing.T, tok string) {
-		for p := range Purpose(5) {
+		for p := range PurposeDeskCSRF + 2 {
 			c, err := s.Verify(tok, p, testNow)
 			switch {
 			case err == nil, errors.Is(err, ErrExpired):

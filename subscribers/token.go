@@ -21,6 +21,12 @@ const (
 	PurposeConfirm     Purpose = 1
 	PurposeUnsubscribe Purpose = 2
 	PurposePreferences Purpose = 3
+	// The editor's desk (digest/web): the mailed sign-in link, the
+	// session cookie, and the CSRF token of the session's forms. Their
+	// Subscriber is the link's or the session's own random id.
+	PurposeDeskSignIn  Purpose = 4
+	PurposeDeskSession Purpose = 5
+	PurposeDeskCSRF    Purpose = 6
 )
 
 func (p Purpose) String() string {
@@ -31,6 +37,12 @@ func (p Purpose) String() string {
 		return "unsubscribe"
 	case PurposePreferences:
 		return "preferences"
+	case PurposeDeskSignIn:
+		return "desk sign-in"
+	case PurposeDeskSession:
+		return "desk session"
+	case PurposeDeskCSRF:
+		return "desk form"
 	}
 	return fmt.Sprintf("Purpose(%d)", uint8(p))
 }
@@ -169,7 +181,7 @@ func isBase64URL(s string) bool {
 }
 
 func validPurpose(p Purpose) bool {
-	return p == PurposeConfirm || p == PurposeUnsubscribe || p == PurposePreferences
+	return p >= PurposeConfirm && p <= PurposeDeskCSRF
 }
 
 // encodeClaims lays out the payload: version, purpose, then uvarints for

@@ -32,6 +32,10 @@ func testClaims() []Claims {
 		{Purpose: PurposePreferences, Subscriber: 1 << 40},
 		{Purpose: PurposeConfirm, Subscriber: 7, Data: "", Expires: testNow.Add(ConfirmTTL)},
 		{Purpose: PurposeUnsubscribe, Subscriber: 1<<63 - 1, Data: strings.Repeat("가", maxTokenData/3)},
+		// The desk's: a sign-in link names its editor by a digest, a form
+		// token carries only the session's id.
+		{Purpose: PurposeDeskSignIn, Subscriber: 1<<61 + 5, Data: "3q2-7wY1XyZ0aBcDeFgHiJ", Expires: testNow.Add(15 * time.Minute)},
+		{Purpose: PurposeDeskCSRF, Subscriber: 77, Expires: testNow.Add(12 * time.Hour)},
 	}
 }
 
@@ -143,7 +147,7 @@ func TestTokenWrongPurpose(t *testing.T) {
 	s := testSigner(t)
 	for _, c := range testClaims() {
 		tok := s.Sign(c)
-		for _, p := range []Purpose{PurposeConfirm, PurposeUnsubscribe, PurposePreferences, 0, 4} {
+		for _, p := range []Purpose{PurposeConfirm, PurposeUnsubscribe, PurposePreferences, PurposeDeskSignIn, PurposeDeskSession, PurposeDeskCSRF, 0, 9} {
 			if p == c.Purpose {
 				continue
 			}
@@ -261,7 +265,7 @@ func TestSignPanicsOnBadClaims(t *testing.T) {
 	s := testSigner(t)
 	for _, c := range []Claims{
 		{Purpose: 0, Subscriber: 1},
-		{Purpose: 4, Subscriber: 1},
+		{Purpose: PurposeDeskCSRF + 1, Subscriber: 1},
 		{Purpose: PurposeConfirm, Subscriber: 0},
 		{Purpose: PurposeConfirm, Subscriber: -1},
 		{Purpose: PurposeConfirm, Subscriber: 1, Data: strings.Repeat("x", maxTokenData+1)},
@@ -279,7 +283,8 @@ func TestSignPanicsOnBadClaims(t *testing.T) {
 
 func TestPurposeString(t *testing.T) {
 	for p, want := range map[Purpose]string{
-		PurposeConfirm: "confirm", PurposeUnsubscribe: "unsubscribe", PurposePreferences: "preferences", 9: "Purpose(9)",
+		PurposeConfirm: "confirm", PurposeUnsubscribe: "unsubscribe", PurposePreferences: "preferences",
+		PurposeDeskSignIn: "desk sign-in", PurposeDeskSession: "desk session", PurposeDeskCSRF: "desk form", 9: "Purpose(9)",
 	} {
 		if got := p.String(); got != want {
 			t.Errorf("Purpose(%d).String() = %q, want %q", p, got, want)

@@ -25,6 +25,14 @@
 // the mail's "view in browser"): .Web is true there, there is no reader,
 // and .Links.Subscribe is the sign-up page to offer instead of the
 // reader's links.
+//
+// The editor's edits arrive already applied: hidden articles are gone,
+// pinned ones lead their section (.Pinned marks them) and the subject's
+// .Lead, an editor's blurb is .Blurb (shown whole instead of the
+// .Summary excerpt), .Subject is the editor's subject ("" = the default),
+// and the editor's note is .Note (HTML gull built from the note's
+// Markdown subset, every piece of text escaped) and .NoteText (the same,
+// a plain-text paragraph each, for the text part).
 package templates
 
 import "embed"

@@ -766,7 +766,7 @@ func TestBatchKnowsEveryField(t *testing.T) {
 	}
 	want := "Email Name Themes UnsubscribeURL PreferencesURL Test | " +
 		"IssueID To ToName Subject HTML Text UnsubscribeURL ArchiveURL Test | " +
-		"Lang Title IssueID Number NumberText Period Lead Count CountText Sections Preheader To Links Test Web L | " +
+		"Lang Title IssueID Number NumberText Period Lead Subject Note NoteText Count CountText Sections Preheader To Links Test Web L | " +
 		"Home Archive Unsubscribe Preferences Subscribe |"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("fields changed:\n got %s\nwant %s\nupdate batch.go (readerValues, frameKey, frame.message, readerFields)", got, want)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,9 +30,19 @@ type Data struct {
 	Number     int
 	NumberText string
 	Period     digest.Period
-	// Lead is the title of the first article of this reader's copy, for
-	// the subject ("" when the week has none).
+	// Lead is the title of the first pinned article of this reader's
+	// copy, else of its first article, for the subject ("" when the week
+	// has none).
 	Lead string
+	// Subject is the editor's subject for the issue, one line; "" means
+	// the default (subject.tmpl).
+	Subject string
+	// Note is the editor's introduction as HTML, built by this package
+	// from the Markdown subset (note.go), never from raw input; NoteText
+	// is the same note for the plain part, a paragraph each, unwrapped.
+	// Both are empty when there is no note.
+	Note     template.HTML
+	NoteText []string
 	// Count is the number of articles in this reader's copy; CountText
 	// says it in the configured language ("12 columns", "12편").
 	Count     int
@@ -65,6 +76,11 @@ type Article struct {
 	Author    string
 	Published *time.Time
 	Summary   string // plain text
+	// Blurb is the editor's summary for this issue, plain text, shown
+	// whole in place of Summary's excerpt when set.
+	Blurb string
+	// Pinned: the editor put the article at the top of its section.
+	Pinned bool
 	// Minutes is the reading time of the article's full text, 0 when the
 	// feed gave only a summary (a reading time for an excerpt would lie);
 	// Reading says it in the configured language ("4 min read", "4분 분량").
@@ -111,6 +127,7 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 		Number:     is.Number,
 		NumberText: digest.NumberText(is.Number, r.opts.Lang),
 		Period:     is.Period,
+		Subject:    oneLine(valid(is.Subject)),
 		Count:      is.Count(),
 		To:         to,
 		Test:       to.Test,
@@ -130,8 +147,12 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 		d.Links.Preferences = r.opts.BaseURL + "/preferences"
 	}
 	d.CountText = r.amount(d.Count, "column", "columns")
+	if paras := parseNote(is.Note); len(paras) > 0 {
+		d.Note, d.NoteText = noteHTML(paras), noteLines(paras)
+	}
 	n := 0
 	var titles []string
+	leadPinned := false
 	for _, s := range is.Sections {
 		sec := Section{ID: s.ID, Name: valid(s.Name)}
 		for _, a := range s.Articles {
@@ -139,6 +160,7 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 			art := Article{
 				N: n, Title: valid(a.Title), Link: valid(a.Link), Feed: valid(a.FeedName), Author: valid(a.Author),
 				Published: a.Published, Summary: valid(a.Summary), Pad: strings.Repeat(" ", len("[] ")+len(strconv.Itoa(n))),
+				Blurb: strings.TrimSpace(valid(a.Blurb)), Pinned: a.Pinned,
 			}
 			if art.Minutes = r.fullTextMinutes(a); art.Minutes > 0 {
 				art.Reading = r.amount(art.Minutes, "min", "min")
@@ -155,18 +177,20 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 				art.Coverage = append(art.Coverage, Coverage{Feed: oneLine(valid(outlet(o))), Title: valid(o.Title), Link: valid(o.Link)})
 			}
 			sec.Articles = append(sec.Articles, art)
-			if len(titles) < 3 {
-				titles = append(titles, a.Title)
-			}
-			if d.Lead == "" {
-				d.Lead = art.Title
+			titles = append(titles, art.Title)
+			if d.Lead == "" || a.Pinned && !leadPinned {
+				d.Lead, leadPinned = art.Title, a.Pinned
 			}
 		}
 		d.Sections = append(d.Sections, sec)
 	}
 	// The preheader is the grey line beside the subject in the inbox list:
-	// the week's first headlines say more than "view in browser".
-	d.Preheader = Truncate(strings.Join(titles, " · "), 140)
+	// the week's first headlines, the lead first, say more than "view in
+	// browser".
+	if i := slices.Index(titles, d.Lead); i > 0 {
+		titles = slices.Insert(slices.Delete(titles, i, i+1), 0, d.Lead)
+	}
+	d.Preheader = Truncate(strings.Join(titles[:min(3, len(titles))], " · "), 140)
 	return d
 }
 
@@ -331,6 +355,7 @@ var labels = map[string]map[string]string{
 		"back_to_top":  "Back to top",
 		"links":        "Links",
 		"unsubscribe1": "Unsubscribe in one click",
+		"pick":         "Editor's pick",
 	},
 	"ko": {
 		"toc":          "이번 호 목차",
@@ -354,6 +379,7 @@ var labels = map[string]map[string]string{
 		"back_to_top":  "맨 위로",
 		"links":        "링크",
 		"unsubscribe1": "한 번에 구독 해지",
+		"pick":         "편집자 추천",
 	},
 }
 
@@ -372,10 +398,11 @@ var sampleThemes = []struct{ id, name string }{
 // what real weeks hold: three sections, an article with every optional
 // field (author, date, summary, full text, link, other themes, a long
 // Hangul title, other outlets' coverage with and without a link or a feed
-// name), one with none of them (no feed name, link, author, date
-// or summary), an undated one, and numbers [1] to [11] for the plain
-// text's two-digit alignment. The week's empty sample is tried apart
-// (New), as only a quiet week sends one.
+// name, pinned), one with an editor's blurb, one with none of them (no
+// feed name, link, author, date or summary), an undated one, numbers [1]
+// to [11] for the plain text's two-digit alignment, and an editor's note.
+// The week's empty sample is tried apart (New), as only a quiet week
+// sends one.
 func sampleIssue(loc *time.Location) digest.Issue {
 	end := time.Date(2026, 11, 30, 8, 0, 0, 0, loc)
 	pub := end.Add(-50 * time.Hour)
@@ -383,6 +410,7 @@ func sampleIssue(loc *time.Location) digest.Issue {
 		ID: "a1", Title: strings.Repeat("반도체 보조금의 경제학, ", 6) + "그 뒤", Link: "https://example.org/a1", FeedName: "칼럼",
 		Author: "홍길동", Published: &pub, Summary: strings.Repeat("정부가 반도체 보조금을 늘렸다. ", 20),
 		Content: template.HTML("<p>" + strings.Repeat("word ", 700) + "</p>"), Themes: []string{"compute", "regulation", "strategy"},
+		Pinned: true,
 		Also: []digest.Article{
 			{ID: "a1b", Title: "Chip subsidies, explained", Link: "https://example.net/b", FeedName: "Chip Notes", Published: &pub},
 			{ID: "a1c", Title: "보조금 논쟁", Link: "https://example.com/c", FirstSeen: end},
@@ -397,8 +425,10 @@ func sampleIssue(loc *time.Location) digest.Issue {
 			FeedName: "Policy Notes", Published: &pub, Summary: "A short summary.", Themes: []string{"regulation"},
 		})
 	}
+	more[1].Blurb = "The editor's own summary."
 	return digest.Issue{
 		ID: "2026-W48", Number: 12, Title: "Sample", Period: digest.WeekEnding(end, 7*24*time.Hour, loc),
+		Note: "The editor's *note*, with **strong** words and [a link](https://example.org/n).\n\n이 주의 **소개**.",
 		Sections: []digest.Section{
 			{ID: "compute", Name: sampleThemes[0].name, Articles: []digest.Article{full, bare}},
 			{ID: "regulation", Name: sampleThemes[1].name, Articles: more},

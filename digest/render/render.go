@@ -337,7 +337,7 @@ func (r *Renderer) WebPage(is digest.Issue) ([]byte, error) {
 
 // webPage is WebPage with the template's own error.
 func (r *Renderer) webPage(is digest.Issue) ([]byte, error) {
-	d := r.data(is, Recipient{})
+	d := r.data(forReaders(is), Recipient{})
 	d.Web = true
 	var html bytes.Buffer
 	if err := r.html.ExecuteTemplate(&html, htmlEntry, d); err != nil {
@@ -353,6 +353,7 @@ func (r *Renderer) webPage(is digest.Issue) ([]byte, error) {
 // render is Render; inline false skips the CSS inlining, for the benchmark
 // that measures what the inlining costs.
 func (r *Renderer) render(is digest.Issue, to Recipient, inline bool) (digest.Message, error) {
+	is = forReaders(is) // nothing hidden reaches a template
 	mine := is.For(to.Themes)
 	if mine.Count() == 0 && is.Count() > 0 {
 		return digest.Message{}, ErrNothingToSend

@@ -354,8 +354,8 @@ var (
 )
 
 // checkHTML is what every HTML part must be, whatever the data: UTF-8, no
-// script, no event handler, no javascript: URL, every link absolute or an
-// in-page anchor, every image with alt text, the language set.
+// script, no event handler, no javascript: URL, every link absolute, an
+// in-page anchor or a mailto: (the editor's note may have one), every image with alt text, the language set.
 func checkHTML(t *testing.T, name, s string) {
 	t.Helper()
 	if !utf8.ValidString(s) {
@@ -368,7 +368,7 @@ func checkHTML(t *testing.T, name, s string) {
 	}
 	for _, m := range anyHrefSrc.FindAllStringSubmatch(s, -1) {
 		u := html.UnescapeString(m[1])
-		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "#") {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "#") && !strings.HasPrefix(u, "mailto:") {
 			t.Errorf("%s: link %q is not absolute", name, u)
 		}
 	}
@@ -558,6 +558,9 @@ func TestTemplatesTriedOnSampleIssue(t *testing.T) {
 		{"article.txt.tmpl", `{{ define "article.txt" }}{{ if not .A.Feed }}{{ .A.Nope }}{{ end }}{{ end }}`, "an article without a feed name"},
 		{"article.txt.tmpl", `{{ define "article.txt" }}{{ if ge .A.N 10 }}{{ .A.Nope }}{{ end }}{{ end }}`, "a tenth article"},
 		{"digest.txt.tmpl", `{{ if gt (len .Sections) 2 }}{{ .Nope }}{{ end }}`, "three sections"},
+		{"article.html.tmpl", `{{ define "article" }}{{ if .A.Pinned }}{{ .A.Nope }}{{ end }}{{ end }}`, "a pinned article"},
+		{"article.txt.tmpl", `{{ define "article.txt" }}{{ if .A.Blurb }}{{ .A.Nope }}{{ end }}{{ end }}`, "an editor's blurb"},
+		{"digest.txt.tmpl", `{{ range .NoteText }}{{ .Nope }}{{ end }}`, "an editor's note"},
 	} {
 		err := try(c.name, c.text, Options{})
 		if !errors.Is(err, ErrTemplate) || !strings.Contains(err.Error(), c.name+":1:") || !strings.Contains(err.Error(), "(tried on gull's sample issue") {
