@@ -61,6 +61,12 @@ type Article struct {
 	// Also are the other outlets' articles about the same event when this
 	// article leads a story (Grouper.Group with stories fills them in).
 	Also []Article
+	// Pinned, Hidden and Blurb are the editor's (digest/edits.go): a
+	// pinned article leads its section; a hidden one is listed for the
+	// desk but never reaches readers; a blurb replaces Summary.
+	Pinned bool
+	Hidden bool
+	Blurb  string
 }
 
 // Date is the article's date for the window: its published date, or when
