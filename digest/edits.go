@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -120,7 +121,8 @@ type editError struct{ msg string }
 func (e *editError) Error() string        { return e.msg }
 func (e *editError) Is(target error) bool { return target == ErrBadEdit }
 
-func badEdit(format string, args ...any) error {
+// BadEdit makes an ErrBadEdit with its one-line message.
+func BadEdit(format string, args ...any) error {
 	return &editError{msg: fmt.Sprintf(format, args...)}
 }
 
@@ -191,7 +193,7 @@ func (d Draft) Check(e Edit) (Edit, error) {
 	case EditSubject:
 		out.Text, err = CheckSubject(e.Text)
 	default:
-		err = badEdit("edit %q: not an edit; one of hide, show-again, move, pin, unpin, blurb, note, subject", e.Kind)
+		err = BadEdit("edit %q: not an edit; one of hide, show-again, move, pin, unpin, blurb, note, subject", e.Kind)
 	}
 	return out, err
 }
@@ -205,7 +207,7 @@ func (d Draft) theme(id string) (string, error) {
 		}
 		ids = append(ids, t.ID)
 	}
-	return "", badEdit("theme %q: no such theme; one of %s", id, strings.Join(ids, ", "))
+	return "", BadEdit("theme %q: no such theme; one of %s", id, strings.Join(ids, ", "))
 }
 
 // ArticleID resolves ref, an article's id or a unique prefix of it of at
@@ -214,7 +216,7 @@ func (d Draft) theme(id string) (string, error) {
 func (is Issue) ArticleID(ref string) (string, error) {
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if ref == "" {
-		return "", badEdit("article: no id given; `issue show` lists the ids")
+		return "", BadEdit("article: no id given; `issue show` lists the ids")
 	}
 	var found []string
 	for _, s := range is.Sections {
@@ -233,11 +235,11 @@ func (is Issue) ArticleID(ref string) (string, error) {
 	case len(found) == 1:
 		return found[0], nil
 	case len(found) > 1:
-		return "", badEdit("article %q: the start of %d articles' ids; give more of the id", ref, len(found))
+		return "", BadEdit("article %q: the start of %d articles' ids; give more of the id", ref, len(found))
 	case len(ref) < minIDPrefix:
-		return "", badEdit("article %q: too short; give at least %d characters of the id (`issue show` lists them)", ref, minIDPrefix)
+		return "", BadEdit("article %q: too short; give at least %d characters of the id (`issue show` lists them)", ref, minIDPrefix)
 	}
-	return "", badEdit("article %q: not in issue %s; `issue show` lists the ids", ref, is.ID)
+	return "", BadEdit("article %q: not in issue %s; `issue show` lists the ids", ref, is.ID)
 }
 
 // entryIDs are the ids of an entry and of the articles under its "also".
@@ -412,14 +414,14 @@ func (is Issue) ForReaders() Issue {
 // text that is not UTF-8 or holds control characters.
 func CheckNote(s string) (string, error) {
 	if len(s) > MaxNoteBytes {
-		return "", badEdit("note: %d bytes, over the limit of %d (64 KiB); shorten the introduction", len(s), MaxNoteBytes)
+		return "", BadEdit("note: %d bytes, over the limit of %d (64 KiB); shorten the introduction", len(s), MaxNoteBytes)
 	}
 	s, err := cleanText("note", s)
 	if err != nil {
 		return "", err
 	}
 	if s == "" {
-		return "", badEdit("note: empty; write the introduction (paragraphs, [links](https://...), *emphasis*)")
+		return "", BadEdit("note: empty; write the introduction (paragraphs, [links](https://...), *emphasis*)")
 	}
 	return s, nil
 }
@@ -432,7 +434,7 @@ func CheckBlurb(s string) (string, error) {
 		return "", err
 	}
 	if n := utf8.RuneCountInString(s); n > MaxBlurbRunes {
-		return "", badEdit("blurb: %d characters, over the limit of %d; shorten it", n, MaxBlurbRunes)
+		return "", BadEdit("blurb: %d characters, over the limit of %d; shorten it", n, MaxBlurbRunes)
 	}
 	return s, nil
 }
@@ -443,19 +445,19 @@ func CheckBlurb(s string) (string, error) {
 // the editor sees must be what is sent.
 func CheckSubject(s string) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", badEdit("subject: not valid UTF-8 text; write it again")
+		return "", BadEdit("subject: not valid UTF-8 text; write it again")
 	}
 	for _, r := range s {
 		switch {
 		case r == '\r' || r == '\n' || r == '\u2028' || r == '\u2029':
-			return "", badEdit("subject: a line break is not allowed; write the subject on one line")
+			return "", BadEdit("subject: a line break is not allowed; write the subject on one line")
 		case unicode.IsControl(r):
-			return "", badEdit("subject: control character U+%04X; remove it", r)
+			return "", BadEdit("subject: control character U+%04X; remove it", r)
 		}
 	}
 	s = strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(s); n > MaxSubjectRunes {
-		return "", badEdit("subject: %d characters, over the limit of %d; shorten it", n, MaxSubjectRunes)
+		return "", BadEdit("subject: %d characters, over the limit of %d; shorten it", n, MaxSubjectRunes)
 	}
 	return s, nil
 }
@@ -465,14 +467,135 @@ func CheckSubject(s string) (string, error) {
 // tab (they would reach mail and pages unseen).
 func cleanText(what, s string) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", badEdit("%s: not valid UTF-8 text; save it as UTF-8", what)
+		return "", BadEdit("%s: not valid UTF-8 text; save it as UTF-8", what)
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	for _, r := range s {
 		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return "", badEdit("%s: control character U+%04X; remove it", what, r)
+			return "", BadEdit("%s: control character U+%04X; remove it", what, r)
 		}
 	}
 	return strings.TrimSpace(s), nil
+}
+
+// DraftChanges is what a build changed in a draft: what the editors' review
+// mail and the desk say changed since the last draft.
+type DraftChanges struct {
+	// Version is the draft's version after the build.
+	Version int
+	// First: the draft's first build; New and Dropped are empty.
+	First bool
+	// New are the entries none of whose articles the previous build had;
+	// Dropped the previous build's entries none of whose articles this
+	// one has (a feed took them down).
+	New, Dropped []Article
+}
+
+// Changed reports whether the build changed the stories of the draft.
+func (c DraftChanges) Changed() bool { return len(c.New) > 0 || len(c.Dropped) > 0 }
+
+// CompareBuilds says which entries of next are new since prev and which of
+// prev's are gone. An entry is known by every article of its story, so a
+// story that another outlet now leads is neither new nor dropped.
+func CompareBuilds(prev, next Issue) (added, dropped []Article) {
+	had, has := storySet(prev), storySet(next)
+	for _, a := range next.entries() {
+		if !slices.ContainsFunc(entryIDs(a), func(id string) bool { return had[id] }) {
+			added = append(added, a)
+		}
+	}
+	for _, a := range prev.entries() {
+		if !slices.ContainsFunc(entryIDs(a), func(id string) bool { return has[id] }) {
+			dropped = append(dropped, a)
+		}
+	}
+	return added, dropped
+}
+
+// entries are the issue's entries in order, without their "also".
+func (is Issue) entries() []Article {
+	var out []Article
+	for _, s := range is.Sections {
+		out = append(out, s.Articles...)
+	}
+	return out
+}
+
+// storySet is the ids of every article of the issue.
+func storySet(is Issue) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range is.Articles() {
+		out[a.ID] = true
+	}
+	return out
+}
+
+// Actions of a draft's history besides the edits.
+const (
+	ActionBuild   = "build"   // the draft's first build
+	ActionRebuild = "rebuild" // a later build: new articles in, gone ones out
+	ActionApprove = "approve"
+	ActionReopen  = "reopen"
+)
+
+// HistoryEntry is one change of a draft: who made it, when, and what.
+type HistoryEntry struct {
+	// Version is the draft's version the change made.
+	Version int
+	// Editor is the editor's address, or "gull" for a build.
+	Editor string
+	At     time.Time
+	// Action is an EditKind or one of the Action constants.
+	Action string
+	// Edit is the edit, for an edit.
+	Edit Edit
+	// Title is the edited article's title when the edit was made.
+	Title string
+	// Detail says what a build brought ("12 articles", "2 new, 1 dropped").
+	Detail string
+}
+
+// What says the change in a line, for `issue history` and the desk:
+// `hide 3f2a9c1b0d4e "Title"`, `move ... to regulation`, `subject "..."`.
+func (h HistoryEntry) What() string {
+	e := h.Edit
+	art := ""
+	if e.Article != "" {
+		art = " " + e.Article
+		if h.Title != "" {
+			art += fmt.Sprintf(" %q", oneLineText(h.Title, 60))
+		}
+	}
+	switch EditKind(h.Action) {
+	case EditMove:
+		return "move" + art + " to " + e.Theme
+	case EditBlurb:
+		if e.Text == "" {
+			return "blurb" + art + " removed"
+		}
+		return "blurb" + art + ": " + oneLineText(e.Text, 60)
+	case EditNote:
+		return "note: " + oneLineText(e.Text, 60)
+	case EditSubject:
+		if e.Text == "" {
+			return "subject: the default"
+		}
+		return fmt.Sprintf("subject %q", e.Text)
+	}
+	if h.Detail != "" {
+		return h.Action + ": " + h.Detail
+	}
+	return h.Action + art
+}
+
+// oneLineText is s on one line, cut to n characters (never inside a UTF-8
+// sequence) with an ellipsis.
+func oneLineText(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
