@@ -301,3 +301,44 @@ func TestIssueJSONEditorMarks(t *testing.T) {
 		}
 	}
 }
+
+// A rebuild's changes are told by story: a story another outlet now leads
+// is neither new nor dropped.
+func TestCompareBuilds(t *testing.T) {
+	prev := editBase()
+	next := editBase()
+	reg := &next.Sections[1].Articles[1]
+	lead := reg.Also[0]
+	lead.Also = []Article{{ID: reg.ID}}
+	*reg = lead                                                                                // bbbbbb000099 now leads the decree's story
+	next.Sections[0].Articles = next.Sections[0].Articles[1:]                                  // aaaaaa000001 is gone
+	next.Sections[1].Articles = append(next.Sections[1].Articles, Article{ID: "cccccc000001"}) // a new story
+	added, dropped := CompareBuilds(prev, next)
+	if len(added) != 1 || added[0].ID != "cccccc000001" || len(dropped) != 1 || dropped[0].ID != "aaaaaa000001" {
+		t.Errorf("added %v dropped %v", added, dropped)
+	}
+	if added, dropped := CompareBuilds(prev, prev); added != nil || dropped != nil {
+		t.Errorf("same build: added %v dropped %v", added, dropped)
+	}
+}
+
+func TestHistoryWhat(t *testing.T) {
+	long := strings.Repeat("가나다라마", 20)
+	cases := []struct {
+		h    HistoryEntry
+		want string
+	}{
+		{HistoryEntry{Action: "hide", Edit: Edit{Kind: EditHide, Article: "a1"}, Title: "GPU\n26만 장"}, `hide a1 "GPU 26만 장"`},
+		{HistoryEntry{Action: "move", Edit: Edit{Kind: EditMove, Article: "a1", Theme: "talent"}}, "move a1 to talent"},
+		{HistoryEntry{Action: "blurb", Edit: Edit{Kind: EditBlurb, Article: "a1"}}, "blurb a1 removed"},
+		{HistoryEntry{Action: "note", Edit: Edit{Kind: EditNote, Text: long}}, "note: " + string([]rune(long)[:59]) + "…"},
+		{HistoryEntry{Action: "subject", Edit: Edit{Kind: EditSubject}}, "subject: the default"},
+		{HistoryEntry{Action: ActionRebuild, Detail: "2 new, 0 dropped"}, "rebuild: 2 new, 0 dropped"},
+		{HistoryEntry{Action: ActionReopen}, "reopen"},
+	}
+	for _, c := range cases {
+		if got := c.h.What(); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.h.Action, got, c.want)
+		}
+	}
+}

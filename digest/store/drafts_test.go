@@ -483,3 +483,22 @@ func crashChild(ctx context.Context, path string) {
 	fmt.Println("edit committed", err)
 	os.Exit(0)
 }
+
+// A week first recorded as quiet (no articles then) is frozen by the
+// approval of its draft like any other.
+func TestApproveDraftOfAQuietWeek(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, err := s.SaveIssue(ctx, draftBuild(), digest.IssueQuiet, day1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveDraft(ctx, draftBuild("a1"), draftThemes, day2); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.ApproveDraft(ctx, "2026-W48", 1, ed1, day2); err != nil || v != 2 {
+		t.Fatalf("approve: %d %v", v, err)
+	}
+	if is, rec, err := s.Issue(ctx, "2026-W48"); err != nil || rec.Status != digest.IssueOpen || ids(is) != "compute: a1" {
+		t.Errorf("frozen: %+v %s %v", rec, ids(is), err)
+	}
+}
