@@ -175,11 +175,11 @@ type articleJSON struct {
 }
 
 type alsoJSON struct {
-	ID        string     `json:"id"`
 	Title     string     `json:"title"`
 	Link      string     `json:"link"`
 	Feed      string     `json:"feed"`
 	Published *time.Time `json:"published"`
+	ID        string     `json:"id"`
 }
 
 type feedJSON struct {
