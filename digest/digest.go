@@ -61,9 +61,9 @@ type Article struct {
 	// Also are the other outlets' articles about the same event when this
 	// article leads a story (Grouper.Group with stories fills them in).
 	Also []Article
-	// The editor's choices for this issue (the desk, `gull issue`):
-	// Pinned leads its section and the mail, Hidden is never sent, and
-	// Blurb, when set, is shown instead of Summary.
+	// Pinned, Hidden and Blurb are the editor's (digest/edits.go): a
+	// pinned article leads its section; a hidden one is listed for the
+	// desk but never reaches readers; a blurb replaces Summary.
 	Pinned bool
 	Hidden bool
 	Blurb  string

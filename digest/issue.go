@@ -54,11 +54,11 @@ type Issue struct {
 	Sections []Section
 	Feeds    []FeedReport
 	Dropped  []Dropped
-	// The editor's part of a draft: Note is the introduction (a Markdown
-	// subset, rendered by digest/render), Subject replaces the default
-	// subject when set, Version counts the edits (optimistic
-	// concurrency), Status is where the draft is ("draft", "approved",
-	// "sent"...).
+	// Note, Subject, Version and Status are the editor's draft
+	// (digest/edits.go): the introduction (Markdown subset), the subject
+	// when not the default (""), the draft's version (bumped by every
+	// change; an edit made against an older one is refused) and where it
+	// stands (DraftOpen, DraftApproved, DraftSent; "" when not a draft).
 	Note    string
 	Subject string
 	Version int
@@ -141,6 +141,11 @@ type issueJSON struct {
 	Sections []sectionJSON `json:"sections"`
 	Feeds    []feedJSON    `json:"feeds"`
 	Dropped  []droppedJSON `json:"dropped"`
+	// The editor's draft, where there is one (digest/edits.go).
+	Subject string `json:"subject,omitempty"`
+	Note    string `json:"note,omitempty"`
+	Version int    `json:"version,omitempty"`
+	Status  string `json:"status,omitempty"`
 }
 
 type sectionJSON struct {
@@ -150,6 +155,8 @@ type sectionJSON struct {
 }
 
 type articleJSON struct {
+	// ID is stable across builds: editors name articles by it.
+	ID        string     `json:"id"`
 	Title     string     `json:"title"`
 	Link      string     `json:"link"`
 	Feed      string     `json:"feed"`
@@ -161,6 +168,10 @@ type articleJSON struct {
 	Why map[string]ThemeWhy `json:"why"`
 	// Also: the other outlets' articles about the same event.
 	Also []alsoJSON `json:"also"`
+	// The editor's marks, where set.
+	Blurb  string `json:"blurb,omitempty"`
+	Pinned bool   `json:"pinned,omitempty"`
+	Hidden bool   `json:"hidden,omitempty"`
 }
 
 type alsoJSON struct {
@@ -168,6 +179,7 @@ type alsoJSON struct {
 	Link      string     `json:"link"`
 	Feed      string     `json:"feed"`
 	Published *time.Time `json:"published"`
+	ID        string     `json:"id"`
 }
 
 type feedJSON struct {
@@ -199,7 +211,7 @@ func whyJSON(why map[string]ThemeWhy) map[string]ThemeWhy {
 func alsoOf(a Article) []alsoJSON {
 	out := []alsoJSON{}
 	for _, o := range a.Also {
-		out = append(out, alsoJSON{Title: o.Title, Link: o.Link, Feed: o.FeedName, Published: o.Published})
+		out = append(out, alsoJSON{ID: o.ID, Title: o.Title, Link: o.Link, Feed: o.FeedName, Published: o.Published})
 	}
 	return out
 }
@@ -210,12 +222,13 @@ func (is Issue) MarshalJSON() ([]byte, error) {
 	out := issueJSON{
 		ID: is.ID, Number: is.Number, Title: is.Title, Period: is.Period, Count: is.Count(),
 		Sections: []sectionJSON{}, Feeds: []feedJSON{}, Dropped: []droppedJSON{},
+		Subject: is.Subject, Note: is.Note, Version: is.Version, Status: is.Status,
 	}
 	for _, s := range is.Sections {
 		sj := sectionJSON{ID: s.ID, Name: s.Name, Articles: []articleJSON{}}
 		for _, a := range s.Articles {
 			sj.Articles = append(sj.Articles, articleJSON{
-				Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Published: a.Published,
+				ID: a.ID, Blurb: a.Blurb, Pinned: a.Pinned, Hidden: a.Hidden, Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Published: a.Published,
 				Summary: a.Summary, Themes: append([]string{}, a.Themes...), Why: whyJSON(a.Why), Also: alsoOf(a),
 			})
 		}

@@ -132,11 +132,21 @@ func scanIssueRecord(sc scanner, more ...any) (digest.IssueRecord, error) {
 // sends, and SaveIssue reports the stored one's record. A quiet one is
 // replaced, since a later run may find the week's articles after all.
 func (s *Store) SaveIssue(ctx context.Context, is digest.Issue, status digest.IssueStatus, now time.Time) (digest.IssueRecord, error) {
+	if err := saveIssue(ctx, s.db, is, status, now); err != nil {
+		return digest.IssueRecord{}, err
+	}
+	_, rec, err := s.Issue(ctx, is.ID)
+	return rec, err
+}
+
+// saveIssue is SaveIssue's write, in q: an approval freezes a draft in the
+// transaction that marks it approved.
+func saveIssue(ctx context.Context, q querier, is digest.Issue, status digest.IssueStatus, now time.Time) error {
 	body, err := json.Marshal(issueBody(is))
 	if err != nil {
-		return digest.IssueRecord{}, fmt.Errorf("store: issue %s: %w", is.ID, err)
+		return fmt.Errorf("store: issue %s: %w", is.ID, err)
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO issues (id, title, period_start, period_end, articles, body, status, created_at)
+	_, err = q.ExecContext(ctx, `INSERT INTO issues (id, title, period_start, period_end, articles, body, status, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, period_start = excluded.period_start,
 			period_end = excluded.period_end, articles = excluded.articles, body = excluded.body,
@@ -144,10 +154,9 @@ func (s *Store) SaveIssue(ctx context.Context, is digest.Issue, status digest.Is
 		WHERE issues.status = 'quiet'`,
 		is.ID, is.Title, fmtTime(is.Period.Start), fmtTime(is.Period.End), is.Count(), string(body), string(status), fmtTime(now))
 	if err != nil {
-		return digest.IssueRecord{}, fmt.Errorf("store: save issue %s: %w", is.ID, err)
+		return fmt.Errorf("store: save issue %s: %w", is.ID, err)
 	}
-	_, rec, err := s.Issue(ctx, is.ID)
-	return rec, err
+	return nil
 }
 
 // PrepareDeliveries makes sure every active subscriber has a ledger row
