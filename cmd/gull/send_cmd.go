@@ -91,7 +91,7 @@ func (a *app) send(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := &send.Sender{Env: a.env(grace), Config: cfg, Store: st, Renderer: r, Now: now, DryRun: *dryRun, FailedFeeds: a.reportFailedFeeds}
+	s := &send.Sender{Env: a.env(grace), Config: cfg, Store: st, Renderer: r, Now: now, DryRun: *dryRun, FailedFeeds: func(f []digest.FeedReport) { send.ReportFailedFeeds(a.stderr, f) }}
 	if a.interactive {
 		s.Bar = a.stderr
 		if !*yes {
@@ -175,7 +175,7 @@ func (a *app) stopGrace() (time.Duration, error) {
 // confirm asks on the terminal before mailing the whole list.
 func (a *app) confirm(is digest.Issue, total int, via string) bool {
 	fmt.Fprintf(a.stderr, "Send issue %s %q (%s) to %s via %s? [y/N] ",
-		is.ID, is.Title, counted(is.Count(), "article", "articles"), counted(total, "subscriber", "subscribers"), via)
+		is.ID, is.Title, digest.Counted(is.Count(), "article", "articles"), digest.Counted(total, "subscriber", "subscribers"), via)
 	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
