@@ -1,9 +1,7 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -37,14 +35,6 @@ func (a *app) openList(ctx context.Context) (*config.Config, *store.Store, error
 	return cfg, st, nil
 }
 
-func describe(s subscribers.Subscriber) string {
-	themes := "all themes"
-	if len(s.Themes) > 0 {
-		themes = "themes: " + subscribers.FormatThemes(s.Themes)
-	}
-	return fmt.Sprintf("%s (%s; %s)", s.Email, s.Status, themes)
-}
-
 func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 	fs := a.flagSet("subscribers add")
 	name := fs.String("name", "", "the subscriber's name")
@@ -68,39 +58,15 @@ func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	// Only what was given changes an existing subscriber: an add without
-	// --themes keeps the themes they chose themselves. The operator's add
-	// means "send them the digest", so it sets active (never over an
-	// unsubscribe: see subscribers.Merge).
-	given := subscribers.FieldStatus
-	chosen, gotThemes, err := subscribers.ParseThemeCell(*themes, send.ThemeIDs(cfg))
+	in, given, err := subscribers.OperatorAdd(email, *name, *themes, send.ThemeIDs(cfg))
 	if err != nil {
 		return usageError{"--themes: " + err.Error()}
 	}
-	if gotThemes {
-		given |= subscribers.FieldThemes
-	}
-	if strings.TrimSpace(*name) != "" {
-		given |= subscribers.FieldName
-	}
-	sub, change, note, err := st.SaveSubscriber(ctx, subscribers.Subscriber{
-		Email: email, Name: strings.TrimSpace(*name), Status: subscribers.Active, Themes: chosen,
-	}, given, time.Now())
+	sub, change, note, err := st.SaveSubscriber(ctx, in, given, time.Now())
 	if err != nil {
 		return err
 	}
-	switch change {
-	case subscribers.Added:
-		fmt.Fprintf(a.stdout, "added %s\n", describe(sub))
-	case subscribers.Updated:
-		fmt.Fprintf(a.stdout, "updated %s: it was already on the list\n", describe(sub))
-	case subscribers.Unchanged:
-		if note != "" {
-			fmt.Fprintf(a.stdout, "unchanged %s\n", describe(sub))
-		} else {
-			fmt.Fprintf(a.stdout, "unchanged %s: already on the list as given\n", describe(sub))
-		}
-	}
+	fmt.Fprintln(a.stdout, subscribers.Outcome(change, sub, note != ""))
 	if note != "" {
 		// Not a failure: the list is as it must be. The same note as an
 		// import row gets (subscribersImport).
@@ -144,25 +110,6 @@ func (a *app) subscribersRemove(ctx context.Context, args []string) error {
 	return nil
 }
 
-// subscriberJSON is one row of `subscribers list --format json`.
-type subscriberJSON struct {
-	ID           int64      `json:"id"`
-	Email        string     `json:"email"`
-	Name         string     `json:"name"`
-	Status       string     `json:"status"`
-	Themes       []string   `json:"themes"`
-	Created      time.Time  `json:"created"`
-	Confirmed    *time.Time `json:"confirmed"`
-	Unsubscribed *time.Time `json:"unsubscribed"`
-}
-
-func optional(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
 func (a *app) subscribersList(ctx context.Context, args []string) error {
 	fs := a.flagSet("subscribers list")
 	status := fs.String("status", "", "only this status: pending, active, unsubscribed or bounced")
@@ -196,46 +143,11 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 	case "csv":
 		return subscribers.WriteCSV(a.stdout, subs)
 	case "json":
-		rows := make([]subscriberJSON, 0, len(subs))
-		for _, s := range subs {
-			rows = append(rows, subscriberJSON{ID: s.ID, Email: s.Email, Name: s.Name, Status: string(s.Status),
-				Themes: append([]string{}, s.Themes...), Created: s.Created.In(cfg.Location),
-				Confirmed: optional(s.Confirmed.In(cfg.Location)), Unsubscribed: optional(s.Unsubscribed.In(cfg.Location))})
-		}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(rows)
+		return subscribers.WriteJSON(a.stdout, subs, cfg.Location)
 	}
-	table := [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "SINCE"}}
-	counts := map[subscribers.Status]int{}
-	for _, s := range subs {
-		themes := subscribers.FormatThemes(s.Themes)
-		if themes == "" {
-			themes = "all"
-		}
-		since := s.Created
-		switch s.Status {
-		case subscribers.Active:
-			since = s.Confirmed
-		case subscribers.Unsubscribed:
-			since = s.Unsubscribed
-		}
-		table = append(table, []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes, since.In(cfg.Location).Format("2006-01-02")})
-		counts[s.Status]++
-	}
+	table, tally := subscribers.Table(subs, cfg.Location)
 	writeTable(a.stdout, table)
-	var parts []string
-	for _, s := range subscribers.Statuses {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	fmt.Fprintf(a.stdout, "\n%d %s", len(subs), render.Plural(len(subs), "subscriber", "subscribers"))
-	if len(parts) > 0 {
-		fmt.Fprintf(a.stdout, ": %s", strings.Join(parts, ", "))
-	}
-	fmt.Fprintln(a.stdout, ".")
+	fmt.Fprintf(a.stdout, "\n%s.\n", tally)
 	return nil
 }
 
