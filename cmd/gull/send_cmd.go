@@ -34,13 +34,6 @@ func (l *addrList) Set(s string) error {
 // deliver's default. Tests shorten it.
 var smtpBackoff func(attempt int) time.Duration
 
-// stopGrace bounds the time from SIGTERM (or Ctrl-C) to exit: the
-// messages on the wire get half of it to finish and be recorded, and no
-// hung mail server holds gull longer. The unit in deploy/ gives 60 s
-// before SIGKILL, as should docker's --stop-timeout. $GULL_STOP_GRACE
-// changes it (see app.stopGrace).
-var stopGrace = 30 * time.Second
-
 func (a *app) send(ctx context.Context, args []string) error {
 	fs := a.flagSet("send")
 	var to addrList
@@ -157,17 +150,11 @@ func (a *app) openForSending(ctx context.Context) (*config.Config, *render.Rende
 	return cfg, r, st, nil
 }
 
-// stopGrace is how long gull may take from SIGTERM or Ctrl-C to exit:
-// stopGrace, or $GULL_STOP_GRACE for a supervisor that waits less before
-// SIGKILL (and for tests).
+// stopGrace is send.StopGrace, a bad $GULL_STOP_GRACE a usage error.
 func (a *app) stopGrace() (time.Duration, error) {
-	v := a.getenv("GULL_STOP_GRACE")
-	if v == "" {
-		return stopGrace, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Second || d > 10*time.Minute {
-		return 0, usageError{fmt.Sprintf("$GULL_STOP_GRACE %q: give a duration from 1s to 10m, such as 20s, shorter than your supervisor's wait before SIGKILL; or unset it for %v", v, stopGrace)}
+	d, err := send.StopGrace(a.getenv)
+	if err != nil {
+		return 0, usageError{err.Error()}
 	}
 	return d, nil
 }
