@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
-	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -156,41 +153,24 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	if err := a.setupLog(); err != nil {
 		return err
 	}
-	cmd, rest := rest[0], rest[1:]
-	switch cmd {
-	case "version":
-		pos, err := a.parseArgs(a.flagSet("version"), rest)
-		if err != nil {
-			return err
-		}
-		if len(pos) > 0 {
-			return usageError{fmt.Sprintf("version takes no arguments, got %q", pos)}
-		}
-		fmt.Fprintf(a.stdout, "gull %s (%s %s/%s)\n", gullVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return nil
-	case "help":
+	name, args := rest[0], rest[1:]
+	if name == "help" {
 		// `gull help subscribers add` is `gull subscribers add --help`:
 		// each command prints its own usage from its own flag set.
-		return a.dispatch(ctx, append(rest, "--help"))
-	case "preview":
-		return a.preview(ctx, rest)
-	case "subscribers":
-		return a.subscribers(ctx, rest)
-	case "send":
-		return a.send(ctx, rest)
-	case "run":
-		a.progress = nil // the daemon's fetches are logged; a redrawn line would garble the log
-		return a.runCmd(ctx, rest)
-	case "feeds":
-		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
-	case "config":
-		return a.sub(ctx, "config", rest, map[string]func(context.Context, []string) error{"check": a.configCheck})
+		return a.dispatch(ctx, append(args, "--help"))
 	}
-	return usageError{fmt.Sprintf("unknown command %q%s", cmd, didYouMean(cmd, commandNames))}
+	c := lookup(name)
+	if c == nil {
+		return usageError{fmt.Sprintf("unknown command %q%s", name, didYouMean(name, append(subcommands(""), "help")))}
+	}
+	if c.run == nil {
+		var err error
+		if c, args, err = a.subcommand(c, args); err != nil {
+			return err
+		}
+	}
+	return c.run(ctx, a, args)
 }
-
-// commandNames are the top-level commands, for suggestions.
-var commandNames = []string{"config", "feeds", "help", "preview", "run", "send", "subscribers", "version"}
 
 // didYouMean is `; did you mean "X"?` for the candidate nearest to word, or
 // "" when none is close.
@@ -227,26 +207,6 @@ func flagName(name string) string {
 		return "-" + name
 	}
 	return "--" + name
-}
-
-func (a *app) sub(ctx context.Context, name string, args []string, cmds map[string]func(context.Context, []string) error) error {
-	names := slices.Sorted(maps.Keys(cmds))
-	if len(args) == 0 {
-		return usageError{fmt.Sprintf("%s needs a subcommand: %s", name, strings.Join(names, ", "))}
-	}
-	if isHelpFlag(args[0]) {
-		a.printGroupUsage(name, names)
-		return exitError{exitOK}
-	}
-	f, ok := cmds[args[0]]
-	if !ok {
-		a.command = name
-		if s := config.Nearest(args[0], names); s != "" {
-			return usageError{fmt.Sprintf("unknown command %q %q; did you mean \"%s %s\"?", name, args[0], name, s)}
-		}
-		return usageError{fmt.Sprintf("unknown command %q %q; try: %s %s", name, args[0], name, strings.Join(names, ", "))}
-	}
-	return f(ctx, args[1:])
 }
 
 func (a *app) setupLog() error {
@@ -323,7 +283,7 @@ func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				a.printUsage(fs)
+				printUsage(a.stdout, fs)
 				return nil, exitError{exitOK}
 			}
 			return nil, flagError(fs, err)

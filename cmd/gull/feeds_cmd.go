@@ -11,7 +11,7 @@ import (
 	"gull/digest/store"
 )
 
-func (a *app) feedsCheck(ctx context.Context, args []string) error {
+func runFeedsCheck(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("feeds check")
 	nowFlag := fs.String("now", "", "the time to check the week against")
 	format := fs.String("format", "text", "text or json")
@@ -33,7 +33,7 @@ func (a *app) feedsCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := a.gather(ctx, cfg, now)
+	g, err := gather(ctx, a, cfg, now)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (a *app) feedsCheck(ctx context.Context, args []string) error {
 }
 
 // gather runs the collect stage of the pipeline on the config's feeds.
-func (a *app) gather(ctx context.Context, cfg *config.Config, now time.Time) (pipeline.Gathered, error) {
+func gather(ctx context.Context, a *app, cfg *config.Config, now time.Time) (pipeline.Gathered, error) {
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
 		return pipeline.Gathered{}, err

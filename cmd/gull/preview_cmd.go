@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/mail"
 	"os"
@@ -20,7 +21,7 @@ import (
 
 var previewFormats = []string{"html", "text", "eml", "json"}
 
-func (a *app) preview(ctx context.Context, args []string) error {
+func runPreview(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("preview")
 	p := &send.Previewer{Notes: a.stderr}
 	fs.StringVar(&p.Week, "now", "", "the time the week ends; default now")
@@ -60,7 +61,7 @@ func (a *app) preview(ctx context.Context, args []string) error {
 		return cfg, now, err
 	}
 	if *serve != "" {
-		return a.servePreview(ctx, *serve, p, load)
+		return servePreview(ctx, a.stderr, *serve, p, load)
 	}
 	body, rep, err := p.Render(ctx, web.PreviewFormat(*format), load)
 	if err != nil {
@@ -97,7 +98,7 @@ func writeOutPerm(out string, body []byte, a *app, perm os.FileMode) error {
 }
 
 // servePreview runs the preview web server until ctx ends (Ctrl-C).
-func (a *app) servePreview(ctx context.Context, addr string, p *send.Previewer, load func() (*config.Config, time.Time, error)) error {
+func servePreview(ctx context.Context, w io.Writer, addr string, p *send.Previewer, load func() (*config.Config, time.Time, error)) error {
 	local, err := web.LoopbackAddr(addr)
 	if err != nil {
 		return usageError{fmt.Sprintf("--serve %q: %v", addr, err)}
@@ -106,6 +107,6 @@ func (a *app) servePreview(ctx context.Context, addr string, p *send.Previewer, 
 	if err != nil {
 		return fmt.Errorf("--serve %s: %w; pick another port", local, err)
 	}
-	fmt.Fprintf(a.stderr, "gull: previewing at http://%s/ (also /text, /json, /eml); templates and config are read again on every reload; Ctrl-C stops\n", ln.Addr())
+	fmt.Fprintf(w, "gull: previewing at http://%s/ (also /text, /json, /eml); templates and config are read again on every reload; Ctrl-C stops\n", ln.Addr())
 	return p.Serve(ctx, ln, load)
 }

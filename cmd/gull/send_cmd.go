@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ func (l *addrList) Set(s string) error {
 // deliver's default. Tests shorten it.
 var smtpBackoff func(attempt int) time.Duration
 
-func (a *app) send(ctx context.Context, args []string) error {
+func runSend(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("send")
 	var to addrList
 	fs.Var(&to, "to", "send a test of the current digest to this address (repeatable)")
@@ -67,17 +68,17 @@ func (a *app) send(ctx context.Context, args []string) error {
 	if _, err := parseNow(*nowFlag, time.UTC); err != nil { // the form, before the store is opened
 		return err
 	}
-	grace, err := a.stopGrace()
+	grace, err := stopGrace(a.getenv)
 	if err != nil {
 		return err
 	}
-	cfg, r, st, err := a.openForSending(ctx)
+	cfg, r, st, err := openForSending(ctx, a)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	// A test send or a dry run mails no reader: warned, not refused.
-	if err := a.checkMailSetup(cfg, *all && !*dryRun); err != nil {
+	if err := warnMailSetup(a.stderr, cfg, *all && !*dryRun); err != nil {
 		return err
 	}
 	now, err := parseNow(*nowFlag, cfg.Location)
@@ -88,7 +89,7 @@ func (a *app) send(ctx context.Context, args []string) error {
 	if a.interactive {
 		s.Bar = a.stderr
 		if !*yes {
-			s.Confirm = func(is digest.Issue, total int) bool { return a.confirm(is, total, s.Via()) }
+			s.Confirm = func(is digest.Issue, total int) bool { return confirm(a.stdin, a.stderr, is, total, s.Via()) }
 		}
 	}
 	if err := s.Open(ctx); err != nil {
@@ -131,28 +132,31 @@ func (a *app) env(grace time.Duration) send.Env {
 	return env
 }
 
-// openForSending loads what a send needs, in the order that reports a
-// problem before anything is opened: the config, the templates (parsed and
-// tried), the store.
-func (a *app) openForSending(ctx context.Context) (*config.Config, *render.Renderer, *store.Store, error) {
+// loadTemplates loads the config and its templates, parsed and tried: a
+// broken one must fail the command, not Monday's send.
+func loadTemplates(a *app) (*config.Config, *render.Renderer, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	r, err := send.NewRenderer(cfg, "")
+	return cfg, r, err
+}
+
+// openForSending loads what a send needs, in the order that reports a
+// problem before anything is opened: the config, the templates, the store.
+func openForSending(ctx context.Context, a *app) (*config.Config, *render.Renderer, *store.Store, error) {
+	cfg, r, err := loadTemplates(a)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return cfg, r, st, nil
+	return cfg, r, st, err
 }
 
 // stopGrace is send.StopGrace, a bad $GULL_STOP_GRACE a usage error.
-func (a *app) stopGrace() (time.Duration, error) {
-	d, err := send.StopGrace(a.getenv)
+func stopGrace(getenv func(string) string) (time.Duration, error) {
+	d, err := send.StopGrace(getenv)
 	if err != nil {
 		return 0, usageError{err.Error()}
 	}
@@ -160,10 +164,10 @@ func (a *app) stopGrace() (time.Duration, error) {
 }
 
 // confirm asks on the terminal before mailing the whole list.
-func (a *app) confirm(is digest.Issue, total int, via string) bool {
-	fmt.Fprintf(a.stderr, "Send issue %s %q (%s) to %s via %s? [y/N] ",
+func confirm(in io.Reader, w io.Writer, is digest.Issue, total int, via string) bool {
+	fmt.Fprintf(w, "Send issue %s %q (%s) to %s via %s? [y/N] ",
 		is.ID, is.Title, digest.Counted(is.Count(), "article", "articles"), digest.Counted(total, "subscriber", "subscribers"), via)
-	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	line, _ := bufio.NewReader(in).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
 		return true

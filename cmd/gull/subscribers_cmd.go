@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -15,15 +16,8 @@ import (
 	"gull/subscribers"
 )
 
-func (a *app) subscribers(ctx context.Context, args []string) error {
-	return a.sub(ctx, "subscribers", args, map[string]func(context.Context, []string) error{
-		"add": a.subscribersAdd, "remove": a.subscribersRemove, "list": a.subscribersList,
-		"import": a.subscribersImport, "export": a.subscribersExport,
-	})
-}
-
 // openList loads the config and opens the store that holds the list.
-func (a *app) openList(ctx context.Context) (*config.Config, *store.Store, error) {
+func openList(ctx context.Context, a *app) (*config.Config, *store.Store, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, nil, err
@@ -35,7 +29,7 @@ func (a *app) openList(ctx context.Context) (*config.Config, *store.Store, error
 	return cfg, st, nil
 }
 
-func (a *app) subscribersAdd(ctx context.Context, args []string) error {
+func runSubscribersAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers add")
 	name := fs.String("name", "", "the subscriber's name")
 	themes := fs.String("themes", "", "theme ids, comma-separated, or all; default all for a new subscriber, unchanged for one on the list")
@@ -53,7 +47,7 @@ func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 	if err := subscribers.CheckName(strings.TrimSpace(*name)); err != nil {
 		return usageError{"--name: " + err.Error()}
 	}
-	cfg, st, err := a.openList(ctx)
+	cfg, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -70,7 +64,7 @@ func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 	if note != "" {
 		// Not a failure: the list is as it must be. The same note as an
 		// import row gets (subscribersImport).
-		a.subscriberNote(cfg, "", sub.Email, note)
+		subscriberNote(a.stderr, cfg, "", sub.Email, note)
 	}
 	return nil
 }
@@ -79,11 +73,11 @@ func (a *app) subscribersAdd(ctx context.Context, args []string) error {
 // why (see subscribers.Merge: someone who unsubscribed stays so), with
 // the sign-up page where the person can come back themselves. where is
 // "FILE:LINE: " for an import row.
-func (a *app) subscriberNote(cfg *config.Config, where, email, note string) {
-	fmt.Fprintf(a.stderr, "gull: %s%s: %s (sign-up page: %s)\n", where, email, note, strings.TrimRight(cfg.HTTP.BaseURL, "/")+"/subscribe")
+func subscriberNote(w io.Writer, cfg *config.Config, where, email, note string) {
+	fmt.Fprintf(w, "gull: %s%s: %s (sign-up page: %s)\n", where, email, note, strings.TrimRight(cfg.HTTP.BaseURL, "/")+"/subscribe")
 }
 
-func (a *app) subscribersRemove(ctx context.Context, args []string) error {
+func runSubscribersRemove(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers remove")
 	pos, err := a.parseArgs(fs, args)
 	if err != nil {
@@ -96,7 +90,7 @@ func (a *app) subscribersRemove(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	_, st, err := a.openList(ctx)
+	_, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -110,7 +104,7 @@ func (a *app) subscribersRemove(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) subscribersList(ctx context.Context, args []string) error {
+func runSubscribersList(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers list")
 	status := fs.String("status", "", "only this status: pending, active, unsubscribed or bounced")
 	format := fs.String("format", "table", "table, csv or json")
@@ -130,7 +124,7 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 	if *format != "table" && *format != "csv" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be table, csv or json, not %q", *format)}
 	}
-	cfg, st, err := a.openList(ctx)
+	cfg, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -151,7 +145,7 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) subscribersImport(ctx context.Context, args []string) error {
+func runSubscribersImport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers import")
 	pos, err := a.parseArgs(fs, args)
 	if err != nil {
@@ -196,7 +190,7 @@ func (a *app) subscribersImport(ctx context.Context, args []string) error {
 	for _, r := range results {
 		counts[r.Change]++
 		if r.Note != "" {
-			a.subscriberNote(cfg, fmt.Sprintf("%s:%d: ", path, r.Line), r.Email, r.Note)
+			subscriberNote(a.stderr, cfg, fmt.Sprintf("%s:%d: ", path, r.Line), r.Email, r.Note)
 		}
 	}
 	fmt.Fprintf(a.stdout, "import %s: %d added, %d updated, %d unchanged, %d rejected\n",
@@ -207,7 +201,7 @@ func (a *app) subscribersImport(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) subscribersExport(ctx context.Context, args []string) error {
+func runSubscribersExport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers export")
 	out := fs.String("out", "-", "file to write, or - for stdout")
 	pos, err := a.parseArgs(fs, args)
@@ -217,7 +211,7 @@ func (a *app) subscribersExport(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("subscribers export takes no arguments, got %q (use --out FILE)", pos)}
 	}
-	_, st, err := a.openList(ctx)
+	_, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}
