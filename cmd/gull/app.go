@@ -302,6 +302,29 @@ func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, a.setupLog()
 }
 
+// parseFlags is parseArgs for a command that takes flags only; hint is
+// added to the complaint about an argument ("" for none).
+func parseFlags(a *app, fs *flag.FlagSet, args []string, hint string) error {
+	pos, err := a.parseArgs(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usageError{fmt.Sprintf("%s takes no arguments, got %q%s", fs.Name(), pos, hint)}
+	}
+	return err
+}
+
+// parseOne is parseArgs for a command of one argument, which usage names
+// with an example ("file: gull subscribers import people.csv").
+func parseOne(a *app, fs *flag.FlagSet, args []string, usage string) (string, error) {
+	pos, err := a.parseArgs(fs, args)
+	if err == nil && len(pos) != 1 {
+		err = usageError{fs.Name() + " takes one " + usage}
+	}
+	if err != nil {
+		return "", err
+	}
+	return pos[0], nil
+}
+
 // nowLayouts are the forms of --now without a zone, read in the config's
 // timezone: what a person types for "Monday morning" (timeHelp says them).
 var nowLayouts = []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05"}

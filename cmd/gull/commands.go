@@ -172,12 +172,8 @@ func (a *app) subcommand(group *command, args []string) (*command, []string, err
 }
 
 func runVersion(_ context.Context, a *app, args []string) error {
-	pos, err := a.parseArgs(a.flagSet("version"), args)
-	if err != nil {
+	if err := parseFlags(a, a.flagSet("version"), args, ""); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("version takes no arguments, got %q", pos)}
 	}
 	fmt.Fprintf(a.stdout, "gull %s (%s %s/%s)\n", gullVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil

@@ -16,12 +16,8 @@ import (
 // defaults filled in and secrets shown only as set or unset.
 func runConfigCheck(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("config check")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("config check takes no arguments, got %q", pos)}
 	}
 	cfg, _, err := loadTemplates(a) // the templates are tried as at send time
 	if err != nil {

@@ -15,12 +15,8 @@ func runFeedsCheck(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("feeds check")
 	nowFlag := fs.String("now", "", "the time to check the week against")
 	format := fs.String("format", "text", "text or json")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("feeds check takes no arguments, got %q", pos)}
 	}
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}

@@ -30,12 +30,8 @@ func runPreview(ctx context.Context, a *app, args []string) error {
 	out := fs.String("out", "-", "file to write, or - for stdout")
 	serve := fs.String("serve", "", "serve the preview on this loopback address, e.g. 127.0.0.1:8081")
 	fs.StringVar(&p.Templates, "templates", "", "folder whose templates override the embedded ones")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("preview takes no arguments, got %q", pos)}
 	}
 	if !slices.Contains(previewFormats, *format) {
 		return usageError{fmt.Sprintf("--format must be one of %s, not %q", strings.Join(previewFormats, ", "), *format)}

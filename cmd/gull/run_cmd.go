@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,12 +18,8 @@ func runDaemon(ctx context.Context, a *app, args []string) error {
 	a.progress = nil // the daemon's fetches are logged; a redrawn line would garble the log
 	fs := a.flagSet("run")
 	once := fs.Bool("once", false, "run the scheduled job once, now, and exit")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("run takes no arguments, got %q", pos)}
 	}
 	grace, err := stopGrace(a.getenv)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,16 +34,9 @@ func runSubscribersAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers add")
 	name := fs.String("name", "", "the subscriber's name")
 	themes := fs.String("themes", "", "theme ids, comma-separated, or all; default all for a new subscriber, unchanged for one on the list")
-	pos, err := a.parseArgs(fs, args)
+	email, err := parseAddress(a, fs, args, "address: gull subscribers add reader@example.org [--name NAME] [--themes ID,ID]")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"subscribers add takes one address: gull subscribers add reader@example.org [--name NAME] [--themes ID,ID]"}
-	}
-	email, err := subscribers.NormalizeEmail(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
 	}
 	if err := subscribers.CheckName(strings.TrimSpace(*name)); err != nil {
 		return usageError{"--name: " + err.Error()}
@@ -69,6 +63,19 @@ func runSubscribersAdd(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+// parseAddress is parseOne for the address a command takes, normalized.
+func parseAddress(a *app, fs *flag.FlagSet, args []string, usage string) (string, error) {
+	arg, err := parseOne(a, fs, args, usage)
+	if err != nil {
+		return "", err
+	}
+	email, err := subscribers.NormalizeEmail(arg)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	return email, nil
+}
+
 // subscriberNote prints what an add or an import row left as it was, and
 // why (see subscribers.Merge: someone who unsubscribed stays so), with
 // the sign-up page where the person can come back themselves. where is
@@ -79,16 +86,9 @@ func subscriberNote(w io.Writer, cfg *config.Config, where, email, note string) 
 
 func runSubscribersRemove(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers remove")
-	pos, err := a.parseArgs(fs, args)
+	email, err := parseAddress(a, fs, args, "address: gull subscribers remove reader@example.org")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"subscribers remove takes one address: gull subscribers remove reader@example.org"}
-	}
-	email, err := subscribers.NormalizeEmail(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
 	}
 	_, st, err := openList(ctx, a)
 	if err != nil {
@@ -108,15 +108,12 @@ func runSubscribersList(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers list")
 	status := fs.String("status", "", "only this status: pending, active, unsubscribed or bounced")
 	format := fs.String("format", "table", "table, csv or json")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("subscribers list takes no arguments, got %q", pos)}
 	}
 	var only subscribers.Status
 	if *status != "" {
+		var err error
 		if only, err = subscribers.ParseStatus(*status); err != nil {
 			return usageError{"--status: " + err.Error()}
 		}
@@ -147,14 +144,10 @@ func runSubscribersList(ctx context.Context, a *app, args []string) error {
 
 func runSubscribersImport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers import")
-	pos, err := a.parseArgs(fs, args)
+	path, err := parseOne(a, fs, args, "file: gull subscribers import people.csv (columns email[,name][,themes][,status])")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"subscribers import takes one file: gull subscribers import people.csv (columns email[,name][,themes][,status])"}
-	}
-	path := pos[0]
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -204,12 +197,8 @@ func runSubscribersImport(ctx context.Context, a *app, args []string) error {
 func runSubscribersExport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers export")
 	out := fs.String("out", "-", "file to write, or - for stdout")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, " (use --out FILE)"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("subscribers export takes no arguments, got %q (use --out FILE)", pos)}
 	}
 	_, st, err := openList(ctx, a)
 	if err != nil {
