@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -92,33 +91,11 @@ func runSend(ctx context.Context, a *app, args []string) error {
 			s.Confirm = func(is digest.Issue, total int) bool { return confirm(a.stdin, a.stderr, is, total, s.Via()) }
 		}
 	}
-	if err := s.Open(ctx); err != nil {
-		if ctx.Err() != nil {
-			return errors.New("stopped while connecting to the mail server; nothing was sent")
-		}
-		return err
-	}
-	defer s.Close()
-	// Ctrl-C or SIGTERM: say what happens now, and how to quit at once.
-	defer s.WarnWhenStopping(ctx)()
-	if len(to) > 0 {
-		ok, err := s.Test(ctx, to, a.stdout, a.stderr)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return exitError{exitFailure}
-		}
-		return nil
-	}
-	res, err := s.SendIssue(ctx, s.IssueID())
-	if err != nil {
-		return err
-	}
-	if !s.Summarize(a.stdout, res) {
+	ok, err := s.Run(ctx, to, a.stdout, a.stderr)
+	if err == nil && !ok {
 		return exitError{exitFailure}
 	}
-	return nil
+	return err
 }
 
 // env is what the sends, the preview and the daemon take from this
