@@ -38,31 +38,6 @@ func gullVersion() string {
 	return "dev"
 }
 
-const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
-
-commands:
-  preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-]
-          [--serve ADDR] [--templates DIR]        render this week's digest; send nothing
-  send --all [--now TIME] [--dry-run] [--yes]     mail the week's issue to every active subscriber,
-                                                  once each, however often it is run
-  send --to EMAIL... [--now TIME] [--dry-run]     a test of the current digest; records nothing
-  run [--once]                                    the daemon: the schedule and the web pages until
-                                                  SIGTERM (SIGHUP reloads the config); --once runs
-                                                  the scheduled job now and exits
-  subscribers add EMAIL [--name NAME] [--themes ID,ID]
-  subscribers remove EMAIL
-  subscribers list [--status STATUS] [--format table|csv|json]
-  subscribers import FILE.csv                     columns email[,name][,themes][,status]
-  subscribers export [--out FILE]                 CSV that import reads back
-  feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
-  config check                                    validate; print the effective config
-  version                                         print gull's version
-
-The config is --config, else $GULL_CONFIG, else ./config.yaml.
-` + timeHelp + `
-Every command answers --help (or gull help COMMAND) with its own usage.
-`
-
 // app is one invocation: its streams, environment and global flags.
 type app struct {
 	stdout, stderr io.Writer

@@ -2,13 +2,42 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"gull/digest/config"
 )
+
+// usage is `gull --help`: every command in a line or three.
+const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
+
+commands:
+  preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-]
+          [--serve ADDR] [--templates DIR]        render this week's digest; send nothing
+  send --all [--now TIME] [--dry-run] [--yes]     mail the week's issue to every active subscriber,
+                                                  once each, however often it is run
+  send --to EMAIL... [--now TIME] [--dry-run]     a test of the current digest; records nothing
+  run [--once]                                    the daemon: the schedule and the web pages until
+                                                  SIGTERM (SIGHUP reloads the config); --once runs
+                                                  the scheduled job now and exits
+  subscribers add EMAIL [--name NAME] [--themes ID,ID]
+  subscribers remove EMAIL
+  subscribers list [--status STATUS] [--format table|csv|json]
+  subscribers import FILE.csv                     columns email[,name][,themes][,status]
+  subscribers export [--out FILE]                 CSV that import reads back
+  feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
+  config check                                    validate; print the effective config
+  version                                         print gull's version
+
+The config is --config, else $GULL_CONFIG, else ./config.yaml.
+` + timeHelp + `
+Every command answers --help (or gull help COMMAND) with its own usage.
+`
 
 // command is one of gull's commands as a value: dispatch runs it, and
 // --help, gull help X and "did you mean" read it, so each command's help
@@ -177,4 +206,90 @@ func runVersion(_ context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "gull %s (%s %s/%s)\n", gullVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
+}
+
+// timeHelp explains every --now; parseNow reads these three forms.
+const timeHelp = `TIME is a date (2026-11-30: midnight) or a time without a zone (2026-11-30T08:00,
+2026-11-30T08:00:00), both read in the config's timezone, or RFC 3339 with
+its zone (2026-11-30T08:00:00+09:00). Without --now, TIME is now.`
+
+// globalFlags are in every flag set (flagSet) and listed once, apart.
+var globalFlags = map[string]bool{"config": true, "log-format": true, "v": true}
+
+// flagValueNames say what a flag's value is, as the synopses write it.
+var flagValueNames = map[string]string{
+	"now": "TIME", "as": "EMAIL", "to": "EMAIL", "format": "FORMAT", "out": "FILE", "serve": "ADDR",
+	"templates": "DIR", "name": "NAME", "themes": "ID,ID", "status": "STATUS",
+}
+
+// isHelpFlag reports whether arg asks for help, in any of the flag
+// package's spellings.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// printUsage is a command's --help: its synopsis, what it does, and its
+// own flags with their meaning, on stdout.
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	h := lookup(fs.Name())
+	fmt.Fprintf(w, "usage: gull %s\n\n%s\n", h.synopsis, h.about)
+	var own []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		if !globalFlags[f.Name] {
+			own = append(own, f)
+		}
+	})
+	if len(own) > 0 {
+		fmt.Fprintln(w, "\nflags:")
+		printFlags(w, own)
+	}
+	if fs.Lookup("now") != nil {
+		fmt.Fprintf(w, "\n%s\n", timeHelp)
+	}
+	fmt.Fprintln(w, "\nglobal flags (before or after the command): --config FILE, --log-format text|json, -v; see gull --help")
+}
+
+// printFlags lists flags as they are typed, each with its meaning and any
+// default worth saying.
+func printFlags(w io.Writer, flags []*flag.Flag) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range flags {
+		name := flagName(f.Name)
+		if !isBoolFlag(f) {
+			value, _ := flag.UnquoteUsage(f)
+			if v, ok := flagValueNames[f.Name]; ok {
+				value = v
+			}
+			name += " " + value
+		}
+		usage := f.Usage
+		if f.DefValue != "" && !isBoolFlag(f) {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, usage)
+	}
+	tw.Flush()
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// printGroupUsage is `gull subscribers --help`: the group's subcommands,
+// one line each.
+func printGroupUsage(w io.Writer, h *command, names []string) {
+	group := h.name
+	fmt.Fprintf(w, "usage: gull %s\n\n%s\n\ncommands:\n", h.synopsis, h.about)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, n := range names {
+		sub := lookup(group + " " + n)
+		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimPrefix(sub.synopsis, group+" "), sub.short)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nEach answers --help with its own usage, e.g. gull %s %s --help.\n", group, names[0])
 }
