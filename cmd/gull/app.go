@@ -140,7 +140,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	}
 	if c.run == nil {
 		var err error
-		if c, args, err = a.subcommand(c, args); err != nil {
+		if c, args, err = subcommand(a, c, args); err != nil {
 			return err
 		}
 	}

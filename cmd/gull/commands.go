@@ -180,7 +180,7 @@ func subcommands(group string) []string {
 
 // subcommand picks the command of group that args name, and the arguments
 // after its name.
-func (a *app) subcommand(group *command, args []string) (*command, []string, error) {
+func subcommand(a *app, group *command, args []string) (*command, []string, error) {
 	names := subcommands(group.name)
 	if len(args) == 0 {
 		return nil, nil, usageError{fmt.Sprintf("%s needs a subcommand: %s", group.name, strings.Join(names, ", "))}
