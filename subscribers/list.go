@@ -88,7 +88,7 @@ func optional(t time.Time) *time.Time {
 
 // Table is subs as rows of a table under a header row, each with the date
 // its status began in loc, and the tally of the list by status:
-// "3 subscribers: 2 active, 1 pending".
+// "3 subscribers: 1 pending, 2 active", in the order of Statuses.
 func Table(subs []Subscriber, loc *time.Location) (rows [][]string, tally string) {
 	rows = [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "SINCE"}}
 	counts := map[Status]int{}
