@@ -28,6 +28,8 @@ var allowedImports = map[string][]string{
 	"gull/digest/schedule": {},
 	// The first and second stop signal: the standard library only.
 	"gull/digest/signals": {},
+	// feeds check's rows, read from a fetch: beside pipeline.
+	"gull/digest/feedcheck": {"gull/digest", "gull/digest/pipeline", "gull/digest/render", "gull/subscribers", "gull/templates"},
 	// The progress line a person watches: render's width helpers.
 	"gull/digest/progress": {"gull/digest", "gull/digest/render", "gull/subscribers", "gull/templates"},
 	// One send: where the stages meet, so it may use each of them.

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
-	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -40,31 +37,6 @@ func gullVersion() string {
 	}
 	return "dev"
 }
-
-const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
-
-commands:
-  preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-]
-          [--serve ADDR] [--templates DIR]        render this week's digest; send nothing
-  send --all [--now TIME] [--dry-run] [--yes]     mail the week's issue to every active subscriber,
-                                                  once each, however often it is run
-  send --to EMAIL... [--now TIME] [--dry-run]     a test of the current digest; records nothing
-  run [--once]                                    the daemon: the schedule and the web pages until
-                                                  SIGTERM (SIGHUP reloads the config); --once runs
-                                                  the scheduled job now and exits
-  subscribers add EMAIL [--name NAME] [--themes ID,ID]
-  subscribers remove EMAIL
-  subscribers list [--status STATUS] [--format table|csv|json]
-  subscribers import FILE.csv                     columns email[,name][,themes][,status]
-  subscribers export [--out FILE]                 CSV that import reads back
-  feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
-  config check                                    validate; print the effective config
-  version                                         print gull's version
-
-The config is --config, else $GULL_CONFIG, else ./config.yaml.
-` + timeHelp + `
-Every command answers --help (or gull help COMMAND) with its own usage.
-`
 
 // app is one invocation: its streams, environment and global flags.
 type app struct {
@@ -156,41 +128,24 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	if err := a.setupLog(); err != nil {
 		return err
 	}
-	cmd, rest := rest[0], rest[1:]
-	switch cmd {
-	case "version":
-		pos, err := a.parseArgs(a.flagSet("version"), rest)
-		if err != nil {
-			return err
-		}
-		if len(pos) > 0 {
-			return usageError{fmt.Sprintf("version takes no arguments, got %q", pos)}
-		}
-		fmt.Fprintf(a.stdout, "gull %s (%s %s/%s)\n", gullVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return nil
-	case "help":
+	name, args := rest[0], rest[1:]
+	if name == "help" {
 		// `gull help subscribers add` is `gull subscribers add --help`:
 		// each command prints its own usage from its own flag set.
-		return a.dispatch(ctx, append(rest, "--help"))
-	case "preview":
-		return a.preview(ctx, rest)
-	case "subscribers":
-		return a.subscribers(ctx, rest)
-	case "send":
-		return a.send(ctx, rest)
-	case "run":
-		a.progress = nil // the daemon's fetches are logged; a redrawn line would garble the log
-		return a.runCmd(ctx, rest)
-	case "feeds":
-		return a.sub(ctx, "feeds", rest, map[string]func(context.Context, []string) error{"check": a.feedsCheck})
-	case "config":
-		return a.sub(ctx, "config", rest, map[string]func(context.Context, []string) error{"check": a.configCheck})
+		return a.dispatch(ctx, append(args, "--help"))
 	}
-	return usageError{fmt.Sprintf("unknown command %q%s", cmd, didYouMean(cmd, commandNames))}
+	c := lookup(name)
+	if c == nil {
+		return usageError{fmt.Sprintf("unknown command %q%s", name, didYouMean(name, append(subcommands(""), "help")))}
+	}
+	if c.run == nil {
+		var err error
+		if c, args, err = subcommand(a, c, args); err != nil {
+			return err
+		}
+	}
+	return c.run(ctx, a, args)
 }
-
-// commandNames are the top-level commands, for suggestions.
-var commandNames = []string{"config", "feeds", "help", "preview", "run", "send", "subscribers", "version"}
 
 // didYouMean is `; did you mean "X"?` for the candidate nearest to word, or
 // "" when none is close.
@@ -227,26 +182,6 @@ func flagName(name string) string {
 		return "-" + name
 	}
 	return "--" + name
-}
-
-func (a *app) sub(ctx context.Context, name string, args []string, cmds map[string]func(context.Context, []string) error) error {
-	names := slices.Sorted(maps.Keys(cmds))
-	if len(args) == 0 {
-		return usageError{fmt.Sprintf("%s needs a subcommand: %s", name, strings.Join(names, ", "))}
-	}
-	if isHelpFlag(args[0]) {
-		a.printGroupUsage(name, names)
-		return exitError{exitOK}
-	}
-	f, ok := cmds[args[0]]
-	if !ok {
-		a.command = name
-		if s := config.Nearest(args[0], names); s != "" {
-			return usageError{fmt.Sprintf("unknown command %q %q; did you mean \"%s %s\"?", name, args[0], name, s)}
-		}
-		return usageError{fmt.Sprintf("unknown command %q %q; try: %s %s", name, args[0], name, strings.Join(names, ", "))}
-	}
-	return f(ctx, args[1:])
 }
 
 func (a *app) setupLog() error {
@@ -323,7 +258,7 @@ func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				a.printUsage(fs)
+				printUsage(a.stdout, fs)
 				return nil, exitError{exitOK}
 			}
 			return nil, flagError(fs, err)
@@ -340,6 +275,29 @@ func (a *app) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 	return pos, a.setupLog()
+}
+
+// parseFlags is parseArgs for a command that takes flags only; hint is
+// added to the complaint about an argument ("" for none).
+func parseFlags(a *app, fs *flag.FlagSet, args []string, hint string) error {
+	pos, err := a.parseArgs(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usageError{fmt.Sprintf("%s takes no arguments, got %q%s", fs.Name(), pos, hint)}
+	}
+	return err
+}
+
+// parseOne is parseArgs for a command of one argument, which usage names
+// with an example ("file: gull subscribers import people.csv").
+func parseOne(a *app, fs *flag.FlagSet, args []string, usage string) (string, error) {
+	pos, err := a.parseArgs(fs, args)
+	if err == nil && len(pos) != 1 {
+		err = usageError{fs.Name() + " takes one " + usage}
+	}
+	if err != nil {
+		return "", err
+	}
+	return pos[0], nil
 }
 
 // nowLayouts are the forms of --now without a zone, read in the config's

@@ -62,7 +62,7 @@ func TestPlainHTTPBaseURLIsOnlyAWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.checkMailSetup(cfg, true); err != nil {
+	if err := warnMailSetup(a.stderr, cfg, true); err != nil {
 		t.Fatalf("a send --all refused a plain-http base_url: %v", err)
 	}
 	if !strings.Contains(errOut.String(), "gull: warning: ") || !strings.Contains(errOut.String(), "is plain http") {

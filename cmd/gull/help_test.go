@@ -51,7 +51,8 @@ func TestHelpAndSuggestionExitStatus(t *testing.T) {
 // Every command named in the help exists with a usage of its own: each
 // subcommand a group lists answers --help with its synopsis.
 func TestEveryCommandHasItsHelp(t *testing.T) {
-	for name, h := range commandHelp {
+	for _, h := range commands {
+		name := h.name
 		var out, errOut bytes.Buffer
 		if got := run(context.Background(), append(strings.Fields(name), "--help"), &out, &errOut); got != exitOK {
 			t.Errorf("gull %s --help exited %d: %s", name, got, errOut.String())

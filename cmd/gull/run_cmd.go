@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,22 +10,18 @@ import (
 	"gull/digest/config"
 	"gull/digest/daemon"
 	"gull/digest/render"
-	"gull/digest/send"
 )
 
-// runCmd is `gull run`: the schedule and the web side until a signal,
+// runDaemon is `gull run`: the schedule and the web side until a signal,
 // or with --once a single run now.
-func (a *app) runCmd(ctx context.Context, args []string) error {
+func runDaemon(ctx context.Context, a *app, args []string) error {
+	a.progress = nil // the daemon's fetches are logged; a redrawn line would garble the log
 	fs := a.flagSet("run")
 	once := fs.Bool("once", false, "run the scheduled job once, now, and exit")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("run takes no arguments, got %q", pos)}
-	}
-	grace, err := a.stopGrace()
+	grace, err := stopGrace(a.getenv)
 	if err != nil {
 		return err
 	}
@@ -37,15 +32,15 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 	}
-	cfg, r, st, err := a.openForSending(ctx)
+	cfg, r, st, err := openForSending(ctx, a)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := a.checkMailSetup(cfg, true); err != nil {
+	if err := warnMailSetup(a.stderr, cfg, true); err != nil {
 		return err
 	}
-	d := daemon.New(daemon.Options{Env: a.env(grace), Store: st, Config: cfg, Renderer: r, Reload: a.loadForRun, Version: gullVersion()})
+	d := daemon.New(daemon.Options{Env: a.env(grace), Store: st, Config: cfg, Renderer: r, Reload: reload(a), Version: gullVersion()})
 	if *once {
 		err = d.Once(ctx, a.stdout)
 	} else {
@@ -57,16 +52,14 @@ func (a *app) runCmd(ctx context.Context, args []string) error {
 	return err
 }
 
-// loadForRun reads the config again for the daemon (SIGHUP), with its
+// reload reads the config again for the daemon (SIGHUP), with its
 // templates, and checks its mail setup as at start.
-func (a *app) loadForRun() (*config.Config, *render.Renderer, error) {
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return nil, nil, err
+func reload(a *app) func() (*config.Config, *render.Renderer, error) {
+	return func() (*config.Config, *render.Renderer, error) {
+		cfg, r, err := loadTemplates(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cfg, r, warnMailSetup(a.stderr, cfg, true)
 	}
-	r, err := send.NewRenderer(cfg, "")
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, r, a.checkMailSetup(cfg, true)
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -34,14 +34,7 @@ func (l *addrList) Set(s string) error {
 // deliver's default. Tests shorten it.
 var smtpBackoff func(attempt int) time.Duration
 
-// stopGrace bounds the time from SIGTERM (or Ctrl-C) to exit: the
-// messages on the wire get half of it to finish and be recorded, and no
-// hung mail server holds gull longer. The unit in deploy/ gives 60 s
-// before SIGKILL, as should docker's --stop-timeout. $GULL_STOP_GRACE
-// changes it (see app.stopGrace).
-var stopGrace = 30 * time.Second
-
-func (a *app) send(ctx context.Context, args []string) error {
+func runSend(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("send")
 	var to addrList
 	fs.Var(&to, "to", "send a test of the current digest to this address (repeatable)")
@@ -74,57 +67,35 @@ func (a *app) send(ctx context.Context, args []string) error {
 	if _, err := parseNow(*nowFlag, time.UTC); err != nil { // the form, before the store is opened
 		return err
 	}
-	grace, err := a.stopGrace()
+	grace, err := stopGrace(a.getenv)
 	if err != nil {
 		return err
 	}
-	cfg, r, st, err := a.openForSending(ctx)
+	cfg, r, st, err := openForSending(ctx, a)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	// A test send or a dry run mails no reader: warned, not refused.
-	if err := a.checkMailSetup(cfg, *all && !*dryRun); err != nil {
+	if err := warnMailSetup(a.stderr, cfg, *all && !*dryRun); err != nil {
 		return err
 	}
 	now, err := parseNow(*nowFlag, cfg.Location)
 	if err != nil {
 		return err
 	}
-	s := &send.Sender{Env: a.env(grace), Config: cfg, Store: st, Renderer: r, Now: now, DryRun: *dryRun, FailedFeeds: a.reportFailedFeeds}
+	s := &send.Sender{Env: a.env(grace), Config: cfg, Store: st, Renderer: r, Now: now, DryRun: *dryRun, FailedFeeds: func(f []digest.FeedReport) { send.ReportFailedFeeds(a.stderr, f) }}
 	if a.interactive {
 		s.Bar = a.stderr
 		if !*yes {
-			s.Confirm = func(is digest.Issue, total int) bool { return a.confirm(is, total, s.Via()) }
+			s.Confirm = func(is digest.Issue, total int) bool { return confirm(a.stdin, a.stderr, is, total, s.Via()) }
 		}
 	}
-	if err := s.Open(ctx); err != nil {
-		if ctx.Err() != nil {
-			return errors.New("stopped while connecting to the mail server; nothing was sent")
-		}
-		return err
-	}
-	defer s.Close()
-	// Ctrl-C or SIGTERM: say what happens now, and how to quit at once.
-	defer s.WarnWhenStopping(ctx)()
-	if len(to) > 0 {
-		ok, err := s.Test(ctx, to, a.stdout, a.stderr)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return exitError{exitFailure}
-		}
-		return nil
-	}
-	res, err := s.SendIssue(ctx, s.IssueID())
-	if err != nil {
-		return err
-	}
-	if !s.Summarize(a.stdout, res) {
+	ok, err := s.Run(ctx, to, a.stdout, a.stderr)
+	if err == nil && !ok {
 		return exitError{exitFailure}
 	}
-	return nil
+	return err
 }
 
 // env is what the sends, the preview and the daemon take from this
@@ -138,45 +109,42 @@ func (a *app) env(grace time.Duration) send.Env {
 	return env
 }
 
-// openForSending loads what a send needs, in the order that reports a
-// problem before anything is opened: the config, the templates (parsed and
-// tried), the store.
-func (a *app) openForSending(ctx context.Context) (*config.Config, *render.Renderer, *store.Store, error) {
+// loadTemplates loads the config and its templates, parsed and tried: a
+// broken one must fail the command, not Monday's send.
+func loadTemplates(a *app) (*config.Config, *render.Renderer, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	r, err := send.NewRenderer(cfg, "")
+	return cfg, r, err
+}
+
+// openForSending loads what a send needs, in the order that reports a
+// problem before anything is opened: the config, the templates, the store.
+func openForSending(ctx context.Context, a *app) (*config.Config, *render.Renderer, *store.Store, error) {
+	cfg, r, err := loadTemplates(a)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return cfg, r, st, nil
+	return cfg, r, st, err
 }
 
-// stopGrace is how long gull may take from SIGTERM or Ctrl-C to exit:
-// stopGrace, or $GULL_STOP_GRACE for a supervisor that waits less before
-// SIGKILL (and for tests).
-func (a *app) stopGrace() (time.Duration, error) {
-	v := a.getenv("GULL_STOP_GRACE")
-	if v == "" {
-		return stopGrace, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Second || d > 10*time.Minute {
-		return 0, usageError{fmt.Sprintf("$GULL_STOP_GRACE %q: give a duration from 1s to 10m, such as 20s, shorter than your supervisor's wait before SIGKILL; or unset it for %v", v, stopGrace)}
+// stopGrace is send.StopGrace, a bad $GULL_STOP_GRACE a usage error.
+func stopGrace(getenv func(string) string) (time.Duration, error) {
+	d, err := send.StopGrace(getenv)
+	if err != nil {
+		return 0, usageError{err.Error()}
 	}
 	return d, nil
 }
 
 // confirm asks on the terminal before mailing the whole list.
-func (a *app) confirm(is digest.Issue, total int, via string) bool {
-	fmt.Fprintf(a.stderr, "Send issue %s %q (%s) to %s via %s? [y/N] ",
-		is.ID, is.Title, counted(is.Count(), "article", "articles"), counted(total, "subscriber", "subscribers"), via)
-	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+func confirm(in io.Reader, w io.Writer, is digest.Issue, total int, via string) bool {
+	fmt.Fprintf(w, "Send issue %s %q (%s) to %s via %s? [y/N] ",
+		is.ID, is.Title, digest.Counted(is.Count(), "article", "articles"), digest.Counted(total, "subscriber", "subscribers"), via)
+	line, _ := bufio.NewReader(in).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
 		return true

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -17,15 +17,8 @@ import (
 	"gull/subscribers"
 )
 
-func (a *app) subscribers(ctx context.Context, args []string) error {
-	return a.sub(ctx, "subscribers", args, map[string]func(context.Context, []string) error{
-		"add": a.subscribersAdd, "remove": a.subscribersRemove, "list": a.subscribersList,
-		"import": a.subscribersImport, "export": a.subscribersExport,
-	})
-}
-
 // openList loads the config and opens the store that holds the list.
-func (a *app) openList(ctx context.Context) (*config.Config, *store.Store, error) {
+func openList(ctx context.Context, a *app) (*config.Config, *store.Store, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, nil, err
@@ -37,100 +30,67 @@ func (a *app) openList(ctx context.Context) (*config.Config, *store.Store, error
 	return cfg, st, nil
 }
 
-func describe(s subscribers.Subscriber) string {
-	themes := "all themes"
-	if len(s.Themes) > 0 {
-		themes = "themes: " + subscribers.FormatThemes(s.Themes)
-	}
-	return fmt.Sprintf("%s (%s; %s)", s.Email, s.Status, themes)
-}
-
-func (a *app) subscribersAdd(ctx context.Context, args []string) error {
+func runSubscribersAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers add")
 	name := fs.String("name", "", "the subscriber's name")
 	themes := fs.String("themes", "", "theme ids, comma-separated, or all; default all for a new subscriber, unchanged for one on the list")
-	pos, err := a.parseArgs(fs, args)
+	email, err := parseAddress(a, fs, args, "address: gull subscribers add reader@example.org [--name NAME] [--themes ID,ID]")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"subscribers add takes one address: gull subscribers add reader@example.org [--name NAME] [--themes ID,ID]"}
-	}
-	email, err := subscribers.NormalizeEmail(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
 	}
 	if err := subscribers.CheckName(strings.TrimSpace(*name)); err != nil {
 		return usageError{"--name: " + err.Error()}
 	}
-	cfg, st, err := a.openList(ctx)
+	cfg, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	// Only what was given changes an existing subscriber: an add without
-	// --themes keeps the themes they chose themselves. The operator's add
-	// means "send them the digest", so it sets active (never over an
-	// unsubscribe: see subscribers.Merge).
-	given := subscribers.FieldStatus
-	chosen, gotThemes, err := subscribers.ParseThemeCell(*themes, send.ThemeIDs(cfg))
+	in, given, err := subscribers.OperatorAdd(email, *name, *themes, send.ThemeIDs(cfg))
 	if err != nil {
 		return usageError{"--themes: " + err.Error()}
 	}
-	if gotThemes {
-		given |= subscribers.FieldThemes
-	}
-	if strings.TrimSpace(*name) != "" {
-		given |= subscribers.FieldName
-	}
-	sub, change, note, err := st.SaveSubscriber(ctx, subscribers.Subscriber{
-		Email: email, Name: strings.TrimSpace(*name), Status: subscribers.Active, Themes: chosen,
-	}, given, time.Now())
+	sub, change, note, err := st.SaveSubscriber(ctx, in, given, time.Now())
 	if err != nil {
 		return err
 	}
-	switch change {
-	case subscribers.Added:
-		fmt.Fprintf(a.stdout, "added %s\n", describe(sub))
-	case subscribers.Updated:
-		fmt.Fprintf(a.stdout, "updated %s: it was already on the list\n", describe(sub))
-	case subscribers.Unchanged:
-		if note != "" {
-			fmt.Fprintf(a.stdout, "unchanged %s\n", describe(sub))
-		} else {
-			fmt.Fprintf(a.stdout, "unchanged %s: already on the list as given\n", describe(sub))
-		}
-	}
+	fmt.Fprintln(a.stdout, subscribers.Outcome(change, sub, note != ""))
 	if note != "" {
 		// Not a failure: the list is as it must be. The same note as an
 		// import row gets (subscribersImport).
-		a.subscriberNote(cfg, "", sub.Email, note)
+		subscriberNote(a.stderr, cfg, "", sub.Email, note)
 	}
 	return nil
+}
+
+// parseAddress is parseOne for the address a command takes, normalized.
+func parseAddress(a *app, fs *flag.FlagSet, args []string, usage string) (string, error) {
+	arg, err := parseOne(a, fs, args, usage)
+	if err != nil {
+		return "", err
+	}
+	email, err := subscribers.NormalizeEmail(arg)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	return email, nil
 }
 
 // subscriberNote prints what an add or an import row left as it was, and
 // why (see subscribers.Merge: someone who unsubscribed stays so), with
 // the sign-up page where the person can come back themselves. where is
 // "FILE:LINE: " for an import row.
-func (a *app) subscriberNote(cfg *config.Config, where, email, note string) {
-	fmt.Fprintf(a.stderr, "gull: %s%s: %s (sign-up page: %s)\n", where, email, note, strings.TrimRight(cfg.HTTP.BaseURL, "/")+"/subscribe")
+func subscriberNote(w io.Writer, cfg *config.Config, where, email, note string) {
+	fmt.Fprintf(w, "gull: %s%s: %s (sign-up page: %s)\n", where, email, note, strings.TrimRight(cfg.HTTP.BaseURL, "/")+"/subscribe")
 }
 
-func (a *app) subscribersRemove(ctx context.Context, args []string) error {
+func runSubscribersRemove(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers remove")
-	pos, err := a.parseArgs(fs, args)
+	email, err := parseAddress(a, fs, args, "address: gull subscribers remove reader@example.org")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"subscribers remove takes one address: gull subscribers remove reader@example.org"}
-	}
-	email, err := subscribers.NormalizeEmail(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	_, st, err := a.openList(ctx)
+	_, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -144,38 +104,16 @@ func (a *app) subscribersRemove(ctx context.Context, args []string) error {
 	return nil
 }
 
-// subscriberJSON is one row of `subscribers list --format json`.
-type subscriberJSON struct {
-	ID           int64      `json:"id"`
-	Email        string     `json:"email"`
-	Name         string     `json:"name"`
-	Status       string     `json:"status"`
-	Themes       []string   `json:"themes"`
-	Created      time.Time  `json:"created"`
-	Confirmed    *time.Time `json:"confirmed"`
-	Unsubscribed *time.Time `json:"unsubscribed"`
-}
-
-func optional(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func (a *app) subscribersList(ctx context.Context, args []string) error {
+func runSubscribersList(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers list")
 	status := fs.String("status", "", "only this status: pending, active, unsubscribed or bounced")
 	format := fs.String("format", "table", "table, csv or json")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("subscribers list takes no arguments, got %q", pos)}
 	}
 	var only subscribers.Status
 	if *status != "" {
+		var err error
 		if only, err = subscribers.ParseStatus(*status); err != nil {
 			return usageError{"--status: " + err.Error()}
 		}
@@ -183,7 +121,7 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 	if *format != "table" && *format != "csv" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be table, csv or json, not %q", *format)}
 	}
-	cfg, st, err := a.openList(ctx)
+	cfg, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -196,59 +134,20 @@ func (a *app) subscribersList(ctx context.Context, args []string) error {
 	case "csv":
 		return subscribers.WriteCSV(a.stdout, subs)
 	case "json":
-		rows := make([]subscriberJSON, 0, len(subs))
-		for _, s := range subs {
-			rows = append(rows, subscriberJSON{ID: s.ID, Email: s.Email, Name: s.Name, Status: string(s.Status),
-				Themes: append([]string{}, s.Themes...), Created: s.Created.In(cfg.Location),
-				Confirmed: optional(s.Confirmed.In(cfg.Location)), Unsubscribed: optional(s.Unsubscribed.In(cfg.Location))})
-		}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(rows)
+		return subscribers.WriteJSON(a.stdout, subs, cfg.Location)
 	}
-	table := [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "SINCE"}}
-	counts := map[subscribers.Status]int{}
-	for _, s := range subs {
-		themes := subscribers.FormatThemes(s.Themes)
-		if themes == "" {
-			themes = "all"
-		}
-		since := s.Created
-		switch s.Status {
-		case subscribers.Active:
-			since = s.Confirmed
-		case subscribers.Unsubscribed:
-			since = s.Unsubscribed
-		}
-		table = append(table, []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes, since.In(cfg.Location).Format("2006-01-02")})
-		counts[s.Status]++
-	}
+	table, tally := subscribers.Table(subs, cfg.Location)
 	writeTable(a.stdout, table)
-	var parts []string
-	for _, s := range subscribers.Statuses {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	fmt.Fprintf(a.stdout, "\n%d %s", len(subs), render.Plural(len(subs), "subscriber", "subscribers"))
-	if len(parts) > 0 {
-		fmt.Fprintf(a.stdout, ": %s", strings.Join(parts, ", "))
-	}
-	fmt.Fprintln(a.stdout, ".")
+	fmt.Fprintf(a.stdout, "\n%s.\n", tally)
 	return nil
 }
 
-func (a *app) subscribersImport(ctx context.Context, args []string) error {
+func runSubscribersImport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers import")
-	pos, err := a.parseArgs(fs, args)
+	path, err := parseOne(a, fs, args, "file: gull subscribers import people.csv (columns email[,name][,themes][,status])")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"subscribers import takes one file: gull subscribers import people.csv (columns email[,name][,themes][,status])"}
-	}
-	path := pos[0]
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -284,7 +183,7 @@ func (a *app) subscribersImport(ctx context.Context, args []string) error {
 	for _, r := range results {
 		counts[r.Change]++
 		if r.Note != "" {
-			a.subscriberNote(cfg, fmt.Sprintf("%s:%d: ", path, r.Line), r.Email, r.Note)
+			subscriberNote(a.stderr, cfg, fmt.Sprintf("%s:%d: ", path, r.Line), r.Email, r.Note)
 		}
 	}
 	fmt.Fprintf(a.stdout, "import %s: %d added, %d updated, %d unchanged, %d rejected\n",
@@ -295,17 +194,13 @@ func (a *app) subscribersImport(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) subscribersExport(ctx context.Context, args []string) error {
+func runSubscribersExport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers export")
 	out := fs.String("out", "-", "file to write, or - for stdout")
-	pos, err := a.parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlags(a, fs, args, " (use --out FILE)"); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("subscribers export takes no arguments, got %q (use --out FILE)", pos)}
-	}
-	_, st, err := a.openList(ctx)
+	_, st, err := openList(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,21 @@ func ParseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
 	return sched, nil
 }
 
+// NextRuns are the n slots of spec after from, in loc: config check
+// shows them, the surest check that "0 8 * * MON" read in the configured
+// zone means the Monday morning meant.
+func NextRuns(spec string, loc *time.Location, from time.Time, n int) ([]time.Time, error) {
+	sched, err := ParseSpec(spec, loc)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]time.Time, 0, n)
+	for t := from.In(loc); len(runs) < n; runs = append(runs, t) {
+		t = sched.Next(t).In(loc)
+	}
+	return runs, nil
+}
+
 // wallClock runs a cron spec by the wall clock of loc, on the days its
 // clocks change as on the others. cron's own handling in a zone fires
 // twice at a reading the clocks pass twice (01:30 when they go back) and

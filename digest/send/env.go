@@ -40,6 +40,26 @@ type Env struct {
 	WatchFetch func(feeds int) (started func(digest.Feed), done func(digest.FeedResult), stop func())
 }
 
+// DefaultGrace bounds the time from SIGTERM (or Ctrl-C) to exit: the
+// messages on the wire get half of it to finish and be recorded, and no
+// hung mail server holds gull longer. The unit in deploy/ gives 60 s
+// before SIGKILL, as should docker's --stop-timeout.
+const DefaultGrace = 30 * time.Second
+
+// StopGrace is the grace $GULL_STOP_GRACE sets, for a supervisor that
+// waits less than DefaultGrace before SIGKILL (and for tests).
+func StopGrace(getenv func(string) string) (time.Duration, error) {
+	v := getenv("GULL_STOP_GRACE")
+	if v == "" {
+		return DefaultGrace, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("$GULL_STOP_GRACE %q: give a duration from 1s to 10m, such as 20s, shorter than your supervisor's wait before SIGKILL; or unset it for %v", v, DefaultGrace)
+	}
+	return d, nil
+}
+
 // NewRenderer parses the templates: the embedded ones, overridden by dir
 // (preview --templates) or else the config's templates folder.
 func NewRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {

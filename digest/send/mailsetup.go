@@ -35,6 +35,27 @@ func MailSetupProblems(cfg *config.Config) (fatal, minor []string) {
 	return out, minor
 }
 
+// CheckMailSetup is MailSetupProblems before a command: with the outbox
+// as the transport nothing reaches a reader, so there is nothing to say.
+// Else they are warnings, or, when refuse is set (send --all, run: mail
+// to the whole list), an error that stops the command. An SMTP server on
+// this machine is a test server or a relay the operator runs: it is
+// warned about, never refused.
+func CheckMailSetup(cfg *config.Config, refuse bool) (warnings []string, err error) {
+	host := cfg.Mail.SMTP.Host
+	if host == "" {
+		return nil, nil
+	}
+	fatal, minor := MailSetupProblems(cfg)
+	if refuse && len(fatal) > 0 && !web.IsLoopbackHost(host) {
+		for i, p := range fatal {
+			fatal[i] = p + "; gull refuses to mail the list so"
+		}
+		return nil, &config.Error{Problems: fatal}
+	}
+	return append(fatal, minor...), nil
+}
+
 // isExampleDomain reports whether addr is at one of the domains RFC 2606
 // reserves for examples (example.org, .com, .net, and their subdomains).
 func isExampleDomain(addr string) bool {

@@ -2,11 +2,14 @@ package send
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -185,4 +188,87 @@ func (p *Previewer) gather(ctx context.Context, cfg *config.Config, st *store.St
 	}
 	p.cacheKey, p.cacheAt, p.cached = key, time.Now(), g
 	return g, nil
+}
+
+// Serve serves the preview on ln (loopback: web.LoopbackAddr) until ctx
+// ends, rendering afresh on each request with load, as Render does, and
+// caching the fetch for a while so a reload to see a template is instant.
+func (p *Previewer) Serve(ctx context.Context, ln net.Listener, load func() (*config.Config, time.Time, error)) error {
+	p.Caching = true
+	srv := &http.Server{
+		Handler: web.Preview(func(ctx context.Context, f web.PreviewFormat) ([]byte, error) {
+			body, _, err := p.Render(ctx, f, load)
+			return body, err
+		}, p.Log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // a first request fetches every feed
+		IdleTimeout:       2 * time.Minute,
+	}
+	return web.ServeUntil(ctx, srv, ln, 5*time.Second)
+}
+
+// Write tells the editor what the preview written to out ("-": stdout)
+// holds, and which feeds failed: the digest is still built from the
+// others.
+func (rep PreviewReport) Write(w io.Writer, out string) {
+	is := rep.Issue
+	if rep.Frozen != nil {
+		writeFrozen(w, *rep.Frozen, is.Period.End.Location())
+	} else {
+		ReportFailedFeeds(w, is.Feeds)
+	}
+	where := "stdout"
+	if out != "-" && out != "" {
+		where = out
+	}
+	fmt.Fprintf(w, "gull: issue %s (%s – %s) to %s: %s in %s from %s, %d left out (see --format json)\n",
+		is.ID, is.Period.Start.Format("2006-01-02 15:04"), is.Period.End.Format("2006-01-02 15:04 MST"), where,
+		digest.Counted(rep.Shown, "article", "articles"), digest.Counted(rep.ShownSections, "section", "sections"), feedsCounted(is.Feeds), len(is.Dropped))
+	if is.Count() == 0 && rep.Frozen == nil {
+		fmt.Fprintf(w, "gull: no new articles in this week; nothing would be sent (quiet_week). Try --now with a date the feeds cover.\n")
+	}
+}
+
+// feedsCounted is "10 feeds (6 failed)": a digest from the feeds that
+// worked is a success, but the count alone would hide that most failed.
+func feedsCounted(feeds []digest.FeedReport) string {
+	failed := 0
+	for _, f := range feeds {
+		if f.Status == digest.FeedError {
+			failed++
+		}
+	}
+	s := digest.Counted(len(feeds), "feed", "feeds")
+	if failed > 0 {
+		s += fmt.Sprintf(" (%d failed)", failed)
+	}
+	return s
+}
+
+// writeFrozen says that the preview shows the issue the week's send
+// froze, not a fresh build: the editor sees what went out.
+func writeFrozen(w io.Writer, rec digest.IssueRecord, loc *time.Location) {
+	when := rec.Created.In(loc).Format("2006-01-02 15:04 MST")
+	if rec.Status == digest.IssueDone {
+		fmt.Fprintf(w, "gull: issue %s was sent on %s: showing it as it went out\n", rec.ID, when)
+		return
+	}
+	fmt.Fprintf(w, "gull: issue %s was frozen on %s, when its send began (not finished yet): showing it as it goes out\n", rec.ID, when)
+}
+
+// ReportFailedFeeds tells a person which feeds failed and what stood in
+// for them (Sender.FailedFeeds, the preview); LogFailedFeeds is its
+// counterpart for a log.
+func ReportFailedFeeds(w io.Writer, feeds []digest.FeedReport) {
+	for _, f := range feeds {
+		if f.Status != digest.FeedError {
+			continue
+		}
+		fallback := "no earlier copy to fall back on"
+		if f.Items > 0 {
+			fallback = fmt.Sprintf("using the %s of its last good copy", digest.Counted(f.Items, "item", "items"))
+		}
+		fmt.Fprintf(w, "gull: feed %s failed: %s (%s)\n", cmp.Or(f.Name, digest.RedactURL(f.URL)), f.Error, fallback)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -103,6 +104,30 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// LoopbackAddr checks that addr (host:port) is on this machine only, as
+// the preview must be: it shows unsent mail and has no login. An empty
+// host, or a name such as localhost, means 127.0.0.1: one address, not
+// whichever the resolver picks.
+func LoopbackAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%v; write it as 127.0.0.1:8081", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%q is not a port; write it as 127.0.0.1:8081", port)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if !IsLoopbackHost(host) {
+		return "", fmt.Errorf("the preview serves on loopback only (it has no login); use 127.0.0.1:%s", port)
+	}
+	if net.ParseIP(strings.Trim(host, "[]")) == nil {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // securityHeaders: gull's pages have no script and load nothing but

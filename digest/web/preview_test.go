@@ -77,3 +77,30 @@ func TestPreviewRefusesOtherHosts(t *testing.T) {
 		}
 	}
 }
+
+// The preview listens on this machine only: an empty host or a name for
+// it becomes 127.0.0.1; any other host, or a port that is not one, is
+// refused with the form to write.
+func TestLoopbackAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		":8081":           "127.0.0.1:8081",
+		"localhost:8081":  "127.0.0.1:8081",
+		"127.0.0.1:0":     "127.0.0.1:0",
+		"[::1]:8081":      "[::1]:8081",
+		"LOCALHOST.:8081": "127.0.0.1:8081",
+	} {
+		if got, err := LoopbackAddr(in); err != nil || got != want {
+			t.Errorf("LoopbackAddr(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"0.0.0.0:8081":     "loopback only",
+		"example.org:8081": "loopback only",
+		":abc":             `"abc" is not a port`,
+		"8081":             "write it as 127.0.0.1:8081",
+	} {
+		if _, err := LoopbackAddr(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoopbackAddr(%q): %v, want an error saying %q", in, err, want)
+		}
+	}
+}

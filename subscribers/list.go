@@ -1,0 +1,121 @@
+package subscribers
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// OperatorAdd is the subscriber an operator's add makes (gull subscribers
+// add EMAIL --name NAME --themes IDS), and the fields it gives. Only what
+// was given changes someone on the list: an add without --themes keeps
+// the themes they chose themselves. The add means "send them the
+// digest", so it sets active (never over an unsubscribe: see Merge). The
+// error is about themes, checked against valid.
+func OperatorAdd(email, name, themes string, valid []string) (Subscriber, Fields, error) {
+	given := FieldStatus
+	chosen, gotThemes, err := ParseThemeCell(themes, valid)
+	if err != nil {
+		return Subscriber{}, 0, err
+	}
+	if gotThemes {
+		given |= FieldThemes
+	}
+	name = strings.TrimSpace(name)
+	if name != "" {
+		given |= FieldName
+	}
+	return Subscriber{Email: email, Name: name, Status: Active, Themes: chosen}, given, nil
+}
+
+// Describe is s in a line for the operator: "a@b.org (active; all themes)".
+func (s Subscriber) Describe() string {
+	themes := "all themes"
+	if len(s.Themes) > 0 {
+		themes = "themes: " + FormatThemes(s.Themes)
+	}
+	return fmt.Sprintf("%s (%s; %s)", s.Email, s.Status, themes)
+}
+
+// Outcome is what an add did, for the operator; noted is true when Merge
+// left a note, which says why instead.
+func Outcome(change Change, s Subscriber, noted bool) string {
+	switch {
+	case change == Updated:
+		return "updated " + s.Describe() + ": it was already on the list"
+	case change == Unchanged && !noted:
+		return "unchanged " + s.Describe() + ": already on the list as given"
+	}
+	return string(change) + " " + s.Describe()
+}
+
+// jsonRow is one subscriber of WriteJSON (README.md, Commands).
+type jsonRow struct {
+	ID           int64      `json:"id"`
+	Email        string     `json:"email"`
+	Name         string     `json:"name"`
+	Status       string     `json:"status"`
+	Themes       []string   `json:"themes"`
+	Created      time.Time  `json:"created"`
+	Confirmed    *time.Time `json:"confirmed"`
+	Unsubscribed *time.Time `json:"unsubscribed"`
+}
+
+// WriteJSON writes subs as an indented JSON array, times in loc and null
+// for what has not happened.
+func WriteJSON(w io.Writer, subs []Subscriber, loc *time.Location) error {
+	rows := make([]jsonRow, 0, len(subs))
+	for _, s := range subs {
+		rows = append(rows, jsonRow{ID: s.ID, Email: s.Email, Name: s.Name, Status: string(s.Status),
+			Themes: append([]string{}, s.Themes...), Created: s.Created.In(loc),
+			Confirmed: optional(s.Confirmed.In(loc)), Unsubscribed: optional(s.Unsubscribed.In(loc))})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(rows)
+}
+
+func optional(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Table is subs as rows of a table under a header row, each with the date
+// its status began in loc, and the tally of the list by status:
+// "3 subscribers: 1 pending, 2 active", in the order of Statuses.
+func Table(subs []Subscriber, loc *time.Location) (rows [][]string, tally string) {
+	rows = [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "SINCE"}}
+	counts := map[Status]int{}
+	for _, s := range subs {
+		themes := cmp.Or(FormatThemes(s.Themes), "all")
+		since := s.Created
+		switch s.Status {
+		case Active:
+			since = s.Confirmed
+		case Unsubscribed:
+			since = s.Unsubscribed
+		}
+		rows = append(rows, []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes, since.In(loc).Format("2006-01-02")})
+		counts[s.Status]++
+	}
+	var parts []string
+	for _, s := range Statuses {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	tally = fmt.Sprintf("%d subscribers", len(subs))
+	if len(subs) == 1 {
+		tally = "1 subscriber"
+	}
+	if len(parts) > 0 {
+		tally += ": " + strings.Join(parts, ", ")
+	}
+	return rows, tally
+}
