@@ -121,3 +121,10 @@ func (s *Sender) held(ctx context.Context, id string) (bool, error) {
 	}
 	return true, nil
 }
+
+// Mail composes m and hands it to the transport Open made, outside any
+// ledger: the editors' review mail, not an issue's delivery.
+func (s *Sender) Mail(ctx context.Context, m digest.Message) error {
+	_, err := s.deliver(ctx, m)
+	return err
+}
