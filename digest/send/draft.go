@@ -102,15 +102,18 @@ func frozenReaders(d digest.Draft) digest.Issue {
 
 // held reports whether the send of issue id must wait for an approval:
 // review.required with unapproved: hold and no approved (frozen) issue.
-// The week's draft is built then if nobody built it, so that the editors
-// have something to approve.
-func (s *Sender) held(ctx context.Context, id string) (bool, error) {
+// With makeDraft (the real send, not a dry run), the week's draft is built
+// then if nobody built it, so that the editors have something to approve.
+func (s *Sender) held(ctx context.Context, id string, makeDraft bool) (bool, error) {
 	r := s.Config.Review
 	if !r.Required || r.Unapproved != "hold" {
 		return false, nil
 	}
 	if _, _, frozen, err := pipeline.FrozenIssue(ctx, s.Store, id); err != nil || frozen {
 		return false, err
+	}
+	if !makeDraft {
+		return true, nil
 	}
 	if _, err := s.Store.Draft(ctx, id); errors.Is(err, digest.ErrNoDraft) {
 		if _, _, err := s.BuildDraft(ctx); err != nil {

@@ -266,6 +266,11 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	var ledger pipeline.Ledger = s.Store
 	var err error
 	if s.DryRun {
+		// The dry run says what the real one would: nothing, when held.
+		if held, err := s.held(ctx, id, false); err != nil || held {
+			res.Held, res.Issue.ID = held, id
+			return res, err
+		}
 		if res.Issue, err = pipeline.CurrentIssue(ctx, s.Store, id, s.previewBuild(id)); err != nil {
 			return res, err
 		}
@@ -283,7 +288,7 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 			stopRenew()
 			lease.Release(context.WithoutCancel(ctx))
 		}()
-		held, err := s.held(ctx, id)
+		held, err := s.held(ctx, id, true)
 		if err != nil || held {
 			res.Held, res.Issue.ID = held, id
 			return res, err
