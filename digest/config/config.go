@@ -44,6 +44,7 @@ type Config struct {
 	Themes    []Theme  `yaml:"themes"`
 	Other     Other    `yaml:"other"`
 	Store     Store    `yaml:"store"`
+	Review    Review   `yaml:"review"`
 	Mail      Mail     `yaml:"mail"`
 	HTTP      HTTP     `yaml:"http"`
 	SecretEnv string   `yaml:"secret_env"`
@@ -99,6 +100,29 @@ type Store struct {
 	Path string `yaml:"path,omitempty"`
 	DSN  string `yaml:"dsn,omitempty"`
 }
+
+// Review is the editors' loop before a send: a draft built at Draft
+// time, mailed to the editors, edited and approved on the desk or with
+// `gull issue`.
+type Review struct {
+	// Editors are the addresses that get the review mail and may use the
+	// desk. None: no draft is built, and each send mails the feeds' issue.
+	Editors []string `yaml:"editors,flow"`
+	// Draft is when the draft is built and mailed (5-field cron in
+	// timezone); empty: 24 hours before each send.
+	Draft string `yaml:"draft"`
+	// Required: a send needs an approved issue; what it does without one
+	// is Unapproved.
+	Required bool `yaml:"required"`
+	// Unapproved is hold (send nothing, tell the editors, send once
+	// approved within the issue's week) or send (the draft with its edits
+	// so far).
+	Unapproved string `yaml:"unapproved"`
+}
+
+// DraftBefore is how long before a send the draft is built when
+// review.draft is left empty.
+const DraftBefore = 24 * time.Hour
 
 type Mail struct {
 	From    string `yaml:"from"`
@@ -164,6 +188,7 @@ func Default() Config {
 		QuietWeek: "skip",
 		Other:     Other{ID: "other", Name: "More this week"},
 		Store:     Store{Path: "gull.db"},
+		Review:    Review{Unapproved: "hold"},
 		Mail: Mail{
 			From:   "AI Policy Weekly <digest@example.org>",
 			Outbox: "outbox",
@@ -780,6 +805,8 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		p.add(at("store"), "store.path", "must name the SQLite file, e.g. gull.db")
 	}
 
+	c.validateReview(p, at)
+
 	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
 		p.add(at("mail", "from"), "mail.from", "%q is not an address (%v); e.g. \"AI Policy Weekly <digest@example.org>\"", c.Mail.From, err)
 	}
@@ -957,6 +984,41 @@ func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 		fmt.Fprintf(&buf, "#   $%s: %s\n", env, state)
 	}
 	return buf.Bytes(), nil
+}
+
+// validateReview checks the review: key: real addresses, a draft time the
+// cron reads, a known policy, and no requirement nobody can meet.
+func (c *Config) validateReview(p *problems, at func(path ...any) int) {
+	r := c.Review
+	seen := map[string]int{}
+	for i, e := range r.Editors {
+		key := fmt.Sprintf("review.editors[%d]", i)
+		a, err := mail.ParseAddress(e)
+		if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
+			p.add(at("review", "editors", i), key, "%q is not an email address; write the bare address, e.g. editor@example.org", e)
+			continue
+		}
+		addr := strings.ToLower(a.Address)
+		if j, dup := seen[addr]; dup {
+			p.add(at("review", "editors", i), key, "%q is already review.editors[%d]; remove one", e, j)
+		}
+		seen[addr] = i
+	}
+	if r.Draft != "" {
+		if tz, _, ok := strings.Cut(strings.TrimSpace(r.Draft), "="); ok && (tz == "TZ" || tz == "CRON_TZ") {
+			p.add(at("review", "draft"), "review.draft", "%q names a time zone; remove the TZ= part (the draft time is in timezone)", r.Draft)
+		} else if sched, err := cron.ParseStandard(r.Draft); err != nil {
+			p.add(at("review", "draft"), "review.draft", "%q is not a 5-field cron spec (%v); e.g. \"0 16 * * FRI\" for Fridays at 16:00, or leave it out for 24 hours before each send", r.Draft, err)
+		} else if sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+			p.add(at("review", "draft"), "review.draft", "%q never comes (no such date); e.g. \"0 16 * * FRI\"", r.Draft)
+		}
+	}
+	if r.Unapproved != "hold" && r.Unapproved != "send" {
+		p.add(at("review", "unapproved"), "review.unapproved", "must be hold (send nothing until approved) or send (the draft with its edits so far), got %q", r.Unapproved)
+	}
+	if r.Required && len(r.Editors) == 0 {
+		p.add(at("review", "required"), "review.required", "is true but review.editors is empty, so nobody could approve an issue; list the editors' addresses or set required: false")
+	}
 }
 
 // validateAliases checks config.yaml's aliases: each a list of two or more

@@ -105,8 +105,10 @@ type Daemon struct {
 	work sync.WaitGroup
 
 	mu        sync.Mutex
-	gathered  pipeline.Gathered // the latest fetch of the feeds, for /preview
-	fetchedAt time.Time         // when a fetch last reached a feed
+	gathered  pipeline.Gathered   // the latest fetch of the feeds, for /preview
+	fetchedAt time.Time           // when a fetch last reached a feed
+	reviews   map[string]reviewed // by issue: the review mail last sent (review.go)
+	heldMails map[string]bool     // issues whose editors were told of the hold
 }
 
 func (d *Daemon) config() *daemonConfig { return d.conf.Load() }
@@ -176,6 +178,13 @@ func (d *Daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 	d.logRun(trigger, slot, issueID, s, res, err, time.Since(start))
 	if err != nil {
 		return res, s, err
+	}
+	if res.Held {
+		// The slot stays owed: each hourly round makes it again, and the
+		// first after an approval sends it (a new slot, next week's,
+		// takes its place).
+		d.held(ctx, issueID)
+		return res, s, nil
 	}
 	if trigger != "resume" {
 		// The slot's week is built (or quiet) and sent as far as it
@@ -325,6 +334,7 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 	})
 	defer stopLease()
 	var bg sync.WaitGroup
+	bg.Go(func() { d.draftTimer(ctx) })
 	bg.Go(func() {
 		d.checkMail(ctx)
 		if err := d.startup(ctx); err != nil && ctx.Err() == nil {
@@ -508,6 +518,9 @@ func (d *Daemon) tick(ctx context.Context) {
 		if _, s, _ := d.job(ctx, slot, "catch-up", ""); s != nil && s.Gathered().Feeds != nil {
 			return // the run fetched the feeds
 		}
+	}
+	if d.draftRound(ctx, time.Now(), false) {
+		return // the draft's rebuild fetched the feeds
 	}
 	d.refresh(ctx)
 }

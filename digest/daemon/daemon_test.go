@@ -29,27 +29,34 @@ type testDaemon struct {
 	st       *store.Store
 	smtp     *smtptest.Server
 	feedDown *atomic.Bool // the feed answers 503
+	late     *atomic.Bool // the feed has one more article
 	log      *bytes.Buffer
 }
 
-func newTestDaemon(t *testing.T, readers int) *testDaemon {
+// newTestDaemon makes the daemon; extra is YAML added to its config.
+func newTestDaemon(t *testing.T, readers int, extra ...string) *testDaemon {
 	t.Helper()
 	srv, err := smtptest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	down := new(atomic.Bool)
+	down, late := new(atomic.Bool), new(atomic.Bool)
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
 			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 			return
 		}
 		at := time.Now().Add(-3 * time.Hour).Format(time.RFC1123Z)
+		more := ""
+		if late.Load() {
+			more = fmt.Sprintf(`<item><title>Sovereign GPU cloud tender opens</title><link>https://columns.example/4</link><pubDate>%s</pubDate></item>`, at)
+		}
 		fmt.Fprintf(w, `<rss version="2.0"><channel><title>Columns</title><link>https://columns.example/</link>
 <item><title>반도체 수출과 GPU 공급망</title><link>https://columns.example/1</link><pubDate>%s</pubDate></item>
 <item><title>AI기본법 시행령의 쟁점</title><link>https://columns.example/2</link><pubDate>%s</pubDate></item>
-</channel></rss>`, at, at)
+<item><title>Data centre power for AI chips</title><link>https://columns.example/3</link><pubDate>%s</pubDate></item>%s
+</channel></rss>`, at, at, at, more)
 	}))
 	t.Cleanup(feed.Close)
 	dir := t.TempDir()
@@ -61,14 +68,14 @@ schedule: "0 8 * * MON"
 feeds:
   - {url: %s/columns.xml, name: Columns}
 themes:
-  - {id: compute, name: Compute & Chips, keywords: [반도체, GPU]}
+  - {id: compute, name: Compute & Chips, keywords: [반도체, GPU, chips]}
   - {id: regulation, name: Regulation, keywords: [AI기본법]}
 store: {path: gull.db}
 mail:
   from: "AI Policy Weekly <digest@example.org>"
   outbox: outbox
   smtp: {host: %s, port: %d, tls: none, connections: 1}
-`, feed.URL, srv.Host(), srv.Port())
+`, feed.URL, srv.Host(), srv.Port()) + strings.Join(extra, "\n")
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +102,7 @@ mail:
 	var logBuf bytes.Buffer
 	env := send.Env{Getenv: func(string) string { return "" }, Log: slog.New(slog.NewTextHandler(&logBuf, nil)), Grace: 10 * time.Second}
 	d := New(Options{Env: env, Store: st, Config: cfg, Renderer: r, Version: "test"})
-	return &testDaemon{Daemon: d, st: st, smtp: srv, feedDown: down, log: &logBuf}
+	return &testDaemon{Daemon: d, st: st, smtp: srv, feedDown: down, late: late, log: &logBuf}
 }
 
 // Once is the scheduled job made now: with every feed down nothing is

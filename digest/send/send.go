@@ -202,7 +202,7 @@ func (s *Sender) deliverOnce(ctx context.Context, m digest.Message) (string, err
 // touches no ledger: the week's real send is still to come. Each address
 // gets its line on w, each problem on notes; false means one failed.
 func (s *Sender) Test(ctx context.Context, to []string, w, notes io.Writer) (bool, error) {
-	is, err := pipeline.CurrentIssue(ctx, s.Store, s.IssueID(), s.build)
+	is, err := pipeline.CurrentIssue(ctx, s.Store, s.IssueID(), s.previewBuild(s.IssueID()))
 	if err != nil {
 		return false, err
 	}
@@ -252,8 +252,10 @@ type Result struct {
 	Issue  digest.Issue
 	Report pipeline.SendReport
 	// Quiet: no articles and quiet_week: skip. NobodyLeft: everyone had
-	// it. Declined: the operator said no. In each case nothing was sent.
-	Quiet, NobodyLeft, Declined bool
+	// it. Declined: the operator said no. Held: review.required with
+	// unapproved: hold, and nobody approved the issue. In each case
+	// nothing was sent.
+	Quiet, NobodyLeft, Declined, Held bool
 }
 
 // SendIssue sends the issue called id (built now, or the one frozen by an
@@ -264,7 +266,12 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	var ledger pipeline.Ledger = s.Store
 	var err error
 	if s.DryRun {
-		if res.Issue, err = pipeline.CurrentIssue(ctx, s.Store, id, s.build); err != nil {
+		// The dry run says what the real one would: nothing, when held.
+		if held, err := s.held(ctx, id, false); err != nil || held {
+			res.Held, res.Issue.ID = held, id
+			return res, err
+		}
+		if res.Issue, err = pipeline.CurrentIssue(ctx, s.Store, id, s.previewBuild(id)); err != nil {
 			return res, err
 		}
 		if ledger, err = newDryLedger(ctx, s.Store, id); err != nil {
@@ -281,7 +288,18 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 			stopRenew()
 			lease.Release(context.WithoutCancel(ctx))
 		}()
-		if res.Issue, _, err = pipeline.OpenIssue(ctx, s.Store, id, s.build, s.Config.QuietWeek == "send", time.Now()); err != nil {
+		held, err := s.held(ctx, id, true)
+		if err != nil || held {
+			res.Held, res.Issue.ID = held, id
+			return res, err
+		}
+		build := s.build
+		if _, open, err := s.openDraft(ctx, id); err != nil {
+			return res, err
+		} else if open {
+			build = s.draftBuild(id)
+		}
+		if res.Issue, _, err = pipeline.OpenIssue(ctx, s.Store, id, build, s.Config.QuietWeek == "send", time.Now()); err != nil {
 			return res, err
 		}
 		if s.gathered.Feeds != nil && res.Issue.Count() > 0 {
@@ -373,6 +391,9 @@ func (s *Sender) Summarize(w io.Writer, res Result) bool {
 		fmt.Fprintf(w, "issue %s: every subscriber has it already; nothing to send\n", res.Issue.ID)
 	case res.Declined:
 		fmt.Fprintln(w, "nothing sent")
+	case res.Held:
+		fmt.Fprintf(w, "issue %s: nothing sent: it is not approved (review.required, unapproved: hold); approve it on the desk or with gull issue approve, and it goes out at the next run\n", res.Issue.ID)
+		return false
 	default:
 		s.report(w, res.Issue, res.Report)
 		return res.Report.OK()
