@@ -14,7 +14,8 @@ import (
 
 const deskHead = robotsLine + `
 <style>
-body { max-width: 78em; }
+/* The layout's own styles come after these: "html body" outranks its "body". */
+html body { max-width: 78em; }
 .bar { display: flex; flex-wrap: wrap; gap: 0.5em 1em; align-items: center; margin: 0 0 1em; }
 .bar form { margin: 0; }
 .badge { display: inline-block; font-size: 0.8em; padding: 0 0.45em; border: 1px solid; border-radius: 4px; margin-right: 0.3em; }
@@ -24,12 +25,14 @@ body { max-width: 78em; }
 .desk { display: grid; gap: 1.5em; }
 @media (min-width: 70em) { .desk { grid-template-columns: minmax(0, 1fr) 640px; align-items: start; }
   .mail { position: sticky; top: 1em; } }
-.mail iframe { width: 100%; height: 80vh; min-height: 30em; border: 1px solid GrayText; border-radius: 6px; background: #fff; }
+.mail iframe { width: 100%; height: 46em; border: 1px solid GrayText; border-radius: 6px; background: #fff; }
 section.theme { margin: 0 0 1.5em; }
 h2 { font-size: 1.15em; margin: 1.5em 0 0.5em; }
 h3 { font-size: 1em; margin: 0 0 0.3em; }
 .art { border: 1px solid GrayText; border-radius: 6px; padding: 0.7em 0.9em; margin: 0 0 0.8em; }
-.art.is-hidden { opacity: 0.65; border-style: dashed; }
+/* A hidden article is greyed, its controls not: they still work. */
+.art.is-hidden { border-style: dashed; }
+.art.is-hidden h3 a, .art.is-hidden .meta, .art.is-hidden .sum { opacity: 0.6; }
 .art .meta { font-size: 0.85em; color: GrayText; margin: 0 0 0.4em; }
 .art .sum { font-size: 0.9em; margin: 0 0 0.5em; }
 .controls { display: flex; flex-wrap: wrap; gap: 0.4em; align-items: center; }

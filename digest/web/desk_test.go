@@ -94,6 +94,12 @@ type deskFixture struct {
 
 func newDeskFixture(t *testing.T) *deskFixture {
 	t.Helper()
+	return newDeskFixtureAt(t, baseURL)
+}
+
+// newDeskFixtureAt is a deskFixture whose links start with base.
+func newDeskFixtureAt(t *testing.T, base string) *deskFixture {
+	t.Helper()
 	ctx := context.Background()
 	drafts, err := store.Open(ctx, filepath.Join(t.TempDir(), "drafts.db"))
 	if err != nil {
@@ -108,7 +114,7 @@ func newDeskFixture(t *testing.T) *deskFixture {
 		t.Fatal(err)
 	}
 	df := &deskFixture{drafts: drafts, mailer: &linkMailer{}}
-	auth := newDeskAuth(t, baseURL, NewMemoryUsedLinks(), deskEditor, "second@example.org")
+	auth := newDeskAuth(t, base, NewMemoryUsedLinks(), deskEditor, "second@example.org")
 	df.desk = &Desk{
 		Auth: auth, Store: drafts, Mailer: df.mailer, Title: "AI 정책 주간 <Weekly>",
 		Render: func(is digest.Issue) ([]byte, error) {
@@ -119,6 +125,7 @@ func newDeskFixture(t *testing.T) *deskFixture {
 	}
 	df.siteFixture = newSiteFixture(t, func(s *Site) { s.Desk = df.desk })
 	df.desk.Now = df.clock.now
+	df.desk.Log = df.pages.Log
 	return df
 }
 
