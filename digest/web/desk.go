@@ -47,6 +47,14 @@ type DeskMailer interface {
 	SendDeskLink(ctx context.Context, to, link string) error
 }
 
+// DeskMailFunc is a function as a DeskMailer.
+type DeskMailFunc func(ctx context.Context, to, link string) error
+
+// SendDeskLink implements DeskMailer.
+func (f DeskMailFunc) SendDeskLink(ctx context.Context, to, link string) error {
+	return f(ctx, to, link)
+}
+
 // Desk serves /desk. Auth, Store, Mailer and Render are needed.
 type Desk struct {
 	Auth   *DeskAuth

@@ -503,3 +503,61 @@ func TestDeskSignInRateLimit(t *testing.T) {
 		t.Errorf("codes %v", codes)
 	}
 }
+
+// A rebuild that brings an article marks it new on the desk, keeps the
+// editors' edits, and makes a page loaded before it stale: its editor
+// has not seen the new article.
+func TestDeskAfterRebuild(t *testing.T) {
+	df := newDeskFixture(t)
+	ck := df.signIn(deskEditor)
+	if rec := df.change(ck, "action", "hide", "article", deskArticleIDs[0]); rec.Code != http.StatusSeeOther {
+		t.Fatalf("hide: %d", rec.Code)
+	}
+	before := df.do("GET", "/desk", nil, ck).Body.String()
+	csrf, version := formOf(t, before)
+	if strings.Contains(before, "새 기사 / new") {
+		t.Fatal("the first build's articles are marked new")
+	}
+	is := deskBuild()
+	extra := is.Sections[1].Articles[0]
+	extra.ID, extra.Title, extra.Link = "dddd00000000000000000004", "AI 안전연구소 출범", "https://news.example.org/d"
+	is.Sections[1].Articles = append(is.Sections[1].Articles, extra)
+	if _, err := df.drafts.SaveDraft(context.Background(), is, deskThemes, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rec := df.do("POST", "/desk/change", url.Values{"csrf": {csrf}, "version": {version}, "issue": {deskIssue},
+		"action": {"pin"}, "article": {deskArticleIDs[1]}}, ck)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "the draft changed since you loaded it (version 2, now 3)") {
+		t.Errorf("a change from the page before the rebuild: %d\n%s", rec.Code, rec.Body)
+	}
+	after := df.do("GET", "/desk", nil, ck).Body.String()
+	card := after[strings.Index(after, `id="a-dddd00000000000000000004"`):]
+	card = card[:strings.Index(card, "</h3>")]
+	if !strings.Contains(card, "새 기사 / new") || strings.Count(after, "새 기사 / new") != 1 {
+		t.Errorf("the new article is not the one marked new:\n%s", card)
+	}
+	if got := entries(df.draft().Issue()); !slices.Equal(got, []string{"compute:aaaa!", "compute:bbbb", "regulation:cccc", "regulation:dddd"}) {
+		t.Errorf("after the rebuild: %v", got)
+	}
+}
+
+// A reload (SIGHUP) keeps the desk's sign-in limits: the new site
+// continues the old one's.
+func TestDeskLimitsSurviveReload(t *testing.T) {
+	df := newDeskFixture(t)
+	for range deskLinksPerAddress {
+		df.do("POST", "/desk/sign-in", url.Values{"email": {deskEditor}}, nil)
+	}
+	next := &Desk{Auth: df.desk.Auth, Store: df.desk.Store, Mailer: df.mailer, Render: df.desk.Render, Now: df.clock.now}
+	site := *df.site
+	site.st, site.Desk = nil, next
+	site.Continue(df.site)
+	h := site.Handler()
+	req := httptest.NewRequest("POST", "/desk/sign-in", strings.NewReader(url.Values{"email": {deskEditor}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	next.Wait()
+	if n := len(df.mailer.links(deskEditor)); n != deskLinksPerAddress {
+		t.Errorf("after a reload an editor got %d links, want at most %d", n, deskLinksPerAddress)
+	}
+}

@@ -92,6 +92,9 @@ func (s *Site) Continue(old *Site) {
 		s.st = &siteState{previewTurn: make(chan struct{}, 1)}
 	}
 	s.st.writes = old.st.writes
+	if s.Desk != nil {
+		s.Desk.Continue(old.Desk)
+	}
 }
 
 // Handler serves the site. It panics when a part is missing: that is a
