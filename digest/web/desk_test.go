@@ -561,3 +561,21 @@ func TestDeskLimitsSurviveReload(t *testing.T) {
 		t.Errorf("after a reload an editor got %d links, want at most %d", n, deskLinksPerAddress)
 	}
 }
+
+// Before the daemon builds a draft, a signed-in editor is told so, with
+// nothing to change.
+func TestDeskNoDraftYet(t *testing.T) {
+	df := newDeskFixture(t)
+	empty, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "empty.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { empty.Close() })
+	df.desk.Store = empty
+	ck := df.signIn(deskEditor)
+	rec := df.do("GET", "/desk", nil, ck)
+	checkSitePage(t, "the desk without a draft", rec, 200, "no-store", "No draft has been built yet", "Sign out")
+	if strings.Contains(rec.Body.String(), `action="/desk/change"`) {
+		t.Errorf("the desk without a draft offers changes:\n%s", rec.Body)
+	}
+}
