@@ -42,6 +42,8 @@ type Site struct {
 	// X-Forwarded-For names. A header from anyone else is ignored: a
 	// client could write any address there.
 	TrustedProxies []netip.Prefix
+	// Desk is the editor's desk (/desk); nil serves none.
+	Desk *Desk
 
 	now func() time.Time // tests move the clock
 	st  *siteState
@@ -90,6 +92,9 @@ func (s *Site) Continue(old *Site) {
 		s.st = &siteState{previewTurn: make(chan struct{}, 1)}
 	}
 	s.st.writes = old.st.writes
+	if s.Desk != nil {
+		s.Desk.Continue(old.Desk)
+	}
 }
 
 // Handler serves the site. It panics when a part is missing: that is a
@@ -122,10 +127,18 @@ func (s *Site) Handler() http.Handler {
 	for _, p := range []string{"/subscribe", "/confirm", "/unsubscribe", "/preferences"} {
 		mux.Handle(p, pages)
 	}
+	if s.Desk != nil {
+		desk := s.Desk.Handler()
+		mux.Handle(deskPath, desk)
+		mux.Handle(deskPath+"/", desk)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w, "'self'")
 		// No route reads more than a form; the pages answer 413 past it.
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		// The desk's note is longer: the desk sets its own cap.
+		if !strings.HasPrefix(r.URL.Path, deskPath+"/") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		}
 		if len(s.TrustedProxies) > 0 {
 			r.RemoteAddr = forwardedFor(r, s.TrustedProxies)
 		}
