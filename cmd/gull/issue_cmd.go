@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -164,7 +163,7 @@ func runIssueShow(ctx context.Context, a *app, args []string) error {
 		return issueErr(a, err)
 	}
 	if *format == "json" {
-		return json.NewEncoder(a.stdout).Encode(d.Issue())
+		return send.WriteIssueJSON(a.stdout, d.Issue())
 	}
 	send.WriteDraftText(a.stdout, d, cfg.Location)
 	return nil
@@ -185,7 +184,7 @@ func showByID(ctx context.Context, a *app, st *store.Store, id, format string) (
 		return d, err
 	}
 	if format == "json" {
-		return d, json.NewEncoder(a.stdout).Encode(is)
+		return d, send.WriteIssueJSON(a.stdout, is)
 	}
 	// An issue without a draft had no edits: its text is the draft's
 	// with nothing changed.

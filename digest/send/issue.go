@@ -2,6 +2,7 @@ package send
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -125,4 +126,25 @@ func WriteHistory(w io.Writer, h []digest.HistoryEntry, loc *time.Location) {
 	for _, e := range h {
 		fmt.Fprintf(w, "v%-3d %s  %s  %s\n", e.Version, e.At.In(loc).Format("2006-01-02 15:04"), e.Editor, e.What())
 	}
+}
+
+// WriteIssueJSON writes is as preview --format json does (DESIGN.md §5):
+// indented, and editor text as typed (no \u003c for <): it is data.
+func WriteIssueJSON(w io.Writer, is digest.Issue) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(is)
+}
+
+// withOpenDraft is is, a fresh build, with the edits of its open draft
+// (if it has one) as readers would get it: what an editor previews is
+// what the send would mail now.
+func withOpenDraft(ctx context.Context, st *store.Store, is digest.Issue) (digest.Issue, error) {
+	d, open, err := (&Sender{Store: st}).openDraft(ctx, is.ID)
+	if err != nil || !open {
+		return is, err
+	}
+	d.Base = is
+	return frozenReaders(d), nil
 }
