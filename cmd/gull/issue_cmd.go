@@ -149,7 +149,7 @@ func runIssueShow(ctx context.Context, a *app, args []string) error {
 	defer st.Close()
 	var d digest.Draft
 	if len(pos) == 1 {
-		d, err = showByID(ctx, a, st, pos[0], *format)
+		d, err = showByID(ctx, a, st, pos[0], *format, cfg.Location)
 		if d.Base.ID == "" {
 			return err
 		}
@@ -171,7 +171,7 @@ func runIssueShow(ctx context.Context, a *app, args []string) error {
 
 // showByID is issue show ID: the issue's draft when it has one; else the
 // issue as stored (sent or frozen), printed here, and an empty draft.
-func showByID(ctx context.Context, a *app, st *store.Store, id, format string) (digest.Draft, error) {
+func showByID(ctx context.Context, a *app, st *store.Store, id, format string, loc *time.Location) (digest.Draft, error) {
 	d, err := st.Draft(ctx, id)
 	if !errors.Is(err, digest.ErrNoDraft) {
 		return d, err
@@ -188,7 +188,7 @@ func showByID(ctx context.Context, a *app, st *store.Store, id, format string) (
 	}
 	// An issue without a draft had no edits: its text is the draft's
 	// with nothing changed.
-	send.WriteDraftText(a.stdout, digest.Draft{Base: is, Added: map[string]int{}}, time.UTC)
+	send.WriteDraftText(a.stdout, digest.Draft{Base: is, Added: map[string]int{}}, loc)
 	return d, nil
 }
 
