@@ -31,6 +31,9 @@ commands:
   subscribers import FILE.csv                     columns email[,name][,themes][,status]
   subscribers export [--out FILE]                 CSV that import reads back
   feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
+  issue show [ID] [--format text|json]            the coming draft or any issue, with article ids
+  issue hide|show-again|pin|unpin ARTICLE · issue move ARTICLE THEME · issue blurb ARTICLE TEXT
+  issue note TEXT|--file F · issue subject TEXT · issue approve · issue reopen · issue history
   config check                                    validate; print the effective config
   version                                         print gull's version
 
@@ -151,6 +154,7 @@ will use it: defaults filled in, secrets shown only as set or unset.`,
 		about:    "Prints gull's version, the Go version and the platform.",
 		run:      runVersion,
 	}}
+	commands = append(commands, issueCommands()...)
 }
 
 // lookup is the command of that name ("send", "subscribers add"), or nil.
@@ -220,6 +224,7 @@ var globalFlags = map[string]bool{"config": true, "log-format": true, "v": true}
 var flagValueNames = map[string]string{
 	"now": "TIME", "as": "EMAIL", "to": "EMAIL", "format": "FORMAT", "out": "FILE", "serve": "ADDR",
 	"templates": "DIR", "name": "NAME", "themes": "ID,ID", "status": "STATUS",
+	"issue": "ID", "version": "N", "file": "F",
 }
 
 // isHelpFlag reports whether arg asks for help, in any of the flag

@@ -89,6 +89,34 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s has mode %04o, want %s%04o", args[1], got, map[bool]string{true: "not "}[neg], want)
 				}
 			},
+			// setid VAR REGEXP: $VAR is the article id that starts the first
+			// line of the last command's stdout (gull issue show) matching
+			// REGEXP: ids hash the feed's path, which differs each run.
+			"setid": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: setid VAR REGEXP")
+				}
+				re := regexp.MustCompile(args[1])
+				for _, line := range strings.Split(ts.ReadFile("stdout"), "\n") {
+					if f := strings.Fields(line); len(f) > 1 && re.MatchString(line) {
+						ts.Setenv(args[0], f[0])
+						return
+					}
+				}
+				ts.Fatalf("no line of stdout matches %q", args[1])
+			},
+			// bigfile BYTES FILE: FILE holds BYTES bytes of text, more than a
+			// script or a command line can carry.
+			"bigfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: bigfile BYTES FILE")
+				}
+				n, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				line := strings.Repeat("word ", 15) + "\n"
+				data := strings.Repeat(line, n/len(line)+1)[:n]
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(data), 0o644))
+			},
 			// envsubst FILE: replace ${VAR} in FILE with the script's env.
 			"envsubst": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {

@@ -139,7 +139,7 @@ func (p *Previewer) issue(ctx context.Context, cfg *config.Config, now time.Time
 	if err != nil {
 		return digest.Issue{}, err
 	}
-	return pipeline.BuildIssue(cfg.Title, g, cfg.Grouper()), nil
+	return withOpenDraft(ctx, st, pipeline.BuildIssue(cfg.Title, g, cfg.Grouper()))
 }
 
 // recipient is who the preview is rendered for: with As, that subscriber
