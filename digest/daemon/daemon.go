@@ -64,7 +64,7 @@ type Options struct {
 // New makes the daemon of o.
 func New(o Options) *Daemon {
 	d := &Daemon{env: o.Env, st: o.Store, log: o.Env.Log, metrics: web.NewMetrics(), running: make(chan struct{}, 1),
-		grace: o.Env.Grace, version: o.Version, reload: o.Reload}
+		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: web.NewMemoryUsedLinks()}
 	d.conf.Store(&daemonConfig{cfg: o.Config, r: o.Renderer})
 	return d
 }
@@ -109,6 +109,9 @@ type Daemon struct {
 	fetchedAt time.Time           // when a fetch last reached a feed
 	reviews   map[string]reviewed // by issue: the review mail last sent (review.go)
 	heldMails map[string]bool     // issues whose editors were told of the hold
+	// usedLinks records the desk's sign-in links used; one for the
+	// daemon's life, so a reload does not make a used link good again.
+	usedLinks *web.MemoryUsedLinks
 }
 
 func (d *Daemon) config() *daemonConfig { return d.conf.Load() }

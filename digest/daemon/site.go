@@ -6,6 +6,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -37,6 +38,9 @@ type siteParts struct {
 	pages *web.SubscriberPages
 	site  *web.Site
 	tr    deliver.Transport
+	// stopDesk ends the desk's sign-in mails still going (shutdown);
+	// nil when the config has no desk.
+	stopDesk context.CancelFunc
 }
 
 func (h *siteHolder) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*h.h.Load()).ServeHTTP(w, r) }
@@ -63,6 +67,9 @@ func (h *siteHolder) wait() {
 	h.mu.Unlock()
 	for _, p := range olds {
 		p.pages.Wait()
+		if p.site.Desk != nil {
+			p.site.Desk.Wait()
+		}
 	}
 }
 
@@ -72,6 +79,9 @@ func (h *siteHolder) stop() {
 	defer h.mu.Unlock()
 	for _, p := range h.olds {
 		p.pages.Stop()
+		if p.stopDesk != nil {
+			p.stopDesk()
+		}
 	}
 }
 
@@ -132,8 +142,56 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 
 		TrustedProxies: cfg.HTTP.Proxies,
 	}
-	return &siteParts{pages: pages, site: site, tr: tr}, site.Handler(), nil
+	parts := &siteParts{pages: pages, site: site, tr: tr}
+	if len(cfg.Review.Editors) > 0 {
+		if site.Desk, parts.stopDesk, err = d.newDesk(cfg, r, links, composer, tr); err != nil {
+			tr.Close()
+			return nil, nil, err
+		}
+	}
+	return parts, site.Handler(), nil
 }
+
+// newDesk makes the editor's desk of cfg: sign-in links checked against
+// the daemon's one record of used links (a reload must not make a used
+// link good again), mailed like the sign-up confirmations, and the draft
+// shown as readers get it. The returned stop ends the sign-in mails still
+// going, as siteHolder.stop ends the confirmations.
+func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links, composer deliver.Composer, tr deliver.Transport) (*web.Desk, context.CancelFunc, error) {
+	auth, err := web.NewDeskAuth(links.Signer, cfg.Review.Editors, links.BaseURL, d.usedLinks)
+	if err != nil {
+		return nil, nil, err
+	}
+	stopCtx, stop := context.WithCancel(context.Background())
+	mailer := &confirmMailer{title: cfg.Title, composer: composer, tr: tr}
+	desk := &web.Desk{
+		Auth:  auth,
+		Store: d.st,
+		Mailer: web.DeskMailFunc(func(ctx context.Context, to, link string) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			defer context.AfterFunc(stopCtx, cancel)()
+			return mailer.SendDeskLink(ctx, to, link)
+		}),
+		Render: func(is digest.Issue) ([]byte, error) {
+			// As a reader gets it; marked a test, as the review mail is,
+			// since no reader's links belong in it.
+			m, err := r.Render(is, render.Recipient{Email: cfg.Review.Editors[0], Test: true})
+			if errors.Is(err, render.ErrNothingToSend) {
+				// Every article hidden: readers would get no mail.
+				return []byte(noMailPage), nil
+			}
+			return []byte(m.HTML), err
+		},
+		Title: cfg.Title,
+		Log:   d.log,
+	}
+	return desk, stop, nil
+}
+
+// noMailPage stands for the mail on the desk when every article is
+// hidden.
+const noMailPage = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body><p>Every article is hidden: readers would get no mail. 모든 기사가 숨겨져 있어 독자에게 보낼 메일이 없습니다.</p></body></html>`
 
 // pageCache keeps the web copies of the issues asked for: a frozen
 // issue's page changes only with the templates, and a reload makes a new
