@@ -93,4 +93,3 @@ func TestDaemonWithoutEditorsHasNoDesk(t *testing.T) {
 		t.Errorf("GET /desk without editors: %d, want 404", w.Code)
 	}
 }
-
