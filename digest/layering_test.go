@@ -21,9 +21,11 @@ var allowedImports = map[string][]string{
 	"gull/digest/deliver": {"gull/digest", "gull/subscribers"},
 	// A real SMTP server for tests, as net/http/httptest is for HTTP.
 	"gull/digest/deliver/smtptest": {},
-	"gull/digest/store":            {"gull/digest", "gull/subscribers"},
-	"gull/digest/pipeline":         {"gull/digest", "gull/subscribers"},
-	"gull/digest/web":              {"gull/digest", "gull/subscribers"},
+	// A real headless Chromium for tests of the pages a person uses.
+	"gull/digest/web/browsertest": {},
+	"gull/digest/store":           {"gull/digest", "gull/subscribers"},
+	"gull/digest/pipeline":        {"gull/digest", "gull/subscribers"},
+	"gull/digest/web":             {"gull/digest", "gull/subscribers"},
 	// The wall-clock schedule: cron underneath, none of gull's packages.
 	"gull/digest/schedule": {},
 	// The first and second stop signal: the standard library only.

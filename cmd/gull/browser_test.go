@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -12,67 +10,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"gull/digest/web/browsertest"
+
 	"gull/digest/store"
 	"gull/digest/web"
 	"gull/subscribers"
 )
-
-// chromiumPath is where Debian's chromium package puts the browser
-// (.ci/run installs it); elsewhere it is looked up on $PATH.
-const chromiumPath = "/usr/bin/chromium"
-
-// newBrowser starts a headless Chromium of its own for t (a fresh
-// profile, no network of its own making) and returns the context to
-// run chromedp actions in (chromedp.Do, chromedp.Run); it is closed when
-// t ends. Without Chromium the test
-// is skipped, with how to install it, except in CI (CI=true), where a
-// missing browser must fail the run rather than hide the test.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromiumPath
-	if _, err := os.Stat(path); err != nil {
-		if path, err = exec.LookPath("chromium"); err != nil {
-			msg := "no Chromium at " + chromiumPath + " or on $PATH; install it: apt-get update && apt-get install -y chromium"
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
-	profile := t.TempDir() // made first, so removed after the browser stops
-	var output bytes.Buffer
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests may run as root, where the sandbox refuses to start
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.CombinedOutput(&output),
-	}
-	// A bound so that a browser that hangs fails the test instead of
-	// holding it until go test's own timeout.
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), 2*time.Minute)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-		cancelTimeout()
-		if t.Failed() && output.Len() > 0 {
-			t.Logf("chromium's output:\n%s", output.String())
-		}
-	})
-	// Start it now, so a browser that cannot start is reported as such.
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return browser
-}
 
 // themeBoxes reads the page's theme checkboxes as "id=ticked".
 func themeBoxes(ctx context.Context) ([]string, error) {
@@ -83,7 +26,7 @@ func themeBoxes(ctx context.Context) ([]string, error) {
 // link, served by a real `gull run`, in a real browser: the choice shows,
 // and what they tick and untick is what the store then holds.
 func TestPreferencesInBrowser(t *testing.T) {
-	browser := newBrowser(t)
+	browser := browsertest.New(t)
 	d := newDaemonSetup(t, "0 8 1 1 *", 0, time.Now)
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"--config", d.cfg, "subscribers", "add", "other@example.org", "--themes", "other"}, &out, &errb); code != 0 {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"gull/digest/web/browsertest"
+
 	"gull/digest"
 	"gull/digest/store"
 	"gull/digest/web"
@@ -108,7 +110,7 @@ func deskArticle(t *testing.T, browser context.Context, title string) string {
 // unsubscribe token get nothing of the draft. The desk is saved at 1280
 // and 390 px (to $GULL_DESK_SCREENSHOTS when set).
 func TestDeskOnDaemonInBrowser(t *testing.T) {
-	browser := newBrowser(t)
+	browser := browsertest.New(t)
 	d, slot := reviewSetup(t, 2)
 	token := readerToken(t, d, "reader000@example.org")
 	p := d.start(t)
@@ -219,15 +221,8 @@ func TestDeskOnDaemonInBrowser(t *testing.T) {
 		if scroll, err := chromedp.Run(browser, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || scroll > width {
 			t.Errorf("at %d px the desk is %d px wide (%v): it scrolls sideways", width, scroll, err)
 		}
-		// The mail's iframe painted before the shot (Chromium leaves an
-		// off-screen sandboxed frame blank).
-		if _, err := chromedp.Run(browser, chromedp.Evaluate[bool](`new Promise(done => {
-			document.querySelector('.mail iframe').scrollIntoView();
-			requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
-		})`, chromedp.EvalAwaitPromise)); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
+		// The mail's iframe painted before the shot.
+		png, err := browsertest.Screenshot(browser, ".mail iframe")
 		if err != nil {
 			t.Fatalf("screenshot at %d px: %v", width, err)
 		}

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,65 +14,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"gull/digest/web/browsertest"
+
 	"gull/digest"
 	"gull/subscribers"
 )
-
-// chromiumPath is where Debian's chromium package puts the browser
-// (.ci/run installs it); elsewhere it is looked up on $PATH.
-const chromiumPath = "/usr/bin/chromium"
-
-// newBrowser starts a headless Chromium of its own for t (a fresh
-// profile) and returns the context to run chromedp actions in; it is
-// closed when t ends. Without Chromium the test is skipped, with how to
-// install it, except in CI (CI=true), where a missing browser must fail
-// the run rather than hide the test. (The pattern of cmd/gull's
-// browser tests.)
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromiumPath
-	if _, err := os.Stat(path); err != nil {
-		if path, err = exec.LookPath("chromium"); err != nil {
-			msg := "no Chromium at " + chromiumPath + " or on $PATH; install it: apt-get update && apt-get install -y chromium"
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
-	profile := t.TempDir() // made first, so removed after the browser stops
-	var output bytes.Buffer
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests may run as root, where the sandbox refuses to start
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.CombinedOutput(&output),
-	}
-	// A bound so that a browser that hangs fails the test instead of
-	// holding it until go test's own timeout.
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), 2*time.Minute)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-		cancelTimeout()
-		if t.Failed() && output.Len() > 0 {
-			t.Logf("chromium's output:\n%s", output.String())
-		}
-	})
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return browser
-}
 
 // serveDesk serves a desk fixture over real HTTP on loopback, the links
 // it mails pointing at it, its clock the real one (the browser keeps the
@@ -102,7 +46,7 @@ func bodyText(ctx context.Context) (string, error) {
 // nothing of the draft. The desk at 1280 and 390 px is saved as
 // screenshots (to $GULL_DESK_SCREENSHOTS when set) and fits a phone.
 func TestDeskInBrowser(t *testing.T) {
-	browser := newBrowser(t)
+	browser := browsertest.New(t)
 	df, base := serveDesk(t)
 	secret := "GPU 수출 규제 강화"
 	a, b, c := "#a-"+deskArticleIDs[0], "#a-"+deskArticleIDs[1], "#a-"+deskArticleIDs[2]
@@ -215,17 +159,8 @@ func TestDeskInBrowser(t *testing.T) {
 		if scroll > width {
 			t.Errorf("at %d px the desk is %d px wide: it scrolls sideways", width, scroll)
 		}
-		// The mail scrolled into view, and two frames painted: Chromium
-		// does not paint an iframe of another origin (the sandbox makes
-		// it one) while it is off screen, and the screenshot would show
-		// it blank.
-		if _, err := chromedp.Run(browser, chromedp.Evaluate[bool](`new Promise(done => {
-			document.querySelector('.mail iframe').scrollIntoView();
-			requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
-		})`, chromedp.EvalAwaitPromise)); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
+		// The mail's iframe painted before the shot.
+		png, err := browsertest.Screenshot(browser, ".mail iframe")
 		if err != nil {
 			t.Fatalf("screenshot at %d px: %v", width, err)
 		}
