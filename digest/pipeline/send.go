@@ -40,15 +40,14 @@ func OpenIssue(ctx context.Context, st IssueStore, id string, build func(context
 	if is.Count() == 0 && !sendQuiet {
 		status = digest.IssueQuiet
 	}
-	rec, err = st.SaveIssue(ctx, is, status, now)
-	if err != nil {
+	if _, err = st.SaveIssue(ctx, is, status, now); err != nil {
 		return is, rec, err
 	}
-	if rec.Status != status {
-		// Another run froze it between our read and write: use theirs.
-		is, rec, err = st.Issue(ctx, id)
-	}
-	return is, rec, err
+	// What goes out is what the store froze, never the copy built here:
+	// another run, or an editor's approval, may have frozen the issue
+	// between our read and write, and the store freezes an open draft with
+	// its edits rather than the bare build.
+	return st.Issue(ctx, id)
 }
 
 // CurrentIssue is the issue as a send would mail it now, fixing nothing:

@@ -261,6 +261,9 @@ type Result struct {
 // SendIssue sends the issue called id (built now, or the one frozen by an
 // earlier run) to every active subscriber who does not have it yet. The
 // command and the daemon share it.
+// errHeld stops the build of an issue held for approval.
+var errHeld = errors.New("send: the issue is held for approval")
+
 func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	var res Result
 	var ledger pipeline.Ledger = s.Store
@@ -299,7 +302,18 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 		} else if open {
 			build = s.draftBuild(id)
 		}
-		if res.Issue, _, err = pipeline.OpenIssue(ctx, s.Store, id, build, s.Config.QuietWeek == "send", time.Now()); err != nil {
+		if r := s.Config.Review; r.Required && r.Unapproved == "hold" {
+			// Held: only an approval freezes the issue. A reopen since
+			// held() looked finds nothing frozen, and the send builds
+			// nothing (it would freeze the unapproved draft).
+			build = func(context.Context) (digest.Issue, error) { return digest.Issue{}, errHeld }
+		}
+		res.Issue, _, err = pipeline.OpenIssue(ctx, s.Store, id, build, s.Config.QuietWeek == "send", time.Now())
+		if errors.Is(err, errHeld) {
+			res.Held, res.Issue = true, digest.Issue{ID: id}
+			return res, nil
+		}
+		if err != nil {
 			return res, err
 		}
 		if s.gathered.Feeds != nil && res.Issue.Count() > 0 {

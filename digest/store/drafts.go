@@ -242,6 +242,17 @@ func (s *Store) ReopenDraft(ctx context.Context, id string, version int, editor 
 		if err := stale(d, version); err != nil {
 			return logRow{}, err
 		}
+		// A send under way may hold the approved issue in memory before
+		// its first delivery row: reopening then would let a changed
+		// issue go out as the old one.
+		var sending int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE name = 'send' AND expires_at > ?`,
+			fmtTime(now)).Scan(&sending); err != nil {
+			return logRow{}, fmt.Errorf("store: reopen %s: %w", id, err)
+		}
+		if sending > 0 {
+			return logRow{}, &digest.DraftClosedError{IssueID: id, Status: digest.DraftSent}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM issues WHERE id = ? AND status = 'open'
 			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE issue_id = ?)`, id, id)
 		if err != nil {

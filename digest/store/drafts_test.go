@@ -502,3 +502,33 @@ func TestApproveDraftOfAQuietWeek(t *testing.T) {
 		t.Errorf("frozen: %+v %s %v", rec, ids(is), err)
 	}
 }
+
+// A send under way (it holds the send lease) may hold the approved issue
+// in memory before its first delivery row: a reopen then is refused, so
+// a changed issue never goes out as the old one. Once the send is over,
+// the reopen goes through.
+func TestReopenRefusedWhileASendRuns(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	const id = "2026-W48"
+	if _, err := s.SaveDraft(ctx, draftBuild("a1", "a2"), draftThemes, day1); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.ApproveDraft(ctx, id, 1, ed1, day1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := s.AcquireLease(ctx, "send", time.Minute, day2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReopenDraft(ctx, id, v, ed1, day2.Add(time.Second)); !errors.Is(err, digest.ErrDraftClosed) {
+		t.Errorf("reopen while a send runs: %v, want ErrDraftClosed", err)
+	}
+	if err := lease.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReopenDraft(ctx, id, v, ed1, day2.Add(2*time.Second)); err != nil {
+		t.Errorf("reopen after the send: %v", err)
+	}
+}

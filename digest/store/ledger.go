@@ -131,9 +131,31 @@ func scanIssueRecord(sc scanner, more ...any) (digest.IssueRecord, error) {
 // already frozen is never replaced: the first build is the one every rerun
 // sends, and SaveIssue reports the stored one's record. A quiet one is
 // replaced, since a later run may find the week's articles after all.
+//
+// When the week has an open draft, the draft as readers get it is frozen
+// instead of is, read in the same transaction: an editor's change
+// committed before the freeze is in what goes out (a hide is never
+// mailed), and one after it finds the draft closed.
 func (s *Store) SaveIssue(ctx context.Context, is digest.Issue, status digest.IssueStatus, now time.Time) (digest.IssueRecord, error) {
-	if err := saveIssue(ctx, s.db, is, status, now); err != nil {
+	tx, err := s.db.BeginTx(ctx, nil) // the write lock at BEGIN orders it with the draft's edits
+	if err != nil {
+		return digest.IssueRecord{}, fmt.Errorf("store: save issue %s: %w", is.ID, err)
+	}
+	defer tx.Rollback()
+	if d, err := loadDraft(ctx, tx, is.ID); err == nil && d.Status == digest.DraftOpen {
+		is = d.Readers()
+		is.Version, is.Status = 0, "" // the issue as sent, not a draft
+		if status == digest.IssueOpen && is.Count() == 0 {
+			status = digest.IssueQuiet // every article hidden: nothing to send
+		}
+	} else if err != nil && !errors.Is(err, digest.ErrNoDraft) {
 		return digest.IssueRecord{}, err
+	}
+	if err := saveIssue(ctx, tx, is, status, now); err != nil {
+		return digest.IssueRecord{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return digest.IssueRecord{}, fmt.Errorf("store: save issue %s: %w", is.ID, err)
 	}
 	_, rec, err := s.Issue(ctx, is.ID)
 	return rec, err
