@@ -29,6 +29,9 @@ type IssueRecord struct {
 	Articles int
 	Created  time.Time
 	Done     time.Time // zero until done
+	// Awaiting: an editor approved it and its send has not begun; it may
+	// still be reopened and changed, so it is not published yet.
+	Awaiting bool
 }
 
 // DeliveryStatus is one row of the send ledger: one issue to one reader.

@@ -532,3 +532,50 @@ func TestReopenRefusedWhileASendRuns(t *testing.T) {
 		t.Errorf("reopen after the send: %v", err)
 	}
 }
+
+// An issue an editor approved is frozen before its send and may still be
+// reopened and changed: it is not published (Issues feeds the archive,
+// its Atom feed and the daemon's resume) until its send begins, and its
+// record says it awaits the send (the issue page refuses it).
+func TestApprovedIssueUnpublishedUntilItsSend(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	const id = "2026-W48"
+	if _, err := s.SaveDraft(ctx, draftBuild("a1", "a2"), draftThemes, day1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApproveDraft(ctx, id, 1, ed1, day1); err != nil {
+		t.Fatal(err)
+	}
+	listed := func() bool {
+		t.Helper()
+		recs, err := s.Issues(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	if listed() {
+		t.Errorf("the approved, unsent issue is published")
+	}
+	if _, rec, err := s.Issue(ctx, id); err != nil || !rec.Awaiting {
+		t.Errorf("the approved issue's record: %+v, %v; want Awaiting", rec, err)
+	}
+	if _, _, _, err := s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "r@example.org", Status: subscribers.Active}, subscribers.AllFields, day1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PrepareDeliveries(ctx, id, day2); err != nil {
+		t.Fatal(err)
+	}
+	if !listed() {
+		t.Errorf("the issue whose send has begun is not published")
+	}
+	if _, rec, err := s.Issue(ctx, id); err != nil || rec.Awaiting {
+		t.Errorf("the record of an issue being sent: %+v, %v", rec, err)
+	}
+}

@@ -83,7 +83,7 @@ func (s *Store) number(ctx context.Context, rec digest.IssueRecord) (int, error)
 // are going, to readers), newest first, at most limit of them.
 func (s *Store) Issues(ctx context.Context, limit int) ([]digest.IssueRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+issueColumns+`, `+numberSQL+` FROM issues
-		WHERE `+frozenSQL+` ORDER BY period_end DESC, id DESC LIMIT ?`, limit)
+		WHERE `+publishedSQL+` ORDER BY period_end DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: issues: %w", err)
 	}
@@ -101,14 +101,24 @@ func (s *Store) Issues(ctx context.Context, limit int) ([]digest.IssueRecord, er
 	return out, rows.Err()
 }
 
-const issueColumns = `id, title, period_start, period_end, status, articles, created_at, done_at`
+const issueColumns = `id, title, period_start, period_end, status, articles, created_at, done_at, ` + awaitingSQL
+
+// awaitingSQL says an issue is approved and awaits its send: an editor
+// froze it, no delivery is recorded yet, and it may still be reopened and
+// changed. It is not published (the archive, its feed, the daemon's
+// resume) before its send begins.
+const awaitingSQL = `(status = 'open' AND NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.issue_id = issues.id)
+	AND EXISTS (SELECT 1 FROM drafts WHERE drafts.issue_id = issues.id AND drafts.status = 'approved'))`
+
+// publishedSQL selects the issues readers have had or are getting.
+const publishedSQL = `(` + frozenSQL + ` AND NOT ` + awaitingSQL + `)`
 
 // scanIssueRecord reads issueColumns, then any more columns into more.
 func scanIssueRecord(sc scanner, more ...any) (digest.IssueRecord, error) {
 	var rec digest.IssueRecord
 	var start, end, status, created string
 	var done sql.NullString
-	if err := sc.Scan(append([]any{&rec.ID, &rec.Title, &start, &end, &status, &rec.Articles, &created, &done}, more...)...); err != nil {
+	if err := sc.Scan(append([]any{&rec.ID, &rec.Title, &start, &end, &status, &rec.Articles, &created, &done, &rec.Awaiting}, more...)...); err != nil {
 		return rec, err
 	}
 	rec.Status = digest.IssueStatus(status)

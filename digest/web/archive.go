@@ -265,9 +265,10 @@ func (s *Site) issue(w http.ResponseWriter, r *http.Request) {
 		s.log().Error("archive: read issue", "issue", id, "err", err)
 		s.fail(w, r, failSite)
 		return
-	case rec.Status != digest.IssueOpen && rec.Status != digest.IssueDone:
+	case rec.Status != digest.IssueOpen && rec.Status != digest.IssueDone, rec.Awaiting:
 		// A quiet week was never sent, and a later run may still build
-		// it: it is not in the archive.
+		// it; an approved issue may still be reopened and changed until
+		// its send begins: neither is in the archive.
 		s.fail(w, r, failNoIssue)
 		return
 	}

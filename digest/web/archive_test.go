@@ -414,3 +414,26 @@ func TestPeriodDays(t *testing.T) {
 		}
 	}
 }
+
+// An issue an editor approved is frozen before its send and may still be
+// reopened and changed: neither the index nor its page shows it until its
+// send begins.
+func TestArchiveHidesAnApprovedIssueUntilItsSend(t *testing.T) {
+	sf := newSiteFixture(t)
+	ctx := context.Background()
+	is := digest.Issue{
+		ID: "2026-W48", Title: "AI Policy Weekly", Period: digest.WeekEnding(monday8(2026, 11, 30), 7*24*time.Hour, seoul),
+		Sections: []digest.Section{{ID: "regulation", Name: "Regulation", Articles: []digest.Article{
+			{ID: "a1", Title: "Approved, not yet mailed", Link: "https://example.org/a1", Themes: []string{"regulation"}}}}},
+	}
+	if _, err := sf.store.SaveDraft(ctx, is, []digest.Theme{{ID: "regulation", Name: "Regulation"}}, monday8(2026, 11, 27)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.store.ApproveDraft(ctx, is.ID, 1, "ed@example.org", monday8(2026, 11, 28)); err != nil {
+		t.Fatal(err)
+	}
+	if body := sf.open("/").Body.String(); strings.Contains(body, "Approved, not yet mailed") || strings.Contains(body, "/issues/2026-W48") {
+		t.Errorf("the index lists the approved, unsent issue:\n%s", body)
+	}
+	checkSitePage(t, "GET /issues/2026-W48", sf.open("/issues/2026-W48"), 404, "no-store", "No such issue")
+}
