@@ -295,21 +295,31 @@ func (d *Desk) fill(ctx context.Context, data *deskData, dr digest.Draft) error 
 	return nil
 }
 
+// postSession is the session of a POST to the desk, its form read and
+// its CSRF token checked; false when it answered already.
+func (d *Desk) postSession(w http.ResponseWriter, r *http.Request) (DeskSession, bool) {
+	s, ok := d.session(w, r)
+	if !ok {
+		return s, false
+	}
+	if err := r.ParseForm(); err != nil {
+		d.formError(w, err)
+		return s, false
+	}
+	if err := d.Auth.CheckCSRF(s, r.PostForm.Get("csrf")); err != nil {
+		d.render(w, http.StatusForbidden, "signin", deskData{Problem: err.Error()})
+		return s, false
+	}
+	return s, true
+}
+
 // change answers POST /desk/change: one edit, an approval or a
 // reopening, made against the version the page showed. Done, it
 // redirects to the desk (a reload then posts nothing again); refused, it
 // shows the desk as it is now with the reason, and changes nothing.
 func (d *Desk) change(w http.ResponseWriter, r *http.Request) {
-	s, ok := d.session(w, r)
+	s, ok := d.postSession(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		d.formError(w, err)
-		return
-	}
-	if err := d.Auth.CheckCSRF(s, r.PostForm.Get("csrf")); err != nil {
-		d.render(w, http.StatusForbidden, "signin", deskData{Problem: err.Error()})
 		return
 	}
 	id := r.PostForm.Get("issue")
@@ -451,16 +461,7 @@ func (d *Desk) mailLink(to, link string) {
 
 // signOut answers POST /desk/sign-out.
 func (d *Desk) signOut(w http.ResponseWriter, r *http.Request) {
-	s, ok := d.session(w, r)
-	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		d.formError(w, err)
-		return
-	}
-	if err := d.Auth.CheckCSRF(s, r.PostForm.Get("csrf")); err != nil {
-		d.render(w, http.StatusForbidden, "signin", deskData{Problem: err.Error()})
+	if _, ok := d.postSession(w, r); !ok {
 		return
 	}
 	http.SetCookie(w, d.Auth.SignOutCookie())
