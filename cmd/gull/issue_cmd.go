@@ -243,23 +243,35 @@ func runIssueNote(ctx context.Context, a *app, args []string) error {
 
 // editIssue makes edit e to the draft and says what it did.
 func editIssue(ctx context.Context, a *app, f *issueFlags, e digest.Edit) error {
-	who, err := editor(a, f.as)
-	if err != nil {
-		return err
-	}
-	_, st, err := openList(ctx, a)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	d, v, err := send.ChangeDraft(ctx, st, f.issue, f.version, func(d digest.Draft, version int) (int, error) {
-		return st.EditDraft(ctx, d.Base.ID, version, who, e, time.Now())
+	d, v, err := changeIssue(ctx, a, f, func(st *store.Store, id string, version int, who string) (int, error) {
+		return st.EditDraft(ctx, id, version, who, e, time.Now())
 	})
 	if err != nil {
-		return issueErr(a, err)
+		return err
 	}
 	fmt.Fprintf(a.stdout, "issue %s: %s; version %d\n", d.Base.ID, e.Kind, v)
 	return nil
+}
+
+// changeIssue makes one change to the draft the flags name, as the editor
+// they name, and returns the draft as it was and its new version.
+func changeIssue(ctx context.Context, a *app, f *issueFlags, change func(st *store.Store, id string, version int, who string) (int, error)) (digest.Draft, int, error) {
+	who, err := editor(a, f.as)
+	if err != nil {
+		return digest.Draft{}, 0, err
+	}
+	_, st, err := openList(ctx, a)
+	if err != nil {
+		return digest.Draft{}, 0, err
+	}
+	defer st.Close()
+	d, v, err := send.ChangeDraft(ctx, st, f.issue, f.version, func(d digest.Draft, version int) (int, error) {
+		return change(st, d.Base.ID, version, who)
+	})
+	if err != nil {
+		return d, v, issueErr(a, err)
+	}
+	return d, v, nil
 }
 
 func runIssueState(ctx context.Context, a *app, name string, args []string) error {
@@ -268,24 +280,15 @@ func runIssueState(ctx context.Context, a *app, name string, args []string) erro
 	if err := parseFlags(a, fs, args, ""); err != nil {
 		return err
 	}
-	who, err := editor(a, f.as)
-	if err != nil {
-		return err
-	}
-	_, st, err := openList(ctx, a)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	approve := name == "issue approve"
-	d, v, err := send.ChangeDraft(ctx, st, f.issue, f.version, func(d digest.Draft, version int) (int, error) {
+	d, v, err := changeIssue(ctx, a, f, func(st *store.Store, id string, version int, who string) (int, error) {
 		if approve {
-			return st.ApproveDraft(ctx, d.Base.ID, version, who, time.Now())
+			return st.ApproveDraft(ctx, id, version, who, time.Now())
 		}
-		return st.ReopenDraft(ctx, d.Base.ID, version, who, time.Now())
+		return st.ReopenDraft(ctx, id, version, who, time.Now())
 	})
 	if err != nil {
-		return issueErr(a, err)
+		return err
 	}
 	switch {
 	case approve && d.Status == digest.DraftApproved:
