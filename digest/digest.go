@@ -44,6 +44,9 @@ type Article struct {
 	Link     string
 	Author   string
 	Summary  string // plain text
+	// Lang is the article's language, "ko" or "en": its feed's declared
+	// language, else its text's script; "" when not known.
+	Lang string
 	// Content is the item's HTML after sanitizing. Only the collect package
 	// builds it from outside data; the store hands back what collect wrote.
 	Content    template.HTML

@@ -60,8 +60,12 @@ type Delivery struct {
 	Email        string
 	Name         string
 	Themes       []string // empty = every theme
-	Status       DeliveryStatus
-	Attempts     int // SMTP transactions tried so far, over every run
+	// Language and Articles are the reader's (subscribers.Subscriber):
+	// the mail's wording, and which articles by language ("" = defaults).
+	Language string
+	Articles string
+	Status   DeliveryStatus
+	Attempts int // SMTP transactions tried so far, over every run
 	// Error is the last answer or reason recorded on the row.
 	Error string
 	// Bounced: the subscriber is marked bounced (the server said the

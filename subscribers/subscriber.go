@@ -45,6 +45,31 @@ func ParseThemeCell(s string, valid []string) (themes []string, given bool, err 
 	return themes, err == nil, err
 }
 
+// The languages a reader may choose, and their article choices.
+var (
+	Languages = []string{"ko", "en"}
+	Articles  = []string{"ko", "en", "both"}
+)
+
+// ParseLanguage reads a language cell or flag: "" is not given (keep
+// what the reader chose, or the list's language for a new one).
+func ParseLanguage(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || slices.Contains(Languages, s) {
+		return s, nil
+	}
+	return "", fmt.Errorf("unknown language %q; use ko (Korean) or en (English)", s)
+}
+
+// ParseArticles reads an article-language cell or flag: "" is not given.
+func ParseArticles(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || slices.Contains(Articles, s) {
+		return s, nil
+	}
+	return "", fmt.Errorf("unknown article languages %q; use ko, en or both", s)
+}
+
 // ParseStatus reads a status; "" is Active (an operator adding or
 // importing someone has their consent).
 func ParseStatus(s string) (Status, error) {
@@ -67,6 +92,12 @@ type Subscriber struct {
 	Status Status
 	// Themes are the theme ids they chose; empty means every theme.
 	Themes []string
+	// Language is the wording of their mail and pages: "ko" or "en"; ""
+	// means the list's (config `language`).
+	Language string
+	// Articles are the articles they get by language: "ko", "en" or
+	// "both"; "" means both.
+	Articles string
 	// Created, Confirmed, Unsubscribed and Updated are when that happened;
 	// zero when it has not.
 	Created, Confirmed, Unsubscribed, Updated time.Time
@@ -110,7 +141,9 @@ const (
 	FieldName Fields = 1 << iota
 	FieldThemes
 	FieldStatus
-	AllFields = FieldName | FieldThemes | FieldStatus
+	FieldLanguage
+	FieldArticles
+	AllFields = FieldName | FieldThemes | FieldStatus | FieldLanguage | FieldArticles
 )
 
 // Row is one subscriber read from a CSV file, with its line for messages
@@ -165,6 +198,12 @@ func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Tim
 	if given&FieldThemes != 0 {
 		s.Themes = incoming.Themes
 	}
+	if given&FieldLanguage != 0 {
+		s.Language = incoming.Language
+	}
+	if given&FieldArticles != 0 {
+		s.Articles = incoming.Articles
+	}
 	switch {
 	case given&FieldStatus == 0:
 	case existing.Status == Unsubscribed && incoming.Status != Unsubscribed:
@@ -181,7 +220,8 @@ func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Tim
 }
 
 func same(a, b Subscriber) bool {
-	return a.Email == b.Email && a.Name == b.Name && a.Status == b.Status && slices.Equal(a.Themes, b.Themes)
+	return a.Email == b.Email && a.Name == b.Name && a.Status == b.Status && slices.Equal(a.Themes, b.Themes) &&
+		a.Language == b.Language && a.Articles == b.Articles
 }
 
 // Store keeps the list. digest/store implements it on SQLite, in the same

@@ -80,6 +80,11 @@ type Recipient struct {
 	Name  string
 	// Themes the reader chose; empty means all.
 	Themes []string
+	// Lang is the reader's language for the wording, dates and theme
+	// names ("ko" or "en"; "" = Options.Lang); Articles the articles they
+	// get by language ("ko", "en", "both"; "" = both).
+	Lang     string
+	Articles string
 	// UnsubscribeURL and PreferencesURL carry the reader's signed token.
 	UnsubscribeURL string
 	PreferencesURL string

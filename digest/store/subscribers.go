@@ -14,7 +14,7 @@ import (
 
 var _ subscribers.Store = (*Store)(nil)
 
-const subscriberColumns = `id, email, name, status, themes, created_at, confirmed_at, unsubscribed_at, updated_at`
+const subscriberColumns = `id, email, name, status, themes, language, articles, created_at, confirmed_at, unsubscribed_at, updated_at`
 
 // querier is what *sql.DB and *sql.Tx share, so one helper reads in or
 // out of a transaction.
@@ -30,7 +30,7 @@ func scanSubscriber(sc scanner) (subscribers.Subscriber, error) {
 	var s subscribers.Subscriber
 	var status, themes, created, updated string
 	var confirmed, unsub sql.NullString
-	if err := sc.Scan(&s.ID, &s.Email, &s.Name, &status, &themes, &created, &confirmed, &unsub, &updated); err != nil {
+	if err := sc.Scan(&s.ID, &s.Email, &s.Name, &status, &themes, &s.Language, &s.Articles, &created, &confirmed, &unsub, &updated); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return s, subscribers.ErrNotFound
 		}
@@ -146,9 +146,9 @@ func save(ctx context.Context, tx querier, sub subscribers.Subscriber, given sub
 
 func insert(ctx context.Context, q querier, sub subscribers.Subscriber) (int64, error) {
 	res, err := q.ExecContext(ctx, `INSERT INTO subscribers
-		(email, email_key, name, status, themes, created_at, confirmed_at, unsubscribed_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sub.Email, subscribers.EmailKey(sub.Email), sub.Name, string(sub.Status), subscribers.FormatThemes(sub.Themes),
+		(email, email_key, name, status, themes, language, articles, created_at, confirmed_at, unsubscribed_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sub.Email, subscribers.EmailKey(sub.Email), sub.Name, string(sub.Status), subscribers.FormatThemes(sub.Themes), sub.Language, sub.Articles,
 		fmtTime(sub.Created), optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated))
 	if err != nil {
 		return 0, fmt.Errorf("store: add %s: %w", sub.Email, err)
@@ -157,9 +157,9 @@ func insert(ctx context.Context, q querier, sub subscribers.Subscriber) (int64, 
 }
 
 func update(ctx context.Context, q querier, sub subscribers.Subscriber) error {
-	_, err := q.ExecContext(ctx, `UPDATE subscribers SET name = ?, status = ?, themes = ?,
+	_, err := q.ExecContext(ctx, `UPDATE subscribers SET name = ?, status = ?, themes = ?, language = ?, articles = ?,
 		confirmed_at = ?, unsubscribed_at = ?, updated_at = ? WHERE id = ?`,
-		sub.Name, string(sub.Status), subscribers.FormatThemes(sub.Themes),
+		sub.Name, string(sub.Status), subscribers.FormatThemes(sub.Themes), sub.Language, sub.Articles,
 		optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated), sub.ID)
 	if err != nil {
 		return fmt.Errorf("store: update %s: %w", sub.Email, err)
