@@ -34,7 +34,7 @@ func runFeedsCheck(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	// Group the week as the digest will, for what filtered feeds lose.
-	rows := feedcheck.Rows(g, pipeline.BuildIssue(cfg.Title, g, cfg.Grouper()), cfg.Location)
+	rows := feedcheck.Rows(g, pipeline.BuildIssue(cfg.Title.In(cfg.Language), g, cfg.Grouper()), cfg.Location)
 	if *format == "json" {
 		if err := feedcheck.WriteJSON(a.stdout, rows); err != nil {
 			return err

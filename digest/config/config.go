@@ -32,7 +32,7 @@ import (
 // Config is the whole configuration (DESIGN.md §4). Paths in it are
 // relative to the config file's folder until Load resolves them.
 type Config struct {
-	Title     string   `yaml:"title"`
+	Title     Text     `yaml:"title"`
 	Language  string   `yaml:"language"`
 	Timezone  string   `yaml:"timezone"`
 	Schedule  string   `yaml:"schedule"`
@@ -85,7 +85,7 @@ type Feed struct {
 
 type Theme struct {
 	ID       string   `yaml:"id"`
-	Name     string   `yaml:"name"`
+	Name     Text     `yaml:"name"`
 	Keywords []string `yaml:"keywords,flow"`
 	Exclude  []string `yaml:"exclude,flow,omitempty"`
 	Max      int      `yaml:"max,omitempty"`
@@ -93,7 +93,7 @@ type Theme struct {
 
 type Other struct {
 	ID   string `yaml:"id"`
-	Name string `yaml:"name"`
+	Name Text   `yaml:"name"`
 }
 
 type Store struct {
@@ -179,14 +179,14 @@ var ErrRead = errors.New("read config")
 // Default returns the configuration that applies to every key left out.
 func Default() Config {
 	return Config{
-		Title:     "AI Policy Weekly",
+		Title:     Same("AI Policy Weekly"),
 		Language:  "en",
 		Timezone:  "UTC",
 		Schedule:  "0 8 * * MON",
 		Window:    Duration(168 * time.Hour),
 		Fetch:     Fetch{Timeout: Duration(20 * time.Second), Concurrency: 8, MaxBytes: 10 << 20, MinInterval: Duration(time.Hour)},
 		QuietWeek: "skip",
-		Other:     Other{ID: "other", Name: "More this week"},
+		Other:     Other{ID: "other", Name: Same("More this week")},
 		Store:     Store{Path: "gull.db"},
 		Review:    Review{Unapproved: "hold"},
 		Mail: Mail{
@@ -457,6 +457,14 @@ func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string, line int)
 		line = n.Line
 	}
 	lines := []int{line, n.Line}
+	if t == reflect.TypeFor[Text]() {
+		// A string or {ko, en}: Text's own decoder says which is wrong.
+		var te *yaml.TypeError
+		if err := n.Decode(new(Text)); errors.As(err, &te) {
+			p.typeProblem(lines, path, "%s", lineRE.ReplaceAllString(strings.Join(te.Errors, "; "), ""))
+		}
+		return
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -682,7 +690,7 @@ func shortestGap(sched cron.Schedule, floor time.Duration) time.Duration {
 func (c *Config) validate(p *problems, doc *yaml.Node) {
 	at := func(path ...any) int { return lineOf(doc, path...) }
 
-	if strings.TrimSpace(c.Title) == "" {
+	if c.Title.Blank() {
 		p.add(at("title"), "title", "must not be empty; name the newsletter, e.g. \"AI Policy Weekly\"")
 	}
 	if c.Language != "en" && c.Language != "ko" {
@@ -741,7 +749,7 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 			p.add(at("themes", i, "id"), key+".id", "%q is used by an earlier theme; ids must be unique", t.ID)
 		}
 		themeIDs[t.ID] = true
-		if strings.TrimSpace(t.Name) == "" {
+		if t.Name.Blank() {
 			p.add(at("themes", i), key+".name", "must not be empty; it heads the section")
 		}
 		if len(t.Keywords) == 0 {
@@ -761,7 +769,7 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	} else if themeIDs[c.Other.ID] {
 		p.add(at("other", "id"), "other.id", "%q is also a theme id; pick another id for the catch-all section", c.Other.ID)
 	}
-	if strings.TrimSpace(c.Other.Name) == "" {
+	if c.Other.Name.Blank() {
 		p.add(at("other"), "other.name", "must not be empty")
 	}
 
@@ -948,7 +956,7 @@ func (c *Config) DigestFeeds() []digest.Feed {
 func (c *Config) DigestThemes() []digest.Theme {
 	out := make([]digest.Theme, 0, len(c.Themes))
 	for _, t := range c.Themes {
-		out = append(out, digest.Theme{ID: t.ID, Name: t.Name, Keywords: t.Keywords, Exclude: t.Exclude, Max: t.Max})
+		out = append(out, digest.Theme{ID: t.ID, Name: t.Name.In(c.Language), Keywords: t.Keywords, Exclude: t.Exclude, Max: t.Max})
 	}
 	return out
 }
@@ -957,7 +965,7 @@ func (c *Config) DigestThemes() []digest.Theme {
 // words into the digest's grouper, which also joins each story's articles
 // into one entry (led in the digest's language, with the config's aliases).
 func (c *Config) Grouper() *digest.Grouper {
-	return digest.NewGrouper(c.DigestThemes(), digest.Theme{ID: c.Other.ID, Name: c.Other.Name}, c.Relevance).
+	return digest.NewGrouper(c.DigestThemes(), digest.Theme{ID: c.Other.ID, Name: c.Other.Name.In(c.Language)}, c.Relevance).
 		WithStories(digest.NewStories(c.Language, c.Aliases))
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"gull/digest"
 )
 
 // Duration is a time.Duration written the human way in YAML: "20s", "168h",
@@ -119,3 +121,51 @@ func (z Size) String() string {
 	}
 	return strconv.FormatInt(v, 10)
 }
+
+// Text is a name or title in each reader language: one string for both
+// ("AI Policy Weekly"), or {ko: 반도체와 컴퓨팅, en: Compute & Chips}.
+type Text struct{ digest.Text }
+
+// Same is a Text that reads s in every language.
+func Same(s string) Text { return Text{digest.Same(s)} }
+
+func (t *Text) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" && n.Tag != "!!bool" {
+			break
+		}
+		*t = Same(n.Value)
+		return nil
+	case yaml.MappingNode:
+		var out Text
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind != yaml.ScalarNode {
+				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s must be a string", v.Line, k.Value)}}
+			}
+			switch k.Value {
+			case "ko":
+				out.Ko = v.Value
+			case "en":
+				out.En = v.Value
+			default:
+				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a language; write {ko: ..., en: ...}", k.Line, k.Value)}}
+			}
+		}
+		*t = out
+		return nil
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: write a name, or one per language: {ko: ..., en: ...}", n.Line)}}
+}
+
+// MarshalYAML writes one string when both languages read the same.
+func (t Text) MarshalYAML() (any, error) {
+	if t.Ko == t.En {
+		return t.Ko, nil
+	}
+	return map[string]string{"ko": t.Ko, "en": t.En}, nil
+}
+
+// Blank: no language has any text.
+func (t Text) Blank() bool { return strings.TrimSpace(t.Ko) == "" && strings.TrimSpace(t.En) == "" }

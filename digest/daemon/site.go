@@ -109,16 +109,16 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 	}
 	var themes []web.ThemeChoice
 	for _, t := range cfg.Themes {
-		themes = append(themes, web.ThemeChoice{ID: t.ID, Name: t.Name})
+		themes = append(themes, web.ThemeChoice{ID: t.ID, Name: t.Name.In(cfg.Language), Names: t.Name.Text})
 	}
 	pages := &web.SubscriberPages{
 		Store:   d.st,
 		Signer:  links.Signer,
-		Mailer:  &confirmMailer{title: cfg.Title, composer: composer, tr: tr},
+		Mailer:  &confirmMailer{title: cfg.Title.In(cfg.Language), composer: composer, tr: tr},
 		BaseURL: links.BaseURL,
-		Title:   cfg.Title,
+		Title:   cfg.Title.In(cfg.Language),
 		Themes:  themes,
-		Other:   web.ThemeChoice{ID: cfg.Other.ID, Name: cfg.Other.Name},
+		Other:   web.ThemeChoice{ID: cfg.Other.ID, Name: cfg.Other.Name.In(cfg.Language), Names: cfg.Other.Name.Text},
 		Log:     d.log,
 
 		PendingTTL: time.Duration(cfg.HTTP.PendingTTL),
@@ -136,7 +136,7 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Health:   d.st.Ping,
 		Metrics:  d.metrics.Handler(),
 		BaseURL:  links.BaseURL,
-		Title:    cfg.Title,
+		Title:    cfg.Title.In(cfg.Language),
 		Location: cfg.Location,
 		Log:      d.log,
 
@@ -163,7 +163,7 @@ func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links
 		return nil, nil, err
 	}
 	stopCtx, stop := context.WithCancel(context.Background())
-	mailer := &confirmMailer{title: cfg.Title, composer: composer, tr: tr}
+	mailer := &confirmMailer{title: cfg.Title.In(cfg.Language), composer: composer, tr: tr}
 	desk := &web.Desk{
 		Auth:  auth,
 		Store: d.st,
@@ -183,7 +183,7 @@ func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links
 			}
 			return []byte(m.HTML), err
 		},
-		Title: cfg.Title,
+		Title: cfg.Title.In(cfg.Language),
 		Log:   d.log,
 	}
 	return desk, stop, nil
@@ -266,7 +266,7 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 		if w.Number, err = d.st.IssueNumber(ctx, digest.IssueID(period)); err != nil {
 			return digest.Issue{}, err
 		}
-		return pipeline.BuildIssue(c.cfg.Title, w, c.cfg.Grouper()), nil
+		return pipeline.BuildIssue(c.cfg.Title.In(c.cfg.Language), w, c.cfg.Grouper()), nil
 	})
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 // configured themes, then the catch-all section.
 func DraftThemes(cfg *config.Config) []digest.Theme {
 	out := cfg.DigestThemes()
-	return append(out, digest.Theme{ID: cfg.Other.ID, Name: cfg.Other.Name})
+	return append(out, digest.Theme{ID: cfg.Other.ID, Name: cfg.Other.Name.In(cfg.Language)})
 }
 
 // BuildDraft fetches the feeds, builds the week's issue (the one s.Now

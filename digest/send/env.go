@@ -63,9 +63,9 @@ func StopGrace(getenv func(string) string) (time.Duration, error) {
 // NewRenderer parses the templates: the embedded ones, overridden by dir
 // (preview --templates) or else the config's templates folder.
 func NewRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
-	names := map[string]string{cfg.Other.ID: cfg.Other.Name}
+	names := map[string]string{cfg.Other.ID: cfg.Other.Name.In(cfg.Language)}
 	for _, t := range cfg.Themes {
-		names[t.ID] = t.Name
+		names[t.ID] = t.Name.In(cfg.Language)
 	}
 	return render.New(render.Options{
 		Dir:        cmp.Or(dir, cfg.Templates),
@@ -81,7 +81,7 @@ func NewRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
 // DKIM-signed when mail.dkim is set. The preview's .eml and the sends
 // share it, so the preview shows the very bytes that go out.
 func NewComposer(cfg *config.Config) (deliver.Composer, error) {
-	c := deliver.Composer{Envelope: deliver.Envelope{From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, ListName: cfg.Title}}
+	c := deliver.Composer{Envelope: deliver.Envelope{From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, ListName: cfg.Title.In(cfg.Language)}}
 	if d := cfg.Mail.DKIM; d.Domain != "" {
 		key, err := deliver.LoadDKIM(d.Domain, d.Selector, d.KeyFile)
 		if err != nil {

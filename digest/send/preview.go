@@ -139,7 +139,7 @@ func (p *Previewer) issue(ctx context.Context, cfg *config.Config, now time.Time
 	if err != nil {
 		return digest.Issue{}, err
 	}
-	return withOpenDraft(ctx, st, pipeline.BuildIssue(cfg.Title, g, cfg.Grouper()))
+	return withOpenDraft(ctx, st, pipeline.BuildIssue(cfg.Title.In(cfg.Language), g, cfg.Grouper()))
 }
 
 // recipient is who the preview is rendered for: with As, that subscriber

@@ -155,7 +155,7 @@ func (s *Sender) build(ctx context.Context) (digest.Issue, error) {
 	}
 	s.gathered = g
 	s.Metrics.CountFeeds(g.Feeds)
-	is := pipeline.BuildIssue(s.Config.Title, g, s.Config.Grouper())
+	is := pipeline.BuildIssue(s.Config.Title.In(s.Config.Language), g, s.Config.Grouper())
 	if s.FailedFeeds != nil {
 		s.FailedFeeds(is.Feeds)
 	} else {

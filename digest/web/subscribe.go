@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"gull/digest"
 	"gull/subscribers"
 )
 
@@ -39,7 +40,11 @@ type SignUpStore interface {
 }
 
 // ThemeChoice is a theme a reader may choose.
-type ThemeChoice struct{ ID, Name string }
+type ThemeChoice struct {
+	ID, Name string // Name: in the list's language
+	// Names is the name in each language, for a reader's own.
+	Names digest.Text
+}
 
 // SubscriberPages are the pages readers sign up and out with (README.md,
 // "Subscribers"): /subscribe, /confirm, /unsubscribe and /preferences. Every link

@@ -119,9 +119,9 @@ func newFixture(t *testing.T, edit ...func(*SubscriberPages)) *fixture {
 		BaseURL: baseURL,
 		Title:   "AI 정책 주간 <Weekly>",
 		Themes: []ThemeChoice{
-			{"compute", "Compute & Chips"},
-			{"regulation", "규제 / Regulation"},
-			{"safety", "Safety"},
+			{ID: "compute", Name: "Compute & Chips"},
+			{ID: "regulation", Name: "규제 / Regulation"},
+			{ID: "safety", Name: "Safety"},
 		},
 		Now:            f.clock.now,
 		Log:            slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -776,7 +776,7 @@ func TestPreferences(t *testing.T) {
 // than an empty form that reads as "every theme", and can change it.
 func TestPreferencesOther(t *testing.T) {
 	f := newFixture(t, func(p *SubscriberPages) {
-		p.Other = ThemeChoice{"other", "More this week · 이번 주 더 읽을거리"}
+		p.Other = ThemeChoice{ID: "other", Name: "More this week · 이번 주 더 읽을거리"}
 	})
 	sub := f.add("other@example.org", subscribers.Active, "other")
 	prefs := path(t, f.links().Preferences(sub))
