@@ -30,6 +30,8 @@ var allowedImports = map[string][]string{
 	"gull/digest/schedule": {},
 	// The first and second stop signal: the standard library only.
 	"gull/digest/signals": {},
+	// A fresh PostgreSQL schema per test, for the store's tests on both engines.
+	"gull/digest/store/pgtest": {},
 	// feeds check's rows, read from a fetch: beside pipeline.
 	"gull/digest/feedcheck": {"gull/digest", "gull/digest/pipeline", "gull/digest/render", "gull/subscribers", "gull/templates"},
 	// The progress line a person watches: render's width helpers.

@@ -338,8 +338,13 @@ func TestDraftBadEditLeavesDraftUnchanged(t *testing.T) {
 	}
 	// A write that fails inside the transaction (here the version update,
 	// after the history row was written) leaves nothing behind either.
-	if _, err := s.db.ExecContext(ctx, `CREATE TRIGGER fail_edit BEFORE UPDATE OF version ON drafts
-		BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+	trigger := `CREATE TRIGGER fail_edit BEFORE UPDATE OF version ON drafts
+		BEGIN SELECT RAISE(ABORT, 'disk full'); END`
+	if s.pg {
+		trigger = `CREATE FUNCTION fail_edit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+		CREATE TRIGGER fail_edit BEFORE UPDATE OF version ON drafts FOR EACH ROW EXECUTE FUNCTION fail_edit()`
+	}
+	if _, err := s.db.ExecContext(ctx, trigger); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.EditDraft(ctx, id, v, ed1, digest.Edit{Kind: digest.EditShowAgain, Article: "a1"}, day2); err == nil || !strings.Contains(err.Error(), "disk full") {

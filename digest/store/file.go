@@ -51,6 +51,9 @@ func (e *FileGoneError) Reason() string {
 // it opened. It only stats the path: opening and closing the file would
 // drop SQLite's POSIX locks, which belong to the process, not the handle.
 func (s *Store) CheckFile() error {
+	if s.pg {
+		return nil // no file: the server keeps it
+	}
 	fi, err := os.Stat(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -66,10 +69,12 @@ func (s *Store) CheckFile() error {
 // guardedDB is the pool with CheckFile before each write: every write
 // begins with ExecContext or BeginTx (a transaction is a write batch, the
 // ledger's prepared update included), so the check is made once per batch
-// and costs one stat.
+// and costs one stat. begun runs first in every transaction (PostgreSQL's
+// write lock).
 type guardedDB struct {
 	*sql.DB
 	check func() error
+	begun func(context.Context, *sql.Tx) error
 }
 
 func (g guardedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -83,7 +88,15 @@ func (g guardedDB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, e
 	if err := g.check(); err != nil {
 		return nil, err
 	}
-	return g.DB.BeginTx(ctx, opts)
+	tx, err := g.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.begun(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
 }
 
 // idFile is where a store's id is recorded beside it: a dot file, so
@@ -170,7 +183,7 @@ func (s *Store) checkID(ctx context.Context) error {
 
 func (s *Store) storeID(ctx context.Context) (string, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT CAST(value AS TEXT) FROM meta WHERE key = ?`, storeIDKey).Scan(&id)
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, storeIDKey).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("store: %s: %w", storeIDKey, err)
 	}

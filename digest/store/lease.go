@@ -59,7 +59,9 @@ func (s *Store) AcquireLease(ctx context.Context, name string, ttl time.Duration
 	switch {
 	case err == nil:
 		exp, _ := parseTime(oldExpires)
-		gone := oldHost == host && (oldPID == pid || !processAlive(oldPID))
+		// On PostgreSQL the holder may be on any machine, one that may
+		// share this one's name (containers): only the expiry counts.
+		gone := !s.pg && oldHost == host && (oldPID == pid || !processAlive(oldPID))
 		if now.Before(exp) && !gone {
 			return nil, &LeaseHeldError{Name: name, Host: oldHost, PID: oldPID, Expires: exp}
 		}

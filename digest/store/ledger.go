@@ -334,7 +334,7 @@ func (s *Store) DeliveryCounts(ctx context.Context, issueID string) (digest.Deli
 // address: the failures for the run's summary.
 func (s *Store) Deliveries(ctx context.Context, issueID string, st digest.DeliveryStatus, limit int) ([]digest.Delivery, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT d.subscriber_id, d.email, d.status, d.attempts, d.error,
-			COALESCE(s.status = 'bounced', 0)
+			COALESCE(s.status = 'bounced', false)
 		FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.issue_id = ? AND d.status = ? ORDER BY d.email LIMIT ?`, issueID, string(st), limit)
 	if err != nil {

@@ -18,7 +18,7 @@ const scheduleKey = "schedule_done_through"
 // have been made; ok is false when the daemon has never run on this store.
 func (s *Store) ScheduleDoneThrough(ctx context.Context) (t time.Time, ok bool, err error) {
 	var v string
-	err = s.db.QueryRowContext(ctx, `SELECT CAST(value AS TEXT) FROM meta WHERE key = ?`, scheduleKey).Scan(&v)
+	err = s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, scheduleKey).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

@@ -1,11 +1,14 @@
-// Package store keeps gull's state in one SQLite file (pure Go, no cgo):
-// feed state for conditional GET, the articles seen, and the stories
-// mailed. Schema changes are numbered SQL files applied once each, in a
-// transaction, so a database from any earlier version opens.
+// Package store keeps gull's state in one SQLite file (pure Go, no cgo) or
+// in a PostgreSQL database shared by several gull processes (see
+// postgres.go): feed state for conditional GET, the articles seen, and the
+// stories mailed. Schema changes are numbered SQL files applied once each,
+// in a transaction, so a database from any earlier version opens; each
+// engine has its own set (migrations/ for SQLite, migrations/postgres/),
+// with the same numbers.
 //
 // The SQL is kept to what SQLite and PostgreSQL share (TEXT times in
-// RFC 3339 UTC, no SQLite-only functions in queries) so a PostgreSQL store
-// can follow behind the same methods.
+// RFC 3339 UTC, no SQLite-only functions in queries), so both engines run
+// the same methods.
 package store
 
 import (
@@ -30,17 +33,21 @@ import (
 	"gull/digest"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // ErrNewerSchema means the file was written by a newer gull.
 var ErrNewerSchema = errors.New("store: the database was made by a newer gull")
 
-// Store is the SQLite store. It is safe for concurrent use.
+// Store is the store, on SQLite or PostgreSQL. It is safe for concurrent
+// use.
 type Store struct {
 	db   guardedDB
-	path string
-	file os.FileInfo // the database file as opened; see CheckFile
+	path string      // the SQLite file, or the PostgreSQL DSN without its password
+	file os.FileInfo // the SQLite file as opened; see CheckFile
+
+	pg                   bool  // PostgreSQL, not SQLite
+	writeKey, migrateKey int64 // PostgreSQL's advisory locks (postgres.go)
 
 	stmtMu     sync.Mutex
 	updateStmt *sql.Stmt // see deliveryUpdate
@@ -54,9 +61,13 @@ func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 func parseTime(s string) (time.Time, error) { return time.Parse(timeFormat, s) }
 
-// Open opens (creating when missing) the database at path and brings its
-// schema up to date.
+// Open opens the store at path and brings its schema up to date: a
+// PostgreSQL database when path is a postgres:// or postgresql:// URL,
+// else the SQLite file at path (created when missing).
 func Open(ctx context.Context, path string) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgres(ctx, path)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
@@ -90,7 +101,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	limitPool(db)
 	s := &Store{path: path, file: file}
-	s.db = guardedDB{DB: db, check: s.CheckFile}
+	s.db = guardedDB{DB: db, check: s.CheckFile, begun: func(context.Context, *sql.Tx) error { return nil }}
 	if err := s.checkID(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -150,31 +161,53 @@ func (s *Store) Close() error {
 	}
 	s.stmtMu.Unlock()
 	err := s.db.Close()
-	if lost {
+	if lost && !s.pg {
 		os.Remove(s.path + "-wal")
 		os.Remove(s.path + "-shm")
 	}
 	return err
 }
 
-// Path is the database file.
+// Path is the database file, or the PostgreSQL DSN without its password:
+// what logs may name.
 func (s *Store) Path() string { return s.path }
 
-// migrate applies the pending migrations in one transaction. BEGIN takes
-// the write lock at once (_txlock=immediate), and the schema version is read
-// inside it, so two processes opening a new file together (the daemon and
-// a `feeds check`) apply each migration exactly once.
+// Postgres reports whether the store is on PostgreSQL, for the few
+// statements that must differ by engine.
+func (s *Store) Postgres() bool { return s.pg }
+
+// migrationFiles are the engine's migrations, in order.
+func (s *Store) migrationFiles() ([]string, error) {
+	pattern := "migrations/*.sql"
+	if s.pg {
+		pattern = "migrations/postgres/*.sql"
+	}
+	files, err := fs.Glob(migrations, pattern)
+	sort.Strings(files)
+	return files, err
+}
+
+// migrate applies the pending migrations in one transaction. On SQLite,
+// BEGIN takes the write lock at once (_txlock=immediate); on PostgreSQL the
+// transaction takes the store's migration lock (pg_advisory_xact_lock) and
+// the write lock. The schema version is read after, so processes opening a
+// new store together (the daemon and a `feeds check`, or several daemons)
+// apply each migration exactly once.
 func (s *Store) migrate(ctx context.Context) error {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := s.migrationFiles()
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if s.pg {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, s.migrateKey); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return err

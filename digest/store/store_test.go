@@ -2,20 +2,23 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"gull/digest"
 )
 
+// openTemp opens a fresh store for t and says where it is (the path or
+// DSN that opens it again): a SQLite file, or under TestPostgres a
+// PostgreSQL schema of its own (engines_test.go).
 func openTemp(t *testing.T) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "sub", "gull.db")
+	path := freshWhere(t)
 	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +166,9 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	if files := migrationCount(t); n != files {
 		t.Errorf("%d migration rows for %d migration files", n, files)
 	}
+	if s2.pg {
+		return
+	}
 	var mode string
 	s2.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
 	if mode != "wal" {
@@ -173,17 +179,17 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
+	if _, err := s.db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')`); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if _, err := Open(ctx, path); err == nil {
+	_, err := Open(ctx, path)
+	if err == nil {
 		t.Fatal("opened a database from a newer gull")
+	}
+	want := fmt.Sprintf("(schema 999, this gull knows %d): upgrade gull", migrationCount(t))
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want ErrNewerSchema naming both versions: %s", err, want)
 	}
 }
 
@@ -192,7 +198,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 func TestConcurrentOpenOfNewFile(t *testing.T) {
 	ctx := context.Background()
 	for round := range 10 {
-		path := filepath.Join(t.TempDir(), fmt.Sprintf("race-%d.db", round))
+		path := freshWhere(t)
 		errs := make(chan error, 4)
 		for range 4 {
 			go func() {
@@ -221,8 +227,9 @@ func TestConcurrentOpenOfNewFile(t *testing.T) {
 	}
 }
 
+// migrationCount is the number of migrations of t's engine.
 func migrationCount(t *testing.T) int {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := (&Store{pg: onPostgres(t)}).migrationFiles()
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no migrations: %v", err)
 	}

@@ -145,15 +145,16 @@ func save(ctx context.Context, tx querier, sub subscribers.Subscriber, given sub
 }
 
 func insert(ctx context.Context, q querier, sub subscribers.Subscriber) (int64, error) {
-	res, err := q.ExecContext(ctx, `INSERT INTO subscribers
+	var id int64
+	err := q.QueryRowContext(ctx, `INSERT INTO subscribers
 		(email, email_key, name, status, themes, language, articles, created_at, confirmed_at, unsubscribed_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		sub.Email, subscribers.EmailKey(sub.Email), sub.Name, string(sub.Status), subscribers.FormatThemes(sub.Themes), sub.Language, sub.Articles,
-		fmtTime(sub.Created), optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated))
+		fmtTime(sub.Created), optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: add %s: %w", sub.Email, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 func update(ctx context.Context, q querier, sub subscribers.Subscriber) error {
