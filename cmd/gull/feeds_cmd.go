@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"gull/digest/config"
@@ -50,7 +51,11 @@ func runFeedsCheck(ctx context.Context, a *app, args []string) error {
 
 // gather runs the collect stage of the pipeline on the config's feeds.
 func gather(ctx context.Context, a *app, cfg *config.Config, now time.Time) (pipeline.Gathered, error) {
-	st, err := store.Open(ctx, cfg.Store.Path)
+	where, err := cfg.Store.Where(os.Getenv)
+	if err != nil {
+		return pipeline.Gathered{}, err
+	}
+	st, err := store.Open(ctx, where)
 	if err != nil {
 		return pipeline.Gathered{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -127,7 +128,11 @@ func openForSending(ctx context.Context, a *app) (*config.Config, *render.Render
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	where, err := cfg.Store.Where(os.Getenv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := store.Open(ctx, where)
 	return cfg, r, st, err
 }
 

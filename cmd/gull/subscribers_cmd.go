@@ -23,7 +23,11 @@ func openList(ctx context.Context, a *app) (*config.Config, *store.Store, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	where, err := cfg.Store.Where(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, where)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,7 +169,11 @@ func runSubscribersImport(ctx context.Context, a *app, args []string) error {
 		// Said, so that a file taken for the wrong encoding shows at once.
 		fmt.Fprintf(a.stderr, "gull: read %s as %s\n", path, enc)
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	where, err := cfg.Store.Where(os.Getenv)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, where)
 	if err != nil {
 		return err
 	}

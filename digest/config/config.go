@@ -96,9 +96,43 @@ type Other struct {
 	Name Text   `yaml:"name"`
 }
 
+// Store is where gull keeps its state: the SQLite file at Path, or a
+// PostgreSQL database shared by several gull processes, named by DSN or,
+// with its password, by the environment variable DSNEnv.
 type Store struct {
-	Path string `yaml:"path,omitempty"`
-	DSN  string `yaml:"dsn,omitempty"`
+	Path   string `yaml:"path,omitempty"`
+	DSN    string `yaml:"dsn,omitempty"`
+	DSNEnv string `yaml:"dsn_env,omitempty"`
+}
+
+// Postgres reports whether the store is PostgreSQL.
+func (s Store) Postgres() bool { return s.DSN != "" || s.DSNEnv != "" }
+
+// Where is what store.Open takes: the SQLite file, or the PostgreSQL DSN
+// (store.dsn, or the value of $dsn_env, read now). Its errors never show
+// the DSN.
+func (s Store) Where(getenv func(string) string) (string, error) {
+	if s.DSNEnv == "" {
+		if s.DSN != "" {
+			return s.DSN, nil
+		}
+		return s.Path, nil
+	}
+	dsn := strings.TrimSpace(getenv(s.DSNEnv))
+	if dsn == "" {
+		return "", fmt.Errorf("store.dsn_env: $%s is unset or empty; set it to the PostgreSQL DSN, e.g. postgres://gull:PASSWORD@db.example.org:5432/gull", s.DSNEnv)
+	}
+	if !postgresURL(dsn) {
+		return "", fmt.Errorf("store.dsn_env: $%s is not a postgres:// URL; set it to one, e.g. postgres://gull:PASSWORD@db.example.org:5432/gull", s.DSNEnv)
+	}
+	return dsn, nil
+}
+
+// postgresURL says whether dsn is a URL gull opens as PostgreSQL (the
+// store's rule: postgres:// or postgresql://, with a host).
+func postgresURL(dsn string) bool {
+	u, err := url.Parse(dsn)
+	return err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") && u.Host != ""
 }
 
 // Review is the editors' loop before a send: a draft built at Draft
@@ -624,6 +658,40 @@ func editDistance(a, b string) int {
 // lineOf finds the line of the value at a key path such as
 // []any{"feeds", 3, "url"} in the YAML tree; 0 when the key is absent (a
 // default), in which case the message names the key alone.
+// hasKey says whether the mapping at path has key (a default filled in
+// is not there).
+func hasKey(n *yaml.Node, path ...string) bool {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, step := range path {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == step {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return true
+}
+
+// hasPassword says whether a URL carries a password.
+func hasPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return false
+	}
+	_, has := u.User.Password()
+	return has || u.Query().Has("password")
+}
+
 func lineOf(n *yaml.Node, path ...any) int {
 	line := 0
 	for _, step := range path {
@@ -806,10 +874,19 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		}
 	}
 
-	switch {
-	case c.Store.DSN != "":
-		p.add(at("store", "dsn"), "store.dsn", "PostgreSQL is not supported yet; use store.path for the SQLite file")
-	case strings.TrimSpace(c.Store.Path) == "":
+	switch st := c.Store; {
+	case st.DSN != "" && st.DSNEnv != "":
+		p.add(at("store", "dsn_env"), "store.dsn_env", "store.dsn and store.dsn_env both name the PostgreSQL database; keep one (dsn_env keeps the password out of the file)")
+	case st.Postgres() && hasKey(doc, "store", "path"):
+		p.add(at("store", "path"), "store.path", "the SQLite file, but store.dsn or store.dsn_env names a PostgreSQL database; keep one of them")
+	case st.DSN != "" && !postgresURL(st.DSN):
+		// Never echoed: it may carry a password.
+		p.add(at("store", "dsn"), "store.dsn", "is not a postgres:// URL; write one, e.g. postgres://gull@db.example.org:5432/gull")
+	case st.DSN != "" && hasPassword(st.DSN):
+		p.add(at("store", "dsn"), "store.dsn", "carries a password; put the whole DSN in an environment variable and name it with store.dsn_env (e.g. GULL_STORE_DSN), so the password stays out of the file")
+	case st.DSNEnv != "" && !envNameRE.MatchString(st.DSNEnv):
+		p.add(at("store", "dsn_env"), "store.dsn_env", "is not an environment variable name (letters, digits, _); the DSN itself goes in that variable")
+	case !st.Postgres() && strings.TrimSpace(st.Path) == "":
 		p.add(at("store"), "store.path", "must name the SQLite file, e.g. gull.db")
 	}
 
@@ -923,6 +1000,9 @@ func (c *Config) resolve(p string) string {
 
 func (c *Config) resolvePaths() {
 	c.Store.Path = c.resolve(c.Store.Path)
+	if c.Store.Postgres() {
+		c.Store.Path = "" // the default's file is not used
+	}
 	c.Mail.Outbox = c.resolve(c.Mail.Outbox)
 	c.Templates = c.resolve(c.Templates)
 	c.Mail.DKIM.KeyFile = c.resolve(c.Mail.DKIM.KeyFile)
@@ -974,6 +1054,9 @@ func (c *Config) Grouper() *digest.Grouper {
 func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 	out := *c
 	out.Feeds = append([]Feed(nil), c.Feeds...)
+	if out.Store.DSN != "" {
+		out.Store.DSN = digest.RedactURL(out.Store.DSN)
+	}
 	for i := range out.Feeds {
 		out.Feeds[i].URL = digest.RedactURL(out.Feeds[i].URL)
 	}
@@ -984,7 +1067,11 @@ func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 		return nil, err
 	}
 	fmt.Fprintf(&buf, "# secrets (values never printed):\n")
-	for _, env := range []string{c.Mail.SMTP.PasswordEnv, c.SecretEnv} {
+	envs := []string{c.Mail.SMTP.PasswordEnv, c.SecretEnv}
+	if c.Store.DSNEnv != "" {
+		envs = append(envs, c.Store.DSNEnv)
+	}
+	for _, env := range envs {
 		state := "unset"
 		if getenv(env) != "" {
 			state = "set"

@@ -620,9 +620,9 @@ func (d *Daemon) reloadConfig(ctx context.Context, site *siteHolder) {
 		d.log.Error("reload failed; the running config stays in force", "err", oneLine(err))
 		return
 	}
-	if cfg.Store.Path != old.cfg.Store.Path || cfg.HTTP.Listen != old.cfg.HTTP.Listen {
+	if cfg.Store != old.cfg.Store || cfg.HTTP.Listen != old.cfg.HTTP.Listen {
 		d.log.Warn("store.path and http.listen change only when gull run is restarted",
-			"store", old.cfg.Store.Path, "listen", old.cfg.HTTP.Listen)
+			"store", d.st.Path(), "listen", old.cfg.HTTP.Listen)
 	}
 	d.sched.Reschedule(cfg.Schedule, cfg.Location) // parsed above
 	d.conf.Store(&daemonConfig{cfg: cfg, r: r})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -121,7 +122,11 @@ func (p *Previewer) Render(ctx context.Context, f web.PreviewFormat, load func()
 // once the week's send has begun (its articles are marked as mailed, so a
 // fresh build would come out empty), else one built from the feeds now.
 func (p *Previewer) issue(ctx context.Context, cfg *config.Config, now time.Time, rep *PreviewReport) (digest.Issue, error) {
-	st, err := store.Open(ctx, cfg.Store.Path)
+	where, err := cfg.Store.Where(os.Getenv)
+	if err != nil {
+		return digest.Issue{}, err
+	}
+	st, err := store.Open(ctx, where)
 	if err != nil {
 		return digest.Issue{}, err
 	}
@@ -149,7 +154,11 @@ func (p *Previewer) recipient(ctx context.Context, cfg *config.Config, issueID s
 	if p.As == "" {
 		return render.Recipient{Email: "preview@example.org"}, nil
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	where, err := cfg.Store.Where(os.Getenv)
+	if err != nil {
+		return render.Recipient{}, err
+	}
+	st, err := store.Open(ctx, where)
 	if err != nil {
 		return render.Recipient{}, err
 	}
@@ -178,7 +187,7 @@ func (p *Previewer) recipient(ctx context.Context, cfg *config.Config, issueID s
 // gather fetches the feeds, or when caching reuses the last fetch for a
 // while.
 func (p *Previewer) gather(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
-	key := fmt.Sprint(cfg.Store.Path, cfg.Window, cfg.Location, p.Week, cfg.DigestFeeds())
+	key := fmt.Sprint(cfg.Store, cfg.Window, cfg.Location, p.Week, cfg.DigestFeeds())
 	if p.Caching && key == p.cacheKey && time.Since(p.cacheAt) < gatherTTL {
 		return p.cached, nil
 	}

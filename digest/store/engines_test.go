@@ -31,6 +31,7 @@ var onBothEngines = []func(*testing.T){
 	TestSubscriberAddFindUpdate, TestUnsubscribedNeverReactivated, TestRemovedIDsAreNotReused,
 	TestImportMixedRows, TestImportCancelledHalfWayChangesNothing, TestExportImportRoundTrip,
 	TestCreatePendingAndThemes, TestTokenSecretKeptAcrossOpens, TestImportChangesOnlyGivenCells, TestExpirePending,
+	TestCopyBothWays, TestCopyRefusesATargetThatIsNotEmpty, TestCopyFailureLeavesTargetEmpty,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its
@@ -39,6 +40,7 @@ var sqliteOnly = []string{
 	"TestDeletedStoreRefusesWritesAndANewStart", "TestStaleWALWithoutItsDatabaseIsRefused",
 	"TestReplacedStoreRefusesWrites", "TestOtherStoreInItsPlaceIsRefused", "TestStoreReopensAsItself",
 	"TestReplacedStoreClosesWithoutSpoilingTheNewFile", "TestNewStoreIsPrivate", "TestDraftEditCrash",
+	"TestCopyKnowsEveryTable", // reads SQLite's catalogue; both engines have the same tables
 }
 
 const postgresRun = "TestPostgres/"

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"gull/digest"
 )
 
 // PostgreSQL is the shared store: several gull processes, on one machine
@@ -40,20 +42,11 @@ func IsPostgres(where string) bool {
 
 // RedactDSN is dsn with its password replaced, for logs and errors.
 func RedactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
+	if _, err := url.Parse(dsn); err != nil {
 		// Unparseable: say which kind of thing it was, nothing of it.
 		return "postgres://(unparseable DSN)"
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
+	return digest.RedactURL(dsn)
 }
 
 // dsnPassword is the password in dsn, to scrub it from a driver's errors.
