@@ -35,6 +35,8 @@ commands:
   issue hide|show-again|pin|unpin ARTICLE · issue move ARTICLE THEME · issue blurb ARTICLE TEXT
   issue note TEXT|--file F · issue subject TEXT · issue approve · issue reopen · issue history
   config check                                    validate; print the effective config
+  store copy --to DSN|FILE                        copy the whole store into an empty one, SQLite
+                                                  or PostgreSQL; the counts checked
   version                                         print gull's version
 
 The config is --config, else $GULL_CONFIG, else ./config.yaml.
@@ -147,6 +149,24 @@ a feed failed.`,
 		about: `Validates the config (the templates are tried too) and prints it as gull
 will use it: defaults filled in, secrets shown only as set or unset.`,
 		run: runConfigCheck,
+	}, {
+		name:     "store",
+		synopsis: "store COMMAND",
+		short:    "move the store",
+		about:    "Works on the store as a whole.",
+	}, {
+		name:     "store copy",
+		synopsis: "store copy --to DSN|FILE",
+		short:    "copy the whole store into an empty one (SQLite or PostgreSQL)",
+		about: `Copies the configured store (store.path, store.dsn or store.dsn_env) into an
+empty store, of the other engine or the same: subscribers, issues, drafts and
+their history, the send ledger, feed states and articles, the stories mailed
+and the link-signing key; not the leases of running processes. The target is
+a postgres:// DSN (its password better in $PGPASSWORD than on the command
+line) or a SQLite file. A target that holds anything is refused; the counts
+are checked per table before the copy is committed, and a failure leaves the
+target empty. Stop gull run first: what it writes during the copy is not in it.`,
+		run: runStoreCopy,
 	}, {
 		name:     "version",
 		synopsis: "version",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/unicode"
+
+	"gull/digest/store/pgtest"
 )
 
 // TestMain lets the test binary act as the gull command inside scripts, so
@@ -57,6 +60,18 @@ func TestScripts(t *testing.T) {
 			// A value with a line break, which a script cannot write.
 			env.Setenv("NL", "Kim\nBcc: x@example.org")
 			return nil
+		},
+		// [postgres]: $GULL_TEST_POSTGRES names a server. A script skips
+		// without one ([!postgres] skip), except with CI=true, where the
+		// condition fails it.
+		Condition: func(cond string) (bool, error) {
+			if cond != "postgres" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if os.Getenv(pgtest.Env) == "" && os.Getenv("CI") == "true" {
+				return false, fmt.Errorf("%s names no PostgreSQL server, and CI=true: this script must not be skipped (.ci/run starts a server)", pgtest.Env)
+			}
+			return os.Getenv(pgtest.Env) != "", nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// encode cp949|utf-16|latin-1 SRC DST: write the UTF-8 file SRC as
@@ -116,6 +131,18 @@ func TestScripts(t *testing.T) {
 				line := strings.Repeat("word ", 15) + "\n"
 				data := strings.Repeat(line, n/len(line)+1)[:n]
 				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(data), 0o644))
+			},
+			// pgstore VAR: $VAR is the DSN of an empty PostgreSQL store of
+			// the script's own on the server $GULL_TEST_POSTGRES names
+			// (dropped at its end). Guard it with [postgres].
+			"pgstore": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: pgstore VAR")
+				}
+				dsn, drop, err := pgtest.NewSchema(os.Getenv(pgtest.Env))
+				ts.Check(err)
+				ts.Defer(func() { ts.Check(drop()) })
+				ts.Setenv(args[0], dsn)
 			},
 			// envsubst FILE: replace ${VAR} in FILE with the script's env.
 			"envsubst": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -36,30 +37,45 @@ func Server(t testing.TB) string {
 // everything in it when t ends.
 func DSN(t testing.TB) string {
 	t.Helper()
-	server := Server(t)
+	dsn, drop, err := NewSchema(Server(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return dsn
+}
+
+// NewSchema makes an empty schema on server and returns a DSN whose
+// connections use it, and the function that drops it.
+func NewSchema(server string) (dsn string, drop func() error, err error) {
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", nil, fmt.Errorf("pgtest: %s is not a URL: %v", Env, err)
+	}
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "gull_test_" + hex.EncodeToString(b[:])
 	admin, err := sql.Open("pgx", server)
 	if err != nil {
-		t.Fatalf("pgtest: %v", err)
+		return "", nil, fmt.Errorf("pgtest: %v", err)
 	}
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		admin.Close()
-		t.Fatalf("pgtest: make a schema on %s: %v", Env, err)
+		return "", nil, fmt.Errorf("pgtest: make a schema on the server of %s: %v", Env, err)
 	}
-	t.Cleanup(func() {
+	drop = func() error {
 		defer admin.Close()
 		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("pgtest: drop schema %s: %v", schema, err)
+			return fmt.Errorf("pgtest: drop schema %s: %v", schema, err)
 		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("pgtest: %s is not a URL: %v", Env, err)
+		return nil
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), drop, nil
 }
