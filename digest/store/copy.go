@@ -180,18 +180,14 @@ func copyTable(ctx context.Context, src, dst *sql.Tx, table, order string, toPG 
 // time, an id) or BLOB (the link key). Text must stay text in SQLite,
 // whose comparisons order TEXT before any BLOB.
 func convertValue(v any, toPG bool) any {
-	switch b := v.(type) {
-	case string:
-		if toPG {
-			return v
-		}
-	case []byte:
-		if !toPG && utf8.Valid(b) {
-			return string(b)
-		}
-		return append([]byte(nil), b...) // the driver may reuse its buffer
+	b, ok := v.([]byte)
+	switch {
+	case !ok:
+		return v
+	case !toPG && utf8.Valid(b):
+		return string(b)
 	}
-	return v
+	return append([]byte(nil), b...) // the driver may reuse its buffer
 }
 
 // copyIDCounter carries over the highest subscriber id ever given, not
