@@ -27,7 +27,15 @@ const (
 	PurposeDeskSignIn  Purpose = 4
 	PurposeDeskSession Purpose = 5
 	PurposeDeskCSRF    Purpose = 6
+	// PurposeView is a test send's "view in browser" link to an issue not
+	// yet published (digest/web): its Data is the issue id, and it
+	// expires (ViewTTL). Its Subscriber is 0.
+	PurposeView Purpose = 8
 )
+
+// ViewTTL is how long a test send's "view in browser" link works: an
+// editor's review takes days, not months, and the draft is not public.
+const ViewTTL = 14 * 24 * time.Hour
 
 func (p Purpose) String() string {
 	switch p {
@@ -43,6 +51,8 @@ func (p Purpose) String() string {
 		return "desk session"
 	case PurposeDeskCSRF:
 		return "desk form"
+	case PurposeView:
+		return "view"
 	}
 	return fmt.Sprintf("Purpose(%d)", uint8(p))
 }

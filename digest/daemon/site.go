@@ -126,6 +126,11 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Metrics:    d.metrics,
 	}
 	cache := &pageCache{pages: map[string][]byte{}}
+	styles, err := r.Styles()
+	if err != nil {
+		tr.Close()
+		return nil, nil, err
+	}
 	site := &web.Site{
 		Pages:   pages,
 		Archive: d.st,
@@ -141,6 +146,13 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Log:      d.log,
 
 		TrustedProxies: cfg.HTTP.Proxies,
+
+		Lang:     cfg.Language,
+		Themes:   themes,
+		Other:    pages.Other,
+		Styles:   styles,
+		Signer:   links.Signer,
+		ViewPage: r.WebPage, // a draft changes: never from the cache
 	}
 	parts := &siteParts{pages: pages, site: site, tr: tr}
 	if len(cfg.Review.Editors) > 0 {
