@@ -186,9 +186,16 @@ func (d *Daemon) mailEditors(ctx context.Context, s *send.Sender, dr digest.Draf
 	}
 	defer s.Close()
 	head := d.reviewHead(c.cfg, dr, kind)
+	// The draft is not published: its "view in browser" link carries a
+	// signed view token (the bare address says "not yet published").
+	links, err := d.env.Links(ctx, c.cfg, d.st)
+	if err != nil {
+		return err
+	}
+	view := links.View(dr.Base.ID, time.Now())
 	var errs []error
 	for _, editor := range c.cfg.Review.Editors {
-		m, err := reviewMessage(c.r, dr, editor, head)
+		m, err := reviewMessage(c.r, dr, editor, view, head)
 		if err == nil {
 			err = s.Mail(ctx, m)
 		}
@@ -242,8 +249,8 @@ func (d *Daemon) reviewHead(cfg *config.Config, dr digest.Draft, kind string) []
 // marked as a test (it is not the week's delivery), with head above it in
 // both parts. A draft with every article hidden has no digest to show:
 // the mail is head alone.
-func reviewMessage(r *render.Renderer, dr digest.Draft, editor string, head []string) (digest.Message, error) {
-	m, err := r.Render(dr.Readers(), render.Recipient{Email: editor, Test: true})
+func reviewMessage(r *render.Renderer, dr digest.Draft, editor, viewURL string, head []string) (digest.Message, error) {
+	m, err := r.Render(dr.Readers(), render.Recipient{Email: editor, Test: true, ViewURL: viewURL})
 	if errors.Is(err, render.ErrNothingToSend) {
 		m = digest.Message{IssueID: dr.Base.ID, To: editor, Subject: dr.Base.Title, Test: true,
 			HTML: "<!DOCTYPE html><html><body></body></html>"}

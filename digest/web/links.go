@@ -36,6 +36,6 @@ func (l Links) Preferences(sub subscribers.Subscriber) string {
 // published" until the issue's send begins; then both show the issue.
 func (l Links) View(issueID string, now time.Time) string {
 	return l.BaseURL + "/issues/" + url.PathEscape(issueID) + "?view=" + url.QueryEscape(l.Signer.Sign(subscribers.Claims{
-		Purpose: subscribers.PurposeView, Data: issueID, Expires: now.Add(subscribers.ViewTTL),
+		Purpose: subscribers.PurposeView, Subscriber: subscribers.ViewSubscriber, Data: issueID, Expires: now.Add(subscribers.ViewTTL),
 	}))
 }
