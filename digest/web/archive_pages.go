@@ -87,6 +87,7 @@ var archiveWords = map[string]map[string]string{
 // archiveCSS is what a web page needs beyond the mail's stylesheet.
 const archiveCSS = `<style>
 .column { margin: 0 auto; overflow-wrap: anywhere; }
+.masthead { padding-top: 20px; }
 .masthead a.title-link { color: inherit; text-decoration: none; }
 .nav { margin: 10px 0 0 0; font-size: 13px; line-height: 1.9; }
 .nav a { margin-right: 4px; }
