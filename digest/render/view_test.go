@@ -16,8 +16,11 @@ func TestViewURLReplacesTheArchiveLink(t *testing.T) {
 	to := Recipient{Email: "ed@example.org", Test: true, ViewURL: view}
 	b := r.Batch(is)
 	for what, render := range map[string]func(Recipient) (string, string, error){
-		"Render": func(to Recipient) (string, string, error) { m, err := r.Render(is, to); return m.HTML, m.ArchiveURL, err },
-		"Batch":  func(to Recipient) (string, string, error) { m, err := b.Render(to); return m.HTML, m.ArchiveURL, err },
+		"Render": func(to Recipient) (string, string, error) {
+			m, err := r.Render(is, to)
+			return m.HTML, m.ArchiveURL, err
+		},
+		"Batch": func(to Recipient) (string, string, error) { m, err := b.Render(to); return m.HTML, m.ArchiveURL, err },
 	} {
 		html, archive, err := render(to)
 		if err != nil {
