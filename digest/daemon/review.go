@@ -20,6 +20,7 @@ import (
 	"gull/digest/render"
 	"gull/digest/schedule"
 	"gull/digest/send"
+	"gull/digest/web"
 )
 
 // draftSlot is the draft the review loop is at by now: the send slot of
@@ -265,21 +266,8 @@ func reviewMessage(r *render.Renderer, dr digest.Draft, editor, viewURL string, 
 		b.WriteString("<p>" + html.EscapeString(l) + "</p>")
 	}
 	b.WriteString("</div>")
-	m.HTML = afterBody(m.HTML, b.String())
+	m.HTML = web.AfterBody(m.HTML, b.String())
 	return m, nil
-}
-
-// afterBody puts block at the top of the page's body.
-func afterBody(page, block string) string {
-	i := strings.Index(strings.ToLower(page), "<body")
-	if i < 0 {
-		return block + page
-	}
-	j := strings.Index(page[i:], ">")
-	if j < 0 {
-		return block + page
-	}
-	return page[:i+j+1] + block + page[i+j+1:]
 }
 
 // held is a send that review.required + hold stopped: the log says so at

@@ -126,8 +126,8 @@ func (s *Site) view(w http.ResponseWriter, r *http.Request, id, tok string, is d
 		return
 	}
 	head, banner := robotsLine, notYetBanner[s.lang()]
-	body = insertAfterTag(insertBefore(body, "</head>", head), "<body", banner)
-	writeBody(w, r, "text/html; charset=utf-8", "no-store", body)
+	shown := AfterBody(InHead(string(body), head), banner)
+	writeBody(w, r, "text/html; charset=utf-8", "no-store", []byte(shown))
 }
 
 // notYetBanner marks an unpublished issue's page.
@@ -170,31 +170,29 @@ func (s *Site) withIssueHead(body []byte, is digest.Issue, rec digest.IssueRecor
 	if err != nil {
 		return body // not reached: the values are strings
 	}
-	return insertBefore(body, "</head>", b.String())
+	return []byte(InHead(string(body), b.String()))
 }
 
-// insertBefore puts add before the first tag (case-insensitive) in page,
-// or at its start when there is none.
-func insertBefore(page []byte, tag, add string) []byte {
-	i := bytes.Index(bytes.ToLower(page), []byte(tag))
+// InHead puts block at the end of the page's <head> (at its start when
+// it has none).
+func InHead(page, block string) string {
+	i := strings.Index(strings.ToLower(page), "</head>")
 	if i < 0 {
-		i = 0
+		return block + page
 	}
-	return append(page[:i:i], append([]byte(add), page[i:]...)...)
+	return page[:i] + block + page[i:]
 }
 
-// insertAfterTag puts add just after the opening tag that starts with
-// open ("<body"), or at the page's start when there is none.
-func insertAfterTag(page []byte, open, add string) []byte {
-	i := bytes.Index(bytes.ToLower(page), []byte(open))
-	if i >= 0 {
-		if j := bytes.IndexByte(page[i:], '>'); j >= 0 {
-			i += j + 1
-		} else {
-			i = 0
-		}
-	} else {
-		i = 0
+// AfterBody puts block at the top of the page's body (at its start when
+// it has none): a banner over a rendered issue.
+func AfterBody(page, block string) string {
+	i := strings.Index(strings.ToLower(page), "<body")
+	if i < 0 {
+		return block + page
 	}
-	return append(page[:i:i], append([]byte(add), page[i:]...)...)
+	j := strings.Index(page[i:], ">")
+	if j < 0 {
+		return block + page
+	}
+	return page[:i+j+1] + block + page[i+j+1:]
 }

@@ -5,6 +5,7 @@ package web
 // (?page=N, listPageSize a page; a page past the last is a 404).
 
 import (
+	"cmp"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -44,7 +45,7 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 	for _, rec := range recs {
 		item := archiveItem{
 			URL:    s.issueURL(rec.ID),
-			Number: cmpOr(digest.NumberText(rec.Number, s.lang()), rec.ID),
+			Number: cmp.Or(digest.NumberText(rec.Number, s.lang()), rec.ID),
 			Dates:  rec.Period.Dates(s.lang(), loc),
 			Count:  s.articleCount(rec.Articles),
 		}
@@ -60,13 +61,6 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Pager = pagerFor(s.baseURL()+"/", nil, page, total)
 	s.render(w, r, http.StatusOK, "public, max-age=300", "archive", d)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // articleCount says n articles in the site's language.
@@ -157,7 +151,7 @@ func (s *Site) articleItems(arts []digest.ArchivedArticle, terms []string, secti
 			Link:     a.Link,
 			Feed:     xmlText(a.Feed),
 			IssueURL: s.issueURL(a.IssueID),
-			Issue:    cmpOr(digest.NumberText(rec.Number, s.lang()), rec.ID) + " · " + rec.Period.Dates(s.lang(), s.location()),
+			Issue:    cmp.Or(digest.NumberText(rec.Number, s.lang()), rec.ID) + " · " + rec.Period.Dates(s.lang(), s.location()),
 		}
 		if section {
 			item.Section = s.themeName(a.Section)
