@@ -188,7 +188,9 @@ func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links
 		Render: func(is digest.Issue) ([]byte, error) {
 			// As a reader gets it; marked a test, as the review mail is,
 			// since no reader's links belong in it.
-			m, err := r.Render(is, render.Recipient{Email: cfg.Review.Editors[0], Test: true})
+			// Its "view in browser" is the view link: the draft is not
+			// published.
+			m, err := r.Render(is, render.Recipient{Email: cfg.Review.Editors[0], Test: true, ViewURL: links.View(is.ID, time.Now())})
 			if errors.Is(err, render.ErrNothingToSend) {
 				// Every article hidden: readers would get no mail.
 				return []byte(noMailPage), nil
