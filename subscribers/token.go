@@ -27,7 +27,20 @@ const (
 	PurposeDeskSignIn  Purpose = 4
 	PurposeDeskSession Purpose = 5
 	PurposeDeskCSRF    Purpose = 6
+	// PurposeView is a test send's "view in browser" link to an issue not
+	// yet published (digest/web): its Data is the issue id, and it
+	// expires (ViewTTL). It is for no reader in particular: its
+	// Subscriber is ViewSubscriber.
+	PurposeView Purpose = 8
 )
+
+// ViewTTL is how long a test send's "view in browser" link works: an
+// editor's review takes days, not months, and the draft is not public.
+const ViewTTL = 14 * 24 * time.Hour
+
+// ViewSubscriber is the Subscriber of a view link, which names an issue,
+// not a reader (a token's Subscriber must be positive).
+const ViewSubscriber = 1
 
 func (p Purpose) String() string {
 	switch p {
@@ -43,6 +56,8 @@ func (p Purpose) String() string {
 		return "desk session"
 	case PurposeDeskCSRF:
 		return "desk form"
+	case PurposeView:
+		return "view"
 	}
 	return fmt.Sprintf("Purpose(%d)", uint8(p))
 }
@@ -181,7 +196,7 @@ func isBase64URL(s string) bool {
 }
 
 func validPurpose(p Purpose) bool {
-	return p >= PurposeConfirm && p <= PurposeDeskCSRF
+	return p >= PurposeConfirm && p <= PurposeDeskCSRF || p == PurposeView
 }
 
 // encodeClaims lays out the payload: version, purpose, then uvarints for

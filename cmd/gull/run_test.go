@@ -369,6 +369,14 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if code, body := httpGet(t, d.base+"/"); code != 200 || !strings.Contains(body, issueID) {
 		t.Errorf("/: %d, does not list %s", code, issueID)
 	}
+	// Its theme page and the search find its article through the store's
+	// index, on pages that wear the mail's stylesheet.
+	for _, target := range []string{"/themes/compute", "/search?q=hbm+chip"} {
+		if code, body := httpGet(t, d.base+target); code != 200 || !strings.Contains(body, "HBM chips and the data centre boom") && !strings.Contains(body, "<mark>HBM</mark> <mark>chip</mark>s") ||
+			!strings.Contains(body, ".dateline {") {
+			t.Errorf("%s: %d; want the issue's article and the mail's stylesheet\n%.800s", target, code, body)
+		}
+	}
 	// The metrics count this process's messages.
 	_, metrics := httpGet(t, d.base+"/metrics")
 	if got := metricValue(t, metrics, "gull_messages_sent_total"); got != float64(readers-before) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -155,6 +156,20 @@ func TestScripts(t *testing.T) {
 				})
 				if err := os.WriteFile(ts.MkAbs(args[0]), []byte(out), 0o644); err != nil {
 					ts.Fatalf("%v", err)
+				}
+			},
+			// catglob PATTERN: print the files PATTERN matches (an outbox
+			// file's name carries a random part) for stdout to check.
+			"catglob": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: catglob PATTERN")
+				}
+				names, err := filepath.Glob(ts.MkAbs(args[0]))
+				if err != nil || len(names) == 0 {
+					ts.Fatalf("catglob %s: no file matches", args[0])
+				}
+				for _, n := range names {
+					ts.Stdout().Write([]byte(ts.ReadFile(n)))
 				}
 			},
 		},

@@ -36,7 +36,7 @@ func post(h http.Handler, path string, form url.Values) *httptest.ResponseRecord
 // a reload (SIGHUP) the same link is refused, since the record of used
 // links is the daemon's, not the config's.
 func TestDaemonServesTheDesk(t *testing.T) {
-	d, _, _ := reviewDaemon(t, "review: {editors: [ed@example.org]}")
+	d, _, draftAt := reviewDaemon(t, "review: {editors: [ed@example.org]}")
 	h := &siteHolder{}
 	deskSite(t, d, h)
 	t.Cleanup(func() { h.stop(); h.wait(); h.close() })
@@ -74,6 +74,20 @@ func TestDaemonServesTheDesk(t *testing.T) {
 	w = post(h, "/desk/sign-in", url.Values{"t": {tok}})
 	if w.Code != http.StatusSeeOther || w.Result().Cookies() == nil {
 		t.Fatalf("signing in with the mailed link: %d\n%s", w.Code, w.Body.String())
+	}
+	// The draft as the desk shows it: its "view in browser" is the
+	// signed view link, since the draft is not published.
+	if !d.draftRound(context.Background(), draftAt, true) {
+		t.Fatal("no draft built")
+	}
+	req := httptest.NewRequest("GET", "/desk", nil)
+	for _, c := range w.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	desk := httptest.NewRecorder()
+	h.ServeHTTP(desk, req)
+	if desk.Code != http.StatusOK || !strings.Contains(desk.Body.String(), "/issues/") || !strings.Contains(desk.Body.String(), "?view=") {
+		t.Errorf("the desk's mail has no view link: %d\n%.2000s", desk.Code, desk.Body.String())
 	}
 	deskSite(t, d, h) // SIGHUP
 	if w := post(h, "/desk/sign-in", url.Values{"t": {tok}}); w.Code == http.StatusSeeOther {

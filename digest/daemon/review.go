@@ -20,6 +20,7 @@ import (
 	"gull/digest/render"
 	"gull/digest/schedule"
 	"gull/digest/send"
+	"gull/digest/web"
 )
 
 // draftSlot is the draft the review loop is at by now: the send slot of
@@ -186,9 +187,16 @@ func (d *Daemon) mailEditors(ctx context.Context, s *send.Sender, dr digest.Draf
 	}
 	defer s.Close()
 	head := d.reviewHead(c.cfg, dr, kind)
+	// The draft is not published: its "view in browser" link carries a
+	// signed view token (the bare address says "not yet published").
+	links, err := d.env.Links(ctx, c.cfg, d.st)
+	if err != nil {
+		return err
+	}
+	view := links.View(dr.Base.ID, time.Now())
 	var errs []error
 	for _, editor := range c.cfg.Review.Editors {
-		m, err := reviewMessage(c.r, dr, editor, head)
+		m, err := reviewMessage(c.r, dr, editor, view, head)
 		if err == nil {
 			err = s.Mail(ctx, m)
 		}
@@ -242,8 +250,8 @@ func (d *Daemon) reviewHead(cfg *config.Config, dr digest.Draft, kind string) []
 // marked as a test (it is not the week's delivery), with head above it in
 // both parts. A draft with every article hidden has no digest to show:
 // the mail is head alone.
-func reviewMessage(r *render.Renderer, dr digest.Draft, editor string, head []string) (digest.Message, error) {
-	m, err := r.Render(dr.Readers(), render.Recipient{Email: editor, Test: true})
+func reviewMessage(r *render.Renderer, dr digest.Draft, editor, viewURL string, head []string) (digest.Message, error) {
+	m, err := r.Render(dr.Readers(), render.Recipient{Email: editor, Test: true, ViewURL: viewURL})
 	if errors.Is(err, render.ErrNothingToSend) {
 		m = digest.Message{IssueID: dr.Base.ID, To: editor, Subject: dr.Base.Title, Test: true,
 			HTML: "<!DOCTYPE html><html><body></body></html>"}
@@ -258,21 +266,8 @@ func reviewMessage(r *render.Renderer, dr digest.Draft, editor string, head []st
 		b.WriteString("<p>" + html.EscapeString(l) + "</p>")
 	}
 	b.WriteString("</div>")
-	m.HTML = afterBody(m.HTML, b.String())
+	m.HTML = web.AfterBody(m.HTML, b.String())
 	return m, nil
-}
-
-// afterBody puts block at the top of the page's body.
-func afterBody(page, block string) string {
-	i := strings.Index(strings.ToLower(page), "<body")
-	if i < 0 {
-		return block + page
-	}
-	j := strings.Index(page[i:], ">")
-	if j < 0 {
-		return block + page
-	}
-	return page[:i+j+1] + block + page[i+j+1:]
 }
 
 // held is a send that review.required + hold stopped: the log says so at

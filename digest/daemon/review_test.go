@@ -160,6 +160,10 @@ func TestReviewLoopSendsTheEditedIssue(t *testing.T) {
 		if !strings.Contains(m.subject, "Review") {
 			t.Errorf("review mail subject %q", m.subject)
 		}
+		// The draft is not published: "view in browser" carries a view token.
+		if !strings.Contains(m.html, `href="http://127.0.0.1:8080/issues/`+id+`?view=`) {
+			t.Errorf("the review mail to %s has no view link to the unpublished draft:\n%s", editor, m.html)
+		}
 	}
 	if len(msgs) != 2 {
 		t.Errorf("%d messages at the draft time, want the 2 editors' only", len(msgs))

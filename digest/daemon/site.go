@@ -126,6 +126,11 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Metrics:    d.metrics,
 	}
 	cache := &pageCache{pages: map[string][]byte{}}
+	styles, err := r.Styles()
+	if err != nil {
+		tr.Close()
+		return nil, nil, err
+	}
 	site := &web.Site{
 		Pages:   pages,
 		Archive: d.st,
@@ -141,6 +146,13 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Log:      d.log,
 
 		TrustedProxies: cfg.HTTP.Proxies,
+
+		Lang:     cfg.Language,
+		Themes:   themes,
+		Other:    pages.Other,
+		Styles:   styles,
+		Signer:   links.Signer,
+		ViewPage: r.WebPage, // a draft changes: never from the cache
 	}
 	parts := &siteParts{pages: pages, site: site, tr: tr}
 	if len(cfg.Review.Editors) > 0 {
@@ -176,7 +188,9 @@ func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links
 		Render: func(is digest.Issue) ([]byte, error) {
 			// As a reader gets it; marked a test, as the review mail is,
 			// since no reader's links belong in it.
-			m, err := r.Render(is, render.Recipient{Email: cfg.Review.Editors[0], Test: true})
+			// Its "view in browser" is the view link: the draft is not
+			// published.
+			m, err := r.Render(is, render.Recipient{Email: cfg.Review.Editors[0], Test: true, ViewURL: links.View(is.ID, time.Now())})
 			if errors.Is(err, render.ErrNothingToSend) {
 				// Every article hidden: readers would get no mail.
 				return []byte(noMailPage), nil

@@ -764,7 +764,7 @@ func TestBatchKnowsEveryField(t *testing.T) {
 		}
 		names = append(names, "|")
 	}
-	want := "Email Name Themes UnsubscribeURL PreferencesURL Test | " +
+	want := "Email Name Themes Lang Articles UnsubscribeURL PreferencesURL Test ViewURL | " +
 		"IssueID To ToName Subject HTML Text UnsubscribeURL ArchiveURL Test | " +
 		"Lang Title IssueID Number NumberText Period Lead Subject Note NoteText Count CountText Sections Preheader To Links Test Web L | " +
 		"Home Archive Unsubscribe Preferences Subscribe |"

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -134,7 +135,7 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 		L:          r.labels,
 		Links: Links{
 			Home:        r.opts.BaseURL + "/",
-			Archive:     r.opts.BaseURL + "/issues/" + url.PathEscape(is.ID),
+			Archive:     cmp.Or(to.ViewURL, r.opts.BaseURL+"/issues/"+url.PathEscape(is.ID)),
 			Unsubscribe: to.UnsubscribeURL,
 			Preferences: to.PreferencesURL,
 			Subscribe:   r.opts.BaseURL + "/subscribe",

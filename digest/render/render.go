@@ -90,6 +90,11 @@ type Recipient struct {
 	PreferencesURL string
 	// Test marks a test send; subject.tmpl shows it.
 	Test bool
+	// ViewURL is the link to the issue's web copy ("view in browser")
+	// when it is not the public one: a test send of an issue not yet
+	// published carries a signed view link (web.Links.View). "" = the
+	// archive's page of the issue.
+	ViewURL string
 }
 
 // Renderer renders messages. It is safe for concurrent use.

@@ -210,6 +210,13 @@ func (s *Sender) Test(ctx context.Context, to []string, w, notes io.Writer) (boo
 	if err != nil {
 		return false, err
 	}
+	// An issue not yet published has no public page: the test's "view
+	// in browser" link carries a signed view token instead.
+	_, rec, err := s.Store.Issue(ctx, is.ID)
+	if err != nil && !errors.Is(err, digest.ErrNoIssue) {
+		return false, err
+	}
+	published := err == nil && (rec.Status == digest.IssueOpen || rec.Status == digest.IssueDone) && !rec.Awaiting
 	failed := 0
 	for _, addr := range to {
 		rcpt := render.Recipient{Email: addr}
@@ -222,6 +229,9 @@ func (s *Sender) Test(ctx context.Context, to []string, w, notes io.Writer) (boo
 			return false, err
 		}
 		rcpt.Test = true
+		if !published {
+			rcpt.ViewURL = links.View(is.ID, time.Now()) // the wall clock: --now names the week
+		}
 		m, err := s.Renderer.Render(is, rcpt)
 		if errors.Is(err, render.ErrNothingToSend) {
 			fmt.Fprintf(notes, "gull: %s chose themes (%s) with no article this week and would get nothing; the test shows the whole issue\n", addr, subscribers.FormatThemes(rcpt.Themes))

@@ -33,7 +33,11 @@ var copyTables = []struct{ name, order string }{
 }
 
 // notCopied says which tables a copy leaves out on purpose.
-var notCopied = []string{"leases", "schema_migrations"}
+// The archive's articles (and SQLite's search index over them) are
+// rebuilt from the copied issues by the target, as at open: its ids are
+// the target's own.
+var notCopied = []string{"leases", "schema_migrations", "archive_articles",
+	"archive_fts", "archive_fts_config", "archive_fts_data", "archive_fts_docsize", "archive_fts_idx"}
 
 // TableCount is how many rows a table holds.
 type TableCount struct {
@@ -95,6 +99,11 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store) ([]TableCount, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store copy: write %s: %w; nothing was copied", dst.path, err)
+	}
+	// The copy is whole; an archive left unbuilt is built at the target's
+	// next open.
+	if err := dst.backfillArchive(ctx); err != nil {
+		return counts, fmt.Errorf("store copy: done, but the archive's search index was not built (it will be when gull next opens %s): %w", dst.path, err)
 	}
 	return counts, nil
 }

@@ -138,6 +138,13 @@ func TestCopyBothWays(t *testing.T) {
 	if d1, d2 := dump(t, src), dump(t, mid); d1 != d2 {
 		t.Errorf("the copy differs:\n%s\nwant\n%s", d2, d1)
 	}
+	// The archive is rebuilt by the target from the copied issues.
+	var n1, n2 int
+	src.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_articles`).Scan(&n1)
+	mid.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_articles`).Scan(&n2)
+	if n1 == 0 || n1 != n2 {
+		t.Errorf("archive rows: %d in the copy, %d in the source", n2, n1)
+	}
 	arts, err := mid.FeedArticles(ctx, "https://f.example/feed")
 	if err != nil || len(arts) != 2 || arts[0].ID != "z" || arts[1].ID != "a" || !arts[1].Published.Equal(day1) {
 		t.Errorf("articles after the copy: %+v %v", arts, err)

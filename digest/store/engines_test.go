@@ -32,6 +32,8 @@ var onBothEngines = []func(*testing.T){
 	TestImportMixedRows, TestImportCancelledHalfWayChangesNothing, TestExportImportRoundTrip,
 	TestCreatePendingAndThemes, TestTokenSecretKeptAcrossOpens, TestImportChangesOnlyGivenCells, TestExpirePending,
 	TestCopyBothWays, TestCopyRefusesATargetThatIsNotEmpty, TestCopyFailureLeavesTargetEmpty,
+	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
+	TestArchiveBackfilledAtOpen,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

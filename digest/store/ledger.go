@@ -178,7 +178,7 @@ func saveIssue(ctx context.Context, q querier, is digest.Issue, status digest.Is
 	if err != nil {
 		return fmt.Errorf("store: issue %s: %w", is.ID, err)
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO issues (id, title, period_start, period_end, articles, body, status, created_at)
+	res, err := q.ExecContext(ctx, `INSERT INTO issues (id, title, period_start, period_end, articles, body, status, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, period_start = excluded.period_start,
 			period_end = excluded.period_end, articles = excluded.articles, body = excluded.body,
@@ -187,6 +187,11 @@ func saveIssue(ctx context.Context, q querier, is digest.Issue, status digest.Is
 		is.ID, is.Title, fmtTime(is.Period.Start), fmtTime(is.Period.End), is.Count(), string(body), string(status), fmtTime(now))
 	if err != nil {
 		return fmt.Errorf("store: save issue %s: %w", is.ID, err)
+	}
+	// A frozen issue's articles go to the archive's index now, in the
+	// same transaction; a row left as it was (already frozen) keeps its.
+	if n, _ := res.RowsAffected(); n > 0 && status != digest.IssueQuiet {
+		return indexArchive(ctx, q, is)
 	}
 	return nil
 }

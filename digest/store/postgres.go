@@ -88,7 +88,11 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	}
 	s.writeKey, s.migrateKey = lockKey("write", cfg.Database, schema), lockKey("migrate", cfg.Database, schema)
 	s.db = guardedDB{DB: db, check: func() error { return nil }, begun: s.takeWriteLock}
-	if err := s.migrate(ctx); err != nil {
+	err = s.migrate(ctx)
+	if err == nil {
+		err = s.backfillArchive(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", shown, pgError(err, dsn))
 	}

@@ -113,6 +113,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	for attempt := 0; ; attempt++ {
 		err = s.migrate(ctx)
 		if err == nil {
+			err = s.backfillArchive(ctx)
+		}
+		if err == nil {
 			if err := s.recordID(ctx); err != nil {
 				db.Close()
 				return nil, err

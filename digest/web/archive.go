@@ -2,11 +2,8 @@ package web
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/xml"
-	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,12 +16,24 @@ import (
 	"gull/digest"
 )
 
-// ArchiveStore is what the archive reads (digest/store.Store has both).
+// ArchiveStore is what the archive reads (digest/store.Store has it all).
+// Every list holds the published issues only: frozen, and not an approved
+// issue whose send has not begun.
 type ArchiveStore interface {
-	// Issues lists the frozen issues, newest first, at most limit.
+	// Issues lists the published issues, newest first, at most limit.
 	Issues(ctx context.Context, limit int) ([]digest.IssueRecord, error)
+	// IssuesPage is a page of them, and how many there are.
+	IssuesPage(ctx context.Context, offset, limit int) ([]digest.IssueRecord, int, error)
 	// Issue returns a stored issue, or digest.ErrNoIssue.
 	Issue(ctx context.Context, id string) (digest.Issue, digest.IssueRecord, error)
+	// Draft returns the issue's draft, or digest.ErrNoDraft: a test
+	// send's "view" link shows it.
+	Draft(ctx context.Context, id string) (digest.Draft, error)
+	// ThemeArticles is a page of a theme's articles, newest issue first.
+	ThemeArticles(ctx context.Context, theme string, offset, limit int) (digest.ArchivePage, error)
+	// SearchArchive is a page of the articles matching every term of
+	// query (digest.SearchTerms), newest issue first.
+	SearchArchive(ctx context.Context, query string, offset, limit int) (digest.ArchivePage, error)
 }
 
 const (
@@ -61,141 +70,9 @@ var (
 		false}
 )
 
-// siteData is everything a page of the site shows.
-type siteData struct {
-	Title                          string
-	HomeURL, FeedURL, SubscribeURL string
-	Issues                         []archiveItem
-	Fail                           failure
-}
-
-// archiveItem is one issue in the list: its number and dates in Korean
-// and in English (the site's pages are in both), and its lead headlines,
-// which tell one week from the next.
-type archiveItem struct {
-	URL                string
-	NumberKo, NumberEn string
-	DatesKo, DatesEn   string
-	Headlines          []string
-	Articles           int
-}
-
-// The site's pages share the subscriber pages' layout, with a "head"
-// where that has its robots line: the archive is public and may be
-// indexed, and its head names the feed. The error pages stay out of
-// search engines.
+// robotsLine keeps a page out of search engines (the desk's pages use it
+// too).
 const robotsLine = `<meta name="robots" content="noindex, nofollow">`
-
-var siteTexts = map[string]string{
-	"archive": `{{define "head"}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="{{.FeedURL}}">
-<style>
-.issues { list-style: none; padding: 0; margin: 0 0 2em; }
-.issues > li { margin: 0 0 1.4em; }
-.issues a { font-weight: 600; }
-.issue-en { display: block; font-size: 0.9em; }
-.heads { margin: 0.35em 0 0.25em; padding-left: 1.2em; }
-.heads li { margin: 0.15em 0; }
-.meta { display: block; font-size: 0.9em; color: GrayText; }
-</style>{{end}}
-{{define "ko"}}지난 호{{end}}{{define "en"}}Past issues{{end}}
-{{define "body"}}{{if .Issues}}<ol class="issues">
-{{range .Issues}}<li><a href="{{.URL}}">{{.NumberKo}} · {{.DatesKo}}</a>
-<span class="issue-en" lang="en">{{.NumberEn}} · {{.DatesEn}}</span>
-{{with .Headlines}}<ul class="heads">{{range .}}<li>{{.}}</li>{{end}}</ul>
-{{end}}<span class="meta">기사 {{.Articles}}건 <span lang="en">/ {{.Articles}} {{if eq .Articles 1}}article{{else}}articles{{end}}</span></span></li>
-{{end}}</ol>
-{{else}}<p>아직 나온 호가 없습니다. 첫 호가 나오면 이곳에 올라옵니다.</p>
-<p lang="en">No issue has come out yet. The first one will be listed here.</p>
-{{end}}<p><a href="{{.SubscribeURL}}">메일로 받아 보기 <span lang="en">/ Get it by mail</span></a> · <a href="{{.FeedURL}}">Atom 피드 <span lang="en">/ Atom feed</span></a></p>
-{{end}}`,
-
-	"error": `{{define "head"}}` + robotsLine + `{{end}}
-{{define "ko"}}{{.Fail.KoHead}}{{end}}{{define "en"}}{{.Fail.EnHead}}{{end}}
-{{define "body"}}<p>{{.Fail.Ko}}</p>
-<p lang="en">{{.Fail.En}}</p>
-<p><a href="{{.HomeURL}}">지난 호 목록 <span lang="en">/ Past issues</span></a></p>
-{{end}}`,
-}
-
-// sitePages are the parsed pages by name; like the subscriber pages, a
-// broken one fails start-up.
-var sitePages = parseSitePages()
-
-func parseSitePages() map[string]*template.Template {
-	if strings.Count(layoutPage, robotsLine) != 1 {
-		panic("web: the page layout has no robots line for the site's head")
-	}
-	layout := strings.Replace(layoutPage, robotsLine, `{{template "head" .}}`, 1)
-	base := template.Must(template.New("layout").Parse(layout))
-	out := make(map[string]*template.Template, len(siteTexts))
-	for name, text := range siteTexts {
-		out[name] = template.Must(template.Must(base.Clone()).Parse(text))
-	}
-	return out
-}
-
-func (s *Site) data() siteData {
-	base := s.baseURL()
-	return siteData{Title: s.Title, HomeURL: base + "/", FeedURL: base + "/feed.atom", SubscribeURL: base + "/subscribe"}
-}
-
-// render answers a page built before anything is written, so a template
-// failure is a clean 500.
-func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, cacheControl, name string, d siteData) {
-	var buf bytes.Buffer
-	if err := sitePages[name].Execute(&buf, d); err != nil {
-		s.log().Error("site page failed", "page", name, "err", err)
-		http.Error(w, "500 internal server error", http.StatusInternalServerError)
-		return
-	}
-	if status == http.StatusOK {
-		writeBody(w, r, "text/html; charset=utf-8", cacheControl, buf.Bytes())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", cacheControl)
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-// fail answers an error page. It is never cached: a 404 for an issue
-// that comes out an hour later must not stick.
-func (s *Site) fail(w http.ResponseWriter, r *http.Request, f failure) {
-	d := s.data()
-	d.Fail = f
-	s.render(w, r, f.Status, "no-store", "error", d)
-}
-
-// GET /: the issues, newest first.
-func (s *Site) index(w http.ResponseWriter, r *http.Request) {
-	recs, err := s.Archive.Issues(r.Context(), archiveLimit)
-	if err != nil {
-		s.log().Error("archive: list issues", "err", err)
-		s.fail(w, r, failSite)
-		return
-	}
-	d := s.data()
-	loc := s.location()
-	for _, rec := range recs {
-		item := archiveItem{
-			URL:      s.issueURL(rec.ID),
-			NumberKo: cmp.Or(digest.NumberText(rec.Number, "ko"), rec.ID),
-			NumberEn: cmp.Or(digest.NumberText(rec.Number, "en"), rec.ID),
-			DatesKo:  rec.Period.Dates("ko", loc), DatesEn: rec.Period.Dates("en", loc),
-			Articles: rec.Articles,
-		}
-		item.Headlines = s.st.headlines.get(rec.ID, func() ([]string, error) {
-			is, _, err := s.Archive.Issue(r.Context(), rec.ID)
-			if err != nil {
-				// One unreadable issue costs its headlines, not the page.
-				s.log().Error("archive: read issue; listed without headlines", "issue", rec.ID, "err", err)
-			}
-			return headlines(is, indexHeadlines), err
-		})
-		d.Issues = append(d.Issues, item)
-	}
-	s.render(w, r, http.StatusOK, "public, max-age=300", "archive", d)
-}
 
 // headlineCache keeps the index's headlines by issue id. Reading them
 // means decoding the issue's whole body (hundreds of KB with the
@@ -249,40 +126,6 @@ func headlines(is digest.Issue, n int) []string {
 
 func (s *Site) issueURL(id string) string { return s.baseURL() + "/issues/" + url.PathEscape(id) }
 
-// GET /issues/{id}: a stored issue as a web page.
-func (s *Site) issue(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !validIssueID(id) {
-		s.fail(w, r, failNoIssue)
-		return
-	}
-	is, rec, err := s.Archive.Issue(r.Context(), id)
-	switch {
-	case errors.Is(err, digest.ErrNoIssue):
-		s.fail(w, r, failNoIssue)
-		return
-	case err != nil:
-		s.log().Error("archive: read issue", "issue", id, "err", err)
-		s.fail(w, r, failSite)
-		return
-	case rec.Status != digest.IssueOpen && rec.Status != digest.IssueDone, rec.Awaiting:
-		// A quiet week was never sent, and a later run may still build
-		// it; an approved issue may still be reopened and changed until
-		// its send begins: neither is in the archive.
-		s.fail(w, r, failNoIssue)
-		return
-	}
-	body, err := s.IssuePage(is)
-	if err != nil {
-		s.log().Error("archive: render issue", "issue", id, "err", err)
-		s.fail(w, r, failSite)
-		return
-	}
-	// A frozen issue never changes; its page changes with the templates,
-	// so an hour, not forever.
-	writeBody(w, r, "text/html; charset=utf-8", "public, max-age=3600", body)
-}
-
 // validIssueID: [0-9A-Za-z._-]{1,64}. Anything else is no issue of ours,
 // and is not worth asking the store about.
 func validIssueID(id string) bool {
@@ -295,18 +138,6 @@ func validIssueID(id string) bool {
 		}
 	}
 	return true
-}
-
-// periodDays shows (Start, End] as the days it covers, as the mail's
-// dateline does (Period.Days), in ISO dates: a week sent Monday 08:00
-// covers Monday to Sunday.
-func periodDays(p digest.Period, loc *time.Location) string {
-	start, end := p.Days(loc)
-	s, e := start.Format(time.DateOnly), end.Format(time.DateOnly)
-	if s == e {
-		return s // a daily (or shorter) digest covers one day
-	}
-	return s + " – " + e
 }
 
 // The Atom feed (RFC 4287).
@@ -337,11 +168,12 @@ type atomLink struct {
 }
 
 type atomEntry struct {
-	ID      string   `xml:"id"`
-	Title   atomText `xml:"title"`
-	Updated string   `xml:"updated"`
-	Link    atomLink `xml:"link"`
-	Summary atomText `xml:"summary"`
+	ID      string    `xml:"id"`
+	Title   atomText  `xml:"title"`
+	Updated string    `xml:"updated"`
+	Link    atomLink  `xml:"link"`
+	Summary atomText  `xml:"summary"`
+	Content *atomText `xml:"content,omitempty"`
 }
 
 // GET /feed.atom: the recent issues as an Atom feed, so a feed reader
@@ -371,16 +203,21 @@ func (s *Site) feed(w http.ResponseWriter, r *http.Request) {
 			s.log().Error("feed: read issue; left out of the feed", "issue", rec.ID, "err", err)
 			continue
 		}
-		title := rec.Title
-		if title == "" {
-			title = rec.ID
+		// The entry's content is the issue's web copy, whole: a feed
+		// reader shows the issue as the archive's page does.
+		var content *atomText
+		if page, err := s.IssuePage(is); err != nil {
+			s.log().Error("feed: render issue; entry without its content", "issue", rec.ID, "err", err)
+		} else {
+			content = &atomText{Type: "html", Text: xmlSafe(string(pageBody(page)))}
 		}
 		f.Entries = append(f.Entries, atomEntry{
 			ID:      s.issueURL(rec.ID),
-			Title:   atomText{Type: "text", Text: xmlText(title + " · " + periodDays(rec.Period, s.location()))},
+			Title:   atomText{Type: "text", Text: s.issueTitle(is, rec)},
 			Updated: rec.Created.UTC().Format(time.RFC3339),
 			Link:    atomLink{Rel: "alternate", Type: "text/html", Href: s.issueURL(rec.ID)},
 			Summary: atomText{Type: "text", Text: feedSummary(is)},
+			Content: content,
 		})
 		if rec.Created.After(updated) {
 			updated = rec.Created
@@ -443,4 +280,39 @@ func xmlText(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// pageBody is what is inside a page's <body> (the whole page when it has
+// none): a feed entry's content is a fragment, not a document.
+func pageBody(page []byte) []byte {
+	low := bytes.ToLower(page)
+	i := bytes.Index(low, []byte("<body"))
+	if i < 0 {
+		return page
+	}
+	j := bytes.IndexByte(page[i:], '>')
+	if j < 0 {
+		return page
+	}
+	start := i + j + 1
+	end := bytes.LastIndex(low, []byte("</body>"))
+	if end < start {
+		end = len(page)
+	}
+	return bytes.TrimSpace(page[start:end])
+}
+
+// xmlSafe keeps what XML 1.0 allows of s (valid UTF-8; no C0 control but
+// TAB, LF and CR; no U+FFFE or U+FFFF), keeping its lines, for a
+// content element.
+func xmlSafe(s string) string {
+	return strings.Map(func(c rune) rune {
+		switch {
+		case c == '\t', c == '\n', c == '\r':
+			return c
+		case c < 0x20, c == 0xFFFE, c == 0xFFFF, c == utf8.RuneError:
+			return -1
+		}
+		return c
+	}, strings.ToValidUTF8(s, ""))
 }

@@ -24,7 +24,7 @@ func TestSitePreviewBeingPrepared(t *testing.T) {
 		t.Errorf("headers: %v", rec.Header())
 	}
 	body := rec.Body.String()
-	for _, want := range []string{"미리보기를 준비하고 있습니다", "The preview is being prepared", `lang="en"`} {
+	for _, want := range []string{"미리보기를 준비하고 있습니다", `lang="ko"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q:\n%s", want, body)
 		}

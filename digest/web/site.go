@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gull/digest"
+	"gull/subscribers"
 )
 
 // Site is everything `gull run` serves on http.listen (DESIGN.md §7): the
@@ -44,6 +45,21 @@ type Site struct {
 	TrustedProxies []netip.Prefix
 	// Desk is the editor's desk (/desk); nil serves none.
 	Desk *Desk
+
+	// The archive's pages: Lang is the config's language ("ko" or "en";
+	// else English), Themes and Other the sections a theme page may show
+	// (/themes/{id}), Styles the mail's stylesheet (render.Styles: a
+	// <style> element from the operator's own templates, trusted) which
+	// the archive's pages share.
+	Lang   string
+	Themes []ThemeChoice
+	Other  ThemeChoice
+	Styles string
+	// Signer checks the "view" links of test sends (Links.View); nil
+	// refuses them. ViewPage renders an unpublished issue for such a link,
+	// uncached (a draft changes); nil uses IssuePage.
+	Signer   *subscribers.Signer
+	ViewPage func(is digest.Issue) ([]byte, error)
 
 	now func() time.Time // tests move the clock
 	st  *siteState
@@ -118,6 +134,8 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("GET /issues/{id}", s.issue)
 	mux.HandleFunc("GET /feed.atom", s.feed)
+	mux.HandleFunc("GET /themes/{id}", s.theme)
+	mux.HandleFunc("GET /search", s.search)
 	mux.HandleFunc("GET /preview", s.preview)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -63,6 +63,19 @@ func (a *flakyArchive) Issues(ctx context.Context, limit int) ([]digest.IssueRec
 	return a.ArchiveStore.Issues(ctx, limit)
 }
 
+func (a *flakyArchive) IssuesPage(ctx context.Context, offset, limit int) ([]digest.IssueRecord, int, error) {
+	a.mu.Lock()
+	err := a.listErr
+	a.mu.Unlock()
+	if err != nil {
+		return nil, 0, err
+	}
+	return a.ArchiveStore.IssuesPage(ctx, offset, limit)
+}
+
+// testStyles stands for the mail's stylesheet (render.Styles).
+const testStyles = `<style>.column { max-width: 600px; }</style>`
+
 func (a *flakyArchive) Issue(ctx context.Context, id string) (digest.Issue, digest.IssueRecord, error) {
 	a.mu.Lock()
 	a.asked = append(a.asked, id)
@@ -127,6 +140,12 @@ func newSiteFixture(t *testing.T, edit ...func(*Site)) *siteFixture {
 		WriteBurst: 100,
 		WriteEvery: time.Second,
 		now:        sf.clock.now,
+
+		Lang:   "ko",
+		Themes: []ThemeChoice{{ID: "regulation", Name: "규제", Names: digest.Text{Ko: "규제", En: "Regulation"}}, {ID: "compute", Name: "반도체", Names: digest.Text{Ko: "반도체", En: "Compute"}}},
+		Other:  ThemeChoice{ID: "other", Name: "기타", Names: digest.Text{Ko: "기타", En: "Other"}},
+		Styles: testStyles,
+		Signer: sf.pages.Signer,
 	}
 	for _, e := range edit {
 		e(sf.site)
@@ -204,7 +223,8 @@ func checkSitePage(t *testing.T, what string, rec *httptest.ResponseRecorder, co
 		t.Errorf("%s: Cache-Control %q, want %q", what, cc, cacheControl)
 	}
 	body := rec.Body.String()
-	for _, w := range append([]string{"<!DOCTYPE html>", `<html lang="ko">`, "AI 정책 주간 &lt;Weekly&gt;", `<span lang="en">`, "</html>"}, want...) {
+	// In the config's language (the fixture's is Korean).
+	for _, w := range append([]string{"<!DOCTYPE html>", `<html lang="ko">`, "AI 정책 주간 &lt;Weekly&gt;", "</html>"}, want...) {
 		if !strings.Contains(body, w) {
 			t.Errorf("%s: the page lacks %q\n%s", what, w, body)
 		}
@@ -364,7 +384,7 @@ func TestSitePreviewError(t *testing.T) {
 	sf := newSiteFixture(t)
 	sf.setPreviewErr(errors.New("templates/digest.html.tmpl:3: <secret> in /etc/gull"))
 	rec := sf.open("/preview")
-	checkSitePage(t, "failed preview", rec, 500, "no-store", "문제가 생겼습니다", "Something went wrong", `<meta name="robots" content="noindex, nofollow">`)
+	checkSitePage(t, "failed preview", rec, 500, "no-store", "문제가 생겼습니다", `<meta name="robots" content="noindex, nofollow">`)
 	if body := rec.Body.String(); strings.Contains(body, "secret") || strings.Contains(body, "digest.html.tmpl") {
 		t.Errorf("the error shows on the public page:\n%s", body)
 	}
@@ -459,7 +479,7 @@ func TestSiteNotFound(t *testing.T) {
 	} {
 		rec := sf.visit(c.method, c.path, "", "", "")
 		checkSitePage(t, c.method+" "+c.path, rec, 404, "no-store",
-			"페이지를 찾을 수 없습니다", "Page not found", `href="https://news.example.org/"`, `<meta name="robots" content="noindex, nofollow">`)
+			"페이지를 찾을 수 없습니다", `href="https://news.example.org/"`, `<meta name="robots" content="noindex, nofollow">`)
 		if strings.Contains(rec.Body.String(), "404 page not found") {
 			t.Errorf("%s %s: the mux's own page:\n%s", c.method, c.path, rec.Body)
 		}
@@ -542,7 +562,8 @@ func TestSiteWriteRateLimit(t *testing.T) {
 		}
 	}
 	rec := sf.submit("/preferences?t=bad", nil, "192.0.2.1:2000")
-	checkPage(t, "over the burst", rec, 429, "요청이 너무 많습니다", "Too many requests")
+	// The site's own answer, in the config's language.
+	checkSitePage(t, "over the burst", rec, 429, "no-store", "요청이 너무 많습니다", "잠시 후 다시 시도해 주세요")
 	if ra := rec.Header().Get("Retry-After"); ra != "60" {
 		t.Errorf("Retry-After %q, want 60", ra)
 	}
