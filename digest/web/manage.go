@@ -126,8 +126,8 @@ func (p *SubscriberPages) manageForm(w http.ResponseWriter, r *http.Request) {
 // page, byte for byte, in every case, and the work is done after
 // answering, so neither the page nor its timing says whether the address
 // is known. It is rate-limited per client (as sign-ups are) and per
-// address (the confirmation mails' throttle: one mail every 10 minutes,
-// 3 a day, within the site's hourly budget).
+// address (as confirmations are, counted apart: one manage link every 10
+// minutes, 3 a day, and the site's hourly budget).
 //
 // A form on another site cannot use it against a reader: the only effect
 // is a mail to the address's owner, and browsers that say a POST comes
@@ -186,14 +186,14 @@ func (p *SubscriberPages) sendManage(ctx context.Context, email string) {
 		p.sendConfirmation(ctx, sub, sub, false, now)
 		return
 	}
-	if !p.st.mailed.reserve(sub.ID, now) {
+	if !p.st.manageMailed.reserve(sub.ID, now) {
 		log.Info("manage link held back: one mail per address every 10 minutes, 3 a day, within the hourly budget", "subscriber_id", sub.ID)
 		return
 	}
 	to := sub
 	to.Language = p.readerLang(sub)
 	if err := p.Mailer.SendManageLink(ctx, to, p.links().Preferences(sub)); err != nil {
-		p.st.mailed.release(sub.ID, now)
+		p.st.manageMailed.release(sub.ID, now)
 		log.Error("manage link failed", "subscriber_id", sub.ID, "err", err)
 		return
 	}

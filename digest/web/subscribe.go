@@ -133,10 +133,14 @@ const (
 // reload carries it over (Continue), so its caps hold across SIGHUP.
 type pagesState struct {
 	limiter *limiter
-	// manage limits POST /manage per client, as limiter does sign-ups.
-	manage  *limiter
-	mailed  *mailThrottle
-	signUps *signUps
+	// manage limits POST /manage per client, as limiter does sign-ups;
+	// manageMailed the manage links per address and per hour, as mailed
+	// does the confirmations (apart, so a reader who just confirmed may
+	// ask for one at once).
+	manage       *limiter
+	manageMailed *mailThrottle
+	mailed       *mailThrottle
+	signUps      *signUps
 }
 
 // Handler serves the pages. It panics when Store, Signer or Mailer is
@@ -155,9 +159,10 @@ func (p *SubscriberPages) Handler() http.Handler {
 		}
 		mailed := &mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: p.confirmPerHour()}
 		p.st = &pagesState{
-			limiter: newLimiter(burst, every),
-			manage:  newLimiter(burst, every),
-			mailed:  mailed,
+			limiter:      newLimiter(burst, every),
+			manage:       newLimiter(burst, every),
+			manageMailed: &mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: p.confirmPerHour()},
+			mailed:       mailed,
 			// An hour's budget may wait: the next hour sends it all.
 			signUps: newSignUps(signUpQueue, p.confirmPerHour(), mailed),
 		}
