@@ -239,3 +239,23 @@ func mustClaims(t *testing.T, f *fixture, link string) subscribers.Claims {
 	}
 	return c
 }
+
+// Someone who unsubscribed and signs up again keeps their row as it is
+// until they open the link; confirming applies what the form chose then
+// (language and article languages included), and they are back.
+func TestSignUpAgainAppliesTheChoiceOnConfirm(t *testing.T) {
+	f := newFixture(t)
+	gone := f.add("back@example.org", subscribers.Unsubscribed, "compute")
+	f.post("/subscribe", url.Values{"email": {"back@example.org"}, "language": {"en"}, "articles": {"ko"}, "themes": {"safety"}})
+	if s := f.sub(gone.ID); s.Status != subscribers.Unsubscribed || s.Language != "" || subscribers.FormatThemes(s.Themes) != "compute" {
+		t.Errorf("the sign-up changed the row before the link was opened: %+v", s)
+	}
+	m := f.mailer.mails()
+	if len(m) != 1 || m[0].to.Language != "en" {
+		t.Fatalf("confirmation mails: %+v", m)
+	}
+	checkPage(t, "confirmed", f.confirm(m[0].url), 200, `<html lang="en">`, "You are subscribed")
+	if s := f.sub(gone.ID); s.Status != subscribers.Active || s.Language != "en" || s.Articles != "ko" || subscribers.FormatThemes(s.Themes) != "safety" {
+		t.Errorf("after confirming: %+v", s)
+	}
+}
