@@ -122,6 +122,7 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		// The reader's pages and mails are in their language; the list's
 		// is the default.
 		Language: cfg.Language,
+		Titles:   cfg.Title.Text,
 		Archive:  d.st,
 		Log:      d.log,
 

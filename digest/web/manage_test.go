@@ -29,6 +29,7 @@ func (f *fixture) getIn(target, acceptLanguage string) *httptest.ResponseRecorde
 func TestSignUpFormLanguage(t *testing.T) {
 	f := newFixture(t, func(p *SubscriberPages) {
 		p.Themes[0].Names.Ko, p.Themes[0].Names.En = "반도체와 컴퓨팅", "Compute & Chips"
+		p.Titles.Ko, p.Titles.En = "AI 정책 주간 <Weekly>", "AI 정책 주간 <Weekly> in English"
 	})
 	for _, c := range []struct{ target, accept, want string }{
 		{"/subscribe", "", "ko"},
@@ -49,7 +50,7 @@ func TestSignUpFormLanguage(t *testing.T) {
 		if c.want == "ko" && (!strings.Contains(body, "반도체와 컴퓨팅") || !strings.Contains(body, "이미 구독 중인가요?") || strings.Contains(body, "Subscribe</button>")) {
 			t.Errorf("%s %s: not the Korean page:\n%s", c.target, c.accept, body)
 		}
-		if c.want == "en" && (!strings.Contains(body, "Compute &amp; Chips") || !strings.Contains(body, "Already subscribed?") || strings.Contains(body, "구독 신청</button>")) {
+		if c.want == "en" && (!strings.Contains(body, "Compute &amp; Chips") || !strings.Contains(body, "<title>Subscribe · AI 정책 주간 &lt;Weekly&gt; in English</title>") || !strings.Contains(body, "Already subscribed?") || strings.Contains(body, "구독 신청</button>")) {
 			t.Errorf("%s %s: not the English page:\n%s", c.target, c.accept, body)
 		}
 	}

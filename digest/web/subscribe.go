@@ -69,9 +69,12 @@ type SubscriberPages struct {
 	Store   SignUpStore
 	Signer  *subscribers.Signer
 	Mailer  ConfirmMailer
-	BaseURL string        // absolute, no trailing slash; links in mails start with it
-	Title   string        // the newsletter's title
-	Themes  []ThemeChoice // choosable themes, in order
+	BaseURL string // absolute, no trailing slash; links in mails start with it
+	Title   string // the newsletter's title
+	// Titles is the title in each language, when the config names it so:
+	// a page shows the one of its language, else Title.
+	Titles digest.Text
+	Themes []ThemeChoice // choosable themes, in order
 	// Language is the list's (config language): the pages' language when
 	// neither the reader nor the browser names one.
 	Language string
@@ -265,10 +268,10 @@ func (p *SubscriberPages) links() Links {
 // render answers a page. The body is built before anything is written,
 // so a template failure is a clean 500.
 func (p *SubscriberPages) render(w http.ResponseWriter, status int, name string, d pageData) {
-	d.Title = p.Title
 	if d.Lang == "" {
 		d.Lang = p.lang()
 	}
+	d.Title = cmp.Or(p.Titles.In(d.Lang), p.Title)
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, d); err != nil {
 		p.log().Error("subscriber page failed", "page", name, "err", err)
