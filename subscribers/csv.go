@@ -33,12 +33,14 @@ const (
 	colName
 	colThemes
 	colStatus
+	colLanguage
+	colArticles
 	colIgnored // an unnamed header cell: the column must stay empty
 )
 
-var columnNames = []string{"email", "name", "themes", "status"}
+var columnNames = []string{"email", "name", "themes", "status", "language", "articles"}
 
-const columnList = "email, name, themes and status"
+const columnList = "email, name, themes, status, language and articles"
 
 // ReadCSV reads a subscriber list as operators have it: exported from a
 // spreadsheet or another newsletter tool, separated by commas, semicolons
@@ -46,7 +48,8 @@ const columnList = "email, name, themes and status"
 // header row. The file may be UTF-8 with or without a byte order mark,
 // UTF-16 with one (Excel's "Unicode text"), or CP949, what Korean Excel
 // saves as "CSV" (see ReadCSVEncoding). The columns are
-// email, name, themes and status; a header may name them in any order.
+// email, name, themes, status, language and articles; a header may name
+// them in any order.
 //
 // Every bad row is rejected on its own with the physical line it starts
 // on, so the operator can fix the file and import it again; the rest
@@ -56,7 +59,7 @@ const columnList = "email, name, themes and status"
 //
 // The first row is a header when its first cell is "email", or when a
 // cell is "email" and none holds an @; a header with a column other than
-// email, name, themes and status is an error.
+// email, name, themes, status, language and articles is an error.
 //
 // Lines may end in LF, CRLF or CR alone.
 //
@@ -64,7 +67,7 @@ const columnList = "email, name, themes and status"
 // already on an earlier line (compared by EmailKey; the earlier line
 // counts even if it was then rejected for its name, themes or status,
 // since the operator has to decide which one they meant), an unknown
-// theme or status, a
+// theme, status, language or article choice, a
 // value in a column beyond the known ones, a name longer than 200
 // characters or with control characters, or broken quoting. Empty trailing cells, as spreadsheets pad rows with, are not
 // extra columns.
@@ -188,7 +191,7 @@ func readCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 		rejected []Rejected
 		// cols maps a cell's index to its column; beyond its end every
 		// cell must be empty.
-		cols  = []int{colEmail, colName, colThemes, colStatus}
+		cols  = []int{colEmail, colName, colThemes, colStatus, colLanguage, colArticles}
 		first = true
 		n     = 0
 		seen  = make(map[string]int)
@@ -272,12 +275,32 @@ func readCSV(r io.Reader, validThemes []string) ([]Row, []Rejected, error) {
 		if statusCell != "" {
 			given |= FieldStatus
 		}
+		// An empty language or articles cell is not given: an old
+		// spreadsheet keeps what the reader chose on the preferences page.
+		lang, err := ParseLanguage(cellValue(rec, cols, colLanguage))
+		if err != nil {
+			reject("language: " + err.Error())
+			continue
+		}
+		if lang != "" {
+			given |= FieldLanguage
+		}
+		articles, err := ParseArticles(cellValue(rec, cols, colArticles))
+		if err != nil {
+			reject("articles: " + err.Error())
+			continue
+		}
+		if articles != "" {
+			given |= FieldArticles
+		}
 		rows = append(rows, Row{Line: line, Given: given, Subscriber: Subscriber{
 			Email: email,
 			// Cloned so a row does not pin the whole record's buffer.
-			Name:   strings.Clone(name),
-			Themes: themes,
-			Status: status,
+			Name:     strings.Clone(name),
+			Themes:   themes,
+			Status:   status,
+			Language: lang,
+			Articles: articles,
 		}})
 	}
 	return rows, rejected, nil
@@ -398,6 +421,8 @@ var headerAliases = map[string]int{
 	"name": colName, "fullname": colName, "이름": colName,
 	"themes": colThemes, "theme": colThemes, "topics": colThemes, "주제": colThemes,
 	"status": colStatus, "상태": colStatus,
+	"language": colLanguage, "lang": colLanguage, "언어": colLanguage,
+	"articles": colArticles, "articlelanguages": colArticles, "기사언어": colArticles,
 }
 
 // columnOf is the column a header cell names, or -1.
@@ -476,7 +501,9 @@ func CheckName(name string) error {
 
 // WriteCSV writes subs in the format ReadCSV reads, header first, so an
 // export can be edited and imported back; every subscriber ReadCSV can
-// produce comes back with the same address, name, themes and status.
+// produce comes back with the same address, name, themes, status,
+// language and articles (an empty language or articles cell, the list's
+// default, stays empty).
 //
 // A cell that a spreadsheet would take for a formula (=, +, -, @ first;
 // addresses may start so, and anyone can sign up on the web) is written
@@ -488,7 +515,7 @@ func WriteCSV(w io.Writer, subs []Subscriber) error {
 		return err
 	}
 	for _, s := range subs {
-		if err := cw.Write([]string{escapeCell(s.Email), escapeCell(s.Name), FormatThemes(s.Themes), string(s.Status)}); err != nil {
+		if err := cw.Write([]string{escapeCell(s.Email), escapeCell(s.Name), FormatThemes(s.Themes), string(s.Status), s.Language, s.Articles}); err != nil {
 			return err
 		}
 	}

@@ -277,7 +277,7 @@ func TestReadCSVFileErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown column", strings.NewReader("email,phone\nkim@example.org,010\n"),
-			`line 1: unknown column "phone" in the header; the columns are email, name, themes and status`},
+			`line 1: unknown column "phone" in the header; the columns are email, name, themes, status, language and articles`},
 		{"unknown column after blank line", strings.NewReader("\nEmail,Name,Topic\n"),
 			`line 2: unknown column "Topic"`},
 		{"unknown column in a reordered header", strings.NewReader("Name,Phone,Email\nKim,010,kim@example.org\n"),
@@ -352,8 +352,8 @@ func TestReadCSVLarge(t *testing.T) {
 
 func TestWriteCSVRoundTrip(t *testing.T) {
 	subs := []Subscriber{
-		{Email: "kim@example.org", Name: "Kim Min-jun", Status: Active, Themes: []string{"compute", "regulation"}},
-		{Email: "Choi.Seo@example.org", Name: "Choi, Seo-yeon", Status: Pending},
+		{Email: "kim@example.org", Name: "Kim Min-jun", Status: Active, Themes: []string{"compute", "regulation"}, Language: "en", Articles: "ko"},
+		{Email: "Choi.Seo@example.org", Name: "Choi, Seo-yeon", Status: Pending, Language: "ko", Articles: "both"},
 		{Email: "han@xn--3e0b707e.kr", Name: "한지민 (韓志旼)", Status: Unsubscribed, Themes: []string{"safety"}},
 		{Email: "독자@xn--3e0b707e.kr", Name: "독자", Status: Bounced},
 		{Email: "quote@example.org", Name: `Say "hi", 'Jay'`, Status: Active},
@@ -376,7 +376,7 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	if !strings.HasPrefix(out, "email,name,themes,status\n") {
+	if !strings.HasPrefix(out, "email,name,themes,status,language,articles\n") {
 		t.Errorf("export starts %q, want the header", out[:min(len(out), 40)])
 	}
 	for _, cell := range []string{"\neq@example.org,\"'=HYPERLINK(", "\n'=cmd@example.org,", ",'+82 10", ",'@kim,", ",''=already quoted,", ",''Kim,"} {
@@ -397,6 +397,10 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 			t.Errorf("row %d came back as %q %q %q %q, want %q %q %q %q", i,
 				g.Email, g.Name, g.Themes, g.Status, s.Email, s.Name, s.Themes, s.Status)
 		}
+		// The list's default (empty) is not given, so it keeps what is stored.
+		if g.Language != s.Language || g.Articles != s.Articles || (rows[i].Given&FieldLanguage != 0) != (s.Language != "") {
+			t.Errorf("row %d came back with language %q, articles %q (given %b), want %q, %q", i, g.Language, g.Articles, rows[i].Given, s.Language, s.Articles)
+		}
 		if rows[i].Line != i+2 {
 			t.Errorf("row %d is on line %d, want %d", i, rows[i].Line, i+2)
 		}
@@ -408,7 +412,7 @@ func TestWriteCSVEmpty(t *testing.T) {
 	if err := WriteCSV(&b, nil); err != nil {
 		t.Fatal(err)
 	}
-	if b.String() != "email,name,themes,status\n" {
+	if b.String() != "email,name,themes,status,language,articles\n" {
 		t.Errorf("WriteCSV(nil) = %q", b.String())
 	}
 }

@@ -31,11 +31,44 @@ func OperatorAdd(email, name, themes string, valid []string) (Subscriber, Fields
 	return Subscriber{Email: email, Name: name, Status: Active, Themes: chosen}, given, nil
 }
 
+// WithLanguages is in with the language and article choice an operator
+// gave (already checked by ParseLanguage and ParseArticles); "" is not
+// given, so an add without --language keeps what the reader chose.
+func WithLanguages(in Subscriber, given Fields, language, articles string) (Subscriber, Fields) {
+	if language != "" {
+		in.Language = language
+		given |= FieldLanguage
+	}
+	if articles != "" {
+		in.Articles = articles
+		given |= FieldArticles
+	}
+	return in, given
+}
+
+// LanguageOr is the language s reads, listLang (config language) when
+// they have not chosen one.
+func (s Subscriber) LanguageOr(listLang string) string {
+	return cmp.Or(s.Language, listLang)
+}
+
+// ArticlesOr is the article languages s gets: both when not chosen.
+func (s Subscriber) ArticlesOr() string {
+	return cmp.Or(s.Articles, "both")
+}
+
 // Describe is s in a line for the operator: "a@b.org (active; all themes)".
 func (s Subscriber) Describe() string {
 	themes := "all themes"
 	if len(s.Themes) > 0 {
 		themes = "themes: " + FormatThemes(s.Themes)
+	}
+	// The language choice only when made: the usual line stays short.
+	if s.Language != "" {
+		themes += "; language: " + s.Language
+	}
+	if s.Articles != "" {
+		themes += "; articles: " + s.Articles
 	}
 	return fmt.Sprintf("%s (%s; %s)", s.Email, s.Status, themes)
 }
@@ -59,18 +92,22 @@ type jsonRow struct {
 	Name         string     `json:"name"`
 	Status       string     `json:"status"`
 	Themes       []string   `json:"themes"`
+	Language     string     `json:"language"`
+	Articles     string     `json:"articles"`
 	Created      time.Time  `json:"created"`
 	Confirmed    *time.Time `json:"confirmed"`
 	Unsubscribed *time.Time `json:"unsubscribed"`
 }
 
 // WriteJSON writes subs as an indented JSON array, times in loc and null
-// for what has not happened.
-func WriteJSON(w io.Writer, subs []Subscriber, loc *time.Location) error {
+// for what has not happened; language and articles are what each reader
+// gets (listLang, and both, when they chose nothing).
+func WriteJSON(w io.Writer, subs []Subscriber, loc *time.Location, listLang string) error {
 	rows := make([]jsonRow, 0, len(subs))
 	for _, s := range subs {
 		rows = append(rows, jsonRow{ID: s.ID, Email: s.Email, Name: s.Name, Status: string(s.Status),
-			Themes: append([]string{}, s.Themes...), Created: s.Created.In(loc),
+			Themes: append([]string{}, s.Themes...), Language: s.LanguageOr(listLang), Articles: s.ArticlesOr(),
+			Created:   s.Created.In(loc),
 			Confirmed: optional(s.Confirmed.In(loc)), Unsubscribed: optional(s.Unsubscribed.In(loc))})
 	}
 	enc := json.NewEncoder(w)
@@ -86,11 +123,13 @@ func optional(t time.Time) *time.Time {
 	return &t
 }
 
-// Table is subs as rows of a table under a header row, each with the date
-// its status began in loc, and the tally of the list by status:
-// "3 subscribers: 1 pending, 2 active", in the order of Statuses.
-func Table(subs []Subscriber, loc *time.Location) (rows [][]string, tally string) {
-	rows = [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "SINCE"}}
+// Table is subs as rows of a table under a header row, each with the
+// language and article languages they get (listLang and both when they
+// chose nothing), the date its status began in loc, and the tally of the
+// list by status: "3 subscribers: 1 pending, 2 active", in the order of
+// Statuses.
+func Table(subs []Subscriber, loc *time.Location, listLang string) (rows [][]string, tally string) {
+	rows = [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "LANGUAGE", "ARTICLES", "SINCE"}}
 	counts := map[Status]int{}
 	for _, s := range subs {
 		themes := cmp.Or(FormatThemes(s.Themes), "all")
@@ -101,7 +140,8 @@ func Table(subs []Subscriber, loc *time.Location) (rows [][]string, tally string
 		case Unsubscribed:
 			since = s.Unsubscribed
 		}
-		rows = append(rows, []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes, since.In(loc).Format("2006-01-02")})
+		rows = append(rows, []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes,
+			s.LanguageOr(listLang), s.ArticlesOr(), since.In(loc).Format("2006-01-02")})
 		counts[s.Status]++
 	}
 	var parts []string

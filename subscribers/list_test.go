@@ -35,26 +35,27 @@ func TestTableAndJSON(t *testing.T) {
 	created := time.Date(2026, 11, 1, 20, 0, 0, 0, time.UTC) // Nov 2 in Seoul
 	subs := []Subscriber{
 		{Email: "kim@example.kr", Name: "김독자", Status: Active, Created: created.Add(-48 * time.Hour), Confirmed: created},
-		{Email: "lee@example.org", Status: Pending, Created: created, Themes: []string{"compute"}},
+		{Email: "lee@example.org", Status: Pending, Created: created, Themes: []string{"compute"}, Language: "en", Articles: "ko"},
 	}
-	rows, tally := Table(subs, seoul)
-	if got := strings.Join(rows[1], "|"); got != "kim@example.kr|김독자|active|all|2026-11-02" {
+	rows, tally := Table(subs, seoul, "ko")
+	if got := strings.Join(rows[1], "|"); got != "kim@example.kr|김독자|active|all|ko|both|2026-11-02" {
 		t.Errorf("row 1: %s", got)
 	}
-	if got := strings.Join(rows[2], "|"); got != "lee@example.org|-|pending|compute|2026-11-02" {
+	if got := strings.Join(rows[2], "|"); got != "lee@example.org|-|pending|compute|en|ko|2026-11-02" {
 		t.Errorf("row 2: %s", got)
 	}
 	if tally != "2 subscribers: 1 pending, 1 active" {
 		t.Errorf("tally %q", tally)
 	}
-	if _, tally := Table(subs[:1], seoul); tally != "1 subscriber: 1 active" {
+	if _, tally := Table(subs[:1], seoul, "ko"); tally != "1 subscriber: 1 active" {
 		t.Errorf("tally of one %q", tally)
 	}
 	var b bytes.Buffer
-	if err := WriteJSON(&b, subs, seoul); err != nil {
+	if err := WriteJSON(&b, subs, seoul, "ko"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), `"confirmed": "2026-11-02T05:00:00+09:00"`) || !strings.Contains(b.String(), `"unsubscribed": null`) || !strings.Contains(b.String(), `"name": "김독자"`) {
+	if !strings.Contains(b.String(), `"confirmed": "2026-11-02T05:00:00+09:00"`) || !strings.Contains(b.String(), `"unsubscribed": null`) || !strings.Contains(b.String(), `"name": "김독자"`) ||
+		!strings.Contains(b.String(), `"language": "en",`) || !strings.Contains(b.String(), `"language": "ko",`) || !strings.Contains(b.String(), `"articles": "ko"`) {
 		t.Errorf("JSON:\n%s", b.String())
 	}
 }

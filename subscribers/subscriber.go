@@ -240,12 +240,14 @@ type Store interface {
 	// ImportSubscribers saves rows in one transaction: all of them or,
 	// if anything fails (a cancelled context included), none.
 	ImportSubscribers(ctx context.Context, rows []Row, now time.Time) ([]Result, error)
-	// CreatePending adds email as pending unless it exists; created says
-	// whether it did. An existing row is returned unchanged.
-	CreatePending(ctx context.Context, email string, themes []string, now time.Time) (Subscriber, bool, error)
-	// SetStatus and SetThemes change one subscriber.
+	// CreatePending adds s (address, name, themes, language, articles)
+	// as pending unless its address exists; created says whether it did.
+	// An existing row is returned unchanged.
+	CreatePending(ctx context.Context, s Subscriber, now time.Time) (Subscriber, bool, error)
+	// SetStatus, SetThemes and SetLanguage change one subscriber.
 	SetStatus(ctx context.Context, id int64, st Status, now time.Time) (Subscriber, error)
 	SetThemes(ctx context.Context, id int64, themes []string, now time.Time) (Subscriber, error)
+	SetLanguage(ctx context.Context, id int64, language, articles string, now time.Time) (Subscriber, error)
 	// TokenSecret is the key that signs links when secret_env is unset:
 	// random, made on first use and kept in the store.
 	TokenSecret(ctx context.Context) ([]byte, error)

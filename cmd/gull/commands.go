@@ -25,10 +25,10 @@ commands:
   run [--once]                                    the daemon: the schedule and the web pages until
                                                   SIGTERM (SIGHUP reloads the config); --once runs
                                                   the scheduled job now and exits
-  subscribers add EMAIL [--name NAME] [--themes ID,ID]
+  subscribers add EMAIL [--name NAME] [--themes ID,ID] [--language L] [--articles A]
   subscribers remove EMAIL
   subscribers list [--status STATUS] [--format table|csv|json]
-  subscribers import FILE.csv                     columns email[,name][,themes][,status]
+  subscribers import FILE.csv                     columns email[,name][,themes][,status][,language][,articles]
   subscribers export [--out FILE]                 CSV that import reads back
   feeds check [--now TIME] [--format text|json]   fetch every feed; one row each
   issue show [ID] [--format text|json]            the coming draft or any issue, with article ids
@@ -95,9 +95,9 @@ the config. With --once, runs the scheduled job now and exits.`,
 		about:    "Manages the list of readers kept in the store.",
 	}, {
 		name:     "subscribers add",
-		synopsis: "subscribers add EMAIL [--name NAME] [--themes ID,ID]",
-		short:    "add a reader, or change one's name or themes",
-		about:    "Adds a reader to the list, or changes the name or themes of one already on it.",
+		synopsis: "subscribers add EMAIL [--name NAME] [--themes ID,ID] [--language L] [--articles A]",
+		short:    "add a reader, or change one's name, themes or languages",
+		about:    "Adds a reader to the list, or changes the name, themes, language or article languages of one already on it.",
 		run:      runSubscribersAdd,
 	}, {
 		name:     "subscribers remove",

@@ -430,6 +430,10 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if code, body := pressConfirm(t, link); code != 200 {
 		t.Fatalf("the confirm button: %d\n%s", code, body)
 	}
+	// The welcome mail follows the confirmation, with the week's issue.
+	waitMessage(t, d.smtp, "new@example.org", func(r received) bool {
+		return strings.Contains(r.subject, "Welcome") && strings.Contains(r.text, "/issues/")
+	})
 	waitMessage(t, d.smtp, "new@example.org", func(r received) bool { return strings.Contains(r.text, "HBM chips") })
 	// More slots come every 2 s; the week's issue is done, and nobody
 	// gets it again.
@@ -444,7 +448,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Errorf("%d addresses got mail, want %d", len(copies), readers+1)
 	}
 	for addr, n := range copies {
-		if want := map[bool]int{true: 2, false: 1}[addr == "new@example.org"]; n != want {
+		if want := map[bool]int{true: 3, false: 1}[addr == "new@example.org"]; n != want {
 			t.Errorf("%s got %d messages, want %d", addr, n, want)
 		}
 	}

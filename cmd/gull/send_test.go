@@ -206,6 +206,16 @@ func (n noConfirmations) SendConfirmation(_ context.Context, sub subscribers.Sub
 	return nil
 }
 
+func (n noConfirmations) SendWelcome(_ context.Context, sub subscribers.Subscriber, _ web.Welcome) error {
+	n.t.Errorf("a welcome mail to %s", sub.Email)
+	return nil
+}
+
+func (n noConfirmations) SendManageLink(_ context.Context, sub subscribers.Subscriber, _ string) error {
+	n.t.Errorf("a manage link to %s", sub.Email)
+	return nil
+}
+
 func TestSendAllEndToEnd(t *testing.T) {
 	s := newSendSetup(t)
 	out, _ := s.gull(t, 0, "send", "--all", "--yes", "--now", sendNow)

@@ -38,9 +38,19 @@ func runSubscribersAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers add")
 	name := fs.String("name", "", "the subscriber's name")
 	themes := fs.String("themes", "", "theme ids, comma-separated, or all; default all for a new subscriber, unchanged for one on the list")
-	email, err := parseAddress(a, fs, args, "address: gull subscribers add reader@example.org [--name NAME] [--themes ID,ID]")
+	language := fs.String("language", "", "ko or en: the wording of their mail; default the config's language for a new subscriber, unchanged for one on the list")
+	articles := fs.String("articles", "", "ko, en or both: the articles they get by language; default both for a new subscriber, unchanged for one on the list")
+	email, err := parseAddress(a, fs, args, "address: gull subscribers add reader@example.org [--name NAME] [--themes ID,ID] [--language ko|en] [--articles ko|en|both]")
 	if err != nil {
 		return err
+	}
+	lang, err := subscribers.ParseLanguage(*language)
+	if err != nil {
+		return usageError{"--language: " + err.Error()}
+	}
+	arts, err := subscribers.ParseArticles(*articles)
+	if err != nil {
+		return usageError{"--articles: " + err.Error()}
 	}
 	if err := subscribers.CheckName(strings.TrimSpace(*name)); err != nil {
 		return usageError{"--name: " + err.Error()}
@@ -54,6 +64,7 @@ func runSubscribersAdd(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return usageError{"--themes: " + err.Error()}
 	}
+	in, given = subscribers.WithLanguages(in, given, lang, arts)
 	sub, change, note, err := st.SaveSubscriber(ctx, in, given, time.Now())
 	if err != nil {
 		return err
@@ -138,9 +149,9 @@ func runSubscribersList(ctx context.Context, a *app, args []string) error {
 	case "csv":
 		return subscribers.WriteCSV(a.stdout, subs)
 	case "json":
-		return subscribers.WriteJSON(a.stdout, subs, cfg.Location)
+		return subscribers.WriteJSON(a.stdout, subs, cfg.Location, cfg.Language)
 	}
-	table, tally := subscribers.Table(subs, cfg.Location)
+	table, tally := subscribers.Table(subs, cfg.Location, cfg.Language)
 	writeTable(a.stdout, table)
 	fmt.Fprintf(a.stdout, "\n%s.\n", tally)
 	return nil
@@ -148,7 +159,7 @@ func runSubscribersList(ctx context.Context, a *app, args []string) error {
 
 func runSubscribersImport(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("subscribers import")
-	path, err := parseOne(a, fs, args, "file: gull subscribers import people.csv (columns email[,name][,themes][,status])")
+	path, err := parseOne(a, fs, args, "file: gull subscribers import people.csv (columns email[,name][,themes][,status][,language][,articles])")
 	if err != nil {
 		return err
 	}

@@ -114,12 +114,17 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 	pages := &web.SubscriberPages{
 		Store:   d.st,
 		Signer:  links.Signer,
-		Mailer:  &confirmMailer{title: cfg.Title.In(cfg.Language), composer: composer, tr: tr},
+		Mailer:  &confirmMailer{title: cfg.Title.Text, lang: cfg.Language, composer: composer, tr: tr},
 		BaseURL: links.BaseURL,
 		Title:   cfg.Title.In(cfg.Language),
 		Themes:  themes,
 		Other:   web.ThemeChoice{ID: cfg.Other.ID, Name: cfg.Other.Name.In(cfg.Language), Names: cfg.Other.Name.Text},
-		Log:     d.log,
+		// The reader's pages and mails are in their language; the list's
+		// is the default.
+		Language: cfg.Language,
+		Titles:   cfg.Title.Text,
+		Archive:  d.st,
+		Log:      d.log,
 
 		PendingTTL: time.Duration(cfg.HTTP.PendingTTL),
 		MaxPending: cfg.HTTP.MaxPending,
@@ -175,7 +180,7 @@ func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links
 		return nil, nil, err
 	}
 	stopCtx, stop := context.WithCancel(context.Background())
-	mailer := &confirmMailer{title: cfg.Title.In(cfg.Language), composer: composer, tr: tr}
+	mailer := &confirmMailer{title: cfg.Title.Text, lang: cfg.Language, composer: composer, tr: tr}
 	desk := &web.Desk{
 		Auth:  auth,
 		Store: d.st,

@@ -28,7 +28,7 @@ func removeStore(t *testing.T, path string) {
 func writeErrs(s *Store) []error {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
-	_, _, err1 := s.CreatePending(ctx, "late@example.com", []string{"규제"}, now)
+	_, _, err1 := s.CreatePending(ctx, subscribers.Subscriber{Email: "late@example.com", Themes: []string{"규제"}}, now)
 	err2 := s.SetScheduleDoneThrough(ctx, now)
 	return []error{err1, err2}
 }
@@ -140,7 +140,7 @@ func newStoreFile(t *testing.T) string {
 func TestStoreReopensAsItself(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
-	if _, _, err := s.CreatePending(ctx, "kim@example.com", nil, time.Now()); err != nil {
+	if _, _, err := s.CreatePending(ctx, subscribers.Subscriber{Email: "kim@example.com", Themes: nil}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -172,7 +172,7 @@ func TestReplacedStoreClosesWithoutSpoilingTheNewFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := o.CreatePending(ctx, "backup@example.com", nil, time.Now()); err != nil {
+	if _, _, err := o.CreatePending(ctx, subscribers.Subscriber{Email: "backup@example.com", Themes: nil}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	o.Close()

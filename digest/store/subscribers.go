@@ -214,9 +214,13 @@ func (s *Store) ImportSubscribers(ctx context.Context, rows []subscribers.Row, n
 // importHook lets a test act in the middle of an import (cancel it).
 var importHook func(row int)
 
-// CreatePending adds email as pending with the themes it chose, unless
-// the address is already on the list; created says whether it was added.
-func (s *Store) CreatePending(ctx context.Context, email string, themes []string, now time.Time) (subscribers.Subscriber, bool, error) {
+// CreatePending adds in (its address, name, themes, language and article
+// languages, as the sign-up form gave them) as pending, unless the address
+// is already on the list; created says whether it was added. An existing
+// row is returned unchanged: a stranger's sign-up must not change a
+// reader's choices (the confirm link carries them instead).
+func (s *Store) CreatePending(ctx context.Context, in subscribers.Subscriber, now time.Time) (subscribers.Subscriber, bool, error) {
+	email := in.Email
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return subscribers.Subscriber{}, false, err
@@ -228,7 +232,8 @@ func (s *Store) CreatePending(ctx context.Context, email string, themes []string
 	case !errors.Is(err, subscribers.ErrNotFound):
 		return old, false, err
 	}
-	sub := subscribers.Subscriber{Email: email, Status: subscribers.Pending, Themes: themes, Created: now, Updated: now}
+	sub := subscribers.Subscriber{Email: email, Name: in.Name, Status: subscribers.Pending, Themes: in.Themes,
+		Language: in.Language, Articles: in.Articles, Created: now, Updated: now}
 	if sub.ID, err = insert(ctx, tx, sub); err != nil {
 		return sub, false, err
 	}
@@ -267,6 +272,11 @@ func (s *Store) SetThemes(ctx context.Context, id int64, themes []string, now ti
 	return s.change(ctx, id, now, func(sub *subscribers.Subscriber) { sub.Themes = themes })
 }
 
+// SetLanguage sets one subscriber's language and article languages.
+func (s *Store) SetLanguage(ctx context.Context, id int64, language, articles string, now time.Time) (subscribers.Subscriber, error) {
+	return s.change(ctx, id, now, func(sub *subscribers.Subscriber) { sub.Language, sub.Articles = language, articles })
+}
+
 func (s *Store) change(ctx context.Context, id int64, now time.Time, edit func(*subscribers.Subscriber)) (subscribers.Subscriber, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -279,7 +289,8 @@ func (s *Store) change(ctx context.Context, id int64, now time.Time, edit func(*
 	}
 	before := sub
 	edit(&sub)
-	if sub.Status == before.Status && subscribers.FormatThemes(sub.Themes) == subscribers.FormatThemes(before.Themes) {
+	if sub.Status == before.Status && subscribers.FormatThemes(sub.Themes) == subscribers.FormatThemes(before.Themes) &&
+		sub.Language == before.Language && sub.Articles == before.Articles {
 		return before, nil
 	}
 	sub.Updated = now

@@ -243,11 +243,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 func TestCreatePendingAndThemes(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	p, created, err := s.CreatePending(ctx, "new@example.org", []string{"compute"}, day1)
+	p, created, err := s.CreatePending(ctx, subscribers.Subscriber{Email: "new@example.org", Themes: []string{"compute"}}, day1)
 	if err != nil || !created || p.Status != subscribers.Pending {
 		t.Fatalf("%+v %v %v", p, created, err)
 	}
-	again, created, err := s.CreatePending(ctx, "NEW@example.org", []string{"regulation"}, day2)
+	again, created, err := s.CreatePending(ctx, subscribers.Subscriber{Email: "NEW@example.org", Themes: []string{"regulation"}}, day2)
 	if err != nil || created || again.ID != p.ID || !slices.Equal(again.Themes, []string{"compute"}) {
 		t.Errorf("second sign-up changed the row: %+v %v %v", again, created, err)
 	}
@@ -261,6 +261,29 @@ func TestCreatePendingAndThemes(t *testing.T) {
 	}
 	if _, err := s.SetStatus(ctx, 4242, subscribers.Active, day2); !errors.Is(err, subscribers.ErrNotFound) {
 		t.Errorf("unknown id: %v", err)
+	}
+}
+
+// A sign-up keeps everything the form asked for on the pending row, and
+// the preferences page changes the language and article languages.
+func TestCreatePendingKeepsTheForm(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	p, created, err := s.CreatePending(ctx, subscribers.Subscriber{Email: "kim@example.kr", Name: "김하늘",
+		Themes: []string{"compute"}, Language: "ko", Articles: "en"}, day1)
+	if err != nil || !created {
+		t.Fatal(created, err)
+	}
+	got, err := s.SubscriberByID(ctx, p.ID)
+	if err != nil || got.Name != "김하늘" || got.Language != "ko" || got.Articles != "en" || got.Status != subscribers.Pending {
+		t.Errorf("stored %+v %v", got, err)
+	}
+	changed, err := s.SetLanguage(ctx, p.ID, "en", "both", day2)
+	if err != nil || changed.Language != "en" || changed.Articles != "both" || !changed.Updated.Equal(day2) {
+		t.Errorf("SetLanguage: %+v %v", changed, err)
+	}
+	if got, _ := s.SubscriberByID(ctx, p.ID); got.Language != "en" || got.Articles != "both" {
+		t.Errorf("after SetLanguage: %+v", got)
 	}
 }
 
@@ -291,7 +314,7 @@ func TestImportChangesOnlyGivenCells(t *testing.T) {
 	s, _ := openTemp(t)
 	add(t, s, "t@example.org", subscribers.Active, "compute")
 	add(t, s, "b@example.org", subscribers.Bounced)
-	if _, _, err := s.CreatePending(ctx, "p@example.org", []string{"regulation"}, day1); err != nil {
+	if _, _, err := s.CreatePending(ctx, subscribers.Subscriber{Email: "p@example.org", Themes: []string{"regulation"}}, day1); err != nil {
 		t.Fatal(err)
 	}
 	csv := "email,name,themes,status\nt@example.org,Kim,,\nb@example.org,,,\np@example.org,,,\n"
@@ -324,11 +347,11 @@ func TestExpirePending(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	for _, e := range []string{"old1@example.org", "old2@example.org"} {
-		if _, _, err := s.CreatePending(ctx, e, nil, day1); err != nil {
+		if _, _, err := s.CreatePending(ctx, subscribers.Subscriber{Email: e, Themes: nil}, day1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.CreatePending(ctx, "fresh@example.org", nil, day3); err != nil {
+	if _, _, err := s.CreatePending(ctx, subscribers.Subscriber{Email: "fresh@example.org", Themes: nil}, day3); err != nil {
 		t.Fatal(err)
 	}
 	add(t, s, "active@example.org", subscribers.Active)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func checkMetric(t *testing.T, m *Metrics, want string) {
 // checkBusy checks the answer to a sign-up the site cannot take now.
 func checkBusy(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 	t.Helper()
-	checkPage(t, what, rec, 503, "지금은 신청을 받을 수 없습니다", "Please try again later", "no mail was sent")
+	checkPage(t, what, rec, 503, "지금은 신청을 받을 수 없습니다", "지금은 신청을 받을 수 없습니다", "메일도 보내지 않았습니다")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Errorf("%s: no Retry-After", what)
 	}
@@ -51,7 +52,7 @@ func TestSignUpPendingCapAndExpiry(t *testing.T) {
 		p.MaxPending, p.PendingTTL, p.Metrics = 3, 24*time.Hour, m
 	})
 	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org"} {
-		checkPage(t, e, f.signUp(e), 200, "Please check your inbox")
+		checkPage(t, e, f.signUp(e), 200, "메일함을 확인해 주세요")
 	}
 	checkBusy(t, "the fourth pending sign-up", f.signUp("d@example.org"))
 	if _, err := f.store.SubscriberByEmail(context.Background(), "d@example.org"); err == nil {
@@ -69,12 +70,12 @@ func TestSignUpPendingCapAndExpiry(t *testing.T) {
 	mails := f.mailer.mails()
 	f.confirm(mails[0].url)
 	f.clock.add(time.Hour)
-	checkPage(t, "after a confirmation", f.signUp("e@example.org"), 200, "Please check your inbox")
+	checkPage(t, "after a confirmation", f.signUp("e@example.org"), 200, "메일함을 확인해 주세요")
 
 	// A day later the three still pending are gone, with their links.
 	f.clock.add(24*time.Hour + time.Minute)
-	checkPage(t, "after the pending ones expired", f.signUp("f@example.org"), 200, "Please check your inbox")
-	checkPage(t, "an expired sign-up's link", f.confirm(mails[1].url), 404, "Subscription not found")
+	checkPage(t, "after the pending ones expired", f.signUp("f@example.org"), 200, "메일함을 확인해 주세요")
+	checkPage(t, "an expired sign-up's link", f.confirm(mails[1].url), 404, "구독 정보를 찾을 수 없습니다")
 	for _, e := range []string{"b@example.org", "c@example.org", "e@example.org"} {
 		if _, err := f.store.SubscriberByEmail(context.Background(), e); err == nil {
 			t.Errorf("%s is still stored after http.pending_ttl", e)
@@ -93,9 +94,20 @@ type gateMailer struct {
 	mu   sync.Mutex
 	sent int
 	cut  int
+	// entered counts the confirmations on the wire (waiting at the gate).
+	entered atomic.Int32
+}
+
+// The welcome and manage mails do not wait for the gate: only the
+// confirmations are counted.
+func (g *gateMailer) SendWelcome(context.Context, subscribers.Subscriber, Welcome) error { return nil }
+
+func (g *gateMailer) SendManageLink(context.Context, subscribers.Subscriber, string) error {
+	return nil
 }
 
 func (g *gateMailer) SendConfirmation(ctx context.Context, _ subscribers.Subscriber, _ string) error {
+	g.entered.Add(1)
 	select {
 	case <-g.gate:
 		g.mu.Lock()
@@ -180,6 +192,12 @@ func TestSignUpStopsAtShutdown(t *testing.T) {
 	for i := range 20 {
 		checkPage(t, "sign-up", f.serve(url.Values{"email": {fmt.Sprintf("r%d@example.org", i)}}, "192.0.2.1:1"), 200)
 	}
+	// Stop once a mail is on the wire: before that there is nothing to cut.
+	for deadline := time.Now().Add(30 * time.Second); g.entered.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no worker took a sign-up")
+		}
+	}
 	f.pages.Stop()
 	waited := make(chan struct{})
 	go func() { f.pages.Wait(); close(waited) }()
@@ -206,13 +224,13 @@ func TestConfirmationBudgetDelaysThenSends(t *testing.T) {
 	f := newFixture(t, func(p *SubscriberPages) { p.ConfirmPerHour, p.Metrics = 2, m })
 	for _, e := range []string{"a@example.org", "b@example.org"} {
 		rec := f.signUp(e)
-		checkPage(t, e, rec, 200, "Please check your inbox")
+		checkPage(t, e, rec, 200, "메일함을 확인해 주세요")
 		if strings.Contains(rec.Body.String(), "delayed") {
 			t.Errorf("%s: the page says delayed within the budget", e)
 		}
 	}
 	for _, e := range []string{"c@example.org", "d@example.org"} {
-		checkPage(t, e, f.signUp(e), 200, "Please check your inbox", "the mail is delayed", "확인 메일이 늦어집니다")
+		checkPage(t, e, f.signUp(e), 200, "메일함을 확인해 주세요", "확인 메일이 늦어집니다", "확인 메일이 늦어집니다")
 	}
 	checkBusy(t, "past an hour's worth waiting", f.signUp("e@example.org"))
 	if n := len(f.mailer.mails()); n != 2 {
@@ -251,7 +269,7 @@ func TestContinueKeepsTheCaps(t *testing.T) {
 	checkPage(t, "first sign-up", sf.submit("/subscribe", url.Values{"email": {"a@example.org"}}, "192.0.2.1:1"), 200)
 
 	pages := &SubscriberPages{Store: sf.store, Signer: sf.pages.Signer, Mailer: sf.mailer, BaseURL: baseURL,
-		Title: sf.pages.Title, Now: sf.clock.now, Log: sf.pages.Log, ConfirmPerHour: 1, SubscribeBurst: 1, SubscribeEvery: time.Hour}
+		Title: sf.pages.Title, Language: sf.pages.Language, Now: sf.clock.now, Log: sf.pages.Log, ConfirmPerHour: 1, SubscribeBurst: 1, SubscribeEvery: time.Hour}
 	site := *sf.site
 	site.Pages, site.st = pages, nil
 	h := site.Handler()
@@ -263,7 +281,7 @@ func TestContinueKeepsTheCaps(t *testing.T) {
 		t.Errorf("the same client after a reload: %d, want 429", rec.Code)
 	}
 	checkPage(t, "another client after a reload", sf.submit("/subscribe", url.Values{"email": {"b@example.org"}}, "192.0.2.2:1"),
-		200, "the mail is delayed")
+		200, "확인 메일이 늦어집니다")
 	if n := len(sf.mailer.mails()); n != 1 {
 		t.Errorf("%d confirmation mails with a budget of 1 an hour across a reload", n)
 	}
@@ -274,7 +292,7 @@ func TestContinueKeepsTheCaps(t *testing.T) {
 func TestStopLogsHeldBackConfirmations(t *testing.T) {
 	f := newFixture(t, func(p *SubscriberPages) { p.ConfirmPerHour = 2 })
 	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org", "d@example.org"} {
-		checkPage(t, e, f.signUp(e), 200, "Please check your inbox")
+		checkPage(t, e, f.signUp(e), 200, "메일함을 확인해 주세요")
 	}
 	f.pages.Stop()
 	f.pages.Wait()

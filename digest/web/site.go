@@ -142,7 +142,7 @@ func (s *Site) Handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		s.Metrics.ServeHTTP(w, r)
 	}))
-	for _, p := range []string{"/subscribe", "/confirm", "/unsubscribe", "/preferences"} {
+	for _, p := range []string{"/subscribe", "/confirm", "/unsubscribe", "/preferences", "/manage"} {
 		mux.Handle(p, pages)
 	}
 	if s.Desk != nil {

@@ -489,7 +489,7 @@ func TestSiteNotFound(t *testing.T) {
 func TestSiteSubscriberPages(t *testing.T) {
 	sf := newSiteFixture(t)
 	checkPage(t, "GET /subscribe", sf.open("/subscribe"), 200, `<form method="post" action="subscribe">`)
-	checkPage(t, "sign-up", sf.submit("/subscribe", url.Values{"email": {"new@example.org"}}, ""), 200, "Please check your inbox")
+	checkPage(t, "sign-up", sf.submit("/subscribe", url.Values{"email": {"new@example.org"}}, ""), 200, "메일함을 확인해 주세요")
 	if m := sf.mailer.mails(); len(m) != 1 || !strings.HasPrefix(m[0].url, baseURL+"/confirm?t=") {
 		t.Fatalf("confirmation mails: %+v", m)
 	}
@@ -498,12 +498,12 @@ func TestSiteSubscriberPages(t *testing.T) {
 	if !ok {
 		t.Fatalf("the confirm link shows no button:\n%s", page.Body)
 	}
-	checkPage(t, "confirm", sf.submit("/confirm", url.Values{"t": {token}}, ""), 200, "You are subscribed")
+	checkPage(t, "confirm", sf.submit("/confirm", url.Values{"t": {token}}, ""), 200, "구독이 확인되었습니다")
 	sub := sf.byEmail("new@example.org")
 	if sub.Status != subscribers.Active {
 		t.Fatalf("after confirming: %+v", sub)
 	}
-	checkPage(t, "one-click", sf.submit(path(t, sf.links().Unsubscribe(sub, "2026-W48")), url.Values{"List-Unsubscribe": {"One-Click"}}, ""), 200, "You are unsubscribed")
+	checkPage(t, "one-click", sf.submit(path(t, sf.links().Unsubscribe(sub, "2026-W48")), url.Values{"List-Unsubscribe": {"One-Click"}}, ""), 200, "구독이 해지되었습니다")
 	if got := sf.sub(sub.ID); got.Status != subscribers.Unsubscribed {
 		t.Errorf("after one-click: %+v", got)
 	}
@@ -545,7 +545,7 @@ func TestSiteBadTokens(t *testing.T) {
 			} else {
 				rec = sf.submit(target, url.Values{"themes": {"regulation"}, "List-Unsubscribe": {"One-Click"}}, "")
 			}
-			checkPage(t, c.method+" "+target, rec, 400, "링크가 올바르지 않습니다", "This link is not valid")
+			checkPage(t, c.method+" "+target, rec, 400, "링크가 올바르지 않습니다", "링크가 올바르지 않습니다")
 		}
 	}
 	if got := sf.sub(sub.ID); !reflect.DeepEqual(got, sub) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"container/list"
 	"context"
 	"errors"
@@ -23,9 +24,22 @@ import (
 	"gull/subscribers"
 )
 
-// ConfirmMailer sends the double opt-in mail (the delivery code will implement it).
+// ConfirmMailer sends the subscriber pages' mails (digest/daemon
+// implements it): the double opt-in link, the welcome after confirming,
+// and the manage link. Each is in to.Language, which the pages always set
+// ("ko" or "en").
 type ConfirmMailer interface {
 	SendConfirmation(ctx context.Context, to subscribers.Subscriber, confirmURL string) error
+	SendWelcome(ctx context.Context, to subscribers.Subscriber, w Welcome) error
+	SendManageLink(ctx context.Context, to subscribers.Subscriber, preferencesURL string) error
+}
+
+// Welcome is what the welcome mail links to.
+type Welcome struct {
+	// IssueURL is the latest published issue's web page; "" when none
+	// has come out yet (the mail says the first comes on the schedule).
+	IssueURL                       string
+	PreferencesURL, UnsubscribeURL string
 }
 
 // SignUpStore is the store of the subscriber pages: the list, and the
@@ -55,9 +69,18 @@ type SubscriberPages struct {
 	Store   SignUpStore
 	Signer  *subscribers.Signer
 	Mailer  ConfirmMailer
-	BaseURL string        // absolute, no trailing slash; links in mails start with it
-	Title   string        // the newsletter's title
-	Themes  []ThemeChoice // choosable themes, in order
+	BaseURL string // absolute, no trailing slash; links in mails start with it
+	Title   string // the newsletter's title
+	// Titles is the title in each language, when the config names it so:
+	// a page shows the one of its language, else Title.
+	Titles digest.Text
+	Themes []ThemeChoice // choosable themes, in order
+	// Language is the list's (config language): the pages' language when
+	// neither the reader nor the browser names one.
+	Language string
+	// Archive finds the latest issue for the welcome mail; nil: the
+	// welcome mail has no issue link.
+	Archive ArchiveStore
 	Now     func() time.Time
 	Log     *slog.Logger
 	// Other is the catch-all section (config key other), offered after
@@ -113,8 +136,14 @@ const (
 // reload carries it over (Continue), so its caps hold across SIGHUP.
 type pagesState struct {
 	limiter *limiter
-	mailed  *mailThrottle
-	signUps *signUps
+	// manage limits POST /manage per client, as limiter does sign-ups;
+	// manageMailed the manage links per address and per hour, as mailed
+	// does the confirmations (apart, so a reader who just confirmed may
+	// ask for one at once).
+	manage       *limiter
+	manageMailed *mailThrottle
+	mailed       *mailThrottle
+	signUps      *signUps
 }
 
 // Handler serves the pages. It panics when Store, Signer or Mailer is
@@ -133,8 +162,10 @@ func (p *SubscriberPages) Handler() http.Handler {
 		}
 		mailed := &mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: p.confirmPerHour()}
 		p.st = &pagesState{
-			limiter: newLimiter(burst, every),
-			mailed:  mailed,
+			limiter:      newLimiter(burst, every),
+			manage:       newLimiter(burst, every),
+			manageMailed: &mailThrottle{sent: map[int64][]time.Time{}, sweepAt: 1024, perHour: p.confirmPerHour()},
+			mailed:       mailed,
 			// An hour's budget may wait: the next hour sends it all.
 			signUps: newSignUps(signUpQueue, p.confirmPerHour(), mailed),
 		}
@@ -148,6 +179,8 @@ func (p *SubscriberPages) Handler() http.Handler {
 	mux.HandleFunc("POST /unsubscribe", p.unsubscribe)
 	mux.HandleFunc("GET /preferences", p.preferencesForm)
 	mux.HandleFunc("POST /preferences", p.savePreferences)
+	mux.HandleFunc("GET /manage", p.manageForm)
+	mux.HandleFunc("POST /manage", p.manage)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w)
 		mux.ServeHTTP(w, r)
@@ -235,7 +268,10 @@ func (p *SubscriberPages) links() Links {
 // render answers a page. The body is built before anything is written,
 // so a template failure is a clean 500.
 func (p *SubscriberPages) render(w http.ResponseWriter, status int, name string, d pageData) {
-	d.Title = p.Title
+	if d.Lang == "" {
+		d.Lang = p.lang()
+	}
+	d.Title = cmp.Or(p.Titles.In(d.Lang), p.Title)
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, d); err != nil {
 		p.log().Error("subscriber page failed", "page", name, "err", err)
@@ -247,8 +283,9 @@ func (p *SubscriberPages) render(w http.ResponseWriter, status int, name string,
 	w.Write(buf.Bytes())
 }
 
-func (p *SubscriberPages) fail(w http.ResponseWriter, f failure) {
-	p.render(w, f.Status, "error", pageData{Fail: f})
+// fail answers the error page f in lang.
+func (p *SubscriberPages) fail(w http.ResponseWriter, lang string, f failure) {
+	p.render(w, f.Status, "error", pageData{Fail: f, Lang: lang})
 }
 
 // parseForm reads a POST body of at most maxFormBody bytes, URL-encoded
@@ -269,9 +306,9 @@ func (p *SubscriberPages) parseForm(w http.ResponseWriter, r *http.Request) bool
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) || errors.Is(err, multipart.ErrMessageTooLarge) {
-		p.fail(w, failTooLarge)
+		p.fail(w, p.pageLang(r), failTooLarge)
 	} else {
-		p.fail(w, failBadForm)
+		p.fail(w, p.pageLang(r), failBadForm)
 	}
 	return false
 }
@@ -281,36 +318,37 @@ func (p *SubscriberPages) parseForm(w http.ResponseWriter, r *http.Request) bool
 // error page and returns false; nothing has changed.
 func (p *SubscriberPages) verify(w http.ResponseWriter, r *http.Request, want subscribers.Purpose) (string, subscribers.Claims, subscribers.Subscriber, bool) {
 	token := r.FormValue("t")
+	lang := p.pageLang(r)
 	c, err := p.Signer.Verify(token, want, p.now())
 	switch {
 	case err == nil:
 	case errors.Is(err, subscribers.ErrExpired) && want == subscribers.PurposeConfirm:
-		p.fail(w, failExpiredConfirm)
+		p.fail(w, lang, failExpiredConfirm)
 		return "", c, subscribers.Subscriber{}, false
 	case errors.Is(err, subscribers.ErrExpired):
-		p.fail(w, failExpired)
+		p.fail(w, lang, failExpired)
 		return "", c, subscribers.Subscriber{}, false
 	default:
 		p.log().Info("refused a link", "path", r.URL.Path, "err", err)
-		p.fail(w, failBadLink)
+		p.fail(w, lang, failBadLink)
 		return "", c, subscribers.Subscriber{}, false
 	}
 	sub, err := p.Store.SubscriberByID(r.Context(), c.Subscriber)
 	switch {
 	case errors.Is(err, subscribers.ErrNotFound):
 		p.log().Info("link for a removed subscriber", "path", r.URL.Path, "subscriber_id", c.Subscriber)
-		p.fail(w, failNotFound)
+		p.fail(w, lang, failNotFound)
 		return "", c, sub, false
 	case err != nil:
-		p.serverError(w, "read subscriber", err, c.Subscriber)
+		p.serverError(w, lang, "read subscriber", err, c.Subscriber)
 		return "", c, sub, false
 	}
 	return token, c, sub, true
 }
 
-func (p *SubscriberPages) serverError(w http.ResponseWriter, what string, err error, id int64) {
+func (p *SubscriberPages) serverError(w http.ResponseWriter, lang, what string, err error, id int64) {
 	p.log().Error("subscriber page: "+what, "subscriber_id", id, "err", err)
-	p.fail(w, failServer)
+	p.fail(w, lang, failServer)
 }
 
 // choices are what a reader may choose, in the order offered: the themes,
@@ -355,20 +393,25 @@ func (p *SubscriberPages) allIsNil(themes []string) []string {
 	return nil
 }
 
-// boxes are the theme checkboxes for a choice; no choice (every theme)
-// ticks them all.
-func (p *SubscriberPages) boxes(chosen []string) []themeBox {
+// boxes are the theme checkboxes for a choice, named in lang; no choice
+// (every theme) ticks them all.
+func (p *SubscriberPages) boxes(chosen []string, lang string) []themeBox {
 	choices := p.choices()
 	out := make([]themeBox, len(choices))
 	for i, t := range choices {
-		out[i] = themeBox{ID: t.ID, Name: t.Name, Checked: len(chosen) == 0 || slices.Contains(chosen, t.ID)}
+		out[i] = themeBox{ID: t.ID, Name: cmp.Or(t.Names.In(lang), t.Name), Checked: len(chosen) == 0 || slices.Contains(chosen, t.ID)}
 	}
 	return out
 }
 
-// GET /subscribe: the sign-up form.
+// GET /subscribe: the sign-up form, in the language asked for
+// (pageLang), which also starts as the mail's.
 func (p *SubscriberPages) subscribeForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, http.StatusOK, "subscribe", pageData{Themes: p.boxes(nil)})
+	lang := p.pageLang(r)
+	d := p.switchable("subscribe", lang)
+	d.Themes = p.boxes(nil, lang)
+	d.Choice = subscribers.Subscriber{Language: lang, Articles: "both"}
+	p.render(w, http.StatusOK, "subscribe", d)
 }
 
 // POST /subscribe. A good address is answered with the same page, byte
@@ -379,40 +422,68 @@ func (p *SubscriberPages) subscribe(w http.ResponseWriter, r *http.Request) {
 	now := p.now()
 	if ok, retry := p.st.limiter.allow(clientKey(r), now); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
-		p.fail(w, failTooMany)
+		p.fail(w, p.pageLang(r), failTooMany)
 		return
 	}
 	if !p.parseForm(w, r) {
 		return
 	}
-	raw := r.PostForm.Get("email")
-	themes, themeErr := p.chooseThemes(r.PostForm["themes"])
-	email, err := subscribers.NormalizeEmail(raw)
-	if err != nil || themeErr != nil {
-		d := pageData{Email: raw, Themes: p.boxes(themes)}
-		if err != nil {
-			d.ProblemKo, d.Problem = "이메일 주소를 확인해 주세요.", err.Error()
-		} else {
-			d.ProblemKo, d.Problem = "없는 주제를 골랐습니다.", themeErr.Error()
-		}
+	in, d, ok := p.readSignUp(r)
+	if !ok {
 		p.render(w, http.StatusBadRequest, "subscribe", d)
 		return
 	}
-	if !p.roomForPending(w, r.Context(), now) {
+	lang := in.Language
+	if !p.roomForPending(w, lang, r.Context(), now) {
 		return
 	}
 	// Said before the work is queued, and the same for every address: the
 	// budget is the whole site's.
 	delayed := p.st.mailed.budgetLeft(now) == 0
 	if delayed && !p.st.signUps.canHold() {
-		p.refuse(w, "confirmation_budget", "sign-up refused: the hourly confirmation budget is spent and an hour's worth already waits")
+		p.refuse(w, lang, "confirmation_budget", "sign-up refused: the hourly confirmation budget is spent and an hour's worth already waits")
 		return
 	}
-	if !p.st.signUps.enqueue(func(ctx context.Context) { p.signUp(ctx, email, themes, now) }) {
-		p.refuse(w, "queue_full", "sign-up refused: the confirmation queue is full (is the mail server slow?)")
+	if !p.st.signUps.enqueue(func(ctx context.Context) { p.signUp(ctx, in, now) }) {
+		p.refuse(w, lang, "queue_full", "sign-up refused: the confirmation queue is full (is the mail server slow?)")
 		return
 	}
-	p.render(w, http.StatusOK, "sent", pageData{Delayed: delayed})
+	p.render(w, http.StatusOK, "sent", pageData{Delayed: delayed, Lang: lang})
+}
+
+// readSignUp reads the sign-up form: the address, the name (optional),
+// the language (the mail's and every page's after; the page's when not
+// given), the article languages (both when not given) and the themes
+// (none: all). When something is wrong it returns the form again, filled
+// in, with the problem.
+func (p *SubscriberPages) readSignUp(r *http.Request) (subscribers.Subscriber, pageData, bool) {
+	f := r.PostForm
+	lang, langErr := subscribers.ParseLanguage(f.Get("language"))
+	lang = cmp.Or(lang, p.pageLang(r))
+	articles, articlesErr := subscribers.ParseArticles(f.Get("articles"))
+	articles = cmp.Or(articles, "both")
+	themes, themeErr := p.chooseThemes(f["themes"])
+	name := strings.TrimSpace(f.Get("name"))
+	nameErr := subscribers.CheckName(name)
+	email, emailErr := subscribers.NormalizeEmail(f.Get("email"))
+	in := subscribers.Subscriber{Email: email, Name: name, Themes: themes, Language: lang, Articles: articles}
+	d := p.switchable("subscribe", lang)
+	d.Email, d.Name, d.Themes, d.Choice = f.Get("email"), f.Get("name"), p.boxes(themes, lang), in
+	switch {
+	case emailErr != nil:
+		d.ProblemKo, d.Problem = "이메일 주소를 확인해 주세요.", emailErr.Error()
+	case nameErr != nil:
+		d.ProblemKo, d.Problem = "이름은 한 줄, 200자 이내로 적어 주세요.", nameErr.Error()
+	case langErr != nil:
+		d.ProblemKo, d.Problem = "메일의 언어는 한국어나 영어 중에서 골라 주세요.", langErr.Error()
+	case articlesErr != nil:
+		d.ProblemKo, d.Problem = "받을 기사는 한국어, 영어, 모두 중에서 골라 주세요.", articlesErr.Error()
+	case themeErr != nil:
+		d.ProblemKo, d.Problem = "없는 주제를 골랐습니다.", themeErr.Error()
+	default:
+		return in, d, true
+	}
+	return in, d, false
 }
 
 // retryLater is the Retry-After of a refused sign-up, in seconds.
@@ -421,18 +492,18 @@ const retryLater = 15 * 60
 // refuse answers a sign-up the site cannot take now: 503, try again
 // later, never a promise of a mail. It is a WARN, and counted: an
 // operator should know the sign-up page is turning people away.
-func (p *SubscriberPages) refuse(w http.ResponseWriter, reason, msg string) {
+func (p *SubscriberPages) refuse(w http.ResponseWriter, lang, reason, msg string) {
 	p.log().Warn(msg, "reason", reason)
 	p.Metrics.CountSignUpRefused(reason)
 	w.Header().Set("Retry-After", strconv.Itoa(retryLater))
-	p.fail(w, failBusy)
+	p.fail(w, lang, failBusy)
 }
 
 // roomForPending deletes the pending sign-ups past their time (at most
 // once a minute) and says whether another may be added; when not, it has
 // answered. A sign-up of an address already on the list is refused too:
 // the answer must not say whether it is known.
-func (p *SubscriberPages) roomForPending(w http.ResponseWriter, ctx context.Context, now time.Time) bool {
+func (p *SubscriberPages) roomForPending(w http.ResponseWriter, lang string, ctx context.Context, now time.Time) bool {
 	if p.st.signUps.shouldExpire(now) {
 		n, err := p.Store.ExpirePending(ctx, now.Add(-p.pendingTTL()))
 		if err != nil {
@@ -444,23 +515,25 @@ func (p *SubscriberPages) roomForPending(w http.ResponseWriter, ctx context.Cont
 	}
 	n, err := p.Store.CountPending(ctx)
 	if err != nil {
-		p.serverError(w, "count pending sign-ups", err, 0)
+		p.serverError(w, lang, "count pending sign-ups", err, 0)
 		return false
 	}
 	if n >= p.maxPending() {
-		p.refuse(w, "pending_cap", "sign-up refused: too many pending sign-ups (http.max_pending); they expire after http.pending_ttl")
+		p.refuse(w, lang, "pending_cap", "sign-up refused: too many pending sign-ups (http.max_pending); they expire after http.pending_ttl")
 		return false
 	}
 	return true
 }
 
-// signUp adds a new address as pending and mails it a confirm link; an
-// address already pending, unsubscribed or bounced gets a new link and its
-// row stays as it is until the link is opened; an active one gets nothing.
-// The themes chosen travel in the link.
-func (p *SubscriberPages) signUp(ctx context.Context, email string, themes []string, now time.Time) {
+// signUp adds a new address as pending, with everything the form gave,
+// and mails it a confirm link; an address already pending, unsubscribed or
+// bounced gets a new link and its row stays as it is until the link is
+// opened (a stranger's sign-up must not change a reader's choices); an
+// active one gets nothing. The themes, language and article languages
+// chosen travel in the link, and the mail is in the language chosen.
+func (p *SubscriberPages) signUp(ctx context.Context, in subscribers.Subscriber, now time.Time) {
 	log := p.log()
-	sub, created, err := p.Store.CreatePending(ctx, email, themes, now)
+	sub, created, err := p.Store.CreatePending(ctx, in, now)
 	if err != nil {
 		log.Error("sign-up failed", "err", err)
 		return
@@ -469,21 +542,22 @@ func (p *SubscriberPages) signUp(ctx context.Context, email string, themes []str
 		log.Info("sign-up of an active subscriber; nothing sent", "subscriber_id", sub.ID)
 		return
 	}
-	p.sendConfirmation(ctx, sub, themes, created, now)
+	p.sendConfirmation(ctx, sub, in, created, now)
 }
 
-// sendConfirmation mails sub a confirm link carrying themes, within the
+// sendConfirmation mails sub a confirm link carrying the choice made
+// (themes, language, article languages), in its language, within the
 // throttles: one per address every 10 minutes and 3 a day (held back for
 // good, at INFO: that is someone pestering a stranger), and the site's
 // hourly budget (held back to be retried when it allows, at WARN).
-func (p *SubscriberPages) sendConfirmation(ctx context.Context, sub subscribers.Subscriber, themes []string, created bool, now time.Time) {
+func (p *SubscriberPages) sendConfirmation(ctx context.Context, sub, choice subscribers.Subscriber, created bool, now time.Time) {
 	log := p.log()
 	if !p.st.mailed.reserve(sub.ID, now) {
 		if p.st.mailed.budgetLeft(now) > 0 {
 			log.Info("confirmation mail held back: one per address every 10 minutes, 3 a day", "subscriber_id", sub.ID)
 			return
 		}
-		retry := func(ctx context.Context) { p.sendConfirmation(ctx, sub, themes, created, p.now()) }
+		retry := func(ctx context.Context) { p.sendConfirmation(ctx, sub, choice, created, p.now()) }
 		if p.st.signUps.hold(heldMail{p: p, send: retry}) {
 			log.Warn("confirmation mail delayed: the hourly confirmation budget is spent; it goes when the budget allows", "subscriber_id", sub.ID)
 			p.Metrics.CountConfirmationDelayed()
@@ -493,12 +567,13 @@ func (p *SubscriberPages) sendConfirmation(ctx context.Context, sub subscribers.
 		}
 		return
 	}
-	data := subscribers.FormatThemes(themes)
+	data := confirmData(choice)
 	if len(data) > maxTokenData {
 		// Sign refuses it; a link that works matters more than the choice,
 		// which the reader can make again on the preferences page.
 		log.Warn("sign-up chose more themes than a link holds; the link subscribes to every theme", "subscriber_id", sub.ID)
-		data = ""
+		choice.Themes = nil
+		data = confirmData(choice)
 	}
 	token := p.Signer.Sign(subscribers.Claims{
 		Purpose:    subscribers.PurposeConfirm,
@@ -507,7 +582,9 @@ func (p *SubscriberPages) sendConfirmation(ctx context.Context, sub subscribers.
 		Expires:    now.Add(subscribers.ConfirmTTL),
 	})
 	link := p.links().BaseURL + "/confirm?t=" + url.QueryEscape(token)
-	if err := p.Mailer.SendConfirmation(ctx, sub, link); err != nil {
+	to := sub
+	to.Language = p.readerLang(choice)
+	if err := p.Mailer.SendConfirmation(ctx, to, link); err != nil {
 		// Let the reader try again at once rather than in 10 minutes.
 		p.st.mailed.release(sub.ID, now)
 		if p.st.signUps.ctx.Err() != nil {
@@ -535,14 +612,16 @@ func (p *SubscriberPages) confirmForm(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if p.staleConfirm(w, c, sub) {
+	choice := p.tokenChoice(c.Data)
+	lang := p.readerLang(choice, sub)
+	if p.staleConfirm(w, lang, c, sub) {
 		return
 	}
 	if sub.Status == subscribers.Active {
-		p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub)})
+		p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub), Lang: p.readerLang(sub)})
 		return
 	}
-	p.render(w, http.StatusOK, "confirm", pageData{Token: token, Email: maskEmail(sub.Email)})
+	p.render(w, http.StatusOK, "confirm", pageData{Token: token, Email: maskEmail(sub.Email), Lang: lang})
 }
 
 // POST /confirm: the button. The subscriber becomes active with the
@@ -556,66 +635,101 @@ func (p *SubscriberPages) confirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if p.staleConfirm(w, c, sub) {
+	choice := p.tokenChoice(c.Data)
+	lang := p.readerLang(choice, sub)
+	if p.staleConfirm(w, lang, c, sub) {
 		return
 	}
 	if sub.Status != subscribers.Active {
 		ctx, now := r.Context(), p.now()
-		// Themes first: if the status change then fails, opening the link
-		// again finishes the job.
-		if themes := p.tokenThemes(c.Data); subscribers.FormatThemes(themes) != subscribers.FormatThemes(sub.Themes) {
-			if _, err := p.Store.SetThemes(ctx, sub.ID, themes, now); err != nil {
-				p.serverError(w, "set themes", err, sub.ID)
+		// The choices first: if the status change then fails, opening the
+		// link again finishes the job.
+		if choice.Themes != nil || sub.Themes != nil {
+			if _, err := p.Store.SetThemes(ctx, sub.ID, choice.Themes, now); err != nil {
+				p.serverError(w, lang, "set themes", err, sub.ID)
+				return
+			}
+		}
+		if choice.Language != "" || choice.Articles != "" {
+			language, articles := cmp.Or(choice.Language, sub.Language), cmp.Or(choice.Articles, sub.Articles)
+			if _, err := p.Store.SetLanguage(ctx, sub.ID, language, articles, now); err != nil {
+				p.serverError(w, lang, "set language", err, sub.ID)
 				return
 			}
 		}
 		var err error
 		if sub, err = p.Store.SetStatus(ctx, sub.ID, subscribers.Active, now); err != nil {
-			p.serverError(w, "confirm", err, sub.ID)
+			p.serverError(w, lang, "confirm", err, sub.ID)
 			return
 		}
 		p.log().Info("subscription confirmed", "subscriber_id", sub.ID)
+		p.welcome(sub)
 	}
-	p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub)})
+	p.render(w, http.StatusOK, "confirmed", pageData{PreferencesURL: p.links().Preferences(sub), Lang: p.readerLang(sub)})
 }
 
 // staleConfirm answers the error page and says true when the link was
 // mailed before the reader unsubscribed (or before the address bounced):
 // the later event wins.
-func (p *SubscriberPages) staleConfirm(w http.ResponseWriter, c subscribers.Claims, sub subscribers.Subscriber) bool {
+func (p *SubscriberPages) staleConfirm(w http.ResponseWriter, lang string, c subscribers.Claims, sub subscribers.Subscriber) bool {
 	issued := c.Expires.Add(-subscribers.ConfirmTTL)
 	if sub.Status == subscribers.Unsubscribed && sub.Unsubscribed.After(issued) ||
 		sub.Status == subscribers.Bounced && sub.Updated.After(issued) {
 		p.log().Info("confirm link older than the unsubscribe", "subscriber_id", sub.ID)
-		p.fail(w, failStaleConfirm)
+		p.fail(w, lang, failStaleConfirm)
 		return true
 	}
 	return false
 }
 
 // maskEmail shows enough of an address for its owner to know it and
-// little for anyone else: re****@example.org. It counts characters, not
-// bytes, so a Korean local part is never cut inside a character.
+// little for anyone else, never the whole local part: kimjisoo@naver.com
+// is ki•••@naver.com, jane@example.org j•••e@example.org, ab@ a•••@ and a
+// one-letter one •••@. It counts characters, not bytes, so a Korean local
+// part is never cut inside a character.
 func maskEmail(email string) string {
+	const dots = "•••"
 	at := strings.LastIndexByte(email, '@')
 	if at < 0 {
-		return "****"
+		return dots
 	}
 	local := []rune(email[:at])
-	keep := min(2, len(local)/2)
-	return string(local[:keep]) + "****" + email[at:]
+	switch n := len(local); {
+	case n >= 6:
+		return string(local[:2]) + dots + email[at:]
+	case n >= 4:
+		return string(local[:1]) + dots + string(local[n-1:]) + email[at:]
+	case n >= 2:
+		return string(local[:1]) + dots + email[at:]
+	}
+	return dots + email[at:]
 }
 
-// tokenThemes reads the themes a confirm link carries, keeping those still
-// configured; none (or all) is nil, every theme.
-func (p *SubscriberPages) tokenThemes(data string) []string {
+// confirmData is what a confirm link carries of the sign-up form: the
+// themes, then the language and the article languages, apart by "|"
+// ("compute safety|ko|both"). Links mailed before the languages came
+// carry the themes alone; tokenChoice reads both.
+func confirmData(choice subscribers.Subscriber) string {
+	return subscribers.FormatThemes(choice.Themes) + "|" + choice.Language + "|" + choice.Articles
+}
+
+// tokenChoice reads what a confirm link carries (confirmData), keeping
+// the themes still configured (none, or all, is nil: every theme) and a
+// language and article choice only when valid.
+func (p *SubscriberPages) tokenChoice(data string) subscribers.Subscriber {
+	parts := strings.SplitN(data, "|", 3)
 	var themes []string
-	for _, id := range strings.Fields(data) {
+	for _, id := range strings.Fields(parts[0]) {
 		if slices.Contains(p.themeIDs(), id) && !slices.Contains(themes, id) {
 			themes = append(themes, id)
 		}
 	}
-	return p.allIsNil(themes)
+	choice := subscribers.Subscriber{Themes: p.allIsNil(themes)}
+	if len(parts) == 3 {
+		choice.Language, _ = subscribers.ParseLanguage(parts[1])
+		choice.Articles, _ = subscribers.ParseArticles(parts[2])
+	}
+	return choice
 }
 
 // GET /unsubscribe?t=: one button. Opening the link must not unsubscribe:
@@ -625,11 +739,12 @@ func (p *SubscriberPages) unsubscribeForm(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
+	d := pageData{Token: token, Email: maskEmail(sub.Email), Lang: p.readerLang(sub)}
 	if sub.Status == subscribers.Unsubscribed {
-		p.render(w, http.StatusOK, "unsubscribed", pageData{})
+		p.render(w, http.StatusOK, "unsubscribed", d)
 		return
 	}
-	p.render(w, http.StatusOK, "unsubscribe", pageData{Token: token})
+	p.render(w, http.StatusOK, "unsubscribe", d)
 }
 
 // POST /unsubscribe: the button, or a mail program's RFC 8058 one-click
@@ -644,18 +759,19 @@ func (p *SubscriberPages) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	lang := p.readerLang(sub)
 	if sub.Status != subscribers.Unsubscribed {
 		if _, err := p.Store.SetStatus(r.Context(), sub.ID, subscribers.Unsubscribed, p.now()); err != nil {
-			p.serverError(w, "unsubscribe", err, sub.ID)
+			p.serverError(w, lang, "unsubscribe", err, sub.ID)
 			return
 		}
 		p.log().Info("unsubscribed", "subscriber_id", sub.ID, "issue", c.Data,
 			"one_click", r.PostForm.Get("List-Unsubscribe") == "One-Click")
 	}
-	p.render(w, http.StatusOK, "unsubscribed", pageData{})
+	p.render(w, http.StatusOK, "unsubscribed", pageData{Email: maskEmail(sub.Email), Lang: lang})
 }
 
-// GET /preferences?t=: the theme choice.
+// GET /preferences?t=: the language, article languages and themes.
 func (p *SubscriberPages) preferencesForm(w http.ResponseWriter, r *http.Request) {
 	token, _, sub, ok := p.verify(w, r, subscribers.PurposePreferences)
 	if !ok {
@@ -664,8 +780,9 @@ func (p *SubscriberPages) preferencesForm(w http.ResponseWriter, r *http.Request
 	p.render(w, http.StatusOK, "preferences", p.preferencesPage(token, sub))
 }
 
-// POST /preferences: save the theme choice; an unknown theme saves
-// nothing.
+// POST /preferences: save the choice; an unknown theme, language or
+// article choice saves nothing. A form without the language fields keeps
+// them. The answer is in the language just chosen.
 func (p *SubscriberPages) savePreferences(w http.ResponseWriter, r *http.Request) {
 	if !p.parseForm(w, r) {
 		return
@@ -675,15 +792,24 @@ func (p *SubscriberPages) savePreferences(w http.ResponseWriter, r *http.Request
 		return
 	}
 	themes, err := p.chooseThemes(r.PostForm["themes"])
-	if err != nil {
+	lang, langErr := subscribers.ParseLanguage(r.PostForm.Get("language"))
+	articles, articlesErr := subscribers.ParseArticles(r.PostForm.Get("articles"))
+	if err = cmp.Or(err, langErr, articlesErr); err != nil {
 		d := p.preferencesPage(token, sub)
-		d.ProblemKo, d.Problem = "없는 주제를 골랐습니다. 아무것도 저장하지 않았습니다.", err.Error()+"; nothing was saved"
+		d.ProblemKo, d.Problem = "고를 수 없는 값입니다. 아무것도 저장하지 않았습니다.", err.Error()+"; nothing was saved"
 		p.render(w, http.StatusBadRequest, "preferences", d)
 		return
 	}
-	if sub, err = p.Store.SetThemes(r.Context(), sub.ID, themes, p.now()); err != nil {
-		p.serverError(w, "set themes", err, sub.ID)
+	ctx, now := r.Context(), p.now()
+	if sub, err = p.Store.SetThemes(ctx, sub.ID, themes, now); err != nil {
+		p.serverError(w, p.readerLang(sub), "set themes", err, sub.ID)
 		return
+	}
+	if lang != "" || articles != "" {
+		if sub, err = p.Store.SetLanguage(ctx, sub.ID, cmp.Or(lang, sub.Language), cmp.Or(articles, sub.Articles), now); err != nil {
+			p.serverError(w, p.readerLang(sub), "set language", err, sub.ID)
+			return
+		}
 	}
 	d := p.preferencesPage(token, sub)
 	d.Saved = true
@@ -691,9 +817,13 @@ func (p *SubscriberPages) savePreferences(w http.ResponseWriter, r *http.Request
 }
 
 func (p *SubscriberPages) preferencesPage(token string, sub subscribers.Subscriber) pageData {
+	lang := p.readerLang(sub)
 	return pageData{
 		Token:          token,
-		Themes:         p.boxes(sub.Themes),
+		Lang:           lang,
+		Email:          maskEmail(sub.Email),
+		Choice:         subscribers.Subscriber{Language: lang, Articles: sub.ArticlesOr()},
+		Themes:         p.boxes(sub.Themes, lang),
 		NotActive:      sub.Status != subscribers.Active,
 		UnsubscribeURL: p.links().Unsubscribe(sub, ""),
 	}

@@ -29,22 +29,40 @@ var (
 	baseURL = "https://news.example.org"
 )
 
-// fakeMailer records the confirmation mails instead of sending them.
+// fakeMailer records the mails instead of sending them: the confirmation
+// mails (mails), and the welcome and manage-link ones (others).
 type fakeMailer struct {
-	mu   sync.Mutex
-	sent []sentMail
-	err  error
+	mu     sync.Mutex
+	sent   []sentMail
+	others []sentMail
+	err    error
 }
 
 type sentMail struct {
-	to  subscribers.Subscriber
-	url string
+	to      subscribers.Subscriber
+	url     string
+	kind    string // "welcome" or "manage" in others
+	welcome Welcome
 }
 
 func (m *fakeMailer) SendConfirmation(_ context.Context, to subscribers.Subscriber, confirmURL string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sent = append(m.sent, sentMail{to, confirmURL})
+	m.sent = append(m.sent, sentMail{to: to, url: confirmURL})
+	return m.err
+}
+
+func (m *fakeMailer) SendWelcome(_ context.Context, to subscribers.Subscriber, w Welcome) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.others = append(m.others, sentMail{to: to, url: w.PreferencesURL, kind: "welcome", welcome: w})
+	return m.err
+}
+
+func (m *fakeMailer) SendManageLink(_ context.Context, to subscribers.Subscriber, preferencesURL string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.others = append(m.others, sentMail{to: to, url: preferencesURL, kind: "manage"})
 	return m.err
 }
 
@@ -52,6 +70,19 @@ func (m *fakeMailer) mails() []sentMail {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.sent)
+}
+
+// of is the welcome or manage mails sent.
+func (m *fakeMailer) of(kind string) []sentMail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []sentMail
+	for _, s := range m.others {
+		if s.kind == kind {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // clock is the pages' Now, moved by the test.
@@ -118,6 +149,8 @@ func newFixture(t *testing.T, edit ...func(*SubscriberPages)) *fixture {
 		Mailer:  f.mailer,
 		BaseURL: baseURL,
 		Title:   "AI 정책 주간 <Weekly>",
+		// Pages without a reader are in Korean unless the browser asks.
+		Language: "ko",
 		Themes: []ThemeChoice{
 			{ID: "compute", Name: "Compute & Chips"},
 			{ID: "regulation", Name: "규제 / Regulation"},
@@ -271,8 +304,8 @@ func checkPage(t *testing.T, what string, rec *httptest.ResponseRecorder, code i
 	}
 	body := rec.Body.String()
 	for _, w := range []string{
-		"<!DOCTYPE html>", `<html lang="ko">`, `<meta name="viewport" content="width=device-width, initial-scale=1">`,
-		"AI 정책 주간 &lt;Weekly&gt;", `<span lang="en">`, "</html>",
+		"<!DOCTYPE html>", `<html lang="`, `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		"AI 정책 주간 &lt;Weekly&gt;", "</html>",
 	} {
 		if !strings.Contains(body, w) {
 			t.Errorf("%s: the page lacks %q\n%s", what, w, body)
@@ -294,7 +327,7 @@ func TestDoubleOptIn(t *testing.T) {
 		`<form method="post" action="subscribe">`, `name="email"`, `value="compute" checked`, "Compute &amp; Chips", "구독 신청")
 
 	rec := f.signUp(" Reader@Example.ORG ", "compute", "safety")
-	checkPage(t, "POST /subscribe", rec, 200, "메일함을 확인해 주세요", "Please check your inbox")
+	checkPage(t, "POST /subscribe", rec, 200, "메일함을 확인해 주세요", "메일함을 확인해 주세요")
 	mails := f.mailer.mails()
 	if len(mails) != 1 {
 		t.Fatalf("%d mails, want 1", len(mails))
@@ -315,7 +348,7 @@ func TestDoubleOptIn(t *testing.T) {
 
 	f.clock.add(time.Hour)
 	rec = f.confirm(m.url)
-	checkPage(t, "GET /confirm", rec, 200, "구독이 확인되었습니다", "You are subscribed")
+	checkPage(t, "GET /confirm", rec, 200, "구독이 확인되었습니다", "구독이 확인되었습니다")
 	s := f.sub(m.to.ID)
 	if s.Status != subscribers.Active || !s.Confirmed.Equal(start.Add(time.Hour)) || !slices.Equal(s.Themes, []string{"compute", "safety"}) {
 		t.Errorf("after confirming: %+v", s)
@@ -333,7 +366,7 @@ func TestDoubleOptIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.add(time.Hour)
-	checkPage(t, "GET /confirm again", f.confirm(m.url), 200, "You are subscribed")
+	checkPage(t, "GET /confirm again", f.confirm(m.url), 200, "구독이 확인되었습니다")
 	if again := f.sub(s.ID); !again.Confirmed.Equal(s.Confirmed) || !slices.Equal(again.Themes, []string{"regulation"}) {
 		t.Errorf("after confirming twice: %+v", again)
 	}
@@ -359,7 +392,7 @@ func TestSubscribeChoosingEverythingOrNothingIsAll(t *testing.T) {
 func TestSubscribeRevealsNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	pending, _, err := f.store.CreatePending(ctx, "pending@example.org", nil, start.Add(-time.Hour))
+	pending, _, err := f.store.CreatePending(ctx, subscribers.Subscriber{Email: "pending@example.org", Themes: nil}, start.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +437,7 @@ func TestSubscribeRevealsNothing(t *testing.T) {
 	for _, m := range f.mailer.mails() {
 		if m.to.Email == "gone@example.org" {
 			f.clock.add(time.Minute)
-			checkPage(t, "confirm again", f.confirm(m.url), 200, "You are subscribed")
+			checkPage(t, "confirm again", f.confirm(m.url), 200, "구독이 확인되었습니다")
 			s := f.sub(gone.ID)
 			if s.Status != subscribers.Active || !slices.Equal(s.Themes, []string{"regulation"}) || !s.Confirmed.Equal(start.Add(time.Minute)) {
 				t.Errorf("re-subscribed: %+v", s)
@@ -479,7 +512,7 @@ func TestSubscribeRateLimit(t *testing.T) {
 		}
 	}
 	rec := send("192.0.2.1:1001")
-	checkPage(t, "over the burst", rec, 429, "요청이 너무 많습니다", "Too many requests")
+	checkPage(t, "over the burst", rec, 429, "요청이 너무 많습니다", "요청이 너무 많습니다")
 	if ra := rec.Header().Get("Retry-After"); ra != "60" {
 		t.Errorf("Retry-After %q, want 60", ra)
 	}
@@ -528,14 +561,14 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	b := f.add("b@example.org", subscribers.Active)
 	// URL-encoded, as most mail services send it.
 	rec := f.post(path(t, f.links().Unsubscribe(a, "2026-W48")), url.Values{"List-Unsubscribe": {"One-Click"}})
-	checkPage(t, "one-click", rec, 200, "구독이 해지되었습니다", "You are unsubscribed")
+	checkPage(t, "one-click", rec, 200, "구독이 해지되었습니다", "구독이 해지되었습니다")
 	// multipart/form-data, as RFC 8058 prefers.
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("List-Unsubscribe", "One-Click")
 	mw.Close()
 	rec = f.do("POST", path(t, f.links().Unsubscribe(b, "2026-W48")), mw.FormDataContentType(), body.String(), "")
-	checkPage(t, "one-click multipart", rec, 200, "You are unsubscribed")
+	checkPage(t, "one-click multipart", rec, 200, "구독이 해지되었습니다")
 	for _, s := range []subscribers.Subscriber{a, b} {
 		if got := f.sub(s.ID); got.Status != subscribers.Unsubscribed || !got.Unsubscribed.Equal(start) {
 			t.Errorf("%s: %+v", s.Email, got)
@@ -568,19 +601,19 @@ func TestUnsubscribeByButtonIsIdempotent(t *testing.T) {
 
 	// The button posts the token in the body.
 	token := regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(f.get(link).Body.String())[1]
-	checkPage(t, "the button", f.post("/unsubscribe", url.Values{"t": {html.UnescapeString(token)}}), 200, "You are unsubscribed")
+	checkPage(t, "the button", f.post("/unsubscribe", url.Values{"t": {html.UnescapeString(token)}}), 200, "구독이 해지되었습니다")
 	first := f.sub(sub.ID)
 	if first.Status != subscribers.Unsubscribed || !first.Unsubscribed.Equal(start) {
 		t.Fatalf("after the button: %+v", first)
 	}
 	for range 2 {
 		f.clock.add(time.Hour)
-		checkPage(t, "again", f.post(link, url.Values{"List-Unsubscribe": {"One-Click"}}), 200, "You are unsubscribed")
+		checkPage(t, "again", f.post(link, url.Values{"List-Unsubscribe": {"One-Click"}}), 200, "구독이 해지되었습니다")
 	}
 	if again := f.sub(sub.ID); !reflect.DeepEqual(again, first) {
 		t.Errorf("a repeated unsubscribe changed the row:\n%+v\n%+v", first, again)
 	}
-	checkPage(t, "GET after unsubscribing", f.get(link), 200, "You are unsubscribed")
+	checkPage(t, "GET after unsubscribing", f.get(link), 200, "구독이 해지되었습니다")
 }
 
 func TestBadTokens(t *testing.T) {
@@ -611,12 +644,12 @@ func TestBadTokens(t *testing.T) {
 			code        int
 			want        string
 		}{
-			{"no token", "", 400, "This link is not valid"},
-			{"garbage", "hello", 400, "This link is not valid"},
-			{"truncated", good[:len(good)-4], 400, "This link is not valid"},
-			{"a changed byte", string(changed), 400, "This link is not valid"},
+			{"no token", "", 400, "링크가 올바르지 않습니다"},
+			{"garbage", "hello", 400, "링크가 올바르지 않습니다"},
+			{"truncated", good[:len(good)-4], 400, "링크가 올바르지 않습니다"},
+			{"a changed byte", string(changed), 400, "링크가 올바르지 않습니다"},
 			{"forged", other.Sign(subscribers.Claims{Purpose: r.purpose, Subscriber: sub.ID}), 400, "링크가 올바르지 않습니다"},
-			{"wrong purpose", f.token(r.wrong, sub.ID, ""), 400, "This link is not valid"},
+			{"wrong purpose", f.token(r.wrong, sub.ID, ""), 400, "링크가 올바르지 않습니다"},
 			{"removed subscriber", f.token(r.purpose, 9999, ""), 404, "구독 정보를 찾을 수 없습니다"},
 		} {
 			target := r.route + "?t=" + url.QueryEscape(c.token)
@@ -639,7 +672,7 @@ func TestBadTokens(t *testing.T) {
 	if err := f.store.RemoveSubscriber(ctx, gone.Email); err != nil {
 		t.Fatal(err)
 	}
-	checkPage(t, "removed", f.post(link, nil), 404, "Subscription not found", `href="subscribe"`)
+	checkPage(t, "removed", f.post(link, nil), 404, "구독 정보를 찾을 수 없습니다", `href="subscribe?lang=ko"`)
 	if got := f.sub(sub.ID); !reflect.DeepEqual(got, sub) {
 		t.Errorf("changed: %+v", got)
 	}
@@ -655,7 +688,7 @@ func TestExpiredConfirmLink(t *testing.T) {
 	before := f.sub(mails[0].to.ID)
 	f.clock.add(subscribers.ConfirmTTL + time.Minute)
 	rec := f.confirm(mails[0].url)
-	checkPage(t, "expired", rec, 400, "링크가 만료되었습니다", "This link has expired", "sign up again", `href="subscribe"`)
+	checkPage(t, "expired", rec, 400, "링크가 만료되었습니다", "링크가 만료되었습니다", "다시 구독 신청해 주세요", `href="subscribe?lang=ko"`)
 	if s := f.sub(before.ID); !reflect.DeepEqual(s, before) || s.Status != subscribers.Pending {
 		t.Errorf("an expired link changed the row: %+v", s)
 	}
@@ -683,8 +716,8 @@ func TestConfirmNeedsTheButton(t *testing.T) {
 	for range 3 {
 		page = f.get(path(t, m.url))
 	}
-	checkPage(t, "GET /confirm", page, 200, "구독을 확인할까요?", "Confirm your subscription?", "re****@example.org",
-		`<form method="post" action="confirm">`, "구독 확인", `<span lang="en">/ Confirm</span>`)
+	checkPage(t, "GET /confirm", page, 200, "구독을 확인할까요?", "re•••@example.org",
+		`<form method="post" action="confirm">`, "구독 확인")
 	if strings.Contains(page.Body.String(), "reader@") {
 		t.Error("the confirm page shows the whole address")
 	}
@@ -695,12 +728,12 @@ func TestConfirmNeedsTheButton(t *testing.T) {
 	if !ok {
 		t.Fatal("no confirm button")
 	}
-	checkPage(t, "POST /confirm", f.post("/confirm", url.Values{"t": {token}}), 200, "You are subscribed")
+	checkPage(t, "POST /confirm", f.post("/confirm", url.Values{"t": {token}}), 200, "구독이 확인되었습니다")
 	if s := f.sub(m.to.ID); s.Status != subscribers.Active || !slices.Equal(s.Themes, []string{"safety"}) {
 		t.Errorf("after the button: %+v", s)
 	}
 	// Once confirmed, the link says so, with no button.
-	if rec := f.get(path(t, m.url)); strings.Contains(rec.Body.String(), "<form") || !strings.Contains(rec.Body.String(), "You are subscribed") {
+	if rec := f.get(path(t, m.url)); strings.Contains(rec.Body.String(), "<form") || !strings.Contains(rec.Body.String(), "구독이 확인되었습니다") {
 		t.Errorf("the link after confirming:\n%s", rec.Body)
 	}
 	// A forged or wrong-purpose token in the POST changes nothing.
@@ -713,11 +746,14 @@ func TestConfirmNeedsTheButton(t *testing.T) {
 
 func TestMaskEmail(t *testing.T) {
 	for in, want := range map[string]string{
-		"reader@example.org": "re****@example.org",
-		"ab@example.org":     "a****@example.org",
-		"a@example.org":      "****@example.org",
-		"독자님이름@example.kr":   "독자****@example.kr",
-		"박@example.kr":       "****@example.kr",
+		"reader@example.org": "re•••@example.org",
+		"kimjisoo@naver.com": "ki•••@naver.com",
+		"jane@example.org":   "j•••e@example.org",
+		"ab@example.org":     "a•••@example.org",
+		"abc@example.org":    "a•••@example.org",
+		"a@example.org":      "•••@example.org",
+		"독자님이름@example.kr":   "독•••름@example.kr",
+		"박@example.kr":       "•••@example.kr",
 	} {
 		if got := maskEmail(in); got != want {
 			t.Errorf("maskEmail(%q) = %q, want %q", in, got, want)
@@ -735,12 +771,12 @@ func TestPreferences(t *testing.T) {
 		`value="compute" checked`, `value="regulation" checked`, `value="safety" checked`, "규제 / Regulation")
 	// Its unsubscribe link works (and, being a GET, only asks).
 	unsub := link(t, rec.Body.String(), "/unsubscribe")
-	checkPage(t, "its unsubscribe link", f.get(unsub), 200, "Unsubscribe?")
+	checkPage(t, "its unsubscribe link", f.get(unsub), 200, "구독을 해지할까요?")
 
 	token := html.UnescapeString(regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(rec.Body.String())[1])
 	f.clock.add(time.Hour)
 	rec = f.post("/preferences", url.Values{"t": {token}, "themes": {"regulation", "safety"}})
-	checkPage(t, "save", rec, 200, "저장했습니다", "Saved", `value="regulation" checked`, `value="safety" checked`)
+	checkPage(t, "save", rec, 200, "저장했습니다", "저장했습니다", `value="regulation" checked`, `value="safety" checked`)
 	if strings.Contains(rec.Body.String(), `value="compute" checked`) {
 		t.Error("compute still ticked after saving without it")
 	}
@@ -751,7 +787,7 @@ func TestPreferences(t *testing.T) {
 
 	// An unknown theme saves nothing.
 	rec = f.post(prefs, url.Values{"themes": {"compute,nope"}})
-	checkPage(t, "unknown theme", rec, 400, "없는 주제를 골랐습니다", `unknown theme &#34;nope&#34;`, "nothing was saved")
+	checkPage(t, "unknown theme", rec, 400, "고를 수 없는 값입니다", `unknown theme &#34;nope&#34;`, "nothing was saved")
 	if got := f.sub(sub.ID); !reflect.DeepEqual(got, saved) {
 		t.Errorf("an unknown theme changed the row: %+v", got)
 	}
@@ -768,7 +804,7 @@ func TestPreferences(t *testing.T) {
 	if _, err := f.store.SetStatus(context.Background(), sub.ID, subscribers.Unsubscribed, start); err != nil {
 		t.Fatal(err)
 	}
-	checkPage(t, "not active", f.get(prefs), 200, "The newsletter is not being sent to this address now")
+	checkPage(t, "not active", f.get(prefs), 200, "지금은 이 주소로 뉴스레터를 보내지 않습니다")
 }
 
 // The catch-all section (config key other) is a choice like a theme: a
@@ -784,13 +820,14 @@ func TestPreferencesOther(t *testing.T) {
 	rec := f.get(prefs)
 	checkPage(t, "GET /preferences of a reader of other only", rec, 200,
 		`value="other" checked>More this week · 이번 주 더 읽을거리</label>`, `value="compute">`, `value="regulation">`, `value="safety">`)
-	if n := strings.Count(rec.Body.String(), " checked"); n != 1 {
+	if n := strings.Count(rec.Body.String(), `name="themes" value="other" checked`); n != 1 || strings.Count(rec.Body.String(), `type="checkbox" name="themes" value="`) != 4 ||
+		strings.Count(rec.Body.String(), `name="themes" value="compute" checked`)+strings.Count(rec.Body.String(), `name="themes" value="regulation" checked`)+strings.Count(rec.Body.String(), `name="themes" value="safety" checked`) != 0 {
 		t.Errorf("%d boxes ticked, want other alone:\n%s", n, rec.Body)
 	}
 
 	// Adding a theme keeps other; the page shows what was saved.
 	rec = f.post(prefs, url.Values{"themes": {"compute", "other"}})
-	checkPage(t, "save compute and other", rec, 200, "Saved", `value="compute" checked`, `value="other" checked`, `value="safety">`)
+	checkPage(t, "save compute and other", rec, 200, "저장했습니다", `value="compute" checked`, `value="other" checked`, `value="safety">`)
 	if got := f.sub(sub.ID).Themes; !slices.Equal(got, []string{"compute", "other"}) {
 		t.Errorf("saved %q, want compute and other", got)
 	}
@@ -894,7 +931,7 @@ func TestLimiterPastItsCap(t *testing.T) {
 	f.clock.add(time.Minute)
 	rec := f.do("POST", "/subscribe", "application/x-www-form-urlencoded",
 		url.Values{"email": {"late@example.org"}}.Encode(), "[2001:db8:ffff:1::1]:443")
-	checkPage(t, "a new client a minute after the flood", rec, 200, "Please check your inbox")
+	checkPage(t, "a new client a minute after the flood", rec, 200, "메일함을 확인해 주세요")
 }
 
 func TestConfirmLinkOlderThanUnsubscribe(t *testing.T) {
@@ -911,14 +948,14 @@ func TestConfirmLinkOlderThanUnsubscribe(t *testing.T) {
 	}
 	// The old confirm link, still within its 7 days, does not undo it.
 	f.clock.add(time.Hour)
-	checkPage(t, "old confirm link", f.confirm(m.url), 400, "This link no longer works", `href="subscribe"`)
+	checkPage(t, "old confirm link", f.confirm(m.url), 400, "이 링크는 더 이상 쓸 수 없습니다", `href="subscribe?lang=ko"`)
 	if got := f.sub(sub.ID); !reflect.DeepEqual(got, gone) {
 		t.Errorf("an old confirm link changed the row: %+v", got)
 	}
 	// A new sign-up's link does.
 	f.signUp("reader@example.org")
 	mails := f.mailer.mails()
-	checkPage(t, "new confirm link", f.confirm(mails[len(mails)-1].url), 200, "You are subscribed")
+	checkPage(t, "new confirm link", f.confirm(mails[len(mails)-1].url), 200, "구독이 확인되었습니다")
 	if got := f.sub(sub.ID); got.Status != subscribers.Active {
 		t.Errorf("re-subscribed: %+v", got)
 	}
@@ -933,7 +970,7 @@ func TestMultipartBodyTooLarge(t *testing.T) {
 	mw.WriteField("padding", strings.Repeat("x", 20<<10))
 	mw.Close()
 	rec := f.do("POST", path(t, f.links().Unsubscribe(sub, "")), mw.FormDataContentType(), body.String(), "")
-	checkPage(t, "multipart too large", rec, 413, "The request is too large")
+	checkPage(t, "multipart too large", rec, 413, "요청이 너무 큽니다")
 	if got := f.sub(sub.ID); got.Status != subscribers.Active {
 		t.Errorf("unsubscribed by a refused request: %+v", got)
 	}
@@ -978,7 +1015,7 @@ func TestConfirmLinkOlderThanBounce(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.add(time.Hour)
-	checkPage(t, "old confirm link", f.confirm(m.url), 400, "This link no longer works")
+	checkPage(t, "old confirm link", f.confirm(m.url), 400, "이 링크는 더 이상 쓸 수 없습니다")
 	if got := f.sub(bounced.ID); got.Status != subscribers.Bounced {
 		t.Errorf("an old confirm link re-activated a bounced address: %s", got.Status)
 	}
