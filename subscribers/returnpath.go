@@ -223,9 +223,19 @@ func ParseReturnPath(template string) (ReturnPath, error) {
 func (r ReturnPath) IsZero() bool { return r.local == "" }
 
 // Address is the envelope sender of sub's copy of issue, its token
-// signed by s.
+// signed by s. It is "" (send from mail.from's address) when the token
+// cannot name them within the local part's 64 octets: an issue id that
+// is none of digest.IssueID's forms and too long, or no subscriber id.
 func (r ReturnPath) Address(s *Signer, sub int64, issue string) string {
-	return strings.Replace(r.local, ReturnPathPlaceholder, s.ReturnToken(ReturnClaims{Subscriber: sub, Issue: issue}), 1) + "@" + r.domain
+	c := ReturnClaims{Subscriber: sub, Issue: issue}
+	if _, err := encodeReturn(c); err != nil || r.IsZero() {
+		return ""
+	}
+	local := strings.Replace(r.local, ReturnPathPlaceholder, s.ReturnToken(c), 1)
+	if len(local) > 64 {
+		return ""
+	}
+	return local + "@" + r.domain
 }
 
 // Token finds the token in addr when addr is this return path with one

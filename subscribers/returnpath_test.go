@@ -37,6 +37,16 @@ func TestReturnTokenRoundTrip(t *testing.T) {
 			t.Fatalf("%+v: token %q from %q verifies to %+v, %v", c, found, addr, got, err)
 		}
 	}
+	// What cannot be named within 64 octets leaves with mail.from.
+	long, _ := ParseReturnPath(strings.Repeat("b", 25) + "{token}@example.org")
+	for _, c := range []ReturnClaims{{0, "2026-W49"}, {5, strings.Repeat("x", 30)}, {5, "an-odd-issue.id"}} {
+		if addr := long.Address(s, c.Subscriber, c.Issue); addr != "" {
+			t.Errorf("Address(%+v) = %q; want none", c, addr)
+		}
+	}
+	if addr := long.Address(s, 1<<63-1, "9999-W53"); addr == "" || len(addr) > 64+len("@example.org") {
+		t.Errorf("the longest digest token does not fit: %q", addr)
+	}
 	if tok := s.ReturnToken(ReturnClaims{12345, "2026-W49"}); len(tok) > 32 {
 		t.Errorf("a weekly token for reader 12345 is %d chars (%s); it should be short", len(tok), tok)
 	}
