@@ -9,6 +9,16 @@
 // Parse never guesses a reader from an unrelated message: what is not a
 // bounce or a complaint is ErrNotBounce, and a caller leaves it where it
 // was.
+//
+// Matching a report to a reader, most certain first: Report.Token (the
+// mail.return_path token names the subscriber id and the issue, signed),
+// else Report.MessageID (deliver.MessageID is one per issue and reader,
+// and the send ledger keeps it), else each Recipient.Address (spelled as
+// the list spells addresses, subscribers.NormalizeEmail). A recipient
+// with no address (a complaint whose provider removed it, a bounce that
+// names nobody) can only be matched the first two ways. A caller that
+// keeps a report should keep the message's own Message-ID or file name
+// to be idempotent, and the kind, status, reason and issue per reader.
 package bounce
 
 import (

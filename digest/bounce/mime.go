@@ -109,7 +109,7 @@ func transferDecoder(cte string, r io.Reader) io.Reader {
 type base64Cleaner struct{ r io.Reader }
 
 func (c *base64Cleaner) Read(p []byte) (int, error) {
-	for {
+	for range 100 {
 		n, err := c.r.Read(p)
 		j := 0
 		for _, b := range p[:n] {
@@ -122,6 +122,7 @@ func (c *base64Cleaner) Read(p []byte) (int, error) {
 			return j, err
 		}
 	}
+	return 0, io.ErrNoProgress // a reader that keeps giving nothing
 }
 
 // readHeader reads a header block, as much of it as parses.
