@@ -13,7 +13,7 @@
 // Matching a report to a reader, most certain first: Report.Token (the
 // mail.return_path token names the subscriber id and the issue, signed),
 // else Report.MessageID (deliver.MessageID is one per issue and reader,
-// and the send ledger keeps it), else each Recipient.Address (spelled as
+// and the send ledger keeps it), else each Recipient.Original or Address (spelled as
 // the list spells addresses, subscribers.NormalizeEmail). A recipient
 // with no address (a complaint whose provider removed it, a bounce that
 // names nobody) can only be matched the first two ways. A caller that
@@ -90,7 +90,10 @@ type Report struct {
 type Recipient struct {
 	// Address is the recipient the relay tried (Final-Recipient, or the
 	// address an MTA names), normalized like the list's addresses when
-	// it can be; Original is Original-Recipient when the DSN gives one.
+	// it can be; Original is Original-Recipient when the DSN gives one:
+	// the address gull gave in RCPT TO, which differs from Address when
+	// the receiving side forwarded or expanded it (match a reader by
+	// Original first).
 	Address  string
 	Original string
 	Kind     Kind

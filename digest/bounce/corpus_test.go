@@ -162,6 +162,14 @@ func TestCorpus(t *testing.T) {
 			}
 		})
 	}
+	// A return path signed with another key names nobody.
+	other, _ := subscribers.NewSigner([]byte("another key, sixteen bytes or more"))
+	raw, _ := os.ReadFile("testdata/corpus/postfix-user-unknown.eml")
+	if r, err := Parse(raw); err != nil {
+		t.Fatal(err)
+	} else if c, ok := r.Token(rp, other); ok {
+		t.Errorf("a token of another key matched %+v", c)
+	}
 	for name := range corpus {
 		if _, err := os.Stat(filepath.Join("testdata/corpus", name)); err != nil {
 			t.Errorf("the table expects %s: %v", name, err)
