@@ -130,6 +130,10 @@ const (
 	maxDepth  = 6
 	maxParts  = 64
 	MaxReason = 200
+	// maxRecipients: a digest goes to one reader per message; a report
+	// naming more is an expanded alias or junk.
+	maxRecipients = 100
+	maxAddress    = 254 // RFC 5321's path limit, less the brackets
 )
 
 // Token returns the claims of the first return path in r that is rp with

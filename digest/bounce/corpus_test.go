@@ -188,9 +188,14 @@ func checkReport(t testing.TB, r Report) {
 		if rc.Kind.rank() == 0 || rc.Kind.rank() > r.Kind.rank() {
 			t.Errorf("recipient kind %q under report kind %q", rc.Kind, r.Kind)
 		}
-		for _, s := range []string{rc.Reason, rc.Address, rc.Status, r.Subject} {
+		for _, s := range []string{rc.Reason, rc.Status, r.Subject} {
 			if len(s) > MaxReason || !utf8.ValidString(s) || strings.ContainsAny(s, "\r\n\t") {
 				t.Errorf("field %q: more than %d bytes, invalid UTF-8 or more than one line", s, MaxReason)
+			}
+		}
+		for _, a := range append([]string{rc.Address, rc.Original}, r.ReturnPaths...) {
+			if len(a) > maxAddress || !utf8.ValidString(a) || strings.ContainsAny(a, " \r\n\t") {
+				t.Errorf("address %q: more than %d bytes, invalid UTF-8 or white space", a, maxAddress)
 			}
 		}
 		if rc.Status != "" && (len(rc.Status) < 5 || rc.Status[1] != '.' || !strings.Contains("245", rc.Status[:1])) {

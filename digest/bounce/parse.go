@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/textproto"
 	"strings"
+	"unicode/utf8"
 
 	"gull/subscribers"
 )
@@ -228,7 +229,7 @@ func (m *message) envelope(r *Report) {
 	seen := map[string]bool{}
 	out := r.ReturnPaths[:0]
 	for _, a := range r.ReturnPaths {
-		if k := strings.ToLower(a); a != "" && !seen[k] {
+		if k := strings.ToLower(a); a != "" && !seen[k] && len(a) <= maxAddress && utf8.ValidString(a) && !strings.ContainsAny(a, " \t\r\n") {
 			seen[k] = true
 			out = append(out, a)
 		}
@@ -236,8 +237,12 @@ func (m *message) envelope(r *Report) {
 	r.ReturnPaths = out
 }
 
-// add appends rc unless its address is already there.
+// add appends rc unless its address is already there or it says
+// nothing (no kind: words that are neither a failure nor a delay).
 func (r *Report) add(rc Recipient) {
+	if rc.Kind == "" {
+		return
+	}
 	for i, have := range r.Recipients {
 		if rc.Address != "" && strings.EqualFold(have.Address, rc.Address) {
 			if have.Reason == "" || have.Status == "" && rc.Status != "" {
@@ -246,7 +251,9 @@ func (r *Report) add(rc Recipient) {
 			return
 		}
 	}
-	r.Recipients = append(r.Recipients, rc)
+	if len(r.Recipients) < maxRecipients {
+		r.Recipients = append(r.Recipients, rc)
+	}
 }
 
 // addrOf is the address in a DSN field ("rfc822; a@b", "RFC822;<a@b>",
@@ -260,7 +267,7 @@ func addrOf(v string) string {
 		v = a.Address
 	}
 	v = strings.Trim(v, "<> \t")
-	if !strings.Contains(v, "@") || strings.ContainsAny(v, " \t\r\n") {
+	if !strings.Contains(v, "@") || strings.ContainsAny(v, " \t\r\n") || len(v) > maxAddress || !utf8.ValidString(v) {
 		return ""
 	}
 	return normalize(v)
