@@ -15,7 +15,7 @@ var allowedImports = map[string][]string{
 	"gull/digest":         {},
 	"gull/subscribers":    {},
 	"gull/templates":      {},
-	"gull/digest/config":  {"gull/digest"},
+	"gull/digest/config":  {"gull/digest", "gull/subscribers"},
 	"gull/digest/collect": {"gull/digest"},
 	"gull/digest/render":  {"gull/digest", "gull/subscribers", "gull/templates"},
 	"gull/digest/deliver": {"gull/digest", "gull/subscribers"},
@@ -26,6 +26,9 @@ var allowedImports = map[string][]string{
 	"gull/digest/store":           {"gull/digest", "gull/subscribers"},
 	"gull/digest/pipeline":        {"gull/digest", "gull/subscribers"},
 	"gull/digest/web":             {"gull/digest", "gull/subscribers"},
+	// Reading bounces (DSNs, ARF, the MTAs' own), the return-path token
+	// and the Maildir they arrive in: below the store and the daemon.
+	"gull/digest/bounce": {"gull/subscribers"},
 	// The wall-clock schedule: cron underneath, none of gull's packages.
 	"gull/digest/schedule": {},
 	// The first and second stop signal: the standard library only.

@@ -18,4 +18,8 @@ type Message struct {
 	ArchiveURL string
 	// Test marks a test send: not a delivery of the week's issue.
 	Test bool
+	// ReturnPath, when set, is this copy's envelope sender (a bare
+	// address: mail.return_path with the reader's token); "" is
+	// mail.from's address. The From header is mail.from either way.
+	ReturnPath string
 }

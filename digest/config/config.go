@@ -24,9 +24,11 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
 	"go.yaml.in/yaml/v3"
 
 	"gull/digest"
+	"gull/subscribers"
 )
 
 // Config is the whole configuration (DESIGN.md §4). Paths in it are
@@ -161,9 +163,14 @@ const DraftBefore = 24 * time.Hour
 type Mail struct {
 	From    string `yaml:"from"`
 	ReplyTo string `yaml:"reply_to,omitempty"`
-	Outbox  string `yaml:"outbox"`
-	SMTP    SMTP   `yaml:"smtp"`
-	DKIM    DKIM   `yaml:"dkim"`
+	// ReturnPath, when set, is the envelope sender (MAIL FROM) of each
+	// digest: "bounces+{token}@example.org", {token} a signed token of
+	// the reader and the issue, so a bounce names whose copy failed even
+	// when it quotes nothing of it (subscribers.ParseReturnPath).
+	ReturnPath string `yaml:"return_path,omitempty"`
+	Outbox     string `yaml:"outbox"`
+	SMTP       SMTP   `yaml:"smtp"`
+	DKIM       DKIM   `yaml:"dkim"`
 }
 
 type SMTP struct {
@@ -898,6 +905,11 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	if c.Mail.ReplyTo != "" {
 		if _, err := mail.ParseAddress(c.Mail.ReplyTo); err != nil {
 			p.add(at("mail", "reply_to"), "mail.reply_to", "%q is not an address (%v)", c.Mail.ReplyTo, err)
+		}
+	}
+	if c.Mail.ReturnPath != "" {
+		if _, err := subscribers.ParseReturnPath(c.Mail.ReturnPath); err != nil {
+			p.add(at("mail", "return_path"), "mail.return_path", "%q is %v", c.Mail.ReturnPath, err)
 		}
 	}
 	if strings.TrimSpace(c.Mail.Outbox) == "" {

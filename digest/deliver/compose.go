@@ -44,6 +44,15 @@ func compose(m digest.Message, env Envelope, date time.Time) (msg *gomail.Msg, f
 	}
 	from = sender.Address
 	domain := domainOf(from)
+	if m.ReturnPath != "" {
+		// The bounce address of this copy (mail.return_path); the
+		// Message-ID and List-Id stay in mail.from's domain.
+		rp, err := mail.ParseAddress(m.ReturnPath)
+		if err != nil || rp.Name != "" || rp.Address != m.ReturnPath {
+			return nil, "", "", fmt.Errorf("deliver: return path %q is not a bare address (mail.return_path)", m.ReturnPath)
+		}
+		from = rp.Address
+	}
 	msg = gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(sender)
 	to, err := recipient(m.ToName, m.To)

@@ -342,6 +342,8 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	}
 	batch := s.Renderer.Batch(is)
 	ids := ThemeIDs(s.Config)
+	// The config was checked, so an unset key is the only zero here.
+	returnPath, _ := subscribers.ParseReturnPath(s.Config.Mail.ReturnPath)
 	progress := s.progress(is)
 	sender := &pipeline.Sender{
 		Ledger: ledger,
@@ -350,6 +352,9 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 			m, err := batch.Render(ReaderOf(ids, links, sub, is.ID))
 			if errors.Is(err, render.ErrNothingToSend) {
 				return m, pipeline.ErrNothingForReader
+			}
+			if !returnPath.IsZero() {
+				m.ReturnPath = returnPath.Address(links.Signer, d.SubscriberID, is.ID)
 			}
 			return m, err
 		},
