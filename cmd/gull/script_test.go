@@ -9,12 +9,16 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/unicode"
+
+	"gull/digest/store"
+	"gull/subscribers"
 )
 
 // TestMain lets the test binary act as the gull command inside scripts, so
@@ -116,6 +120,36 @@ func TestScripts(t *testing.T) {
 				line := strings.Repeat("word ", 15) + "\n"
 				data := strings.Repeat(line, n/len(line)+1)[:n]
 				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(data), 0o644))
+			},
+			// reader STORE EMAIL LANGUAGE ARTICLES: set a subscriber's
+			// language and article languages in the store, as the sign-up
+			// and preferences pages do (subscribers add has no flag for
+			// them on this branch).
+			"reader": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 4 {
+					ts.Fatalf("usage: reader STORE EMAIL LANGUAGE ARTICLES")
+				}
+				ctx := context.Background()
+				st, err := store.Open(ctx, ts.MkAbs(args[0]))
+				ts.Check(err)
+				defer st.Close()
+				sub, err := st.SubscriberByEmail(ctx, args[1])
+				ts.Check(err)
+				sub.Language, sub.Articles = args[2], args[3]
+				_, _, _, err = st.SaveSubscriber(ctx, sub, subscribers.FieldLanguage|subscribers.FieldArticles, time.Now())
+				ts.Check(err)
+			},
+			// catdir DIR: print every file in DIR to stdout, for the
+			// outbox's test sends, whose names hold the time they were made.
+			"catdir": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: catdir DIR")
+				}
+				entries, err := os.ReadDir(ts.MkAbs(args[0]))
+				ts.Check(err)
+				for _, e := range entries {
+					ts.Stdout().Write([]byte(ts.ReadFile(args[0] + "/" + e.Name())))
+				}
 			},
 			// envsubst FILE: replace ${VAR} in FILE with the script's env.
 			"envsubst": func(ts *testscript.TestScript, neg bool, args []string) {
