@@ -137,7 +137,8 @@ func (is Issue) For(themes []string) Issue {
 // unknown language (an undetected article is never withheld). In a story
 // (an entry with Also), coverage in an excluded language is left out, and
 // the lead becomes an article in the reader's language when the lead is
-// not in it and a covering article is: the two swap, so the story keeps
+// not in it and a covering article is (else, when the lead is excluded,
+// a covering article they take): the two swap, so the story keeps
 // its place, themes and pin, and the old lead joins the coverage. The
 // editor's blurb stays with the article it was written for. Sections left
 // empty are dropped. It copies what it changes: is may be shared.
@@ -155,7 +156,13 @@ func (is Issue) ForReader(lang, articles string) Issue {
 		var arts []Article
 		for _, a := range s.Articles {
 			if a.Lang != "" && a.Lang != want {
-				if i := slices.IndexFunc(a.Also, func(o Article) bool { return o.Lang == want }); i >= 0 {
+				i := slices.IndexFunc(a.Also, func(o Article) bool { return o.Lang == want })
+				if i < 0 && !keep(a) {
+					// Nothing in their language, but coverage they take
+					// (of unknown language) keeps the story theirs.
+					i = slices.IndexFunc(a.Also, keep)
+				}
+				if i >= 0 {
 					a = leadSwap(a, i)
 				}
 			}

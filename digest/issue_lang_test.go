@@ -60,6 +60,11 @@ func TestForReader(t *testing.T) {
 	if got := ids(langIssue()); got != ids(func() Issue { is := langIssue(); is.ForReader("en", "ko"); return is }()) {
 		t.Errorf("ForReader changed its input: %s", got)
 	}
+	// An excluded lead whose coverage is of unknown language: that leads.
+	unknown := Issue{Sections: []Section{{ID: "a", Articles: []Article{{ID: "en", Lang: "en", Also: []Article{{ID: "u"}, {ID: "en2", Lang: "en"}}}}}}}
+	if got := ids(unknown.ForReader("ko", "ko")); got != "a:u" {
+		t.Errorf("articles=ko reader of an English story with unknown coverage: %s, want a:u", got)
+	}
 	// Nothing left: no sections.
 	only := Issue{Sections: []Section{{ID: "a", Articles: []Article{{ID: "1", Lang: "ko"}}}}}
 	if n := only.ForReader("en", "en").Count(); n != 0 {
