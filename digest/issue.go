@@ -131,6 +131,71 @@ func (is Issue) For(themes []string) Issue {
 	return out
 }
 
+// ForReader returns the issue as a reader of lang ("ko" or "en", the
+// mail's language) who takes articles ("ko", "en"; "both" or "" for all)
+// gets it. A choice of one language keeps the articles in it and those of
+// unknown language (an undetected article is never withheld). In a story
+// (an entry with Also), coverage in an excluded language is left out, and
+// the lead becomes an article in the reader's language when the lead is
+// not in it and a covering article is (else, when the lead is excluded,
+// a covering article they take): the two swap, so the story keeps
+// its place, themes and pin, and the old lead joins the coverage. The
+// editor's blurb stays with the article it was written for. Sections left
+// empty are dropped. It copies what it changes: is may be shared.
+func (is Issue) ForReader(lang, articles string) Issue {
+	keep := func(a Article) bool {
+		return articles != "ko" && articles != "en" || a.Lang == "" || a.Lang == articles
+	}
+	want := lang
+	if articles == "ko" || articles == "en" {
+		want = articles
+	}
+	out := is
+	out.Sections = nil
+	for _, s := range is.Sections {
+		var arts []Article
+		for _, a := range s.Articles {
+			if a.Lang != "" && a.Lang != want {
+				i := slices.IndexFunc(a.Also, func(o Article) bool { return o.Lang == want })
+				if i < 0 && !keep(a) {
+					// Nothing in their language, but coverage they take
+					// (of unknown language) keeps the story theirs.
+					i = slices.IndexFunc(a.Also, keep)
+				}
+				if i >= 0 {
+					a = leadSwap(a, i)
+				}
+			}
+			if slices.ContainsFunc(a.Also, func(o Article) bool { return !keep(o) }) {
+				a.Also = slices.DeleteFunc(slices.Clone(a.Also), func(o Article) bool { return !keep(o) })
+			}
+			if !keep(a) {
+				// No coverage in the reader's language: nothing of the story is theirs.
+				continue
+			}
+			arts = append(arts, a)
+		}
+		if len(arts) > 0 {
+			out.Sections = append(out.Sections, Section{ID: s.ID, Name: s.Name, Articles: arts})
+		}
+	}
+	return out
+}
+
+// leadSwap makes the story's coverage item i its lead: the entry keeps
+// the story's place (themes, why, pin) and takes the item's own article;
+// the old lead, without those, takes the item's place in the coverage.
+func leadSwap(lead Article, i int) Article {
+	next := lead.Also[i]
+	old := lead
+	old.Also, old.Themes, old.Why, old.Pinned = nil, nil, nil, false
+	also := slices.Clone(lead.Also)
+	also[i] = old
+	next.Also, next.Themes, next.Why, next.Pinned = also, lead.Themes, lead.Why, lead.Pinned
+	next.Hidden = false
+	return next
+}
+
 // The JSON form of an issue is a contract (DESIGN.md §5): scripts read it.
 type issueJSON struct {
 	ID       string        `json:"id"`
@@ -156,11 +221,13 @@ type sectionJSON struct {
 
 type articleJSON struct {
 	// ID is stable across builds: editors name articles by it.
-	ID        string     `json:"id"`
-	Title     string     `json:"title"`
-	Link      string     `json:"link"`
-	Feed      string     `json:"feed"`
-	Author    string     `json:"author"`
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Link   string `json:"link"`
+	Feed   string `json:"feed"`
+	Author string `json:"author"`
+	// Lang: "ko", "en", or "" when not known (collect's detection).
+	Lang      string     `json:"lang"`
 	Published *time.Time `json:"published"`
 	Summary   string     `json:"summary"`
 	Themes    []string   `json:"themes"`
@@ -178,6 +245,7 @@ type alsoJSON struct {
 	Title     string     `json:"title"`
 	Link      string     `json:"link"`
 	Feed      string     `json:"feed"`
+	Lang      string     `json:"lang"`
 	Published *time.Time `json:"published"`
 	ID        string     `json:"id"`
 }
@@ -211,7 +279,7 @@ func whyJSON(why map[string]ThemeWhy) map[string]ThemeWhy {
 func alsoOf(a Article) []alsoJSON {
 	out := []alsoJSON{}
 	for _, o := range a.Also {
-		out = append(out, alsoJSON{ID: o.ID, Title: o.Title, Link: o.Link, Feed: o.FeedName, Published: o.Published})
+		out = append(out, alsoJSON{ID: o.ID, Title: o.Title, Link: o.Link, Feed: o.FeedName, Lang: o.Lang, Published: o.Published})
 	}
 	return out
 }
@@ -228,7 +296,7 @@ func (is Issue) MarshalJSON() ([]byte, error) {
 		sj := sectionJSON{ID: s.ID, Name: s.Name, Articles: []articleJSON{}}
 		for _, a := range s.Articles {
 			sj.Articles = append(sj.Articles, articleJSON{
-				ID: a.ID, Blurb: a.Blurb, Pinned: a.Pinned, Hidden: a.Hidden, Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Published: a.Published,
+				ID: a.ID, Blurb: a.Blurb, Pinned: a.Pinned, Hidden: a.Hidden, Title: a.Title, Link: a.Link, Feed: a.FeedName, Author: a.Author, Lang: a.Lang, Published: a.Published,
 				Summary: a.Summary, Themes: append([]string{}, a.Themes...), Why: whyJSON(a.Why), Also: alsoOf(a),
 			})
 		}

@@ -17,11 +17,13 @@ import (
 const usage = `usage: gull [--config FILE] [--log-format text|json] [-v] COMMAND
 
 commands:
-  preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-]
-          [--serve ADDR] [--templates DIR]        render this week's digest; send nothing
+  preview [--now TIME] [--as EMAIL] [--lang ko|en] [--format html|text|eml|json]
+          [--out FILE|-] [--serve ADDR] [--templates DIR]
+                                                  render this week's digest; send nothing
   send --all [--now TIME] [--dry-run] [--yes]     mail the week's issue to every active subscriber,
                                                   once each, however often it is run
-  send --to EMAIL... [--now TIME] [--dry-run]     a test of the current digest; records nothing
+  send --to EMAIL... [--lang ko|en] [--now TIME] [--dry-run]
+                                                  a test of the current digest; records nothing
   run [--once]                                    the daemon: the schedule and the web pages until
                                                   SIGTERM (SIGHUP reloads the config); --once runs
                                                   the scheduled job now and exits
@@ -67,19 +69,22 @@ var commands []command
 func init() {
 	commands = []command{{
 		name:     "preview",
-		synopsis: "preview [--now TIME] [--as EMAIL] [--format html|text|eml|json] [--out FILE|-] [--serve ADDR] [--templates DIR]",
+		synopsis: "preview [--now TIME] [--as EMAIL] [--lang ko|en] [--format html|text|eml|json] [--out FILE|-] [--serve ADDR] [--templates DIR]",
 		short:    "render the week's digest; send nothing",
 		about: `Fetches the feeds and renders the digest of the week ending at --now as a
-reader would get it. Nothing is mailed and nothing is recorded as mailed.`,
+reader would get it. Nothing is mailed and nothing is recorded as mailed.
+--lang shows the mail in that language (default: the --as subscriber's,
+else the config's language).`,
 		run: runPreview,
 	}, {
 		name:     "send",
-		synopsis: "send (--to EMAIL... | --all) [--now TIME] [--dry-run] [--yes]",
+		synopsis: "send (--to EMAIL... | --all) [--lang ko|en] [--now TIME] [--dry-run] [--yes]",
 		short:    "mail the week's issue, or a test of it",
 		about: `--all mails the week's issue to every active subscriber, once each, however
 often it is run. --to mails a test of the current digest to the addresses
 given and records nothing; it does not count as delivering the week's issue.
-The two cannot be combined.`,
+The two cannot be combined. A test is in the language of the subscriber at
+that address, else the config's; --lang ko|en shows the other one.`,
 		run: runSend,
 	}, {
 		name:     "run",
@@ -245,6 +250,7 @@ var flagValueNames = map[string]string{
 	"now": "TIME", "as": "EMAIL", "to": "EMAIL", "format": "FORMAT", "out": "FILE", "serve": "ADDR",
 	"templates": "DIR", "name": "NAME", "themes": "ID,ID", "status": "STATUS",
 	"issue": "ID", "version": "N", "file": "F",
+	"lang": "ko|en",
 }
 
 // isHelpFlag reports whether arg asks for help, in any of the flag

@@ -26,6 +26,7 @@ func runPreview(ctx context.Context, a *app, args []string) error {
 	p := &send.Previewer{Notes: a.stderr}
 	fs.StringVar(&p.Week, "now", "", "the time the week ends; default now")
 	fs.StringVar(&p.As, "as", "", "render as this subscriber gets it")
+	fs.StringVar(&p.Lang, "lang", "", "the mail's language, ko or en; default the --as subscriber's, else the config's")
 	format := fs.String("format", "html", "html, text, eml or json")
 	out := fs.String("out", "-", "file to write, or - for stdout")
 	serve := fs.String("serve", "", "serve the preview on this loopback address, e.g. 127.0.0.1:8081")
@@ -38,6 +39,10 @@ func runPreview(ctx context.Context, a *app, args []string) error {
 	}
 	if _, err := parseNow(p.Week, time.UTC); err != nil { // the form; render reads it in the config's zone
 		return err
+	}
+	var err error
+	if p.Lang, err = subscribers.ParseLanguage(p.Lang); err != nil {
+		return usageError{"--lang: " + err.Error()}
 	}
 	if p.As != "" {
 		if addr, err := mail.ParseAddress(p.As); err != nil || addr.Name != "" {

@@ -43,6 +43,7 @@ func runSend(ctx context.Context, a *app, args []string) error {
 	nowFlag := fs.String("now", "", "the time the week ends; default now")
 	dryRun := fs.Bool("dry-run", false, "write .eml files to the outbox instead of sending; the ledger is not touched")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	lang := fs.String("lang", "", "with --to: the test's language, ko or en; default the subscriber's, else the config's")
 	pos, err := a.parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -57,6 +58,12 @@ func runSend(ctx context.Context, a *app, args []string) error {
 	}
 	if (len(to) > 0) == *all {
 		return usageError{"send needs either --to EMAIL (a test) or --all (the week's issue to every subscriber)"}
+	}
+	if *lang != "" && len(to) == 0 {
+		return usageError{"--lang is for a test send (--to); each subscriber gets --all in their own language"}
+	}
+	if *lang, err = subscribers.ParseLanguage(*lang); err != nil {
+		return usageError{"--lang: " + err.Error()}
 	}
 	for i, addr := range to {
 		norm, err := subscribers.NormalizeEmail(addr)
@@ -85,7 +92,7 @@ func runSend(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := &send.Sender{Env: a.env(grace), Config: cfg, Store: st, Renderer: r, Now: now, DryRun: *dryRun, FailedFeeds: func(f []digest.FeedReport) { send.ReportFailedFeeds(a.stderr, f) }}
+	s := &send.Sender{Env: a.env(grace), Config: cfg, Store: st, Renderer: r, Now: now, DryRun: *dryRun, TestLang: *lang, FailedFeeds: func(f []digest.FeedReport) { send.ReportFailedFeeds(a.stderr, f) }}
 	if a.interactive {
 		s.Bar = a.stderr
 		if !*yes {

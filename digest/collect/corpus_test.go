@@ -156,3 +156,66 @@ func scriptShare(arts []digest.Article, script []*unicode.RangeTable) float64 {
 	}
 	return float64(n) / float64(len(arts))
 }
+
+// TestCorpusLanguages: each real feed's articles get the language its
+// MANIFEST row gives: Korean (declared or by script) "ko", English "en",
+// any other language "", and a declaration that lies ("decl:en-us but
+// content ko") gives way to the text.
+func TestCorpusLanguages(t *testing.T) {
+	dir := corpusDir(t)
+	checked := 0
+	for _, row := range readManifest(t, dir) {
+		if !strings.HasPrefix(row.name, "real/") {
+			continue
+		}
+		want, ok := corpusLang(row.languages)
+		if !ok {
+			continue
+		}
+		body, err := os.ReadFile(filepath.Join(dir, row.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := parseBody(body, "", 10<<20)
+		if err != nil {
+			continue // TestCorpus reports it
+		}
+		arts := Normalize(p.feed, digest.Feed{URL: "file://" + row.name, Location: time.UTC}, nil)
+		n := 0
+		for _, a := range arts {
+			if a.Lang == want {
+				n++
+			}
+		}
+		checked++
+		// Most, not all: a Korean blog's post may be titled in English.
+		if len(arts) > 0 && float64(n) < 0.7*float64(len(arts)) {
+			got := map[string]int{}
+			for _, a := range arts {
+				got[a.Lang]++
+			}
+			t.Errorf("%s (%s): %d of %d articles are %q; by language %v", row.name, row.languages, n, len(arts), want, got)
+		}
+	}
+	t.Logf("checked the language of %d real feeds", checked)
+}
+
+// corpusLang is the article language a MANIFEST languages cell implies,
+// and false when it implies none to check ("-": undeclared and not said).
+func corpusLang(cell string) (string, bool) {
+	switch {
+	case strings.Count(cell, "decl:") > 1:
+		return "", false // two declarations: the MANIFEST does not say which holds
+	case strings.Contains(cell, "but content ko"):
+		return "ko", true
+	case strings.Contains(cell, "but content"):
+		return "", true
+	case strings.HasPrefix(cell, "decl:ko") || strings.HasPrefix(cell, "ko"):
+		return "ko", true
+	case strings.HasPrefix(cell, "decl:en"):
+		return "en", true
+	case strings.HasPrefix(cell, "decl:"):
+		return "", true
+	}
+	return "", false
+}

@@ -33,6 +33,7 @@ func FuzzParseAndNormalize(f *testing.F) {
 		"\xef\xbb\xbf<rss><channel><item><title>bom</title></item></channel></rss>",
 		"<rss><channel><item><title>R&D & <![CDATA[cut",
 		"\xff\xfe<\x00r\x00s\x00s\x00>\x00",
+		`<rss version="2.0"><channel><language>ko-KR</language><item><title>OpenAI releases a model for public agencies</title></item></channel></rss>`,
 		"",
 	}
 	for _, s := range seeds {
@@ -51,6 +52,9 @@ func FuzzParseAndNormalize(f *testing.F) {
 				if !utf8.ValidString(s) {
 					t.Fatalf("invalid UTF-8 out: %q", s)
 				}
+			}
+			if a.Lang != "" && a.Lang != "ko" && a.Lang != "en" {
+				t.Fatalf("language %q; want ko, en or none", a.Lang)
 			}
 			if m := unsafeHTML.FindString(string(a.Content)); m != "" {
 				t.Fatalf("unsafe %q survived sanitizing: %q", m, a.Content)

@@ -117,6 +117,16 @@ func TestGatherAcrossRuns(t *testing.T) {
 	if g.Number != 1 {
 		t.Errorf("run 1: nothing was sent, yet the week's issue is No. %d", g.Number)
 	}
+	langs := func(arts []digest.Article) string {
+		var out []string
+		for _, a := range arts {
+			out = append(out, a.Lang)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := langs(g.Articles); got != "ko ko en" {
+		t.Errorf("run 1 languages: %s, want ko ko en", got)
+	}
 
 	// Run 2: every feed answers 304; the same articles come from the store,
 	// and the flaky feed's outage costs nothing.
@@ -139,6 +149,10 @@ func TestGatherAcrossRuns(t *testing.T) {
 	}
 	if g.Failed() != 1 {
 		t.Errorf("Failed() = %d", g.Failed())
+	}
+	// The languages come back from the store with the articles.
+	if got := langs(g.Articles); got != "ko ko en" {
+		t.Errorf("languages after 304/error: %s, want ko ko en", got)
 	}
 	// A 304 carries no title; the feed's name comes from its last copy.
 	if g.Feeds[0].Title != "칼럼" || g.Articles[0].FeedName != "칼럼" || g.Feeds[3].Title != "Flaky" {

@@ -174,6 +174,10 @@ type frame struct {
 	themes []string
 	test   bool
 	empty  fieldMask
+	// The reader's language and article choice as they take effect
+	// (Renderer.langOf, articlesOf): "" and the list's language share
+	// a frame, as do "" and "both".
+	lang, articles string
 
 	// Set once by build.
 	err                  error // ErrNothingToSend: the theme list has no article
@@ -190,7 +194,8 @@ type frame struct {
 func (b *Batch) frameFor(to Recipient, vals *[numFields]string) *frame {
 	empty := emptyFields(vals)
 	var buf [128]byte
-	key := frameKey(buf[:0], to, empty)
+	lang, articles := b.r.langOf(to), articlesOf(to)
+	key := frameKey(buf[:0], to, empty, lang, articles)
 	b.mu.RLock()
 	f := b.frames[string(key)]
 	b.mu.RUnlock()
@@ -202,7 +207,7 @@ func (b *Batch) frameFor(to Recipient, vals *[numFields]string) *frame {
 	if f = b.frames[string(key)]; f == nil {
 		// full until build says otherwise, so a build that never
 		// finishes its check cannot leave a half-made frame in use.
-		f = &frame{themes: slices.Clone(to.Themes), test: to.Test, empty: empty, full: true}
+		f = &frame{themes: slices.Clone(to.Themes), test: to.Test, empty: empty, lang: lang, articles: articles, full: true}
 		b.frames[string(key)] = f
 	}
 	return f
@@ -210,8 +215,11 @@ func (b *Batch) frameFor(to Recipient, vals *[numFields]string) *frame {
 
 // frameKey appends to's key. Theme ids are length-prefixed, so no id can
 // pass for two; nil themes (every theme) are flagged apart from an empty
-// list, which a template could tell apart (printf "%#v").
-func frameKey(buf []byte, to Recipient, empty fieldMask) []byte {
+// list, which a template could tell apart (printf "%#v"). The language
+// and article choice come first, a byte each ("ko", "en"; "ko", "en",
+// "both"), as the reader's choices take effect.
+func frameKey(buf []byte, to Recipient, empty fieldMask, lang, articles string) []byte {
+	buf = append(buf, lang[0], articles[0])
 	flags := byte(empty)
 	if to.Test {
 		flags |= 1 << numFields
@@ -309,7 +317,7 @@ func (b *Batch) probeFor(f *frame, ph *[numFields]string) Recipient {
 	return Recipient{
 		Email: v[fieldEmail], Name: v[fieldName],
 		UnsubscribeURL: v[fieldUnsubscribe], PreferencesURL: v[fieldPreferences],
-		Themes: f.themes, Test: f.test,
+		Themes: f.themes, Test: f.test, Lang: f.lang, Articles: f.articles,
 	}
 }
 

@@ -55,6 +55,9 @@ func randomReader(rng *rand.Rand) Recipient {
 		UnsubscribeURL: pick(batchURLs), PreferencesURL: pick(batchURLs),
 		Test: rng.IntN(4) == 0,
 	}
+	if rng.IntN(3) == 0 {
+		to.Lang, to.Articles = pick([]string{"", "ko", "en"}), pick([]string{"", "ko", "en", "both"})
+	}
 	switch rng.IntN(6) {
 	case 0: // nil: every theme
 	case 1:
@@ -142,8 +145,8 @@ func desc(to Recipient) string {
 		}
 		return fmt.Sprintf("%q", s)
 	}
-	return fmt.Sprintf("{Email %s Name %s Unsubscribe %s Preferences %s Themes %q (nil %v) Test %v}",
-		short(to.Email), short(to.Name), short(to.UnsubscribeURL), short(to.PreferencesURL), to.Themes, to.Themes == nil, to.Test)
+	return fmt.Sprintf("{Email %s Name %s Unsubscribe %s Preferences %s Themes %q (nil %v) Test %v Lang %q Articles %q}",
+		short(to.Email), short(to.Name), short(to.UnsubscribeURL), short(to.PreferencesURL), to.Themes, to.Themes == nil, to.Test, to.Lang, to.Articles)
 }
 
 // overrides writes an override folder with the given files.

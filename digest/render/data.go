@@ -121,18 +121,27 @@ type Links struct {
 const fullTextRunes = 600
 
 func (r *Renderer) data(is digest.Issue, to Recipient) Data {
+	lang := r.langOf(to)
+	w := r.in(lang)
+	// The reader's choices as they take effect, so readers the Batch
+	// puts in one frame ("" and the list's language) see the same data.
+	to.Lang, to.Articles = lang, articlesOf(to)
+	title := is.Title
+	if t := r.opts.Title.In(lang); t != "" && lang != r.opts.Lang {
+		title = t
+	}
 	d := Data{
-		Lang:       r.opts.Lang,
-		Title:      valid(is.Title),
+		Lang:       lang,
+		Title:      valid(title),
 		IssueID:    is.ID,
 		Number:     is.Number,
-		NumberText: digest.NumberText(is.Number, r.opts.Lang),
+		NumberText: digest.NumberText(is.Number, lang),
 		Period:     is.Period,
 		Subject:    oneLine(valid(is.Subject)),
 		Count:      is.Count(),
 		To:         to,
 		Test:       to.Test,
-		L:          r.labels,
+		L:          w.labels,
 		Links: Links{
 			Home:        r.opts.BaseURL + "/",
 			Archive:     cmp.Or(to.ViewURL, r.opts.BaseURL+"/issues/"+url.PathEscape(is.ID)),
@@ -147,7 +156,7 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	if d.Links.Preferences == "" {
 		d.Links.Preferences = r.opts.BaseURL + "/preferences"
 	}
-	d.CountText = r.amount(d.Count, "column", "columns")
+	d.CountText = w.amount(d.Count, "column", "columns")
 	if paras := parseNote(is.Note); len(paras) > 0 {
 		d.Note, d.NoteText = noteHTML(paras), noteLines(paras)
 	}
@@ -156,6 +165,9 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	leadPinned := false
 	for _, s := range is.Sections {
 		sec := Section{ID: s.ID, Name: valid(s.Name)}
+		if name, ok := r.otherName(s.ID, lang); ok {
+			sec.Name = valid(name)
+		}
 		for _, a := range s.Articles {
 			n++
 			art := Article{
@@ -164,11 +176,11 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 				Blurb: strings.TrimSpace(valid(a.Blurb)), Pinned: a.Pinned,
 			}
 			if art.Minutes = r.fullTextMinutes(a); art.Minutes > 0 {
-				art.Reading = r.amount(art.Minutes, "min", "min")
+				art.Reading = w.amount(art.Minutes, "min", "min")
 			}
 			for _, id := range a.Themes {
 				if id != s.ID {
-					if name, ok := r.opts.ThemeNames[id]; ok {
+					if name, ok := r.themeName(id, lang); ok {
 						// One line: the plain text lists the names a line each.
 						art.Also = append(art.Also, oneLine(valid(name)))
 					}
@@ -195,6 +207,27 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	return d
 }
 
+// themeName is theme id's name for a reader of lang: the config's name in
+// their language, else the list's name.
+func (r *Renderer) themeName(id, lang string) (string, bool) {
+	if name, ok := r.otherName(id, lang); ok {
+		return name, true
+	}
+	name, ok := r.opts.ThemeNames[id]
+	return name, ok
+}
+
+// otherName is theme id's name in lang when lang is not the list's
+// language and the config names it: the list's readers see the issue's
+// names as frozen.
+func (r *Renderer) otherName(id, lang string) (string, bool) {
+	if lang == r.opts.Lang {
+		return "", false
+	}
+	name := r.opts.Names[id].In(lang)
+	return name, name != ""
+}
+
 // outlet names an article's outlet: its feed's name, else its link's host.
 func outlet(a digest.Article) string {
 	if a.FeedName != "" {
@@ -214,9 +247,9 @@ func valid(s string) string {
 
 // amount writes a number with its word: "12 columns", "1 column", "12편",
 // "4분 분량" (Korean counters follow the number without a space).
-func (r *Renderer) amount(n int, one, many string) string {
-	word := Plural(n, r.labels[one], r.labels[many])
-	if r.opts.Lang == "ko" {
+func (w *wording) amount(n int, one, many string) string {
+	word := Plural(n, w.labels[one], w.labels[many])
+	if w.lang == "ko" {
 		return strconv.Itoa(n) + word
 	}
 	return strconv.Itoa(n) + " " + word
@@ -258,9 +291,10 @@ func textOf(h template.HTML) string {
 	}
 }
 
-// funcs are gull's template helpers beside sprig's. They hold only
-// config-level settings (language, zone), never a reader's data.
-func (r *Renderer) funcs() map[string]any {
+// funcs are gull's template helpers beside sprig's, for templates in
+// lang. They hold only config-level settings (the zone) and the language
+// of the set they are parsed into, never a reader's data.
+func (r *Renderer) funcs(lang string) map[string]any {
 	return map[string]any{
 		// truncate N s: at most N characters, never cutting a Hangul
 		// syllable or an emoji (sprig's trunc cuts bytes).
@@ -278,11 +312,11 @@ func (r *Renderer) funcs() map[string]any {
 			if !ok {
 				return "", nil
 			}
-			return FormatDate(tt, r.opts.Lang, r.opts.Location, style)
+			return FormatDate(tt, lang, r.opts.Location, style)
 		},
 		// period P: the days the issue covers, with the year: "23–29 Nov 2026",
 		// "2026년 11월 23일–29일" (Period.Dates).
-		"period": func(p digest.Period) string { return formatPeriod(p, r.opts.Lang, r.opts.Location) },
+		"period": func(p digest.Period) string { return formatPeriod(p, lang, r.opts.Location) },
 		// plural N ONE MANY: the word for N.
 		"plural": Plural,
 		// wrap WIDTH s: s folded to WIDTH columns, Hangul counting two.

@@ -66,8 +66,14 @@ type Options struct {
 	// BaseURL is where gull's web side answers; links to the archive and
 	// the subscriber pages start with it.
 	BaseURL string
-	// ThemeNames maps theme ids to their display names.
+	// ThemeNames maps theme ids to their display names in Lang.
 	ThemeNames map[string]string
+	// Names and Title are the themes' names (by id) and the newsletter's
+	// title in each language (config.Text), for readers of the other
+	// language; readers of Lang see the issue's own title and names, as
+	// frozen. Either may be empty: the issue's are shown.
+	Names map[string]digest.Text
+	Title digest.Text
 	// SendQuiet: quiet weeks are mailed (quiet_week: send), so the
 	// templates must also work on an issue with no articles, and New
 	// tries them on one. Otherwise only a preview ever renders one.
@@ -99,16 +105,24 @@ type Recipient struct {
 
 // Renderer renders messages. It is safe for concurrent use.
 type Renderer struct {
-	opts    Options
-	src     []source // for naming files in errors at render time
-	html    *htmltemplate.Template
-	text    *texttemplate.Template
-	subject *texttemplate.Template
-	labels  map[string]string
+	opts Options
+	src  []source // for naming files in errors at render time
+	// wording is the list's language (Options.Lang), other the other one.
+	wording
+	other   wording
 	premail *premailer.Options
 
 	excerpts memo[excerptKey, string]
 	minutes  memo[string, int]
+}
+
+// wording is the templates and fixed words of one language.
+type wording struct {
+	lang    string
+	html    *htmltemplate.Template
+	text    *texttemplate.Template
+	subject *texttemplate.Template
+	labels  map[string]string
 }
 
 type excerptKey struct {
@@ -142,37 +156,16 @@ func New(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{opts: opts, src: src, labels: labels[opts.Lang], premail: premailer.NewOptions()}
-	funcs := r.funcs()
-
-	r.html = htmltemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticHtmlFuncMap()).Funcs(funcs)
-	r.text = texttemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticTxtFuncMap()).Funcs(funcs)
-	r.subject = texttemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticTxtFuncMap()).Funcs(funcs)
-	for _, s := range src {
-		var err error
-		switch {
-		case s.name == subjectEntry:
-			_, err = r.subject.New(s.name).Parse(s.text)
-		case strings.HasSuffix(s.name, ".html.tmpl"):
-			_, err = r.html.New(s.name).Parse(s.text)
-		case strings.HasSuffix(s.name, ".txt.tmpl"):
-			_, err = r.text.New(s.name).Parse(s.text)
-		}
-		if err != nil {
-			return nil, templateError(err, src)
-		}
+	r := &Renderer{opts: opts, src: src, premail: premailer.NewOptions()}
+	// One set of templates per language, parsed from the same files: the
+	// date and count helpers speak the reader's language, and a template
+	// action cannot be told the reader's language without changing every
+	// override in use ({{ formatDate "long" .Published }}).
+	if r.wording, err = r.parse(opts.Lang); err != nil {
+		return nil, err
 	}
-	for _, entry := range []struct {
-		name  string
-		found bool
-	}{
-		{htmlEntry, r.html.Lookup(htmlEntry) != nil},
-		{textEntry, r.text.Lookup(textEntry) != nil},
-		{subjectEntry, r.subject.Lookup(subjectEntry) != nil},
-	} {
-		if !entry.found {
-			return nil, errTemplate("template %s is missing; restore it or remove the override folder", entry.name)
-		}
+	if r.other, err = r.parse(otherLang(opts.Lang)); err != nil {
+		return nil, err
 	}
 	// Try every path the templates can take: a full issue, a test send
 	// to a reader of one theme, the web copy, and, when quiet weeks are
@@ -186,6 +179,7 @@ func New(opts Options) (*Renderer, error) {
 	}{
 		{sample, Recipient{Email: "sample@example.org", Name: "Sample"}, sampleNote},
 		{sample, Recipient{Email: "sample@example.org", Test: true, Themes: []string{"other"}}, sampleNote + ", as a test send to a reader of one theme"},
+		{sample, Recipient{Email: "sample@example.org", Lang: otherLang(opts.Lang)}, sampleNote + ", for a reader of the other language (" + otherLang(opts.Lang) + ")"},
 	}
 	if opts.SendQuiet {
 		quiet := digest.Issue{ID: sample.ID, Number: sample.Number, Title: sample.Title, Period: sample.Period}
@@ -205,6 +199,74 @@ func New(opts Options) (*Renderer, error) {
 		return nil, templateErrorOn(err, src, sampleNote+", as the archive's web copy")
 	}
 	return r, nil
+}
+
+// parse parses the templates with the helpers of lang.
+func (r *Renderer) parse(lang string) (wording, error) {
+	w := wording{lang: lang, labels: labels[lang]}
+	funcs := r.funcs(lang)
+	w.html = htmltemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticHtmlFuncMap()).Funcs(funcs)
+	w.text = texttemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticTxtFuncMap()).Funcs(funcs)
+	w.subject = texttemplate.New("").Option("missingkey=error").Funcs(sprig.HermeticTxtFuncMap()).Funcs(funcs)
+	for _, s := range r.src {
+		var err error
+		switch {
+		case s.name == subjectEntry:
+			_, err = w.subject.New(s.name).Parse(s.text)
+		case strings.HasSuffix(s.name, ".html.tmpl"):
+			_, err = w.html.New(s.name).Parse(s.text)
+		case strings.HasSuffix(s.name, ".txt.tmpl"):
+			_, err = w.text.New(s.name).Parse(s.text)
+		}
+		if err != nil {
+			return w, templateError(err, r.src)
+		}
+	}
+	for _, entry := range []struct {
+		name  string
+		found bool
+	}{
+		{htmlEntry, w.html.Lookup(htmlEntry) != nil},
+		{textEntry, w.text.Lookup(textEntry) != nil},
+		{subjectEntry, w.subject.Lookup(subjectEntry) != nil},
+	} {
+		if !entry.found {
+			return w, errTemplate("template %s is missing; restore it or remove the override folder", entry.name)
+		}
+	}
+	return w, nil
+}
+
+// otherLang is the reader language that is not lang.
+func otherLang(lang string) string {
+	if lang == "ko" {
+		return "en"
+	}
+	return "ko"
+}
+
+// langOf is the language to's mail is in: theirs, else the list's.
+func (r *Renderer) langOf(to Recipient) string {
+	if to.Lang == "ko" || to.Lang == "en" {
+		return to.Lang
+	}
+	return r.opts.Lang
+}
+
+// in is the templates and wording of lang.
+func (r *Renderer) in(lang string) *wording {
+	if lang == r.opts.Lang {
+		return &r.wording
+	}
+	return &r.other
+}
+
+// articlesOf is to's choice of articles by language: "ko", "en" or "both".
+func articlesOf(to Recipient) string {
+	if to.Articles == "ko" || to.Articles == "en" {
+		return to.Articles
+	}
+	return "both"
 }
 
 // sampleNote ends an error of a template that failed on the sample issue.
@@ -364,19 +426,21 @@ func (r *Renderer) webPage(is digest.Issue) ([]byte, error) {
 // that measures what the inlining costs.
 func (r *Renderer) render(is digest.Issue, to Recipient, inline bool) (digest.Message, error) {
 	is = forReaders(is) // nothing hidden reaches a template
-	mine := is.For(to.Themes)
+	lang := r.langOf(to)
+	mine := is.For(to.Themes).ForReader(lang, articlesOf(to))
 	if mine.Count() == 0 && is.Count() > 0 {
 		return digest.Message{}, ErrNothingToSend
 	}
 	d := r.data(mine, to)
+	w := r.in(lang)
 	var subj, text, html bytes.Buffer
-	if err := r.subject.ExecuteTemplate(&subj, subjectEntry, d); err != nil {
+	if err := w.subject.ExecuteTemplate(&subj, subjectEntry, d); err != nil {
 		return digest.Message{}, err
 	}
-	if err := r.text.ExecuteTemplate(&text, textEntry, d); err != nil {
+	if err := w.text.ExecuteTemplate(&text, textEntry, d); err != nil {
 		return digest.Message{}, err
 	}
-	if err := r.html.ExecuteTemplate(&html, htmlEntry, d); err != nil {
+	if err := w.html.ExecuteTemplate(&html, htmlEntry, d); err != nil {
 		return digest.Message{}, err
 	}
 	inlined := html.String()

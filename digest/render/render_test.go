@@ -85,6 +85,10 @@ func fixtureIssue() digest.Issue {
 			Title: "인공지능 교과서, 교실의 목소리", Link: "",
 			FirstSeen: time.Date(2026, 11, 29, 20, 0, 0, 0, seoul)},
 	}
+	// Each column's language, as collect detects it (k: Korean, e: English).
+	for i := range arts {
+		arts[i].Lang = map[byte]string{'k': "ko", 'e': "en"}[arts[i].ID[0]]
+	}
 	g := digest.NewGrouper(fixtureThemes, digest.Theme{ID: "other", Name: "More this week · 더 읽을거리"}, []string{"인공지능"})
 	sections, dropped := g.Group(arts, feeds)
 	period := digest.WeekEnding(time.Date(2026, 11, 30, 8, 0, 0, 0, seoul), 7*24*time.Hour, seoul)

@@ -50,7 +50,7 @@ func newDryLedger(ctx context.Context, st *store.Store, issueID string) (*dryLed
 				if s, ok := active[d.SubscriberID]; !ok {
 					d.Status, d.Error = digest.DeliverySkipped, "no longer subscribed when it was sent"
 				} else {
-					d.Email, d.Name, d.Themes = s.Email, s.Name, s.Themes
+					d.Email, d.Name, d.Themes, d.Language, d.Articles = s.Email, s.Name, s.Themes, s.Language, s.Articles
 					if d.Status == digest.DeliverySending {
 						l.inDoubt++
 					}
@@ -62,7 +62,7 @@ func newDryLedger(ctx context.Context, st *store.Store, issueID string) (*dryLed
 	}
 	for _, s := range active { // the active subscribers the ledger has no row for
 		l.rows = append(l.rows, digest.Delivery{IssueID: issueID, SubscriberID: s.ID, Email: s.Email, Name: s.Name,
-			Themes: s.Themes, Status: digest.DeliveryPending})
+			Themes: s.Themes, Language: s.Language, Articles: s.Articles, Status: digest.DeliveryPending})
 		l.added++
 	}
 	sort.Slice(l.rows, func(i, j int) bool { return l.rows[i].SubscriberID < l.rows[j].SubscriberID })

@@ -64,8 +64,10 @@ func StopGrace(getenv func(string) string) (time.Duration, error) {
 // (preview --templates) or else the config's templates folder.
 func NewRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
 	names := map[string]string{cfg.Other.ID: cfg.Other.Name.In(cfg.Language)}
+	both := map[string]digest.Text{cfg.Other.ID: cfg.Other.Name.Text}
 	for _, t := range cfg.Themes {
 		names[t.ID] = t.Name.In(cfg.Language)
+		both[t.ID] = t.Name.Text
 	}
 	return render.New(render.Options{
 		Dir:        cmp.Or(dir, cfg.Templates),
@@ -73,6 +75,8 @@ func NewRenderer(cfg *config.Config, dir string) (*render.Renderer, error) {
 		Location:   cfg.Location,
 		BaseURL:    cfg.HTTP.BaseURL,
 		ThemeNames: names,
+		Names:      both,
+		Title:      cfg.Title.Text,
 		SendQuiet:  cfg.QuietWeek == "send",
 	})
 }
@@ -187,10 +191,12 @@ func knownThemes(ids, themes []string) []string {
 }
 
 // ReaderOf is sub as they get the issue: the themes of theirs the config
-// still has (ids), and their own signed links.
+// still has (ids), their language and article languages, and their own
+// signed links.
 func ReaderOf(ids []string, links web.Links, sub subscribers.Subscriber, issueID string) render.Recipient {
 	return render.Recipient{
 		Email: sub.Email, Name: sub.Name, Themes: knownThemes(ids, sub.Themes),
+		Lang: sub.Language, Articles: sub.Articles,
 		UnsubscribeURL: links.Unsubscribe(sub, issueID), PreferencesURL: links.Preferences(sub),
 	}
 }

@@ -37,6 +37,9 @@ type Previewer struct {
 	// As is the subscriber the preview is for, as typed (--as); empty: a
 	// reader of every theme.
 	As string
+	// Lang, when set ("ko" or "en", --lang), is the language of the
+	// rendered mail; "" is the --as subscriber's, else the config's.
+	Lang string
 	// Week is what names the week asked for (--now as typed), for the
 	// cache: the clock moves between requests, the week asked for does not.
 	Week string
@@ -95,14 +98,17 @@ func (p *Previewer) Render(ctx context.Context, f web.PreviewFormat, load func()
 	if err != nil {
 		return nil, rep, err
 	}
+	if p.Lang != "" {
+		to.Lang = p.Lang
+	}
 	msg, err := r.Render(is, to)
 	if errors.Is(err, render.ErrNothingToSend) {
-		return nil, rep, fmt.Errorf("%s chose themes (%s) with no article this week; they would get no mail", to.Email, subscribers.FormatThemes(to.Themes))
+		return nil, rep, fmt.Errorf("%s chose %s with no article this week; they would get no mail", to.Email, choiceOf(to))
 	}
 	if err != nil {
 		return nil, rep, err
 	}
-	mine := is.For(to.Themes)
+	mine := is.For(to.Themes).ForReader(to.Lang, to.Articles)
 	rep.Shown, rep.ShownSections = mine.Count(), len(mine.Sections)
 	switch f {
 	case web.PreviewText:

@@ -46,6 +46,10 @@ type Sender struct {
 	// Now is the time the week ends (it names the issue).
 	Now    time.Time
 	DryRun bool
+	// TestLang, when set ("ko" or "en"), is the language of a test send's
+	// mail (send --to --lang); "" is each address's own when it is on the
+	// list, else the config's.
+	TestLang string
 	// Unattended: the daemon's run; failed feeds are logged, and its
 	// progress is logged too.
 	Unattended bool
@@ -232,10 +236,13 @@ func (s *Sender) Test(ctx context.Context, to []string, w, notes io.Writer) (boo
 		if !published {
 			rcpt.ViewURL = links.View(is.ID, time.Now()) // the wall clock: --now names the week
 		}
+		if s.TestLang != "" {
+			rcpt.Lang = s.TestLang
+		}
 		m, err := s.Renderer.Render(is, rcpt)
 		if errors.Is(err, render.ErrNothingToSend) {
-			fmt.Fprintf(notes, "gull: %s chose themes (%s) with no article this week and would get nothing; the test shows the whole issue\n", addr, subscribers.FormatThemes(rcpt.Themes))
-			rcpt.Themes = nil
+			fmt.Fprintf(notes, "gull: %s chose %s with no article this week and would get nothing; the test shows the whole issue\n", addr, choiceOf(rcpt))
+			rcpt.Themes, rcpt.Articles = nil, ""
 			m, err = s.Renderer.Render(is, rcpt)
 		}
 		if err != nil {
@@ -247,7 +254,7 @@ func (s *Sender) Test(ctx context.Context, to []string, w, notes io.Writer) (boo
 			continue
 		}
 		// What this address got: a subscriber's copy holds their themes only.
-		n := is.For(rcpt.Themes).Count()
+		n := is.For(rcpt.Themes).ForReader(rcpt.Lang, rcpt.Articles).Count()
 		fmt.Fprintf(w, "test of issue %s (%d %s) sent to %s via %s\n", is.ID, n, render.Plural(n, "article", "articles"), addr, s.tr)
 	}
 	if is.Count() == 0 {
@@ -255,6 +262,20 @@ func (s *Sender) Test(ctx context.Context, to []string, w, notes io.Writer) (boo
 			map[string]string{"skip": "mail nothing", "send": "mail this quiet-week note"}[s.Config.QuietWeek])
 	}
 	return failed == 0, nil
+}
+
+// choiceOf names what a reader chose that can leave them nothing: their
+// themes ("themes (compute, other)") and their article languages ("and
+// articles in ko").
+func choiceOf(to render.Recipient) string {
+	out := "themes (" + subscribers.FormatThemes(to.Themes) + ")"
+	if len(to.Themes) == 0 {
+		out = "every theme"
+	}
+	if to.Articles == "ko" || to.Articles == "en" {
+		out += " and articles in " + to.Articles + " only"
+	}
+	return out
 }
 
 // Result is what became of one send of an issue.
@@ -348,7 +369,7 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	sender := &pipeline.Sender{
 		Ledger: ledger,
 		Render: func(d digest.Delivery) (digest.Message, error) {
-			sub := subscribers.Subscriber{ID: d.SubscriberID, Email: d.Email, Name: d.Name, Themes: d.Themes}
+			sub := subscribers.Subscriber{ID: d.SubscriberID, Email: d.Email, Name: d.Name, Themes: d.Themes, Language: d.Language, Articles: d.Articles}
 			m, err := batch.Render(ReaderOf(ids, links, sub, is.ID))
 			if errors.Is(err, render.ErrNothingToSend) {
 				return m, pipeline.ErrNothingForReader

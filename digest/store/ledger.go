@@ -232,7 +232,7 @@ func (s *Store) PrepareDeliveries(ctx context.Context, issueID string, now time.
 // through a list of any length in constant memory, and no read stays open
 // while it writes.
 func (s *Store) PendingDeliveries(ctx context.Context, issueID string, after int64, limit int) ([]digest.Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT d.subscriber_id, s.email, s.name, s.themes, d.status, d.attempts, d.error
+	rows, err := s.db.QueryContext(ctx, `SELECT d.subscriber_id, s.email, s.name, s.themes, s.language, s.articles, d.status, d.attempts, d.error
 		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.issue_id = ? AND d.subscriber_id > ? AND d.status IN ('pending', 'sending') AND s.status = 'active'
 		ORDER BY d.subscriber_id LIMIT ?`, issueID, after, limit)
@@ -244,7 +244,7 @@ func (s *Store) PendingDeliveries(ctx context.Context, issueID string, after int
 	for rows.Next() {
 		d := digest.Delivery{IssueID: issueID}
 		var themes, status string
-		if err := rows.Scan(&d.SubscriberID, &d.Email, &d.Name, &themes, &status, &d.Attempts, &d.Error); err != nil {
+		if err := rows.Scan(&d.SubscriberID, &d.Email, &d.Name, &themes, &d.Language, &d.Articles, &status, &d.Attempts, &d.Error); err != nil {
 			return nil, err
 		}
 		d.Themes = strings.Fields(themes)

@@ -30,6 +30,7 @@ func testIssue(id string, n int) digest.Issue {
 			a.Published = &pub
 		}
 		a.Themes = []string{"compute", "regulation"}
+		a.Lang = []string{"ko", "en", ""}[i%3]
 		a.FirstSeen = pub.Add(time.Hour).UTC()
 		sec.Articles = append(sec.Articles, a)
 	}
@@ -73,12 +74,37 @@ func TestIssueFrozenOnceBuilt(t *testing.T) {
 	}
 	ga, wa := got.Articles(), want.Articles()
 	for i := range wa {
-		if ga[i].Content != wa[i].Content || ga[i].FeedURL != wa[i].FeedURL || !ga[i].FirstSeen.Equal(wa[i].FirstSeen) || ga[i].ID != wa[i].ID {
+		if ga[i].Content != wa[i].Content || ga[i].Lang != wa[i].Lang || ga[i].FeedURL != wa[i].FeedURL || !ga[i].FirstSeen.Equal(wa[i].FirstSeen) || ga[i].ID != wa[i].ID {
 			t.Errorf("article %d: got %+v, want %+v", i, ga[i], wa[i])
 		}
 	}
 	if got.Feeds[0].URL != want.Feeds[0].URL || got.Dropped[0].FeedURL != want.Dropped[0].FeedURL {
 		t.Errorf("feeds/dropped: %+v %+v", got.Feeds, got.Dropped)
+	}
+}
+
+// The ledger's pending rows carry the reader's language and article
+// choice, so each gets the mail in their language with their articles.
+func TestPendingDeliveriesCarryLanguage(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, _, _, err := s.SaveSubscriber(ctx, subscribers.Subscriber{Email: "ko@example.org", Status: subscribers.Active, Language: "ko", Articles: "en"}, subscribers.AllFields, day1); err != nil {
+		t.Fatal(err)
+	}
+	add(t, s, "plain@example.org", subscribers.Active)
+	const id = "2026-W48"
+	if _, err := s.SaveIssue(ctx, testIssue(id, 2), digest.IssueOpen, day1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PrepareDeliveries(ctx, id, day1); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.PendingDeliveries(ctx, id, 0, 10)
+	if err != nil || len(page) != 2 {
+		t.Fatalf("pending: %+v %v", page, err)
+	}
+	if page[0].Language != "ko" || page[0].Articles != "en" || page[1].Language != "" || page[1].Articles != "" {
+		t.Errorf("pending rows: language/articles %q/%q and %q/%q, want ko/en and empty", page[0].Language, page[0].Articles, page[1].Language, page[1].Articles)
 	}
 }
 

@@ -290,12 +290,12 @@ func (s *Store) SaveFeed(ctx context.Context, feedURL, title string, st digest.F
 		return nil, fmt.Errorf("store: save feed %s: %w", feedURL, err)
 	}
 	upsert, err := tx.PrepareContext(ctx, `INSERT INTO articles
-		(id, feed_url, guid, title, link, author, summary, content, categories, published, first_seen, last_seen, in_feed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		(id, feed_url, guid, title, link, author, summary, content, categories, published, first_seen, last_seen, lang, in_feed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (id) DO UPDATE SET guid = excluded.guid, title = excluded.title, link = excluded.link,
 			author = excluded.author, summary = excluded.summary, content = excluded.content,
 			categories = excluded.categories, published = excluded.published,
-			last_seen = excluded.last_seen, in_feed = 1
+			last_seen = excluded.last_seen, lang = excluded.lang, in_feed = 1
 		RETURNING first_seen`)
 	if err != nil {
 		return nil, fmt.Errorf("store: save feed %s: %w", feedURL, err)
@@ -306,7 +306,7 @@ func (s *Store) SaveFeed(ctx context.Context, feedURL, title string, st digest.F
 		cats, _ := json.Marshal(nonNil(a.Categories))
 		var firstSeen string
 		if err := upsert.QueryRowContext(ctx, a.ID, feedURL, a.GUID, a.Title, a.Link, a.Author, a.Summary,
-			string(a.Content), string(cats), nullTime(a.Published), nowS, nowS).Scan(&firstSeen); err != nil {
+			string(a.Content), string(cats), nullTime(a.Published), nowS, nowS, a.Lang).Scan(&firstSeen); err != nil {
 			return nil, fmt.Errorf("store: save article %s of %s: %w", a.ID, feedURL, err)
 		}
 		a.FirstSeen, err = parseTime(firstSeen)
@@ -342,7 +342,7 @@ func (s *Store) NoteFeedChecked(ctx context.Context, feedURL string, fetchErr er
 // with FeedName set to the feed's own title from its last good fetch.
 func (s *Store) FeedArticles(ctx context.Context, feedURL string) ([]digest.Article, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.feed_url, COALESCE(f.title, ''), a.guid, a.title, a.link,
-		a.author, a.summary, a.content, a.categories, a.published, a.first_seen
+		a.author, a.summary, a.content, a.categories, a.published, a.first_seen, a.lang
 		FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url
 		WHERE a.feed_url = ? AND a.in_feed = 1 ORDER BY a.rowid`, feedURL)
 	if err != nil {
@@ -355,7 +355,7 @@ func (s *Store) FeedArticles(ctx context.Context, feedURL string) ([]digest.Arti
 		var content, cats, firstSeen string
 		var published sql.NullString
 		if err := rows.Scan(&a.ID, &a.FeedURL, &a.FeedName, &a.GUID, &a.Title, &a.Link, &a.Author, &a.Summary, &content,
-			&cats, &published, &firstSeen); err != nil {
+			&cats, &published, &firstSeen, &a.Lang); err != nil {
 			return nil, err
 		}
 		// The content was sanitized by collect before it was stored.

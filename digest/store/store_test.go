@@ -85,7 +85,7 @@ func TestArticleRoundTrip(t *testing.T) {
 	s, _ := openTemp(t)
 	pub := time.Date(2026, 11, 24, 9, 30, 15, 0, time.FixedZone("KST", 9*3600))
 	in := art("x", "왕복", &pub)
-	in.Author, in.GUID = "김하늘", "tag:x"
+	in.Author, in.GUID, in.Lang = "김하늘", "tag:x", "ko"
 	if _, err := s.SaveFeed(ctx, in.FeedURL, "", digest.FeedState{}, []digest.Article{in}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestArticleRoundTrip(t *testing.T) {
 	}
 	got := out[0]
 	if got.Title != in.Title || got.Link != in.Link || got.Summary != in.Summary || got.Content != in.Content ||
-		got.Author != in.Author || got.GUID != in.GUID || len(got.Categories) != 1 || !got.Published.Equal(pub) {
+		got.Author != in.Author || got.GUID != in.GUID || got.Lang != in.Lang || len(got.Categories) != 1 || !got.Published.Equal(pub) {
 		t.Errorf("round trip changed the article:\n in %+v\nout %+v", in, got)
 	}
 }
