@@ -18,4 +18,8 @@ type Message struct {
 	ArchiveURL string
 	// Test marks a test send: not a delivery of the week's issue.
 	Test bool
+	// Framing, when set, says how HTML and Text were filled in from
+	// frames shared with other readers (render.Batch), so their encoding
+	// can be made once per frame.
+	Framing *Framing
 }
