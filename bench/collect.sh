@@ -7,12 +7,13 @@
 # and parse everything: no 304s. Then the peak memory (max RSS) of gull at
 # N and 10*N feeds.
 #
-# Usage: bench/collect.sh [N]      (default 50; needs hyperfine, rss2email
-#                                  and time: apt-get install hyperfine rss2email time)
-# Options by environment: RUNS=10 (hyperfine runs each), MEMORY=0 to skip
-# the memory runs, PROFILE=cpu.out for a CPU profile of one gull run.
-# The figure is the ratio of the mean times, measured in the same run: the
-# machines are shared and noisy, absolute times are not comparable.
+# Usage: bench/collect.sh [N]      (default 50; needs rss2email and time:
+#                                  apt-get install rss2email time)
+# Options by environment: RUNS=10 (pairs of runs), MEMORY=0 to skip the
+# memory runs, PROFILE=cpu.out for a CPU profile of one gull run.
+# The figure is the ratio of the median times, the two taking turns in the
+# same run: the machines are shared and noisy, absolute times are not
+# comparable.
 set -euo pipefail
 
 N=${1:-50}
@@ -22,8 +23,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'kill ${server:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 
-for tool in hyperfine r2e /usr/bin/time; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool is missing; apt-get install hyperfine rss2email time" >&2; exit 2; }
+for tool in r2e /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing; apt-get install rss2email time" >&2; exit 2; }
 done
 
 echo "bench: building gull and the feed server" >&2
@@ -84,18 +85,29 @@ if [ -n "${PROFILE:-}" ]; then
 	GULL_CPUPROFILE="$PROFILE" $gull_run >/dev/null
 fi
 
-echo "bench: $N feeds x 50 items, ${size} KB each, on http.FileServer; $RUNS runs each (hyperfine: all of gull's, then all of r2e's)"
-hyperfine -N --runs "$RUNS" --export-json "$work/h.json" \
-	--prepare "$gull_fresh" "$gull_run" \
-	--prepare "$r2e_fresh" "$r2e_run" >"$work/hyperfine.txt" 2>&1 || { cat "$work/hyperfine.txt" >&2; exit 1; }
-python3 - "$work/h.json" <<'PY'
-import json, sys, statistics
-r = json.load(open(sys.argv[1]))["results"]
-g, e = r[0]["times"], r[1]["times"]
-print(f"{'':8} {'mean s':>8} {'median s':>9} {'min s':>7} {'max s':>7}")
+echo "bench: $N feeds x 50 items, ${size} KB each, on http.FileServer; $RUNS pairs, gull and r2e taking turns"
+# Turns rather than hyperfine's all-of-one-then-all-of-the-other: on a
+# shared machine a burst of load then favours neither.
+elapsed() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { print a - b }'; }
+for _ in $(seq "$RUNS"); do
+	$gull_fresh
+	start=$(date +%s.%N)
+	$gull_run >/dev/null
+	g=$(elapsed "$start")
+	$r2e_fresh
+	start=$(date +%s.%N)
+	$r2e_run 2>/dev/null
+	echo "$g $(elapsed "$start")"
+done >"$work/times"
+python3 - "$work/times" <<'PY'
+import sys, statistics
+pairs = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+g, e = [p[0] for p in pairs], [p[1] for p in pairs]
+ratios = sorted(b / a for a, b in pairs)
+print(f"{'':8} {'median s':>9} {'min s':>7} {'max s':>7}")
 for name, t in (("gull", g), ("r2e", e)):
-    print(f"{name:8} {statistics.mean(t):8.3f} {statistics.median(t):9.3f} {min(t):7.3f} {max(t):7.3f}")
-print(f"ratio r2e / gull: {statistics.median(e) / statistics.median(g):.1f}x (medians), {statistics.mean(e) / statistics.mean(g):.1f}x (means)")
+    print(f"{name:8} {statistics.median(t):9.3f} {min(t):7.3f} {max(t):7.3f}")
+print(f"ratio r2e / gull: {statistics.median(e) / statistics.median(g):.1f}x (medians); per pair median {statistics.median(ratios):.1f}x, range {ratios[0]:.1f}x-{ratios[-1]:.1f}x")
 PY
 
 if [ "${MEMORY:-1}" = 1 ]; then

@@ -40,9 +40,9 @@ type Envelope struct {
 // returns the envelope sender and the Message-ID beside the message.
 //
 // The parts carry bodies[0] (text) and bodies[1] (HTML), which are m.Text
-// and m.HTML or markers that Compose replaces with their encoding; the
-// encodings are chosen from m's.
-func compose(m digest.Message, env Envelope, date time.Time, bodies [2]string) (msg *gomail.Msg, from, id string, err error) {
+// and m.HTML or markers that Compose replaces with their encoding, in
+// the encodings enc (bodyEncoding of m.Text and m.HTML).
+func compose(m digest.Message, env Envelope, date time.Time, bodies [2]string, enc [2]gomail.Encoding) (msg *gomail.Msg, from, id string, err error) {
 	sender, err := mail.ParseAddress(env.From)
 	if err != nil {
 		return nil, "", "", fmt.Errorf("deliver: mail.from %q: %w", env.From, err)
@@ -94,8 +94,8 @@ func compose(m digest.Message, env Envelope, date time.Time, bodies [2]string) (
 	if safeHeaderURL(m.ArchiveURL) {
 		msg.SetGenHeaderPreformatted("List-Archive", "<"+m.ArchiveURL+">")
 	}
-	msg.SetBodyString(gomail.TypeTextPlain, bodies[0], gomail.WithPartEncoding(bodyEncoding(m.Text)))
-	msg.AddAlternativeString(gomail.TypeTextHTML, bodies[1], gomail.WithPartEncoding(bodyEncoding(m.HTML)))
+	msg.SetBodyString(gomail.TypeTextPlain, bodies[0], gomail.WithPartEncoding(enc[0]))
+	msg.AddAlternativeString(gomail.TypeTextHTML, bodies[1], gomail.WithPartEncoding(enc[1]))
 	return msg, from, "<" + id + ">", nil
 }
 
@@ -137,13 +137,15 @@ type Composer struct {
 // Compose builds m's MIME message, signs it when a DKIM key is set, and
 // returns it as bytes with CRLF line ends. It is safe for concurrent use.
 func (c Composer) Compose(m digest.Message, date time.Time) (Outgoing, error) {
-	bodies, framed := [2]string{m.Text, m.HTML}, framedParts(m)
+	bodies := [2]string{m.Text, m.HTML}
+	enc := [2]gomail.Encoding{bodyEncoding(m.Text), bodyEncoding(m.HTML)}
+	framed := framedParts(m, enc)
 	for k, f := range framed {
 		if f != nil {
 			bodies[k] = bodyMarkers[k]
 		}
 	}
-	msg, from, id, err := compose(m, c.Envelope, date, bodies)
+	msg, from, id, err := compose(m, c.Envelope, date, bodies, enc)
 	if err != nil {
 		return Outgoing{}, err
 	}
@@ -183,7 +185,7 @@ var bodyMarkers = func() [2]string {
 // encode a frame at a time: quoted-printable parts whose framing spells
 // them exactly. Base64 cannot be cut anywhere after a slot (each value
 // shifts the three-byte groups), and encodes quickly anyway.
-func framedParts(m digest.Message) (framed [2]*digest.Frame) {
+func framedParts(m digest.Message, enc [2]gomail.Encoding) (framed [2]*digest.Frame) {
 	fr := m.Framing
 	if fr == nil {
 		return framed
@@ -192,7 +194,7 @@ func framedParts(m digest.Message) (framed [2]*digest.Frame) {
 		f *digest.Frame
 		s string
 	}{{fr.Text, m.Text}, {fr.HTML, m.HTML}} {
-		if p.f != nil && len(p.f.Slots) > 0 && bodyEncoding(p.s) == gomail.EncodingQP && p.f.Spells(fr.Vals, p.s) {
+		if p.f != nil && len(p.f.Slots) > 0 && enc[k] == gomail.EncodingQP && p.f.Spells(fr.Vals, p.s) {
 			framed[k] = p.f
 		}
 	}
