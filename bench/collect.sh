@@ -34,7 +34,7 @@ serve() { # feeds
 	kill ${server:-} 2>/dev/null || true
 	wait ${server:-} 2>/dev/null || true
 	rm -rf "$work/feeds" && mkdir "$work/feeds"
-	"$work/feedserver" -dir "$work/feeds" -feeds "$1" -items 50 -addr "127.0.0.1:$PORT" 2>"$work/server.log" &
+	"$work/feedserver" -dir "$work/feeds" -feeds "$1" -items 50 -addr "127.0.0.1:$PORT" >/dev/null 2>"$work/server.log" &
 	server=$!
 	for _ in $(seq 50); do
 		curl -fsS -o /dev/null "http://127.0.0.1:$PORT/feed-000.xml" 2>/dev/null && return
@@ -111,15 +111,15 @@ print(f"ratio r2e / gull: {statistics.median(e) / statistics.median(g):.1f}x (me
 PY
 
 if [ "${MEMORY:-1}" = 1 ]; then
-	rss() { # feeds -> max RSS in KB of one gull feeds check
+	rss() { # feeds: max RSS in KB of one gull feeds check, into $work/rss-FEEDS
 		serve "$1"
 		gull_config "$1"
 		$gull_fresh
-		/usr/bin/time -f %M -o "$work/rss" $gull_run >/dev/null
-		cat "$work/rss"
+		/usr/bin/time -f %M -o "$work/rss-$1" $gull_run >/dev/null
 	}
-	small=$(rss "$N")
 	big=$((N * 10))
-	large=$(rss "$big")
+	rss "$N"
+	rss "$big"
+	small=$(cat "$work/rss-$N") large=$(cat "$work/rss-$big")
 	awk -v n="$N" -v b="$big" -v s="$small" -v l="$large" 'BEGIN { printf "peak memory (max RSS): %d feeds %.0f MB, %d feeds %.0f MB, ratio %.2f\n", n, s / 1024, b, l / 1024, l / s }'
 fi
