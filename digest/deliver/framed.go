@@ -104,7 +104,7 @@ func encodeQP(s string) string {
 	return b.String()
 }
 
-// appendQP writes the encoding of the frame filled with vals to out.
+// write writes the encoding of the frame filled with vals to out.
 func (p *qpFrame) write(out *bytes.Buffer, f *digest.Frame, vals []string) {
 	w := quotedprintable.NewWriter(out)
 	ws := func(s string) {
