@@ -82,14 +82,14 @@ list() { # count -> a store with that many active subscribers in $work/list-COUN
 	awk -v n="$n" 'BEGIN { print "email,name,themes"; split("|compute|regulation|compute regulation|strategy agents", th, "|");
 		for (i = 0; i < n; i++) printf "reader%06d@example.org,Reader %d,%s\n", i, i, th[i % 5 + 1] }' >"$csv"
 	config 4
-	rm -f "$work/gull.db"*
+	rm -f "$work/gull.db"* "$work/.gull.db.id" # the store's marker: a new store each time
 	"$work/gull" --config "$work/config.yaml" subscribers import "$csv" >/dev/null
 	cp "$work/gull.db" "$work/list-$n.db"
 }
 
 send() { # connections count -> seconds, and max RSS in KB on fd 3
 	config "$1"
-	rm -f "$work/gull.db"*
+	rm -f "$work/gull.db"* "$work/.gull.db.id" # the store's marker: a new store each time
 	cp "$work/list-$2.db" "$work/gull.db"
 	local start; start=$(date +%s.%N)
 	local prof=()
@@ -111,6 +111,7 @@ list "$N"
 # writes them to the outbox.
 list 100
 config 1
+rm -f "$work/gull.db"* "$work/.gull.db.id"
 cp "$work/list-100.db" "$work/gull.db"
 "$work/gull" --config "$work/config.yaml" send --all --dry-run --now 2026-11-30T08:00:00+09:00 >/dev/null 2>&1
 sizes=$(find "$work/outbox" -name '*.eml' -printf '%s\n' | awk '{ t += $1; if ($1 > m) m = $1 } END { printf "mean %.0f KB, largest %.0f KB", t / NR / 1024, m / 1024 }')

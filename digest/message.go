@@ -22,4 +22,8 @@ type Message struct {
 	// address: mail.return_path with the reader's token); "" is
 	// mail.from's address. The From header is mail.from either way.
 	ReturnPath string
+	// Framing, when set, says how HTML and Text were filled in from
+	// frames shared with other readers (render.Batch), so their encoding
+	// can be made once per frame.
+	Framing *Framing
 }

@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"math/rand/v2"
 	"net/url"
 	"regexp"
 	"strings"
@@ -326,6 +327,24 @@ func TestAmbiguousAndImplausibleDates(t *testing.T) {
 	for _, raw := range []string{"9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z", "Mon, 01 Jan 1900 00:00:00 GMT"} {
 		if got, ok := parseDate(raw, time.UTC); ok {
 			t.Errorf("parseDate(%q) = %v; a placeholder year is no date", raw, got)
+		}
+	}
+}
+
+// truncateRunes reads only the first n runes; it must cut exactly where
+// cutting the whole rune slice does, over Hangul, emoji, spaces of every
+// kind at and around the cut, and strings of about n runes.
+func TestTruncateRunesIsTheRuneSliceCut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 7))
+	atoms := []string{"가", "a", " ", "  ", "\u00a0", "\u3000", "🤖", "é", ".", "\n", "word", "\xff"}
+	for round := range 20000 {
+		var b strings.Builder
+		for range rng.IntN(60) {
+			b.WriteString(atoms[rng.IntN(len(atoms))])
+		}
+		s, n := b.String(), 1+rng.IntN(40)
+		if got, want := truncateRunes(s, n), truncateRuneSlice(s, n); got != want {
+			t.Fatalf("round %d: truncateRunes(%q, %d) = %q, the rune slice cut gives %q", round, s, n, got, want)
 		}
 	}
 }

@@ -197,7 +197,9 @@ func oneLine(s string) string {
 // string maps back to windows-1252 bytes that are valid UTF-8, which real
 // Latin-1 text ("café", "Müller") never is.
 func fixMojibake(s string) string {
-	if !strings.ContainsAny(s, "ÃÂâÅÆÐÑìíëêãäåèé") {
+	// Each of these letters is 0xC3 and a second byte in UTF-8: one byte
+	// search rules most text out before the slower search for runes.
+	if strings.IndexByte(s, 0xC3) < 0 || !strings.ContainsAny(s, "ÃÂâÅÆÐÑìíëêãäåèé") {
 		return s
 	}
 	b, err := charmap.Windows1252.NewEncoder().String(s)
@@ -208,8 +210,41 @@ func fixMojibake(s string) string {
 }
 
 // truncateRunes cuts s to at most n runes at a word boundary when one is
-// near, adding "…". It never splits a UTF-8 sequence.
+// near, adding "…". It never splits a UTF-8 sequence. It reads only the
+// first n runes and allocates only the result: it runs for every item of
+// every feed, and converting each whole summary to runes was a fifth of
+// normalizing (bench/collect.sh).
 func truncateRunes(s string, n int) string {
+	if !utf8.ValidString(s) {
+		return truncateRuneSlice(s, n) // its U+FFFD for each bad byte
+	}
+	end, idx := -1, 0 // end: where rune n starts
+	for i := range s {
+		if idx == n {
+			end = i
+			break
+		}
+		idx++
+	}
+	if end < 0 {
+		return s // n runes or fewer
+	}
+	// Back from rune n to rune n*3/4+1, as the rune slice was read.
+	cut, pos := end, end
+	for i := n; i > n*3/4; i-- {
+		if r, _ := utf8.DecodeRuneInString(s[pos:]); unicode.IsSpace(r) {
+			cut = pos
+			break
+		}
+		_, size := utf8.DecodeLastRuneInString(s[:pos])
+		pos -= size
+	}
+	return strings.TrimRightFunc(s[:cut], unicode.IsSpace) + "…"
+}
+
+// truncateRuneSlice is truncateRunes on the runes of s, as Go converts
+// them: each invalid byte becomes U+FFFD.
+func truncateRuneSlice(s string, n int) string {
 	rs := []rune(s)
 	if len(rs) <= n {
 		return s

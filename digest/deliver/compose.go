@@ -5,6 +5,7 @@ package deliver
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -37,7 +38,11 @@ type Envelope struct {
 // list headers, and a Message-ID that is the same every time the same
 // issue goes to the same reader, so a duplicate is recognisable. It
 // returns the envelope sender and the Message-ID beside the message.
-func compose(m digest.Message, env Envelope, date time.Time) (msg *gomail.Msg, from, id string, err error) {
+//
+// The parts carry bodies[0] (text) and bodies[1] (HTML), which are m.Text
+// and m.HTML or markers that Compose replaces with their encoding, in
+// the encodings enc (bodyEncoding of m.Text and m.HTML).
+func compose(m digest.Message, env Envelope, date time.Time, bodies [2]string, enc [2]gomail.Encoding) (msg *gomail.Msg, from, id string, err error) {
 	sender, err := mail.ParseAddress(env.From)
 	if err != nil {
 		return nil, "", "", fmt.Errorf("deliver: mail.from %q: %w", env.From, err)
@@ -98,8 +103,8 @@ func compose(m digest.Message, env Envelope, date time.Time) (msg *gomail.Msg, f
 	if safeHeaderURL(m.ArchiveURL) {
 		msg.SetGenHeaderPreformatted("List-Archive", "<"+m.ArchiveURL+">")
 	}
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text, gomail.WithPartEncoding(bodyEncoding(m.Text)))
-	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML, gomail.WithPartEncoding(bodyEncoding(m.HTML)))
+	msg.SetBodyString(gomail.TypeTextPlain, bodies[0], gomail.WithPartEncoding(enc[0]))
+	msg.AddAlternativeString(gomail.TypeTextHTML, bodies[1], gomail.WithPartEncoding(enc[1]))
 	return msg, from, "<" + id + ">", nil
 }
 
@@ -133,27 +138,112 @@ type Composer struct {
 	Envelope Envelope
 	// DKIM signs every message when set (mail.dkim); nil sends unsigned.
 	DKIM *DKIMKey
+	// boundary replaces go-mail's random multipart boundary, so that a
+	// test can compare two compositions byte for byte.
+	boundary string
 }
 
 // Compose builds m's MIME message, signs it when a DKIM key is set, and
 // returns it as bytes with CRLF line ends. It is safe for concurrent use.
 func (c Composer) Compose(m digest.Message, date time.Time) (Outgoing, error) {
-	msg, from, id, err := compose(m, c.Envelope, date)
+	bodies := [2]string{m.Text, m.HTML}
+	enc := [2]gomail.Encoding{bodyEncoding(m.Text), bodyEncoding(m.HTML)}
+	framed := framedParts(m, enc)
+	for k, f := range framed {
+		if f != nil {
+			bodies[k] = bodyMarkers[k]
+		}
+	}
+	msg, from, id, err := compose(m, c.Envelope, date, bodies, enc)
 	if err != nil {
 		return Outgoing{}, err
 	}
-	if c.DKIM != nil {
+	if c.boundary != "" {
+		msg.SetBoundary(c.boundary)
+	}
+	spliced := framed != [2]*digest.Frame{}
+	if c.DKIM != nil && !spliced {
 		msg.SetDKIM(c.DKIM.signer())
 	}
 	// 32 KiB covers a typical digest in one allocation.
 	buf := bytes.NewBuffer(make([]byte, 0, 32<<10))
-	if _, err := msg.WriteTo(buf); err != nil {
+	_, err = msg.WriteTo(buf)
+	body := buf.Bytes()
+	if err == nil && spliced {
+		body, err = c.splice(body, m, framed)
+	}
+	if err != nil {
 		if c.DKIM != nil {
 			return Outgoing{}, fmt.Errorf("deliver: composing the message to %s with DKIM (mail.dkim): %w", m.To, err)
 		}
 		return Outgoing{}, fmt.Errorf("deliver: composing the message to %s: %w", m.To, err)
 	}
-	return Outgoing{IssueID: m.IssueID, From: from, To: m.To, MessageID: id, Test: m.Test, Body: buf.Bytes()}, nil
+	return Outgoing{IssueID: m.IssueID, From: from, To: m.To, MessageID: id, Test: m.Test, Body: body}, nil
+}
+
+// bodyMarkers stand for the text and the HTML part in a message go-mail
+// writes, where Compose puts their encoding made from the frames. They
+// are random (crypto/rand, per process), so no text can hold them, and
+// quoted-printable leaves them as they are.
+var bodyMarkers = func() [2]string {
+	r := strings.ToLower(rand.Text())
+	return [2]string{"gull-text-" + r, "gull-html-" + r}
+}()
+
+// framedParts are the frames of m's text and HTML that Compose can
+// encode a frame at a time: quoted-printable parts whose framing spells
+// them exactly. Base64 cannot be cut anywhere after a slot (each value
+// shifts the three-byte groups), and encodes quickly anyway.
+func framedParts(m digest.Message, enc [2]gomail.Encoding) (framed [2]*digest.Frame) {
+	fr := m.Framing
+	if fr == nil {
+		return framed
+	}
+	for k, p := range [2]struct {
+		f *digest.Frame
+		s string
+	}{{fr.Text, m.Text}, {fr.HTML, m.HTML}} {
+		if p.f != nil && len(p.f.Slots) > 0 && enc[k] == gomail.EncodingQP && p.f.Spells(fr.Vals, p.s) {
+			framed[k] = p.f
+		}
+	}
+	return framed
+}
+
+// splice puts the encoded framed parts in place of their markers in msg,
+// as go-mail wrote it, and signs the result when DKIM is on: the
+// signature covers the body, so it is made here, after the splice, by the
+// same signer go-mail would call.
+func (c Composer) splice(msg []byte, m digest.Message, framed [2]*digest.Frame) ([]byte, error) {
+	out := bytes.NewBuffer(make([]byte, 0, len(m.Text)+len(m.HTML)+len(msg)+len(msg)/8))
+	rest := msg
+	for k, f := range framed {
+		if f == nil {
+			continue
+		}
+		i := bytes.Index(rest, []byte(bodyMarkers[k]))
+		if i < 0 || bytes.Contains(rest[i+len(bodyMarkers[k]):], []byte(bodyMarkers[k])) {
+			return nil, fmt.Errorf("the %s part's place was not found once in go-mail's message", [2]string{"text", "HTML"}[k])
+		}
+		out.Write(rest[:i])
+		qpFrameOf(f).write(out, f, m.Framing.Vals)
+		rest = rest[i+len(bodyMarkers[k]):]
+	}
+	out.Write(rest)
+	if c.DKIM == nil {
+		return out.Bytes(), nil
+	}
+	whole := out.Bytes()
+	// As go-mail's Msg.WriteTo: the header block with its last CRLF.
+	headers, body := whole, []byte(nil)
+	if i := bytes.Index(whole, []byte("\r\n\r\n")); i >= 0 {
+		headers, body = whole[:i+2], whole[i+4:]
+	}
+	sig, err := c.DKIM.signer().Sign(headers, body)
+	if err != nil {
+		return nil, fmt.Errorf("failed to DKIM sign message: %w", err)
+	}
+	return append([]byte(sig), whole...), nil
 }
 
 // bodyEncoding picks the smaller transfer encoding: quoted-printable keeps

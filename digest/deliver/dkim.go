@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -24,6 +25,7 @@ type DKIMKey struct {
 	Domain   string
 	Selector string
 	key      crypto.Signer
+	now      func() time.Time // the signatures' t=; nil is the clock (tests fix it)
 }
 
 // dkimHeaders are the fields the signature covers, bottom-most instance.
@@ -114,5 +116,6 @@ func (k *DKIMKey) TXTRecord() (name, value string) {
 func (k *DKIMKey) signer() *gomail.DKIMSigner {
 	s := gomail.NewDKIMSigner(k.Domain, k.Selector, k.key)
 	s.SignHeaders(dkimHeaders...)
+	s.NowFunc = k.now
 	return s
 }

@@ -295,7 +295,10 @@ func (b *Batch) build(f *frame) {
 		b.nProbes.Add(1)
 		m2, err := b.r.render(b.is, long, true)
 		m2.Subject = fitSubject(m2.Subject)
-		if lv := readerValues(long); err != nil || f.message(b.is.ID, long, &lv) != m2 {
+		lv := readerValues(long)
+		got := f.message(b.is.ID, long, &lv)
+		got.Framing = nil // Render makes none
+		if err != nil || got != m2 {
 			continue
 		}
 		f.tier, f.full = t, false
@@ -334,6 +337,8 @@ func (f *frame) message(issueID string, to Recipient, vals *[numFields]string) d
 		UnsubscribeURL: f.unsubscribe.fill(vals),
 		ArchiveURL:     f.archive.fill(vals),
 		Test:           to.Test,
+		// The composer encodes the frames' literals once (deliver).
+		Framing: &digest.Framing{HTML: &f.html.shared, Text: &f.text.shared, Vals: vals[:]},
 	}
 }
 
@@ -362,6 +367,9 @@ type layout struct {
 	lits  []string // len(slots)+1 pieces of the frame string
 	slots []uint8  // field indices
 	size  int      // bytes in lits
+	// shared is lits and slots for the messages' Framing: one per
+	// layout, so deliver can key its encoded copy by its address.
+	shared digest.Frame
 }
 
 func split(s string, ph *[numFields]string) layout {
@@ -384,6 +392,7 @@ func split(s string, ph *[numFields]string) layout {
 		}
 		if which < 0 {
 			l.lits = append(l.lits, s[pos:])
+			l.shared = digest.Frame{Lits: l.lits, Slots: l.slots}
 			break
 		}
 		at := next[which]
