@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -97,6 +98,22 @@ func seeing(t *testing.T, browser context.Context, what, lang string, want ...st
 // partly masked. No page scrolls sideways.
 func TestSignUpJourneyInBrowser(t *testing.T) {
 	browser := browsertest.New(t)
+	// $GULL_SIGNUP_SCREENSHOTS: a folder for a picture of each page, as
+	// examples/screenshots/ shows them.
+	shot := func(name string) {
+		t.Helper()
+		dir := os.Getenv("GULL_SIGNUP_SCREENSHOTS")
+		if dir == "" {
+			return
+		}
+		png, err := browsertest.Screenshot(browser, "body")
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d := newDaemonSetup(t, "0 8 1 1 *", 0, time.Now)
 	d.start(t)
 	const addr = "kimhaneul@example.org"
@@ -117,6 +134,7 @@ func TestSignUpJourneyInBrowser(t *testing.T) {
 		t.Fatalf("opening the sign-up page: %v", err)
 	}
 	seeing(t, browser, "the sign-up page", "ko", "구독 신청", "이름 (선택)", "메일의 언어", "받을 기사", "English", "이미 구독 중인가요?")
+	shot("signup-390-ko")
 	if t.Failed() {
 		t.FailNow() // the rest waits for Korean pages that would never come
 	}
@@ -145,6 +163,7 @@ func TestSignUpJourneyInBrowser(t *testing.T) {
 		t.Fatalf("opening the confirm link: %v", err)
 	}
 	seeing(t, browser, "the confirm page", "ko", "구독을 확인할까요?", "ki•••@example.org")
+	shot("signup-confirm-390-ko")
 	if err := chromedp.Do(browser,
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
 		chromedp.WaitVisible(`//h1[contains(., "구독이 확인되었습니다")]`),
@@ -164,6 +183,7 @@ func TestSignUpJourneyInBrowser(t *testing.T) {
 		t.Fatalf("opening the welcome mail's preferences link: %v", err)
 	}
 	seeing(t, browser, "the preferences page", "ko", "구독 설정", "ki•••@example.org", "한국어 기사만")
+	shot("signup-preferences-390-ko")
 	ticked, err := chromedp.Run(browser, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:checked')].map(b => b.name + "=" + b.value)`))
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +209,7 @@ func TestSignUpJourneyInBrowser(t *testing.T) {
 		t.Fatalf("opening /manage: %v", err)
 	}
 	seeing(t, browser, "the manage page", "ko", "구독 관리")
+	shot("signup-manage-390-ko")
 	if err := chromedp.Do(browser,
 		chromedp.SendKeys(chromedp.ID("email"), addr),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
@@ -209,6 +230,7 @@ func TestSignUpJourneyInBrowser(t *testing.T) {
 		t.Fatalf("from the manage link to the unsubscribe page: %v", err)
 	}
 	p := seeing(t, browser, "the unsubscribe page", "en", "Unsubscribe?", "ki•••@example.org")
+	shot("signup-unsubscribe-390-en")
 	if strings.Contains(p.text, addr) {
 		t.Error("the unsubscribe page shows the whole address")
 	}
