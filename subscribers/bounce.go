@@ -96,6 +96,28 @@ type BounceOutcome struct {
 	SoftCount, SoftLimit int
 }
 
+// Describe says what the outcome did, for the operator.
+func (o BounceOutcome) Describe() string {
+	switch o.Effect {
+	case EffectBounced:
+		return "marked bounced"
+	case EffectUnsubscribed:
+		return "unsubscribed (complaint)"
+	case EffectCounted:
+		return fmt.Sprintf("soft bounce %d of %d in a row; still active", o.SoftCount, o.SoftLimit)
+	case EffectNone:
+		if o.Subscriber.Status == Active {
+			return "recorded; nothing to change"
+		}
+		return "recorded; already " + string(o.Subscriber.Status)
+	case EffectDuplicate:
+		return "recorded before; nothing changed"
+	case EffectNoReader:
+		return "nobody on the list; nothing changed"
+	}
+	return string(o.Effect)
+}
+
 // BounceRecorder records bounces and complaints and applies the policy
 // (digest/store implements it; the bounce mailbox and the providers'
 // webhooks call it).
