@@ -44,7 +44,8 @@ var allowedImports = map[string][]string{
 	"gull/digest/progress": {"gull/digest", "gull/digest/render", "gull/subscribers", "gull/templates"},
 	// One send: where the stages meet, so it may use each of them.
 	"gull/digest/send": {"gull/digest", "gull/subscribers", "gull/templates", "gull/digest/config", "gull/digest/collect",
-		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web"},
+		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web",
+		"gull/digest/bounce", "gull/digest/bouncebox"},
 	// `gull run`: the top of the flow, above the send, the web side and
 	// the schedule. Nothing but cmd imports it (no entry lists it).
 	"gull/digest/daemon": {"gull/digest", "gull/subscribers", "gull/templates", "gull/digest/config", "gull/digest/collect",
