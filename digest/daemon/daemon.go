@@ -338,6 +338,7 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 	defer stopLease()
 	var bg sync.WaitGroup
 	bg.Go(func() { d.draftTimer(ctx) })
+	bg.Go(func() { d.bounceLoop(ctx) })
 	bg.Go(func() {
 		d.checkMail(ctx)
 		if err := d.startup(ctx); err != nil && ctx.Err() == nil {
