@@ -107,11 +107,12 @@ func matchBounce(ctx context.Context, q querier, b subscribers.Bounce) (sub subs
 			return sub, "", "", err
 		}
 	}
-	// The ledger keeps deliver's Message-ID without its angle brackets.
+	// The ledger keeps deliver's Message-ID without its angle brackets
+	// (an older row, or another sender's, may have them).
 	if mid := strings.Trim(strings.TrimSpace(b.MessageID), "<>"); mid != "" {
 		var id int64
-		switch err := q.QueryRowContext(ctx, `SELECT subscriber_id, issue_id FROM deliveries WHERE message_id = ? LIMIT 1`,
-			mid).Scan(&id, &issue); {
+		switch err := q.QueryRowContext(ctx, `SELECT subscriber_id, issue_id FROM deliveries WHERE message_id IN (?, ?) LIMIT 1`,
+			mid, "<"+mid+">").Scan(&id, &issue); {
 		case err == nil:
 			sub, err = scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE id = ?`, id))
 			if err == nil {
