@@ -131,8 +131,15 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // imapServer is go-imap's in-process server over TLS on loopback, with
 // one account whose INBOX holds msgs.
 func imapServer(t *testing.T, msgs [][]byte) (bouncebox.IMAP, *x509.CertPool) {
+	return imapServerTLS(t, msgs, "tls")
+}
+
+// imapServerTLS is imapServer with implicit TLS ("tls") or STARTTLS on a
+// plain connection ("starttls").
+func imapServerTLS(t *testing.T, msgs [][]byte, mode string) (bouncebox.IMAP, *x509.CertPool) {
 	t.Helper()
 	cert, pool := selfSigned(t)
+	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser("bounces", "s3cret")
 	if err := user.Create("INBOX", nil); err != nil {
@@ -143,17 +150,24 @@ func imapServer(t *testing.T, msgs [][]byte) (bouncebox.IMAP, *x509.CertPool) {
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return mem.NewSession(), nil, nil
 		},
-		Caps:   imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		Logger: log.New(io.Discard, "", 0), // the refused certificate's test: no noise
+		Caps:      imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		Logger:    log.New(io.Discard, "", 0), // the refused certificate's test: no noise
+		TLSConfig: serverTLS,
 	})
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	var ln net.Listener
+	var err error
+	if mode == "starttls" {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	} else {
+		ln, err = tls.Listen("tcp", "127.0.0.1:0", serverTLS)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	port := ln.Addr().(*net.TCPAddr).Port
-	acct := bouncebox.IMAP{Host: "127.0.0.1", Port: port, TLS: "tls", Username: "bounces", Password: "s3cret", Folder: "INBOX",
+	acct := bouncebox.IMAP{Host: "127.0.0.1", Port: port, TLS: mode, Username: "bounces", Password: "s3cret", Folder: "INBOX",
 		TLSConfig: &tls.Config{RootCAs: pool}}
 	c := client(t, acct)
 	for i, m := range msgs {
@@ -176,7 +190,11 @@ func imapServer(t *testing.T, msgs [][]byte) (bouncebox.IMAP, *x509.CertPool) {
 
 func client(t *testing.T, a bouncebox.IMAP) *imapclient.Client {
 	t.Helper()
-	c, err := imapclient.DialTLS(fmt.Sprintf("%s:%d", a.Host, a.Port), &imapclient.Options{TLSConfig: a.TLSConfig})
+	dial := imapclient.DialTLS
+	if a.TLS == "starttls" {
+		dial = imapclient.DialStartTLS
+	}
+	c, err := dial(fmt.Sprintf("%s:%d", a.Host, a.Port), &imapclient.Options{TLSConfig: a.TLSConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,5 +399,20 @@ func TestCheckMaildir(t *testing.T) {
 	again := check(t, box, o)
 	if again.Messages != 0 || again.LeftTotal() != 4 || fmt.Sprint(statuses(t, st)) != fmt.Sprint(want) {
 		t.Errorf("second check: handled %d, left %v", again.Messages, again.Left)
+	}
+}
+
+// STARTTLS (bounces.imap.tls: starttls, port 143): the same check.
+func TestCheckIMAPStartTLS(t *testing.T) {
+	acct, _ := imapServerTLS(t, [][]byte{corpus(t, "postfix-user-unknown.eml"), corpus(t, "reader-reply.eml")}, "starttls")
+	st := listOf115(t)
+	box, err := bouncebox.DialIMAP(context.Background(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	res := check(t, box, options(t, st, true))
+	if res.Messages != 1 || res.LeftTotal() != 1 || !strings.HasPrefix(statuses(t, st)["r101@example.org"], "bounced: hard bounce") {
+		t.Errorf("handled %d, left %v, %v", res.Messages, res.Left, statuses(t, st))
 	}
 }

@@ -20,6 +20,11 @@ func TestBounces(t *testing.T) {
 		m.PasswordEnv != "GULL_IMAP_PASSWORD" || cfg.Bounces.SoftLimit != 5 {
 		t.Errorf("imap: %+v", cfg.Bounces)
 	}
+	// config check says whether the password is set, never what it is.
+	out, err := cfg.Redacted(func(k string) string { return map[string]string{"GULL_IMAP_PASSWORD": "hunter2-imap"}[k] })
+	if err != nil || !strings.Contains(string(out), "#   $GULL_IMAP_PASSWORD: set") || strings.Contains(string(out), "hunter2-imap") {
+		t.Errorf("redacted:\n%s %v", out, err)
+	}
 	cfg, err = parse(t, minimal+"bounces: {maildir: Maildir}\n")
 	if err != nil || cfg.Bounces.Mailbox() != "maildir" || cfg.Bounces.Maildir != "Maildir" {
 		t.Errorf("maildir: %+v %v", cfg.Bounces, err)
