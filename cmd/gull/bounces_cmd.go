@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"gull/digest/bouncebox"
 	"gull/digest/render"
 	"gull/digest/send"
 )
@@ -24,7 +25,7 @@ func runBouncesCheck(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer st.Close()
-	res, err := a.env(send.DefaultGrace).CheckBounces(ctx, cfg, st, *dry)
+	res, err := a.env(send.DefaultGrace).CheckBounces(ctx, cfg, st, bouncebox.Options{DryRun: *dry})
 	if err != nil {
 		return err
 	}

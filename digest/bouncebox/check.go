@@ -29,6 +29,9 @@ type Options struct {
 	// DryRun records nothing and marks nothing: it says what a check
 	// would do.
 	DryRun bool
+	// Remember, when set, keeps the messages left alone from one check
+	// to the next (the daemon's), so they are read once.
+	Remember *Remembered
 	// Now is when the check runs: the time of a bounce whose Date is
 	// missing or unreadable.
 	Now time.Time
@@ -98,6 +101,10 @@ func Check(ctx context.Context, box Mailbox, o Options) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		if why, ok := o.Remember.get(m); ok {
+			res.Left[why]++
+			continue
+		}
 		raw, err := box.Read(ctx, m)
 		if err != nil {
 			return res, err
@@ -110,6 +117,7 @@ func Check(ctx context.Context, box Mailbox, o Options) (Result, error) {
 			continue
 		case why != "":
 			res.Left[why]++
+			o.Remember.put(m, why)
 			continue
 		}
 		if !o.DryRun {

@@ -416,3 +416,46 @@ func TestCheckIMAPStartTLS(t *testing.T) {
 		t.Errorf("handled %d, left %v, %v", res.Messages, res.Left, statuses(t, st))
 	}
 }
+
+// countingBox counts the messages a check reads.
+type countingBox struct {
+	bouncebox.Mailbox
+	reads int
+}
+
+func (c *countingBox) Read(ctx context.Context, m bouncebox.Message) ([]byte, error) {
+	c.reads++
+	return c.Mailbox.Read(ctx, m)
+}
+
+// The daemon's checks, every few minutes, read a message left alone once
+// (it is never marked, so the memory is the daemon's); a new one is read.
+func TestRememberedLeftAlone(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		os.MkdirAll(filepath.Join(dir, sub), 0o700)
+	}
+	for i, n := range unrelated {
+		os.WriteFile(filepath.Join(dir, "new", fmt.Sprintf("17335%05d.M%dP1.host", i, i)), corpus(t, n), 0o600)
+	}
+	md, err := bouncebox.OpenMaildir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &countingBox{Mailbox: md}
+	st := listOf115(t)
+	o := options(t, st, true)
+	o.Remember = bouncebox.NewRemembered()
+	if res := check(t, box, o); box.reads != 4 || res.Left["not a bounce"] != 4 {
+		t.Fatalf("first check: %d reads, left %v", box.reads, res.Left)
+	}
+	os.WriteFile(filepath.Join(dir, "new", "1733599999.M9P1.host"), corpus(t, "postfix-user-unknown.eml"), 0o600)
+	box.reads = 0
+	res := check(t, box, o)
+	if box.reads != 1 || res.Messages != 1 || res.Left["not a bounce"] != 4 {
+		t.Fatalf("second check: %d reads, %d handled, left %v", box.reads, res.Messages, res.Left)
+	}
+	if newer, _ := os.ReadDir(filepath.Join(dir, "new")); len(newer) != 4 {
+		t.Errorf("new/ holds %d messages, want the 4 left alone", len(newer))
+	}
+}

@@ -38,10 +38,11 @@ type IMAP struct {
 }
 
 type imapBox struct {
-	c       *imapclient.Client
-	stop    func() bool
-	timeout time.Duration
-	conn    net.Conn
+	c        *imapclient.Client
+	validity uint32 // the folder's UIDVALIDITY
+	stop     func() bool
+	timeout  time.Duration
+	conn     net.Conn
 }
 
 // DialIMAP logs in to the account and selects its folder. The password
@@ -97,7 +98,13 @@ func DialIMAP(ctx context.Context, a IMAP) (Mailbox, error) {
 	if folder == "" {
 		folder = "INBOX"
 	}
-	if err := b.run(func() error { _, err := c.Select(folder, nil).Wait(); return err }); err != nil {
+	if err := b.run(func() error {
+		data, err := c.Select(folder, nil).Wait()
+		if err == nil {
+			b.validity = data.UIDValidity
+		}
+		return err
+	}); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bounces.imap: open folder %q on %s: %w (check bounces.imap.folder)", folder, addr, err)
 	}
@@ -133,7 +140,8 @@ func (b *imapBox) Unhandled(ctx context.Context) ([]Message, error) {
 	}
 	out := make([]Message, 0, len(bufs))
 	for _, m := range bufs {
-		out = append(out, Message{Name: fmt.Sprintf("uid %d", m.UID), Size: m.RFC822Size, uid: uint32(m.UID)})
+		out = append(out, Message{Name: fmt.Sprintf("uid %d", m.UID), Size: m.RFC822Size, uid: uint32(m.UID),
+			key: fmt.Sprintf("%d/%d", b.validity, m.UID)})
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ package bouncebox
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"gull/digest/bounce"
 )
@@ -26,6 +27,9 @@ type Message struct {
 
 	entry bounce.Entry
 	uid   uint32
+	// key names the message for Remembered: the Maildir file, or the
+	// folder's UIDVALIDITY and the UID (a UID is only unique with it).
+	key string
 }
 
 // Mailbox is where bounces arrive.
@@ -59,7 +63,7 @@ func (m maildir) Unhandled(ctx context.Context) ([]Message, error) {
 	}
 	out := make([]Message, len(es))
 	for i, e := range es {
-		out[i] = Message{Name: e.Name, entry: e}
+		out[i] = Message{Name: e.Name, entry: e, key: e.Name}
 	}
 	return out, nil
 }
@@ -71,6 +75,37 @@ func (m maildir) MarkHandled(ctx context.Context, msg Message) error {
 }
 
 func (maildir) Close() error { return nil }
+
+// Remembered keeps, for the life of one process (the daemon), the
+// messages a check left alone and why, so its next checks, every few
+// minutes, do not fetch and parse them again: they are never marked (a
+// person finds them as they came), so nothing in the mailbox says so.
+type Remembered struct {
+	mu  sync.Mutex
+	why map[string]string
+}
+
+// NewRemembered is an empty memory.
+func NewRemembered() *Remembered { return &Remembered{why: map[string]string{}} }
+
+func (r *Remembered) get(m Message) (string, bool) {
+	if r == nil || m.key == "" {
+		return "", false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	why, ok := r.why[m.key]
+	return why, ok
+}
+
+func (r *Remembered) put(m Message, why string) {
+	if r == nil || m.key == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.why[m.key] = why
+}
 
 // errNotOurs is a Message from another mailbox.
 var errNotOurs = errors.New("bouncebox: message of another mailbox")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gull/digest/bouncebox"
 	"gull/subscribers"
 )
 
@@ -38,7 +39,7 @@ func (d *Daemon) checkBounces(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, bounceCheck)
 	defer cancel()
-	res, err := d.env.CheckBounces(ctx, cfg, d.st, false)
+	res, err := d.env.CheckBounces(ctx, cfg, d.st, bouncebox.Options{Remember: d.bouncesLeft})
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("could not read the bounce mailbox; trying again in a few minutes", "mailbox", cfg.Bounces.Mailbox(), "err", err)

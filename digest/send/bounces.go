@@ -39,8 +39,8 @@ func (e Env) OpenBounceMailbox(ctx context.Context, cfg *config.Config) (bounceb
 
 // CheckBounces reads the bounce mailbox once and records what it finds
 // in st (bouncebox.Check), with the return path's token verified by the
-// link key. dryRun records and marks nothing.
-func (e Env) CheckBounces(ctx context.Context, cfg *config.Config, st *store.Store, dryRun bool) (bouncebox.Result, error) {
+// link key and cfg's soft limit; o gives the rest (DryRun, Remember).
+func (e Env) CheckBounces(ctx context.Context, cfg *config.Config, st *store.Store, o bouncebox.Options) (bouncebox.Result, error) {
 	box, err := e.OpenBounceMailbox(ctx, cfg)
 	if err != nil {
 		return bouncebox.Result{}, err
@@ -52,8 +52,8 @@ func (e Env) CheckBounces(ctx context.Context, cfg *config.Config, st *store.Sto
 	}
 	// The config was checked, so an unset key is the only zero here.
 	rp, _ := subscribers.ParseReturnPath(cfg.Mail.ReturnPath)
-	return bouncebox.Check(ctx, box, bouncebox.Options{Recorder: st, Signer: links.Signer, ReturnPath: rp,
-		SoftLimit: cfg.Bounces.SoftLimit, DryRun: dryRun, Now: time.Now()})
+	o.Recorder, o.Signer, o.ReturnPath, o.SoftLimit, o.Now = st, links.Signer, rp, cfg.Bounces.SoftLimit, time.Now()
+	return bouncebox.Check(ctx, box, o)
 }
 
 // The rates past which the send summary warns: relays and mailbox
