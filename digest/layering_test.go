@@ -29,6 +29,9 @@ var allowedImports = map[string][]string{
 	// Reading bounces (DSNs, ARF, the MTAs' own), the return-path token
 	// and the Maildir they arrive in: below the store and the daemon.
 	"gull/digest/bounce": {"gull/subscribers"},
+	// The bounce mailbox (IMAP or Maildir) and one check of it: parse with
+	// bounce, record through subscribers.BounceRecorder (the store's).
+	"gull/digest/bouncebox": {"gull/digest/bounce", "gull/subscribers"},
 	// The wall-clock schedule: cron underneath, none of gull's packages.
 	"gull/digest/schedule": {},
 	// The first and second stop signal: the standard library only.
@@ -41,12 +44,13 @@ var allowedImports = map[string][]string{
 	"gull/digest/progress": {"gull/digest", "gull/digest/render", "gull/subscribers", "gull/templates"},
 	// One send: where the stages meet, so it may use each of them.
 	"gull/digest/send": {"gull/digest", "gull/subscribers", "gull/templates", "gull/digest/config", "gull/digest/collect",
-		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web"},
+		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web",
+		"gull/digest/bounce", "gull/digest/bouncebox"},
 	// `gull run`: the top of the flow, above the send, the web side and
 	// the schedule. Nothing but cmd imports it (no entry lists it).
 	"gull/digest/daemon": {"gull/digest", "gull/subscribers", "gull/templates", "gull/digest/config", "gull/digest/collect",
 		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web",
-		"gull/digest/schedule", "gull/digest/send"},
+		"gull/digest/schedule", "gull/digest/send", "gull/digest/bounce", "gull/digest/bouncebox"},
 }
 
 // stdlibOnly packages may import nothing outside the standard library

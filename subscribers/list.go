@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -97,6 +98,10 @@ type jsonRow struct {
 	Created      time.Time  `json:"created"`
 	Confirmed    *time.Time `json:"confirmed"`
 	Unsubscribed *time.Time `json:"unsubscribed"`
+	Bounced      *time.Time `json:"bounced"`
+	// Reason is why gull set a bounced or unsubscribed status (a bounce,
+	// a complaint); "" otherwise.
+	Reason string `json:"reason"`
 }
 
 // WriteJSON writes subs as an indented JSON array, times in loc and null
@@ -108,7 +113,8 @@ func WriteJSON(w io.Writer, subs []Subscriber, loc *time.Location, listLang stri
 		rows = append(rows, jsonRow{ID: s.ID, Email: s.Email, Name: s.Name, Status: string(s.Status),
 			Themes: append([]string{}, s.Themes...), Language: s.LanguageOr(listLang), Articles: s.ArticlesOr(),
 			Created:   s.Created.In(loc),
-			Confirmed: optional(s.Confirmed.In(loc)), Unsubscribed: optional(s.Unsubscribed.In(loc))})
+			Confirmed: optional(s.Confirmed.In(loc)), Unsubscribed: optional(s.Unsubscribed.In(loc)),
+			Bounced: optional(s.Bounced.In(loc)), Reason: s.Reason})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -127,9 +133,14 @@ func optional(t time.Time) *time.Time {
 // language and article languages they get (listLang and both when they
 // chose nothing), the date its status began in loc, and the tally of the
 // list by status: "3 subscribers: 1 pending, 2 active", in the order of
-// Statuses.
+// Statuses. When a reader's status has a reason (a bounce, a complaint),
+// a last column, REASON, says it; a list without one keeps its width.
 func Table(subs []Subscriber, loc *time.Location, listLang string) (rows [][]string, tally string) {
 	rows = [][]string{{"EMAIL", "NAME", "STATUS", "THEMES", "LANGUAGE", "ARTICLES", "SINCE"}}
+	reasons := slices.ContainsFunc(subs, func(s Subscriber) bool { return s.Reason != "" })
+	if reasons {
+		rows[0] = append(rows[0], "REASON")
+	}
 	counts := map[Status]int{}
 	for _, s := range subs {
 		themes := cmp.Or(FormatThemes(s.Themes), "all")
@@ -139,9 +150,17 @@ func Table(subs []Subscriber, loc *time.Location, listLang string) (rows [][]str
 			since = s.Confirmed
 		case Unsubscribed:
 			since = s.Unsubscribed
+		case Bounced:
+			if !s.Bounced.IsZero() {
+				since = s.Bounced
+			}
 		}
-		rows = append(rows, []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes,
-			s.LanguageOr(listLang), s.ArticlesOr(), since.In(loc).Format("2006-01-02")})
+		row := []string{s.Email, cmp.Or(s.Name, "-"), string(s.Status), themes,
+			s.LanguageOr(listLang), s.ArticlesOr(), since.In(loc).Format("2006-01-02")}
+		if reasons {
+			row = append(row, cmp.Or(s.Reason, "-"))
+		}
+		rows = append(rows, row)
 		counts[s.Status]++
 	}
 	var parts []string

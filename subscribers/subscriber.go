@@ -5,6 +5,7 @@
 package subscribers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,25 +99,39 @@ type Subscriber struct {
 	// Articles are the articles they get by language: "ko", "en" or
 	// "both"; "" means both.
 	Articles string
-	// Created, Confirmed, Unsubscribed and Updated are when that happened;
-	// zero when it has not.
-	Created, Confirmed, Unsubscribed, Updated time.Time
+	// Created, Confirmed, Unsubscribed, Bounced and Updated are when that
+	// happened; zero when it has not.
+	Created, Confirmed, Unsubscribed, Bounced, Updated time.Time
+	// Reason says why a bounced or unsubscribed reader has that status
+	// when gull set it (a bounce, a complaint: ApplyBounce); "" when they
+	// chose it themselves or the operator did.
+	Reason string
 }
 
-// SetStatus moves s to st and records when it was confirmed or
-// unsubscribed. Setting the status it already has changes nothing, so a
-// second unsubscribe keeps the time of the first.
+// SetStatus moves s to st and records when it was confirmed,
+// unsubscribed or bounced; the reason of the old status goes with it.
+// Setting the status it already has changes nothing, so a second
+// unsubscribe keeps the time of the first.
 func (s *Subscriber) SetStatus(st Status, now time.Time) {
 	if s.Status == st {
 		return
 	}
 	s.Status = st
+	s.Reason = ""
 	switch st {
 	case Active:
 		s.Confirmed = now
 	case Unsubscribed:
 		s.Unsubscribed = now
+	case Bounced:
+		s.Bounced = now
 	}
+}
+
+// Complained reports whether s was unsubscribed by a complaint (they
+// marked the digest as spam).
+func (s Subscriber) Complained() bool {
+	return s.Status == Unsubscribed && strings.HasPrefix(s.Reason, string(Complaint))
 }
 
 // ErrNotFound means no subscriber has that id or address.
@@ -178,14 +193,16 @@ type Result struct {
 //
 // Nobody who unsubscribed is re-activated this way: their consent was
 // withdrawn, and an old spreadsheet or an operator's command is not new
-// consent; they can sign up again themselves. Marking an address
+// consent; they can sign up again themselves. Nor is a bounced address:
+// mailing it again is what costs a sender its reputation, and only its
+// owner, signing up, shows it works again. Marking an address
 // unsubscribed or bounced is always allowed.
 func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Time) (Subscriber, Change, string) {
 	if existing == nil {
 		s := incoming
 		s.ID = 0
 		s.Created, s.Updated = now, now
-		s.Confirmed, s.Unsubscribed = time.Time{}, time.Time{}
+		s.Confirmed, s.Unsubscribed, s.Bounced = time.Time{}, time.Time{}, time.Time{}
 		s.Status = ""
 		s.SetStatus(incoming.Status, now)
 		return s, Added, ""
@@ -206,9 +223,15 @@ func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Tim
 	}
 	switch {
 	case given&FieldStatus == 0:
+	case existing.Complained() && incoming.Status != Unsubscribed:
+		note = fmt.Sprintf("marked the digest as spam on %s; kept unsubscribed: only they can subscribe again, by signing up themselves",
+			existing.Unsubscribed.Format("2006-01-02"))
 	case existing.Status == Unsubscribed && incoming.Status != Unsubscribed:
 		note = fmt.Sprintf("unsubscribed on %s; kept unsubscribed: only they can subscribe again, by signing up themselves",
 			existing.Unsubscribed.Format("2006-01-02"))
+	case existing.Status == Bounced && incoming.Status != Bounced && incoming.Status != Unsubscribed:
+		note = fmt.Sprintf("bounced on %s (%s); kept bounced: only they can subscribe again, by signing up themselves",
+			existing.BouncedOn(), cmp.Or(existing.Reason, "the mail server refused the address"))
 	default:
 		s.SetStatus(incoming.Status, now)
 	}
@@ -221,7 +244,16 @@ func Merge(existing *Subscriber, incoming Subscriber, given Fields, now time.Tim
 
 func same(a, b Subscriber) bool {
 	return a.Email == b.Email && a.Name == b.Name && a.Status == b.Status && slices.Equal(a.Themes, b.Themes) &&
-		a.Language == b.Language && a.Articles == b.Articles
+		a.Language == b.Language && a.Articles == b.Articles && a.Reason == b.Reason
+}
+
+// BouncedOn is the day s bounced, "?" for a row bounced before gull kept
+// the date.
+func (s Subscriber) BouncedOn() string {
+	if s.Bounced.IsZero() {
+		return "?"
+	}
+	return s.Bounced.Format("2006-01-02")
 }
 
 // Store keeps the list. digest/store implements it on SQLite, in the same

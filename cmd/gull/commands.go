@@ -37,6 +37,8 @@ commands:
   issue hide|show-again|pin|unpin ARTICLE · issue move ARTICLE THEME · issue blurb ARTICLE TEXT
   issue note TEXT|--file F · issue subject TEXT · issue approve · issue reopen · issue history
   config check                                    validate; print the effective config
+  bounces check [--dry-run]                       read the bounce mailbox once; a line per message
+                                                  handled, a count of what it left alone
   store copy --to DSN|FILE                        copy the whole store into an empty one, SQLite
                                                   or PostgreSQL; the counts checked
   version                                         print gull's version
@@ -154,6 +156,25 @@ a feed failed.`,
 		about: `Validates the config (the templates are tried too) and prints it as gull
 will use it: defaults filled in, secrets shown only as set or unset.`,
 		run: runConfigCheck,
+	}, {
+		name:     "bounces",
+		synopsis: "bounces COMMAND",
+		short:    "read the mail that comes back",
+		about:    "Reads the bounce mailbox (config bounces: an IMAP folder or a Maildir).",
+	}, {
+		name:     "bounces check",
+		synopsis: "bounces check [--dry-run]",
+		short:    "read the bounce mailbox once; a line per message handled",
+		about: `Reads every message of the bounce mailbox not handled yet, once: bounces and
+complaints are recorded and applied (a hard bounce marks the reader bounced, a
+complaint unsubscribes them, soft bounces of bounces.soft_limit issues in a row
+mark them bounced), and the message is marked handled (IMAP: \Seen and
+$GullHandled; Maildir: moved to cur/, seen). Prints one line per reader of
+each message handled (the message, the address, the kind, status and reason,
+what it did) and a count of the messages it left alone: mail it does not
+understand stays exactly as it was, and nothing is deleted. A second check
+changes nothing. With --dry-run, says what it would do and changes nothing.`,
+		run: runBouncesCheck,
 	}, {
 		name:     "store",
 		synopsis: "store COMMAND",

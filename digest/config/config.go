@@ -47,6 +47,7 @@ type Config struct {
 	Other     Other    `yaml:"other"`
 	Store     Store    `yaml:"store"`
 	Review    Review   `yaml:"review"`
+	Bounces   Bounces  `yaml:"bounces"`
 	Mail      Mail     `yaml:"mail"`
 	HTTP      HTTP     `yaml:"http"`
 	SecretEnv string   `yaml:"secret_env"`
@@ -156,6 +157,40 @@ type Review struct {
 	Unapproved string `yaml:"unapproved"`
 }
 
+// Bounces is the mailbox the return path's mail arrives in, read by the
+// daemon every few minutes and by `gull bounces check`: an IMAP folder
+// or a Maildir (one of them, or neither: no mailbox is read), and the
+// policy's soft limit.
+type Bounces struct {
+	IMAP    BounceIMAP `yaml:"imap"`
+	Maildir string     `yaml:"maildir,omitempty"`
+	// SoftLimit: soft bounces of this many issues in a row mark a reader
+	// bounced.
+	SoftLimit int `yaml:"soft_limit"`
+}
+
+// BounceIMAP is the bounce mailbox's IMAP account; it is used when Host
+// is set.
+type BounceIMAP struct {
+	Host        string `yaml:"host"`
+	Port        int    `yaml:"port"`
+	TLS         string `yaml:"tls"`
+	Username    string `yaml:"username"`
+	PasswordEnv string `yaml:"password_env"`
+	Folder      string `yaml:"folder"`
+}
+
+// Mailbox says which mailbox is configured: "imap", "maildir" or "".
+func (b Bounces) Mailbox() string {
+	switch {
+	case b.IMAP.Host != "":
+		return "imap"
+	case b.Maildir != "":
+		return "maildir"
+	}
+	return ""
+}
+
 // DraftBefore is how long before a send the draft is built when
 // review.draft is left empty.
 const DraftBefore = 24 * time.Hour
@@ -230,6 +265,8 @@ func Default() Config {
 		Other:     Other{ID: "other", Name: Same("More this week")},
 		Store:     Store{Path: "gull.db"},
 		Review:    Review{Unapproved: "hold"},
+		Bounces: Bounces{SoftLimit: subscribers.DefaultSoftLimit,
+			IMAP: BounceIMAP{Port: 993, TLS: "tls", PasswordEnv: "GULL_IMAP_PASSWORD", Folder: "INBOX"}},
 		Mail: Mail{
 			From:   "AI Policy Weekly <digest@example.org>",
 			Outbox: "outbox",
@@ -898,6 +935,7 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 	}
 
 	c.validateReview(p, at)
+	c.validateBounces(p, at)
 
 	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
 		p.add(at("mail", "from"), "mail.from", "%q is not an address (%v); e.g. \"AI Policy Weekly <digest@example.org>\"", c.Mail.From, err)
@@ -1016,6 +1054,7 @@ func (c *Config) resolvePaths() {
 		c.Store.Path = "" // the default's file is not used
 	}
 	c.Mail.Outbox = c.resolve(c.Mail.Outbox)
+	c.Bounces.Maildir = c.resolve(c.Bounces.Maildir)
 	c.Templates = c.resolve(c.Templates)
 	c.Mail.DKIM.KeyFile = c.resolve(c.Mail.DKIM.KeyFile)
 	for i, f := range c.Feeds {
@@ -1083,6 +1122,9 @@ func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 	if c.Store.DSNEnv != "" {
 		envs = append(envs, c.Store.DSNEnv)
 	}
+	if c.Bounces.Mailbox() == "imap" {
+		envs = append(envs, c.Bounces.IMAP.PasswordEnv)
+	}
 	for _, env := range envs {
 		state := "unset"
 		if getenv(env) != "" {
@@ -1091,6 +1133,55 @@ func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 		fmt.Fprintf(&buf, "#   $%s: %s\n", env, state)
 	}
 	return buf.Bytes(), nil
+}
+
+// validateBounces checks the bounces: key: one mailbox at most, an IMAP
+// account that can log in, a password that never crosses a network in
+// clear.
+func (c *Config) validateBounces(p *problems, at func(path ...any) int) {
+	b := c.Bounces
+	if b.SoftLimit < 1 || b.SoftLimit > 100 {
+		p.add(at("bounces", "soft_limit"), "bounces.soft_limit", "must be between 1 and 100: how many issues in a row may bounce soft (mailbox full, greylisting) before a reader is marked bounced; the default is 3")
+	}
+	m := b.IMAP
+	switch {
+	case m.Host != "" && b.Maildir != "":
+		p.add(at("bounces"), "bounces", "names both an IMAP account and a Maildir; keep the one the return path's mail is delivered to")
+	case m.Host == "" && m.Username != "": // an account meant, its server forgotten
+		p.add(at("bounces", "imap"), "bounces.imap.host", "is missing: the IMAP server the return path's mail is delivered to, e.g. imap.example.org")
+	}
+	if m.Host == "" {
+		return
+	}
+	if m.Username == "" {
+		p.add(at("bounces", "imap"), "bounces.imap.username", "is missing: the account to log in as (its password goes in the environment variable bounces.imap.password_env names)")
+	}
+	switch m.TLS {
+	case "tls", "starttls":
+	case "none":
+		if !loopbackHost(m.Host) {
+			p.add(at("bounces", "imap", "tls"), "bounces.imap.tls", "none would send the password in clear to %s; use tls (port 993) or starttls (143); none is for a server on this machine (127.0.0.1) only", m.Host)
+		}
+	default:
+		p.add(at("bounces", "imap", "tls"), "bounces.imap.tls", "must be tls (port 993), starttls (143) or none (a server on 127.0.0.1 only), got %q", m.TLS)
+	}
+	if m.Port < 1 || m.Port > 65535 {
+		p.add(at("bounces", "imap", "port"), "bounces.imap.port", "must be a TCP port (993 for tls, 143 for starttls)")
+	}
+	if !envNameRE.MatchString(m.PasswordEnv) {
+		p.add(at("bounces", "imap", "password_env"), "bounces.imap.password_env", "is not an environment variable name (letters, digits, _); the password itself never goes in the file")
+	}
+	if strings.TrimSpace(m.Folder) == "" {
+		p.add(at("bounces", "imap", "folder"), "bounces.imap.folder", "must name the folder the bounces arrive in, e.g. INBOX")
+	}
+}
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
 }
 
 // validateReview checks the review: key: real addresses, a draft time the

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"gull/digest"
+	"gull/digest/bouncebox"
 	"gull/digest/config"
 	"gull/digest/pipeline"
 	"gull/digest/render"
@@ -64,7 +65,8 @@ type Options struct {
 // New makes the daemon of o.
 func New(o Options) *Daemon {
 	d := &Daemon{env: o.Env, st: o.Store, log: o.Env.Log, metrics: web.NewMetrics(), running: make(chan struct{}, 1),
-		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: web.NewMemoryUsedLinks()}
+		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: web.NewMemoryUsedLinks(),
+		bouncesLeft: bouncebox.NewRemembered()}
 	d.conf.Store(&daemonConfig{cfg: o.Config, r: o.Renderer})
 	return d
 }
@@ -112,6 +114,9 @@ type Daemon struct {
 	// usedLinks records the desk's sign-in links used; one for the
 	// daemon's life, so a reload does not make a used link good again.
 	usedLinks *web.MemoryUsedLinks
+	// bouncesLeft are the bounce mailbox's messages left alone, read
+	// once for the daemon's life (bounces.go).
+	bouncesLeft *bouncebox.Remembered
 }
 
 func (d *Daemon) config() *daemonConfig { return d.conf.Load() }
@@ -338,6 +343,7 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 	defer stopLease()
 	var bg sync.WaitGroup
 	bg.Go(func() { d.draftTimer(ctx) })
+	bg.Go(func() { d.bounceLoop(ctx) })
 	bg.Go(func() {
 		d.checkMail(ctx)
 		if err := d.startup(ctx); err != nil && ctx.Err() == nil {

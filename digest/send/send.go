@@ -287,6 +287,9 @@ type Result struct {
 	// unapproved: hold, and nobody approved the issue. In each case
 	// nothing was sent.
 	Quiet, NobodyLeft, Declined, Held bool
+	// LastIssue is what came back of the issue sent before this one
+	// (bounces, complaints), nil when there is none.
+	LastIssue *store.BounceCounts
 }
 
 // SendIssue sends the issue called id (built now, or the one frozen by an
@@ -417,6 +420,11 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 		return res, err
 	}
 	s.Metrics.ObserveSend(res.Report.Duration)
+	if c, ok, err := s.Store.LastIssueBounces(ctx, is.ID); err != nil {
+		s.Log.Warn("could not count the last issue's bounces", "err", err)
+	} else if ok {
+		res.LastIssue = &c
+	}
 	st := batch.Stats()
 	s.Log.Debug("rendered", "frames", st.Frames, "substituted", st.Substituted, "full_renders", st.FullRenders)
 	return res, nil
@@ -446,6 +454,9 @@ func (s *Sender) Summarize(w io.Writer, res Result) bool {
 		return false
 	default:
 		s.report(w, res.Issue, res.Report)
+		if res.LastIssue != nil {
+			writeBounceRates(w, *res.LastIssue)
+		}
 		return res.Report.OK()
 	}
 	return true

@@ -30,6 +30,7 @@ var copyTables = []struct{ name, order string }{
 	{"drafts", "issue_id"},
 	{"draft_articles", "issue_id, article_id"},
 	{"draft_log", "issue_id, version"},
+	{"bounces", "source, event_id, subscriber_id"},
 }
 
 // notCopied says which tables a copy leaves out on purpose.

@@ -287,8 +287,11 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 			return fmt.Errorf("store: ledger: no row for %s to subscriber %d", u.IssueID, u.SubscriberID)
 		}
 		if u.Bounced {
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ? AND status = 'active'`,
-				string(subscribers.Bounced), at, u.SubscriberID); err != nil {
+			// The reason and date, as a bounce that comes back later gives them.
+			reason := subscribers.Bounce{Kind: subscribers.HardBounce, Reason: "refused at send: " + u.Error}.Describe()
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_reason = ?, bounced_at = ?, updated_at = ?
+				WHERE id = ? AND status = 'active'`,
+				string(subscribers.Bounced), reason, at, at, u.SubscriberID); err != nil {
 				return fmt.Errorf("store: ledger: bounce subscriber %d: %w", u.SubscriberID, err)
 			}
 		}

@@ -14,7 +14,7 @@ import (
 
 var _ subscribers.Store = (*Store)(nil)
 
-const subscriberColumns = `id, email, name, status, themes, language, articles, created_at, confirmed_at, unsubscribed_at, updated_at`
+const subscriberColumns = `id, email, name, status, themes, language, articles, created_at, confirmed_at, unsubscribed_at, updated_at, status_reason, bounced_at`
 
 // querier is what *sql.DB and *sql.Tx share, so one helper reads in or
 // out of a transaction.
@@ -29,8 +29,9 @@ type scanner interface{ Scan(dest ...any) error }
 func scanSubscriber(sc scanner) (subscribers.Subscriber, error) {
 	var s subscribers.Subscriber
 	var status, themes, created, updated string
-	var confirmed, unsub sql.NullString
-	if err := sc.Scan(&s.ID, &s.Email, &s.Name, &status, &themes, &s.Language, &s.Articles, &created, &confirmed, &unsub, &updated); err != nil {
+	var confirmed, unsub, bounced sql.NullString
+	if err := sc.Scan(&s.ID, &s.Email, &s.Name, &status, &themes, &s.Language, &s.Articles, &created, &confirmed, &unsub, &updated,
+		&s.Reason, &bounced); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return s, subscribers.ErrNotFound
 		}
@@ -48,7 +49,7 @@ func scanSubscriber(sc scanner) (subscribers.Subscriber, error) {
 	for _, f := range []struct {
 		src sql.NullString
 		dst *time.Time
-	}{{confirmed, &s.Confirmed}, {unsub, &s.Unsubscribed}} {
+	}{{confirmed, &s.Confirmed}, {unsub, &s.Unsubscribed}, {bounced, &s.Bounced}} {
 		if f.src.Valid {
 			if *f.dst, err = parseTime(f.src.String); err != nil {
 				return s, err
@@ -147,10 +148,12 @@ func save(ctx context.Context, tx querier, sub subscribers.Subscriber, given sub
 func insert(ctx context.Context, q querier, sub subscribers.Subscriber) (int64, error) {
 	var id int64
 	err := q.QueryRowContext(ctx, `INSERT INTO subscribers
-		(email, email_key, name, status, themes, language, articles, created_at, confirmed_at, unsubscribed_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		(email, email_key, name, status, themes, language, articles, created_at, confirmed_at, unsubscribed_at, updated_at,
+			status_reason, bounced_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		sub.Email, subscribers.EmailKey(sub.Email), sub.Name, string(sub.Status), subscribers.FormatThemes(sub.Themes), sub.Language, sub.Articles,
-		fmtTime(sub.Created), optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated)).Scan(&id)
+		fmtTime(sub.Created), optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated),
+		sub.Reason, optTime(sub.Bounced)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: add %s: %w", sub.Email, err)
 	}
@@ -159,9 +162,9 @@ func insert(ctx context.Context, q querier, sub subscribers.Subscriber) (int64, 
 
 func update(ctx context.Context, q querier, sub subscribers.Subscriber) error {
 	_, err := q.ExecContext(ctx, `UPDATE subscribers SET name = ?, status = ?, themes = ?, language = ?, articles = ?,
-		confirmed_at = ?, unsubscribed_at = ?, updated_at = ? WHERE id = ?`,
+		confirmed_at = ?, unsubscribed_at = ?, updated_at = ?, status_reason = ?, bounced_at = ? WHERE id = ?`,
 		sub.Name, string(sub.Status), subscribers.FormatThemes(sub.Themes), sub.Language, sub.Articles,
-		optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated), sub.ID)
+		optTime(sub.Confirmed), optTime(sub.Unsubscribed), fmtTime(sub.Updated), sub.Reason, optTime(sub.Bounced), sub.ID)
 	if err != nil {
 		return fmt.Errorf("store: update %s: %w", sub.Email, err)
 	}
@@ -289,7 +292,7 @@ func (s *Store) change(ctx context.Context, id int64, now time.Time, edit func(*
 	}
 	before := sub
 	edit(&sub)
-	if sub.Status == before.Status && subscribers.FormatThemes(sub.Themes) == subscribers.FormatThemes(before.Themes) &&
+	if sub.Status == before.Status && sub.Reason == before.Reason && subscribers.FormatThemes(sub.Themes) == subscribers.FormatThemes(before.Themes) &&
 		sub.Language == before.Language && sub.Articles == before.Articles {
 		return before, nil
 	}

@@ -32,6 +32,10 @@ type Metrics struct {
 	ConfirmationsDelayed prometheus.Counter
 	// PendingExpired are pending sign-ups deleted after http.pending_ttl.
 	PendingExpired prometheus.Counter
+	// Bounces are the bounces handled (the mailbox, the webhooks), by
+	// kind: hard, soft, delayed. Complaints are the spam reports.
+	Bounces    *prometheus.CounterVec
+	Complaints prometheus.Counter
 
 	reg *prometheus.Registry
 }
@@ -69,9 +73,17 @@ func NewMetrics() *Metrics {
 			Namespace: "gull", Name: "signups_refused_total",
 			Help: "Sign-ups turned away with 503 (reason pending_cap, queue_full, confirmation_budget) or whose held-back confirmation was dropped (confirmation_budget).",
 		}, []string{"reason"}),
-		reg: reg,
+		Bounces: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gull", Name: "bounces_total",
+			Help: "Bounces handled (bounce mailbox, provider webhooks), by kind: hard (the address does not work), soft (mailbox full, greylisting), delayed (still trying). A report handled twice counts once.",
+		}, []string{"kind"}),
+		Complaints: counter("complaints_total", "Complaints handled: readers who marked the digest as spam (ARF, provider webhooks). A report handled twice counts once."),
+		reg:        reg,
 	}
-	reg.MustRegister(m.SendDuration, m.LastSuccess, m.SignUpsRefused)
+	reg.MustRegister(m.SendDuration, m.LastSuccess, m.SignUpsRefused, m.Bounces)
+	for _, k := range []string{"hard", "soft", "delayed"} {
+		m.Bounces.WithLabelValues(k) // shown at 0 from the start
+	}
 	for _, r := range []string{"pending_cap", "queue_full", "confirmation_budget"} {
 		m.SignUpsRefused.WithLabelValues(r) // shown at 0 from the start
 	}
@@ -159,5 +171,18 @@ func (m *Metrics) CountConfirmationDelayed() {
 func (m *Metrics) CountPendingExpired(n int64) {
 	if m != nil {
 		m.PendingExpired.Add(float64(n))
+	}
+}
+
+// CountBounce counts one bounce or complaint handled, by its kind
+// (subscribers.BounceKind: hard, soft, delayed or complaint). Count a
+// report once: not when the store says it was recorded before.
+func (m *Metrics) CountBounce(kind string) {
+	switch {
+	case m == nil:
+	case kind == "complaint":
+		m.Complaints.Inc()
+	case kind == "hard" || kind == "soft" || kind == "delayed":
+		m.Bounces.WithLabelValues(kind).Inc()
 	}
 }

@@ -37,3 +37,29 @@ func grepGull(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Bounces by kind and complaints: each kind at 0 from the start, each
+// report once.
+func TestMetricsCountBounces(t *testing.T) {
+	m := NewMetrics()
+	get := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		body, _ := io.ReadAll(rec.Body)
+		return string(body)
+	}
+	for _, want := range []string{`gull_bounces_total{kind="hard"} 0`, `gull_bounces_total{kind="soft"} 0`, "gull_complaints_total 0"} {
+		if !strings.Contains(get(), want+"\n") {
+			t.Errorf("/metrics at start lacks %q:\n%s", want, grepGull(get()))
+		}
+	}
+	for _, k := range []string{"hard", "hard", "soft", "delayed", "complaint", "unknown"} {
+		m.CountBounce(k)
+	}
+	for _, want := range []string{`gull_bounces_total{kind="hard"} 2`, `gull_bounces_total{kind="soft"} 1`,
+		`gull_bounces_total{kind="delayed"} 1`, "gull_complaints_total 1"} {
+		if !strings.Contains(get(), want+"\n") {
+			t.Errorf("/metrics lacks %q:\n%s", want, grepGull(get()))
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gull/digest/bouncebox"
+	"gull/digest/config"
+	"gull/digest/render"
+	"gull/digest/store"
+	"gull/subscribers"
+)
+
+// ErrNoBounceMailbox: the config names no bounce mailbox.
+var ErrNoBounceMailbox = errors.New("no bounce mailbox is configured; set bounces.imap (host, username, password_env) or bounces.maildir in the config (see README, Bounces)")
+
+// OpenBounceMailbox opens the mailbox cfg's bounces: names, logged in
+// (IMAP, with the password from the environment variable password_env
+// names) or checked (Maildir).
+func (e Env) OpenBounceMailbox(ctx context.Context, cfg *config.Config) (bouncebox.Mailbox, error) {
+	b := cfg.Bounces
+	switch b.Mailbox() {
+	case "imap":
+		m := b.IMAP
+		pw := e.Getenv(m.PasswordEnv)
+		if pw == "" {
+			return nil, fmt.Errorf("bounces.imap: $%s is empty; put the IMAP password of %s in it", m.PasswordEnv, m.Username)
+		}
+		return bouncebox.DialIMAP(ctx, bouncebox.IMAP{Host: m.Host, Port: m.Port, TLS: m.TLS, Username: m.Username,
+			Password: pw, Folder: m.Folder})
+	case "maildir":
+		return bouncebox.OpenMaildir(b.Maildir)
+	}
+	return nil, ErrNoBounceMailbox
+}
+
+// CheckBounces reads the bounce mailbox once and records what it finds
+// in st (bouncebox.Check), with the return path's token verified by the
+// link key and cfg's soft limit; o gives the rest (DryRun, Remember).
+func (e Env) CheckBounces(ctx context.Context, cfg *config.Config, st *store.Store, o bouncebox.Options) (bouncebox.Result, error) {
+	box, err := e.OpenBounceMailbox(ctx, cfg)
+	if err != nil {
+		return bouncebox.Result{}, err
+	}
+	defer box.Close()
+	links, err := e.Links(ctx, cfg, st)
+	if err != nil {
+		return bouncebox.Result{}, err
+	}
+	// The config was checked, so an unset key is the only zero here.
+	rp, _ := subscribers.ParseReturnPath(cfg.Mail.ReturnPath)
+	o.Recorder, o.Signer, o.ReturnPath, o.SoftLimit, o.Now = st, links.Signer, rp, cfg.Bounces.SoftLimit, time.Now()
+	return bouncebox.Check(ctx, box, o)
+}
+
+// The rates past which the send summary warns: relays and mailbox
+// providers suspend or junk a sender past a few percent of bounces or
+// 0.1% of complaints (Amazon SES reviews an account at 5% and 0.1%,
+// Gmail's sender rules ask for complaints under 0.1% and never 0.3%).
+const (
+	BounceWarnRate    = 0.02
+	ComplaintWarnRate = 0.001
+)
+
+// writeBounceRates is the summary's line on what came back of the last
+// issue sent before this one, and a warning per rate past its limit.
+func writeBounceRates(w io.Writer, c store.BounceCounts) {
+	fmt.Fprintf(w, "last issue %s (%d sent): %d bounced for good (%.1f%%), %d soft; %d %s (%.2f%%)\n",
+		c.IssueID, c.Sent, c.Hard, 100*c.BounceRate(), c.Soft, c.Spam, render.Plural(c.Spam, "complaint", "complaints"), 100*c.ComplaintRate())
+	if c.BounceRate() > BounceWarnRate {
+		fmt.Fprintf(w, "  warning: %.1f%% of the last issue bounced for good, above %.0f%%: relays suspend senders past a few percent; those readers are marked bounced, but look at where the addresses came from (an old or bought list?)\n",
+			100*c.BounceRate(), 100*BounceWarnRate)
+	}
+	if c.ComplaintRate() > ComplaintWarnRate {
+		fmt.Fprintf(w, "  warning: %.2f%% of the last issue's readers marked it as spam, above %.1f%%: providers junk or suspend senders past that; those readers are unsubscribed, but check that everyone on the list asked for the digest\n",
+			100*c.ComplaintRate(), 100*ComplaintWarnRate)
+	}
+}
