@@ -47,6 +47,7 @@ type Config struct {
 	Other     Other    `yaml:"other"`
 	Store     Store    `yaml:"store"`
 	Review    Review   `yaml:"review"`
+	Bounces   Bounces  `yaml:"bounces"`
 	Mail      Mail     `yaml:"mail"`
 	HTTP      HTTP     `yaml:"http"`
 	SecretEnv string   `yaml:"secret_env"`
@@ -968,6 +969,7 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		}
 		c.HTTP.Proxies = append(c.HTTP.Proxies, pfx.Masked())
 	}
+	c.validateWebhooks(p, at)
 	if !envNameRE.MatchString(c.SecretEnv) {
 		p.add(at("secret_env"), "secret_env", "is not an environment variable name (letters, digits, _); the secret itself never goes in the file")
 	}
@@ -1083,6 +1085,7 @@ func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 	if c.Store.DSNEnv != "" {
 		envs = append(envs, c.Store.DSNEnv)
 	}
+	envs = append(envs, c.Bounces.Webhooks.Envs()...)
 	for _, env := range envs {
 		state := "unset"
 		if getenv(env) != "" {

@@ -59,12 +59,16 @@ type Options struct {
 	Reload func() (*config.Config, *render.Renderer, error)
 	// Version is logged at start.
 	Version string
+	// Bounces is the store's bounce policy, which the providers'
+	// webhooks (bounces.webhooks) report to; nil refuses a config that
+	// sets them.
+	Bounces web.BounceRecorder
 }
 
 // New makes the daemon of o.
 func New(o Options) *Daemon {
 	d := &Daemon{env: o.Env, st: o.Store, log: o.Env.Log, metrics: web.NewMetrics(), running: make(chan struct{}, 1),
-		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: web.NewMemoryUsedLinks()}
+		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: web.NewMemoryUsedLinks(), bounces: o.Bounces}
 	d.conf.Store(&daemonConfig{cfg: o.Config, r: o.Renderer})
 	return d
 }
@@ -91,6 +95,7 @@ type Daemon struct {
 	// reload reads the config and templates again (SIGHUP).
 	reload  func() (*config.Config, *render.Renderer, error)
 	st      *store.Store
+	bounces web.BounceRecorder // Options.Bounces
 	log     *slog.Logger
 	metrics *web.Metrics
 	conf    atomic.Pointer[daemonConfig]
