@@ -28,8 +28,8 @@ type SESWebhook struct {
 	TopicARNs []string `yaml:"topic_arns,flow"`
 }
 
-// PostmarkWebhook: Postmark signs nothing; its posts carry a secret, as
-// the basic-auth password or the URL's last part.
+// PostmarkWebhook: Postmark signs nothing; its posts carry a secret as
+// the basic-auth password of the webhook's URL.
 type PostmarkWebhook struct {
 	TokenEnv string `yaml:"token_env"`
 }

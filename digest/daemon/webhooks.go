@@ -40,7 +40,7 @@ func (d *Daemon) newWebhooks(cfg *config.Config) (*web.Webhooks, error) {
 		h.SES = &webhook.SNS{TopicARNs: w.SES.TopicARNs}
 	}
 	if env := w.Postmark.TokenEnv; env != "" {
-		v, err := secret("postmark.token_env", env, "the secret in Postmark's webhook URL (its basic-auth password, or the last part of /webhooks/postmark/SECRET)")
+		v, err := secret("postmark.token_env", env, "the secret in Postmark's webhook URL (its basic-auth password: https://postmark:SECRET@your.host/webhooks/postmark)")
 		h.PostmarkSecret, errs = v, append(errs, err)
 	}
 	if env := w.Mailgun.SigningKeyEnv; env != "" {

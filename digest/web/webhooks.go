@@ -44,9 +44,9 @@ type Webhooks struct {
 	// SES checks Amazon SNS messages of the configured topics and
 	// confirms their subscriptions.
 	SES *webhook.SNS
-	// PostmarkSecret is the secret a Postmark post carries, as the
-	// password of HTTP basic auth (any user name) or as the last part of
-	// the path (/webhooks/postmark/SECRET): Postmark signs nothing.
+	// PostmarkSecret is the secret a Postmark post carries as the
+	// password of HTTP basic auth (any user name): Postmark signs
+	// nothing. Not in the path, where access logs would keep it.
 	PostmarkSecret string
 	// MailgunKey is Mailgun's webhook signing key.
 	MailgunKey []byte
@@ -77,7 +77,6 @@ func (h *Webhooks) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/ses", h.ses)
 	mux.HandleFunc("POST /webhooks/postmark", h.postmark)
-	mux.HandleFunc("POST /webhooks/postmark/{secret}", h.postmark)
 	mux.HandleFunc("POST /webhooks/mailgun", h.mailgun)
 	mux.HandleFunc("POST /webhooks/sendgrid", h.sendgrid)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -207,16 +206,13 @@ func (h *Webhooks) ses(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// POST /webhooks/postmark, or /webhooks/postmark/SECRET.
+// POST /webhooks/postmark, with basic auth.
 func (h *Webhooks) postmark(w http.ResponseWriter, r *http.Request) {
 	if h.PostmarkSecret == "" {
 		answer(w, http.StatusNotFound)
 		return
 	}
-	secret := r.PathValue("secret")
-	if secret == "" {
-		_, secret, _ = r.BasicAuth()
-	}
+	_, secret, _ := r.BasicAuth()
 	if !webhook.SecretEqual(secret, h.PostmarkSecret) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="gull webhooks"`)
 		h.refuse(w, "postmark", webhook.ErrSignature)

@@ -12,7 +12,7 @@ import (
 )
 
 // SecretEqual compares a secret a request carries (Postmark's basic-auth
-// password or URL token) with the configured one in constant time.
+// password) with the configured one in constant time.
 func SecretEqual(got, want string) bool {
 	if want == "" {
 		return false

@@ -15,8 +15,8 @@ type Replays struct {
 	seen map[string]time.Time // token -> when it may be forgotten
 }
 
-// maxReplays bounds the memory: past it the oldest half is dropped
-// (those older than MailgunMaxAge first).
+// maxReplays bounds the memory: past it the expired tokens are dropped,
+// and if none is, all of them (the store's idempotency still holds).
 const maxReplays = 100000
 
 // Seen says whether token was taken before, and remembers it until now
@@ -38,7 +38,7 @@ func (r *Replays) Seen(token string, now time.Time) bool {
 		}
 	}
 	if len(r.seen) >= maxReplays {
-		clear(r.seen) // a flood of valid tokens: the store's idempotency still holds
+		clear(r.seen) // a flood of valid tokens
 	}
 	r.seen[token] = now.Add(2 * MailgunMaxAge)
 	return false
