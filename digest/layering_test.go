@@ -25,7 +25,12 @@ var allowedImports = map[string][]string{
 	"gull/digest/web/browsertest": {},
 	"gull/digest/store":           {"gull/digest", "gull/subscribers"},
 	"gull/digest/pipeline":        {"gull/digest", "gull/subscribers"},
-	"gull/digest/web":             {"gull/digest", "gull/subscribers"},
+	"gull/digest/web":             {"gull/digest", "gull/subscribers", "gull/digest/bounce", "gull/digest/webhook"},
+	// The providers' webhooks: their signatures and events, as bounce
+	// reports; beside the bounce mailbox, below web.
+	"gull/digest/webhook": {"gull/digest/bounce", "gull/subscribers"},
+	// Signs posts as the providers do, for tests (SNS served on loopback).
+	"gull/digest/webhook/webhooktest": {},
 	// Reading bounces (DSNs, ARF, the MTAs' own), the return-path token
 	// and the Maildir they arrive in: below the store and the daemon.
 	"gull/digest/bounce": {"gull/subscribers"},
@@ -45,12 +50,12 @@ var allowedImports = map[string][]string{
 	// One send: where the stages meet, so it may use each of them.
 	"gull/digest/send": {"gull/digest", "gull/subscribers", "gull/templates", "gull/digest/config", "gull/digest/collect",
 		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web",
-		"gull/digest/bounce", "gull/digest/bouncebox"},
+		"gull/digest/bounce", "gull/digest/bouncebox", "gull/digest/webhook"},
 	// `gull run`: the top of the flow, above the send, the web side and
 	// the schedule. Nothing but cmd imports it (no entry lists it).
 	"gull/digest/daemon": {"gull/digest", "gull/subscribers", "gull/templates", "gull/digest/config", "gull/digest/collect",
 		"gull/digest/pipeline", "gull/digest/render", "gull/digest/deliver", "gull/digest/store", "gull/digest/web",
-		"gull/digest/schedule", "gull/digest/send", "gull/digest/bounce", "gull/digest/bouncebox"},
+		"gull/digest/schedule", "gull/digest/send", "gull/digest/bounce", "gull/digest/bouncebox", "gull/digest/webhook"},
 }
 
 // stdlibOnly packages may import nothing outside the standard library

@@ -147,7 +147,19 @@ func handle(ctx context.Context, name string, raw []byte, o Options) ([]Line, st
 		return nil, "unreadable", nil
 	}
 	eventID, at := identity(raw, o.Now)
-	base := subscribers.Bounce{MessageID: rep.MessageID, Source: Source, EventID: eventID, At: at,
+	lines, err := Record(ctx, rep, Source, eventID, at, o)
+	for i := range lines {
+		lines[i].Message = name
+	}
+	return lines, "", err
+}
+
+// Record acts on one report of source (a mailbox, a provider's webhook)
+// keyed by its eventID (recording it twice changes nothing): it finds the
+// reader by the return path's token, the original Message-ID, else each
+// failed address, and records it through o.Recorder with o's soft limit.
+func Record(ctx context.Context, rep bounce.Report, source, eventID string, at time.Time, o Options) ([]Line, error) {
+	base := subscribers.Bounce{MessageID: rep.MessageID, Source: source, EventID: eventID, At: at,
 		SoftLimit: o.SoftLimit, DryRun: o.DryRun}
 	if !o.ReturnPath.IsZero() && o.Signer != nil {
 		if c, ok := rep.Token(o.ReturnPath, o.Signer); ok {
@@ -172,11 +184,11 @@ func handle(ctx context.Context, name string, raw []byte, o Options) ([]Line, st
 		b.Kind, b.Status, b.Reason = subscribers.BounceKind(rc.Kind), rc.Status, rc.Reason
 		out, err := o.Recorder.RecordBounce(ctx, b)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		lines = append(lines, Line{Message: name, Reader: out.Subscriber.Email, Bounce: b, Outcome: out})
+		lines = append(lines, Line{Reader: out.Subscriber.Email, Bounce: b, Outcome: out})
 	}
-	return lines, "", nil
+	return lines, nil
 }
 
 // worst is the report's recipient of its kind (the most serious), or

@@ -167,6 +167,8 @@ type Bounces struct {
 	// SoftLimit: soft bounces of this many issues in a row mark a reader
 	// bounced.
 	SoftLimit int `yaml:"soft_limit"`
+	// Webhooks are the mail providers' posts to the daemon (webhooks.go).
+	Webhooks Webhooks `yaml:"webhooks"`
 }
 
 // BounceIMAP is the bounce mailbox's IMAP account; it is used when Host
@@ -1006,6 +1008,7 @@ func (c *Config) validate(p *problems, doc *yaml.Node) {
 		}
 		c.HTTP.Proxies = append(c.HTTP.Proxies, pfx.Masked())
 	}
+	c.validateWebhooks(p, at)
 	if !envNameRE.MatchString(c.SecretEnv) {
 		p.add(at("secret_env"), "secret_env", "is not an environment variable name (letters, digits, _); the secret itself never goes in the file")
 	}
@@ -1125,6 +1128,7 @@ func (c *Config) Redacted(getenv func(string) string) ([]byte, error) {
 	if c.Bounces.Mailbox() == "imap" {
 		envs = append(envs, c.Bounces.IMAP.PasswordEnv)
 	}
+	envs = append(envs, c.Bounces.Webhooks.Envs()...)
 	for _, env := range envs {
 		state := "unset"
 		if getenv(env) != "" {

@@ -159,6 +159,10 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Signer:   links.Signer,
 		ViewPage: r.WebPage, // a draft changes: never from the cache
 	}
+	if site.Webhooks, err = d.newWebhooks(ctx, cfg); err != nil {
+		tr.Close()
+		return nil, nil, err
+	}
 	parts := &siteParts{pages: pages, site: site, tr: tr}
 	if len(cfg.Review.Editors) > 0 {
 		if site.Desk, parts.stopDesk, err = d.newDesk(cfg, r, links, composer, tr); err != nil {

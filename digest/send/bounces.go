@@ -46,14 +46,25 @@ func (e Env) CheckBounces(ctx context.Context, cfg *config.Config, st *store.Sto
 		return bouncebox.Result{}, err
 	}
 	defer box.Close()
-	links, err := e.Links(ctx, cfg, st)
+	policy, err := e.BouncePolicy(ctx, cfg, st)
 	if err != nil {
 		return bouncebox.Result{}, err
 	}
+	o.Recorder, o.Signer, o.ReturnPath, o.SoftLimit, o.Now = policy.Recorder, policy.Signer, policy.ReturnPath, policy.SoftLimit, time.Now()
+	return bouncebox.Check(ctx, box, o)
+}
+
+// BouncePolicy is how a bounce from any source (the mailbox, a
+// provider's webhook) is recorded in st: the return path's token verified
+// by the link key, and cfg's soft limit.
+func (e Env) BouncePolicy(ctx context.Context, cfg *config.Config, st *store.Store) (bouncebox.Options, error) {
+	links, err := e.Links(ctx, cfg, st)
+	if err != nil {
+		return bouncebox.Options{}, err
+	}
 	// The config was checked, so an unset key is the only zero here.
 	rp, _ := subscribers.ParseReturnPath(cfg.Mail.ReturnPath)
-	o.Recorder, o.Signer, o.ReturnPath, o.SoftLimit, o.Now = st, links.Signer, rp, cfg.Bounces.SoftLimit, time.Now()
-	return bouncebox.Check(ctx, box, o)
+	return bouncebox.Options{Recorder: st, Signer: links.Signer, ReturnPath: rp, SoftLimit: cfg.Bounces.SoftLimit}, nil
 }
 
 // The rates past which the send summary warns: relays and mailbox

@@ -45,6 +45,9 @@ type Site struct {
 	TrustedProxies []netip.Prefix
 	// Desk is the editor's desk (/desk); nil serves none.
 	Desk *Desk
+	// Webhooks take the mail providers' bounce and complaint posts
+	// (/webhooks/{provider}); nil serves none.
+	Webhooks *Webhooks
 
 	// The archive's pages: Lang is the config's language ("ko" or "en";
 	// else English), Themes and Other the sections a theme page may show
@@ -111,6 +114,9 @@ func (s *Site) Continue(old *Site) {
 	if s.Desk != nil {
 		s.Desk.Continue(old.Desk)
 	}
+	if s.Webhooks != nil {
+		s.Webhooks.Continue(old.Webhooks)
+	}
 }
 
 // Handler serves the site. It panics when a part is missing: that is a
@@ -150,11 +156,15 @@ func (s *Site) Handler() http.Handler {
 		mux.Handle(deskPath, desk)
 		mux.Handle(deskPath+"/", desk)
 	}
+	if s.Webhooks != nil {
+		mux.Handle(webhooksPath, s.Webhooks.Handler())
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w, "'self'")
 		// No route reads more than a form; the pages answer 413 past it.
-		// The desk's note is longer: the desk sets its own cap.
-		if !strings.HasPrefix(r.URL.Path, deskPath+"/") {
+		// The desk's note is longer, and a provider's batch of events:
+		// those set their own caps.
+		if !strings.HasPrefix(r.URL.Path, deskPath+"/") && !strings.HasPrefix(r.URL.Path, webhooksPath) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 		}
 		if len(s.TrustedProxies) > 0 {
@@ -163,8 +173,11 @@ func (s *Site) Handler() http.Handler {
 		// One-click unsubscribes are exempt: after a send, a mail
 		// provider posts thousands of them from a few addresses, and each
 		// carries a signed token already. A refused one is a reader who
-		// keeps getting mail they asked to stop.
-		if r.Method == http.MethodPost && r.URL.Path != "/unsubscribe" {
+		// keeps getting mail they asked to stop. The webhooks likewise:
+		// a provider posts a send's bounces in a burst, each signed, and
+		// one refused is a dead address mailed again (it retries, but
+		// not for ever).
+		if r.Method == http.MethodPost && r.URL.Path != "/unsubscribe" && !strings.HasPrefix(r.URL.Path, webhooksPath) {
 			if ok, retry := s.st.writes.allow(clientKey(r), s.clock()); !ok {
 				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
 				s.fail(w, r, failTooMany)
