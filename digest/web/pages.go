@@ -179,31 +179,48 @@ const readerLayout = `<!DOCTYPE html>
 <meta name="robots" content="noindex, nofollow">
 <title>{{template "heading" .}} · {{.Title}}</title>
 <style>
-body { font-family: system-ui, -apple-system, "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans KR", sans-serif;
-  max-width: 34em; margin: 0 auto; padding: 1.5em 1em 3em; line-height: 1.6; word-break: keep-all; overflow-wrap: anywhere; }
-.top { display: flex; justify-content: space-between; align-items: baseline; gap: 1em; margin: 0 0 1.5em; }
-.brand { font-weight: 600; margin: 0; }
+/* The mail's palette (templates/styles.html.tmpl): a white card on grey,
+   the blue of its links and headings, and the same in dark mode. */
+body { font-family: "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans KR", system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  margin: 0; padding: 16px 10px 40px; background-color: #eef1f4; color: #14202b; line-height: 1.6; word-break: keep-all; overflow-wrap: anywhere; }
+.card { max-width: 34em; margin: 0 auto; padding: 20px 24px 28px; background-color: #ffffff; border-radius: 6px; }
+.top { display: flex; justify-content: space-between; align-items: baseline; gap: 1em; margin: 0 0 1.2em; padding-bottom: 12px; border-bottom: 3px solid #0b6e99; }
+.brand { font-weight: bold; margin: 0; font-size: 1.05em; }
 .switch { white-space: nowrap; }
+a { color: #0b6e99; }
 h1 { font-size: 1.35em; line-height: 1.35; margin: 0 0 1em; }
-.hint { color: GrayText; font-size: 0.92em; }
+.hint { color: #5b6670; font-size: 0.92em; }
 .note { border-left: 4px solid; padding: 0.3em 0 0.3em 0.9em; margin: 1em 0 1.5em; }
 .note p { margin: 0.3em 0; }
-.problem { border-color: #c5221f; }
+.problem { border-color: #b3261e; }
 .saved { border-color: #188038; }
-fieldset { border: 1px solid; border-radius: 6px; margin: 1em 0; padding: 0.5em 1em 1em; min-width: 0; }
+fieldset { border: 1px solid #c9d6de; border-radius: 6px; margin: 1em 0; padding: 0.5em 1em 1em; min-width: 0; }
+legend { padding: 0 0.3em; font-weight: bold; }
 .choice { display: block; padding: 0.35em 0; }
-input[type=email], input[type=text] { font: inherit; width: 100%; max-width: 24em; box-sizing: border-box; padding: 0.5em; margin-top: 0.3em; }
-input[type=checkbox], input[type=radio] { width: 1.15em; height: 1.15em; vertical-align: -0.15em; margin-right: 0.4em; }
-button { font: inherit; padding: 0.6em 1.4em; border-radius: 6px; cursor: pointer; }
+input[type=email], input[type=text] { font: inherit; width: 100%; max-width: 24em; box-sizing: border-box; padding: 0.5em;
+  margin-top: 0.3em; border: 1px solid #c9d6de; border-radius: 4px; }
+input[type=checkbox], input[type=radio] { width: 1.15em; height: 1.15em; vertical-align: -0.15em; margin-right: 0.4em; accent-color: #0b6e99; }
+button { font: inherit; padding: 0.6em 1.4em; border: 0; border-radius: 6px; cursor: pointer; background-color: #0b6e99; color: #ffffff; font-weight: bold; }
+@media (prefers-color-scheme: dark) {
+  body { background-color: #101418; color: #eef2f5; }
+  .card { background-color: #1b2228; }
+  a { color: #6cc4ee; }
+  .hint { color: #a9b4bd; }
+  fieldset, input[type=email], input[type=text] { border-color: #3a4b58; }
+  input[type=email], input[type=text] { background-color: #101418; color: #eef2f5; }
+  .top { border-bottom-color: #6cc4ee; }
+}
 </style>
 </head>
 <body>
+<div class="card">
 <div class="top"><p class="brand">{{.Title}}</p>{{if .SwitchURL}}
 <a class="switch" href="{{.SwitchURL}}" hreflang="{{.SwitchLang}}" lang="{{.SwitchLang}}">{{.SwitchName}}</a>{{end}}</div>
 <main>
 <h1>{{template "heading" .}}</h1>
 {{template "body" .}}
 </main>
+</div>
 </body>
 </html>
 `
