@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"gull/digest/store"
 )
 
 // deskSite is the daemon's web side for its config, as Serve puts it in
@@ -92,6 +94,22 @@ func TestDaemonServesTheDesk(t *testing.T) {
 	deskSite(t, d, h) // SIGHUP
 	if w := post(h, "/desk/sign-in", url.Values{"t": {tok}}); w.Code == http.StatusSeeOther {
 		t.Error("after a reload, the used sign-in link signed in again")
+	}
+	// Another daemon over the same store (a load balancer sends the
+	// editor's second press there) refuses it too: the store, not a
+	// daemon's memory, records the used links.
+	st2, err := store.Open(context.Background(), d.st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	c := d.config()
+	other := &testDaemon{Daemon: New(Options{Env: d.env, Store: st2, Config: c.cfg, Renderer: c.r, Version: "test"})}
+	h2 := &siteHolder{}
+	deskSite(t, other, h2)
+	t.Cleanup(func() { h2.stop(); h2.wait(); h2.close() })
+	if w := post(h2, "/desk/sign-in", url.Values{"t": {tok}}); w.Code == http.StatusSeeOther || !strings.Contains(w.Body.String(), "used already") {
+		t.Errorf("a sign-in link used at one daemon, pressed at another: %d\n%.1000s", w.Code, w.Body.String())
 	}
 }
 

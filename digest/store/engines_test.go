@@ -33,7 +33,7 @@ var onBothEngines = []func(*testing.T){
 	TestCreatePendingAndThemes, TestTokenSecretKeptAcrossOpens, TestImportChangesOnlyGivenCells, TestExpirePending,
 	TestCopyBothWays, TestCopyRefusesATargetThatIsNotEmpty, TestCopyFailureLeavesTargetEmpty,
 	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
-	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm,
+	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm, TestTakeSlotNeedsTheLeadersLease, TestDeskLinkUsedOnce,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

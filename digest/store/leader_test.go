@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// The leader takes a slot only while its lease holds, and a slot once
+// made is not taken again, by it or by the daemon that took over.
+func TestTakeSlotNeedsTheLeadersLease(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	slot := day1.Add(time.Hour)
+	a, err := s.AcquireLease(ctx, LeaderLease, 30*time.Second, day1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made, err := s.TakeSlot(ctx, a, slot, day1.Add(10*time.Second)); err != nil || made {
+		t.Fatalf("the leader could not take a slot not yet made: made %v, %v", made, err)
+	}
+	// Taking renewed the lease: 30 s from the take, not from the start.
+	if made, err := s.TakeSlot(ctx, a, slot, day1.Add(35*time.Second)); err != nil || made {
+		t.Fatalf("taking the slot did not renew the lease: made %v, %v", made, err)
+	}
+	// Paused past its lease: no run, even though nobody took it over yet.
+	if _, err := s.TakeSlot(ctx, a, slot, day1.Add(2*time.Minute)); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("a leader paused past its lease took the slot: %v", err)
+	}
+	b, err := s.AcquireLease(ctx, LeaderLease, 30*time.Second, day1.Add(2*time.Minute))
+	if err != nil {
+		t.Fatalf("another daemon could not lead after the lease lapsed: %v", err)
+	}
+	if _, err := s.TakeSlot(ctx, a, slot, day1.Add(2*time.Minute)); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("the old leader took a slot after another took over: %v", err)
+	}
+	if made, err := s.TakeSlot(ctx, b, slot, day1.Add(2*time.Minute)); err != nil || made {
+		t.Fatalf("the new leader could not take the unmade slot: made %v, %v", made, err)
+	}
+	if err := s.SetScheduleDoneThrough(ctx, slot); err != nil {
+		t.Fatal(err)
+	}
+	if made, err := s.TakeSlot(ctx, b, slot, day1.Add(2*time.Minute)); err != nil || !made {
+		t.Fatalf("a slot made already was taken again: made %v, %v", made, err)
+	}
+}
+
+// A desk sign-in link works once across every daemon of the store: the
+// store, not a daemon's memory, says it was used.
+func TestDeskLinkUsedOnce(t *testing.T) {
+	ctx := context.Background()
+	s, where := openTemp(t)
+	other, err := Open(ctx, where) // a second daemon's connection to the same store
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	exp := day1.Add(15 * time.Minute)
+	if ok, err := s.UseDeskLink(ctx, 42, exp, day1); err != nil || !ok {
+		t.Fatalf("first use refused: %v %v", ok, err)
+	}
+	if ok, err := other.UseDeskLink(ctx, 42, exp, day1.Add(time.Minute)); err != nil || ok {
+		t.Fatalf("a link used at one daemon worked again at another: %v %v", ok, err)
+	}
+	if ok, err := other.UseDeskLink(ctx, 43, exp, day1.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("another link refused: %v %v", ok, err)
+	}
+	// Expired ones are forgotten (the desk refuses them as expired).
+	if _, err := s.UseDeskLink(ctx, 44, exp.Add(time.Hour), exp.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM desk_used_links`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d rows kept after the links expired (%v), want 1", n, err)
+	}
+}
