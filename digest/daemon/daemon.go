@@ -105,10 +105,8 @@ type Daemon struct {
 	work sync.WaitGroup
 
 	mu        sync.Mutex
-	gathered  pipeline.Gathered   // the latest fetch of the feeds, for /preview
-	fetchedAt time.Time           // when a fetch last reached a feed
-	reviews   map[string]reviewed // by issue: the review mail last sent (review.go)
-	heldMails map[string]bool     // issues whose editors were told of the hold
+	gathered  pipeline.Gathered // the latest fetch of the feeds, for /preview
+	fetchedAt time.Time         // when a fetch last reached a feed
 	// usedLinks records the desk's sign-in links used, in the store: a
 	// link used at one daemon is refused at every other, and a restart
 	// or a reload does not make it good again.

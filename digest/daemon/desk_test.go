@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"gull/digest/store"
 )
 
 // deskSite is the daemon's web side for its config, as Serve puts it in
@@ -98,13 +96,7 @@ func TestDaemonServesTheDesk(t *testing.T) {
 	// Another daemon over the same store (a load balancer sends the
 	// editor's second press there) refuses it too: the store, not a
 	// daemon's memory, records the used links.
-	st2, err := store.Open(context.Background(), d.st.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st2.Close() })
-	c := d.config()
-	other := &testDaemon{Daemon: New(Options{Env: d.env, Store: st2, Config: c.cfg, Renderer: c.r, Version: "test"})}
+	other := d.beside(t)
 	h2 := &siteHolder{}
 	deskSite(t, other, h2)
 	t.Cleanup(func() { h2.stop(); h2.wait(); h2.close() })

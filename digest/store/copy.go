@@ -30,6 +30,7 @@ var copyTables = []struct{ name, order string }{
 	{"drafts", "issue_id"},
 	{"draft_articles", "issue_id, article_id"},
 	{"draft_log", "issue_id, version"},
+	{"review_mails", "issue_id, kind"},
 }
 
 // notCopied says which tables a copy leaves out on purpose.

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"gull/digest"
 )
 
 // Several `gull run` daemons may share a PostgreSQL store: one leads the
@@ -87,4 +90,54 @@ func (s *Store) UseDeskLink(ctx context.Context, id int64, expires, now time.Tim
 		return false, fmt.Errorf("store: desk link: %w", err)
 	}
 	return n == 1, nil
+}
+
+// ReviewMail is a mail the editors got about an issue: kind "review" (the
+// draft at its draft time) or "held" (its send was held for approval).
+type ReviewMail struct {
+	DraftAt time.Time    // the draft time it was for
+	Base    digest.Issue // the build mailed
+	Sent    time.Time
+}
+
+// ReviewMailed returns the editors' last mail of kind about issue id; ok
+// is false when they got none.
+func (s *Store) ReviewMailed(ctx context.Context, id, kind string) (m ReviewMail, ok bool, err error) {
+	var draftAt, body, sent string
+	err = s.db.QueryRowContext(ctx, `SELECT draft_at, base, sent_at FROM review_mails WHERE issue_id = ? AND kind = ?`, id, kind).
+		Scan(&draftAt, &body, &sent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("store: review mail of %s: %w", id, err)
+	}
+	var base issueBody
+	if err := json.Unmarshal([]byte(body), &base); err != nil {
+		return m, false, fmt.Errorf("store: review mail of %s: unreadable build: %w", id, err)
+	}
+	m.Base = digest.Issue(base)
+	if m.DraftAt, err = parseTime(draftAt); err == nil {
+		m.Sent, err = parseTime(sent)
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("store: review mail of %s: %w", id, err)
+	}
+	return m, true, nil
+}
+
+// MarkReviewMailed records that the editors got m, of kind, about issue
+// id (replacing the one before).
+func (s *Store) MarkReviewMailed(ctx context.Context, id, kind string, m ReviewMail) error {
+	body, err := json.Marshal(issueBody(m.Base))
+	if err != nil {
+		return fmt.Errorf("store: review mail of %s: %w", id, err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO review_mails (issue_id, kind, draft_at, base, sent_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (issue_id, kind) DO UPDATE SET draft_at = excluded.draft_at, base = excluded.base, sent_at = excluded.sent_at`,
+		id, kind, fmtTime(m.DraftAt), string(body), fmtTime(m.Sent))
+	if err != nil {
+		return fmt.Errorf("store: review mail of %s: %w", id, err)
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"gull/digest"
 )
 
 // The leader takes a slot only while its lease holds, and a slot once
@@ -73,5 +75,30 @@ func TestDeskLinkUsedOnce(t *testing.T) {
 	var n int
 	if err := s.db.QueryRow(`SELECT COUNT(*) FROM desk_used_links`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d rows kept after the links expired (%v), want 1", n, err)
+	}
+}
+
+// The editors' mails about an issue are kept by kind, the latest of each,
+// with the build they showed.
+func TestReviewMailsKept(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, ok, err := s.ReviewMailed(ctx, "2026-W48", "review"); err != nil || ok {
+		t.Fatalf("a review mail before any: %v %v", ok, err)
+	}
+	first := ReviewMail{DraftAt: day1, Base: digest.Issue{ID: "2026-W48", Title: "주간 AI 정책"}, Sent: day1}
+	if err := s.MarkReviewMailed(ctx, "2026-W48", "review", first); err != nil {
+		t.Fatal(err)
+	}
+	later := ReviewMail{DraftAt: day2, Base: digest.Issue{ID: "2026-W48", Title: "주간 AI 정책 (2)"}, Sent: day2}
+	if err := s.MarkReviewMailed(ctx, "2026-W48", "review", later); err != nil {
+		t.Fatal(err)
+	}
+	m, ok, err := s.ReviewMailed(ctx, "2026-W48", "review")
+	if err != nil || !ok || !m.DraftAt.Equal(day2) || m.Base.Title != "주간 AI 정책 (2)" || !m.Sent.Equal(day2) {
+		t.Fatalf("the latest review mail: %+v %v %v", m, ok, err)
+	}
+	if _, ok, err := s.ReviewMailed(ctx, "2026-W48", "held"); err != nil || ok {
+		t.Fatalf("a hold notice that was never sent: %v %v", ok, err)
 	}
 }
