@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gull/digest"
+	"gull/digest/deliver/smtptest"
 	"gull/digest/store"
 	"gull/digest/store/pgtest"
 	"gull/subscribers"
@@ -24,7 +26,8 @@ import (
 // other, which finishes the issue: every reader gets it, a second copy
 // only if their message was on the wire at the kill, and no slot is run
 // by both. The web side is served by either: a sign-up made at one is
-// confirmed at the other.
+// confirmed at the other, and one whose daemon dies before mailing it is
+// mailed by the other.
 func TestTwoDaemonsShareOnePostgresStore(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	const readers = 60
@@ -123,6 +126,42 @@ func TestTwoDaemonsShareOnePostgresStore(t *testing.T) {
 		t.Errorf("new@example.org after confirming at the second daemon: %q %v; want active", sub.Status, err)
 	}
 
+	// A sign-up answered by a daemon that dies before its confirmation
+	// went: the other daemon mails it.
+	reached, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	d.smtp.Set(func() {
+		d.smtp.Data = func(to string, _ int) error {
+			if to == "lost@example.org" && held.CompareAndSwap(false, true) {
+				close(reached)
+				<-release
+				return smtptest.Reply(451, "4.3.0", "try later")
+			}
+			return nil
+		}
+	})
+	resp, err = http.PostForm(d.base+"/subscribe", url.Values{"email": {"lost@example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /subscribe at the restarted daemon: %d", resp.StatusCode)
+	}
+	select {
+	case <-reached:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the confirmation to lost@example.org never reached the mail server")
+	}
+	back.cmd.Process.Kill()
+	<-back.exited
+	close(release)
+	lost := waitMessage(t, d.smtp, "lost@example.org", func(r received) bool { return strings.Contains(r.subject, "confirm") })
+	if link := regexp.MustCompile(regexp.QuoteMeta(d.base) + `/confirm\?t=\S+`).FindString(lost.text); link == "" {
+		t.Errorf("no confirm link in the confirmation the other daemon sent:\n%s", lost.text)
+	}
+	follower.waitLog(t, "confirmation mails left by a stopped daemon: sending them", nil)
+
 	// No slot was run by both daemons (nor twice by one).
 	runs := map[string]int{}
 	for _, p := range []*daemonProc{leader, follower, back} {
@@ -139,8 +178,5 @@ func TestTwoDaemonsShareOnePostgresStore(t *testing.T) {
 	}
 	if code := follower.stop(t); code != 0 {
 		t.Errorf("SIGTERM to the leader: exit %d", code)
-	}
-	if code := back.stop(t); code != 0 {
-		t.Errorf("SIGTERM to the follower: exit %d", code)
 	}
 }

@@ -11,6 +11,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -64,7 +66,7 @@ type Options struct {
 // New makes the daemon of o.
 func New(o Options) *Daemon {
 	d := &Daemon{env: o.Env, st: o.Store, log: o.Env.Log, metrics: web.NewMetrics(), running: make(chan struct{}, 1),
-		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: storeUsedLinks{o.Store}}
+		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: storeUsedLinks{o.Store}, instance: instanceName()}
 	d.conf.Store(&daemonConfig{cfg: o.Config, r: o.Renderer})
 	return d
 }
@@ -116,9 +118,21 @@ type Daemon struct {
 	// store's "daemon" lease on SQLite (one daemon per store), the
 	// leader's lease on PostgreSQL (several daemons, one leads). Set
 	// once, before the schedule starts; nil while following.
-	leader   atomic.Pointer[store.Lease]
+	leader atomic.Pointer[store.Lease]
+	// instance names this daemon's claims on the sign-ups it mails.
+	instance string
 	leadMu   sync.Mutex // orders the schedule's start against shutdown
 	stopping bool       // shutdown has begun: no schedule starts
+}
+
+// instanceName is a daemon's name in the store's claims: its machine,
+// its pid and a random part (a pid is reused, a container's host name
+// too).
+func instanceName() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // storeUsedLinks is web.UsedLinks in the store, shared by every daemon.
@@ -394,6 +408,7 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 	d.initMetrics(ctx)
 
 	var bg sync.WaitGroup
+	bg.Go(func() { d.sendOwed(ctx, site) })
 	bg.Go(func() {
 		// The web side serves from now on; the schedule waits for the
 		// leader's lease (at once on SQLite).
@@ -508,6 +523,28 @@ func (d *Daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	}
 	d.log.Info("stopped")
 	return nil
+}
+
+// sendOwed keeps this daemon's claims on the sign-ups it is mailing, and
+// mails those a stopped daemon left, every third of the lease, until ctx
+// ends.
+func (d *Daemon) sendOwed(ctx context.Context, site *siteHolder) {
+	t := time.NewTicker(min(time.Minute, d.env.LeaseTTL()/3))
+	defer t.Stop()
+	for {
+		n, err := site.sendOwed(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.log.Warn("could not renew or take the owed confirmation mails; trying again", "err", err)
+		case n > 0:
+			d.log.Info("confirmation mails left by a stopped daemon: sending them", "sign_ups", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // lead waits until this daemon leads the schedule, then starts it. On

@@ -61,6 +61,28 @@ func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
 	h.h.Store(&handler)
 }
 
+// sendOwed renews this daemon's claims on the sign-ups it is mailing and
+// takes those a stopped daemon left (web.SubscriberPages.SendOwed), with
+// the pages in force.
+func (h *siteHolder) sendOwed(ctx context.Context) (int, error) {
+	h.mu.Lock()
+	p := h.olds[len(h.olds)-1].pages
+	h.mu.Unlock()
+	return p.SendOwed(ctx)
+}
+
+// storeOutbox is web.SignUpOutbox in the store, shared by every daemon.
+type storeOutbox struct{ *store.Store }
+
+func (o storeOutbox) ClaimLapsedSignUps(ctx context.Context, holder string, now, until time.Time, n int) ([]web.OwedSignUp, error) {
+	owed, err := o.Store.ClaimLapsedSignUps(ctx, holder, now, until, n)
+	out := make([]web.OwedSignUp, len(owed))
+	for i, s := range owed {
+		out[i] = web.OwedSignUp(s)
+	}
+	return out, err
+}
+
 func (h *siteHolder) wait() {
 	h.mu.Lock()
 	olds := slices.Clone(h.olds) // not held while waiting: stop needs it
@@ -129,6 +151,11 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		PendingTTL: time.Duration(cfg.HTTP.PendingTTL),
 		MaxPending: cfg.HTTP.MaxPending,
 		Metrics:    d.metrics,
+		// A sign-up's mail is owed in the store until it is sent, so
+		// another daemon sends it if this one dies first.
+		Outbox:    storeOutbox{d.st},
+		Instance:  d.instance,
+		OwedClaim: d.env.LeaseTTL(),
 	}
 	cache := &pageCache{pages: map[string][]byte{}}
 	styles, err := r.Styles()

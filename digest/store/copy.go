@@ -36,9 +36,10 @@ var copyTables = []struct{ name, order string }{
 // notCopied says which tables a copy leaves out on purpose.
 // The archive's articles (and SQLite's search index over them) are
 // rebuilt from the copied issues by the target, as at open: its ids are
-// the target's own. The desk's used sign-in links matter for 15 minutes at
-// most, and a copy is made with the daemons stopped.
-var notCopied = []string{"leases", "desk_used_links", "schema_migrations", "archive_articles",
+// the target's own. The desk's used sign-in links (15 minutes) and the
+// confirmation mails owed (minutes) belong to the daemons at work, and a
+// copy is made with them stopped.
+var notCopied = []string{"leases", "desk_used_links", "signup_mails", "schema_migrations", "archive_articles",
 	"archive_fts", "archive_fts_config", "archive_fts_data", "archive_fts_docsize", "archive_fts_idx"}
 
 // TableCount is how many rows a table holds.

@@ -34,7 +34,7 @@ var onBothEngines = []func(*testing.T){
 	TestCopyBothWays, TestCopyRefusesATargetThatIsNotEmpty, TestCopyFailureLeavesTargetEmpty,
 	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
 	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm, TestTakeSlotNeedsTheLeadersLease, TestDeskLinkUsedOnce,
-	TestReviewMailsKept,
+	TestReviewMailsKept, TestOwedSignUpsOutliveTheirDaemon,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

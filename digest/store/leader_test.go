@@ -102,3 +102,36 @@ func TestReviewMailsKept(t *testing.T) {
 		t.Fatalf("a hold notice that was never sent: %v %v", ok, err)
 	}
 }
+
+// A sign-up owed by a daemon that stops renewing its claim is taken by
+// another, once; one whose daemon lives is not.
+func TestOwedSignUpsOutliveTheirDaemon(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	a1, err := s.OweSignUp(ctx, "a", []byte(`{"Email":"kim@example.org"}`), day1, day1.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := s.OweSignUp(ctx, "a", []byte(`{"Email":"lee@example.org"}`), day1, day1.Add(time.Minute))
+	if err := s.SignUpMailed(ctx, a2); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ClaimLapsedSignUps(ctx, "b", day1.Add(30*time.Second), day1.Add(2*time.Minute), 10); err != nil || len(got) != 0 {
+		t.Fatalf("claimed a live daemon's sign-ups: %v %v", got, err)
+	}
+	// a renews while it lives...
+	if err := s.RenewSignUps(ctx, "a", day1.Add(90*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimLapsedSignUps(ctx, "b", day1.Add(80*time.Second), day1.Add(3*time.Minute), 10); len(got) != 0 {
+		t.Fatalf("claimed a renewed sign-up: %v", got)
+	}
+	// ...then dies: b takes the one still owed, and c finds it taken.
+	got, err := s.ClaimLapsedSignUps(ctx, "b", day1.Add(2*time.Minute), day1.Add(3*time.Minute), 10)
+	if err != nil || len(got) != 1 || got[0].ID != a1 || string(got[0].Form) != `{"Email":"kim@example.org"}` || !got[0].At.Equal(day1) {
+		t.Fatalf("b's claim after a died: %+v %v; want kim's sign-up alone", got, err)
+	}
+	if got, _ := s.ClaimLapsedSignUps(ctx, "c", day1.Add(2*time.Minute), day1.Add(3*time.Minute), 10); len(got) != 0 {
+		t.Fatalf("a sign-up claimed twice: %v", got)
+	}
+}

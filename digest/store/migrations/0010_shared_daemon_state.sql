@@ -20,3 +20,17 @@ CREATE TABLE review_mails (
     sent_at  TEXT NOT NULL,
     PRIMARY KEY (issue_id, kind)
 );
+
+-- The sign-ups whose confirmation mail is owed: written before the
+-- reader's page is answered, deleted once the mail is sent (or the
+-- sign-up needed none). holder is the daemon working on it, which renews
+-- claimed_until while it lives; a row whose claim lapsed (its daemon died,
+-- or stopped with it still queued) is taken by another daemon and mailed.
+CREATE TABLE signup_mails (
+    id            INTEGER PRIMARY KEY,
+    form          TEXT NOT NULL,   -- the sign-up as the form gave it (JSON)
+    asked_at      TEXT NOT NULL,
+    holder        TEXT NOT NULL,
+    claimed_until TEXT NOT NULL
+);
+CREATE INDEX signup_mails_by_claim ON signup_mails (claimed_until);
