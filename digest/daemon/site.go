@@ -5,6 +5,7 @@ package daemon
 // and /preview, the coming issue from the latest fetch.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -293,10 +294,18 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 	d.mu.Lock()
 	g := d.gathered
 	d.mu.Unlock()
+	c := d.config()
+	if g.Feeds == nil && d.st != nil && d.leader.Load() == nil {
+		// A daemon that does not lead the schedule fetches nothing: the
+		// leader's fetches are in the store, each feed's latest copy.
+		var err error
+		if g, err = d.storedCopies(ctx, c.cfg.DigestFeeds()); err != nil {
+			return nil, err
+		}
+	}
 	if g.Feeds == nil {
 		return nil, web.ErrPreviewNotReady
 	}
-	c := d.config()
 	sched, err := schedule.ParseSpec(c.cfg.Schedule, c.cfg.Location)
 	if err != nil {
 		return nil, err // validated at load: not reached
@@ -318,6 +327,31 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	return c.r.WebPage(is)
+}
+
+// storedCopies is the feeds' latest copies as the store keeps them (the
+// leader's fetches), as a fetch that reached none of them would give; no
+// Feeds when no feed was ever fetched.
+func (d *Daemon) storedCopies(ctx context.Context, feeds []digest.Feed) (pipeline.Gathered, error) {
+	var g pipeline.Gathered
+	var res []digest.FeedResult
+	for _, f := range feeds {
+		arts, err := d.st.FeedArticles(ctx, f.URL)
+		if err != nil {
+			return g, err
+		}
+		for i := range arts {
+			arts[i].FeedName = cmp.Or(f.Name, arts[i].FeedName, f.URL)
+		}
+		res = append(res, digest.FeedResult{Feed: f, Status: digest.FeedOK, Articles: arts})
+		if len(arts) > 0 {
+			g.Feeds = res // at least one copy: set below, whole
+		}
+	}
+	if g.Feeds != nil {
+		g.Feeds = res
+	}
+	return g, nil
 }
 
 // subscribersStore is checked here: the pages need the store to be one.
