@@ -34,7 +34,7 @@ func post(h http.Handler, path string, form url.Values) *httptest.ResponseRecord
 // The daemon serves the desk when review.editors is set: an editor asks
 // for a link, it comes by mail (both languages), and signs in once; after
 // a reload (SIGHUP) the same link is refused, since the record of used
-// links is the daemon's, not the config's.
+// links is the store's, not the config's: at another daemon too.
 func TestDaemonServesTheDesk(t *testing.T) {
 	d, _, draftAt := reviewDaemon(t, "review: {editors: [ed@example.org]}")
 	h := &siteHolder{}

@@ -198,8 +198,8 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 }
 
 // newDesk makes the editor's desk of cfg: sign-in links checked against
-// the daemon's one record of used links (a reload must not make a used
-// link good again), mailed like the sign-up confirmations, and the draft
+// the store's record of used links (a reload, a restart or another daemon
+// must not make a used link good again), mailed like the sign-up confirmations, and the draft
 // shown as readers get it. The returned stop ends the sign-in mails still
 // going, as siteHolder.stop ends the confirmations.
 func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links, composer deliver.Composer, tr deliver.Transport) (*web.Desk, context.CancelFunc, error) {
