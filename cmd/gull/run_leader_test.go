@@ -63,6 +63,7 @@ func TestTwoDaemonsShareOnePostgresStore(t *testing.T) {
 		t.Fatalf("the run was over before the kill (%d messages)", len(d.smtp.Messages()))
 	}
 	leader.cmd.Process.Kill()
+	killed := time.Now()
 	<-leader.exited
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn)
@@ -82,6 +83,7 @@ func TestTwoDaemonsShareOnePostgresStore(t *testing.T) {
 	t.Logf("killed the leader with %d messages delivered, %d in flight", len(d.smtp.Messages()), len(inFlight))
 
 	follower.waitLog(t, "leading the schedule", nil)
+	t.Logf("the follower leads %v after the kill (GULL_LEASE=3s)", time.Since(killed).Round(100*time.Millisecond))
 	done := follower.waitLog(t, "run", func(l map[string]any) bool { return l["complete"] == true })
 	t.Logf("the follower finished the issue: trigger %v, sent %v", done["trigger"], done["sent"])
 	counts, err := st.DeliveryCounts(ctx, issueID)
