@@ -10,6 +10,7 @@ import (
 	"gull/digest/config"
 	"gull/digest/daemon"
 	"gull/digest/render"
+	"gull/digest/send"
 )
 
 // runDaemon is `gull run`: the schedule and the web side until a signal,
@@ -24,6 +25,10 @@ func runDaemon(ctx context.Context, a *app, args []string) error {
 	grace, err := stopGrace(a.getenv)
 	if err != nil {
 		return err
+	}
+	env := a.env(grace)
+	if env.Lease, err = send.LeaseFromEnv(a.getenv); err != nil {
+		return usageError{err.Error()}
 	}
 	// SIGHUP is taken over before anything else: its default kills the
 	// process, and `systemctl reload` right after a start must not.
@@ -40,7 +45,7 @@ func runDaemon(ctx context.Context, a *app, args []string) error {
 	if err := warnMailSetup(a.stderr, cfg, true); err != nil {
 		return err
 	}
-	d := daemon.New(daemon.Options{Env: a.env(grace), Store: st, Config: cfg, Renderer: r, Reload: reload(a), Version: gullVersion()})
+	d := daemon.New(daemon.Options{Env: env, Store: st, Config: cfg, Renderer: r, Reload: reload(a), Version: gullVersion()})
 	if *once {
 		err = d.Once(ctx, a.stdout)
 	} else {

@@ -79,6 +79,12 @@ func liveFeed(t *testing.T, feedAt func() time.Time, down *atomic.Bool) *httptes
 
 func newDaemonSetup(t *testing.T, schedule string, readers int, feedAt func() time.Time) *daemonSetup {
 	t.Helper()
+	return newDaemonSetupOn(t, schedule, readers, feedAt, "{path: gull.db}")
+}
+
+// newDaemonSetupOn is newDaemonSetup with the config's store (YAML).
+func newDaemonSetupOn(t *testing.T, schedule string, readers int, feedAt func() time.Time, storeYAML string) *daemonSetup {
+	t.Helper()
 	srv, err := smtptest.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -97,12 +103,12 @@ feeds:
 themes:
   - {id: compute, name: Compute & Chips, keywords: [반도체, GPU, HBM, chips]}
   - {id: regulation, name: Regulation, keywords: [AI기본법, AI Act, law]}
-store: {path: gull.db}
+store: %s
 mail:
   from: "AI Policy Weekly <digest@example.org>"
   smtp: {host: %s, port: %d, tls: none, connections: 1}
 http: {listen: "127.0.0.1:%d", base_url: %q}
-`, schedule, liveFeed(t, feedAt, d.feedDown).URL, srv.Host(), srv.Port(), d.port, d.base)
+`, schedule, liveFeed(t, feedAt, d.feedDown).URL, storeYAML, srv.Host(), srv.Port(), d.port, d.base)
 	if err := os.WriteFile(d.cfg, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -42,10 +44,10 @@ var (
 	// GETs, mostly answered 304). The same tick retries a run that
 	// failed and finishes a send that left readers pending.
 	feedRefresh = time.Hour
-	// daemonLease is how long the daemon's claim on the store lasts
-	// without renewal; a daemon on another machine that died is replaced
-	// after it.
-	daemonLease = time.Minute
+	// campaignEvery is how often a daemon that does not lead the
+	// schedule (PostgreSQL) asks for the leader's lease; it is a third
+	// of the lease, at most.
+	campaignEvery = 10 * time.Second
 )
 
 // Options is what a daemon is made of. The command line loads the config
@@ -65,7 +67,7 @@ type Options struct {
 // New makes the daemon of o.
 func New(o Options) *Daemon {
 	d := &Daemon{env: o.Env, st: o.Store, log: o.Env.Log, metrics: web.NewMetrics(), running: make(chan struct{}, 1),
-		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: web.NewMemoryUsedLinks(),
+		grace: o.Env.Grace, version: o.Version, reload: o.Reload, usedLinks: storeUsedLinks{o.Store}, instance: instanceName(),
 		bouncesLeft: bouncebox.NewRemembered()}
 	d.conf.Store(&daemonConfig{cfg: o.Config, r: o.Renderer})
 	return d
@@ -107,16 +109,42 @@ type Daemon struct {
 	work sync.WaitGroup
 
 	mu        sync.Mutex
-	gathered  pipeline.Gathered   // the latest fetch of the feeds, for /preview
-	fetchedAt time.Time           // when a fetch last reached a feed
-	reviews   map[string]reviewed // by issue: the review mail last sent (review.go)
-	heldMails map[string]bool     // issues whose editors were told of the hold
-	// usedLinks records the desk's sign-in links used; one for the
-	// daemon's life, so a reload does not make a used link good again.
-	usedLinks *web.MemoryUsedLinks
+	gathered  pipeline.Gathered // the latest fetch of the feeds, for /preview
+	fetchedAt time.Time         // when a fetch last reached a feed
+	// usedLinks records the desk's sign-in links used, in the store: a
+	// link used at one daemon is refused at every other, and a restart
+	// or a reload does not make it good again.
+	usedLinks web.UsedLinks
 	// bouncesLeft are the bounce mailbox's messages left alone, read
 	// once for the daemon's life (bounces.go).
 	bouncesLeft *bouncebox.Remembered
+
+	// leader is the lease that lets this daemon run the schedule: the
+	// store's "daemon" lease on SQLite (one daemon per store), the
+	// leader's lease on PostgreSQL (several daemons, one leads). Set
+	// once, before the schedule starts; nil while following.
+	leader atomic.Pointer[store.Lease]
+	// instance names this daemon's claims on the sign-ups it mails.
+	instance string
+	leadMu   sync.Mutex // orders the schedule's start against shutdown
+	stopping bool       // shutdown has begun: no schedule starts
+}
+
+// instanceName is a daemon's name in the store's claims: its machine,
+// its pid and a random part (a pid is reused, a container's host name
+// too).
+func instanceName() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// storeUsedLinks is web.UsedLinks in the store, shared by every daemon.
+type storeUsedLinks struct{ st *store.Store }
+
+func (u storeUsedLinks) Use(ctx context.Context, id int64, expires, now time.Time) (bool, error) {
+	return u.st.UseDeskLink(ctx, id, expires, now)
 }
 
 func (d *Daemon) config() *daemonConfig { return d.conf.Load() }
@@ -160,8 +188,16 @@ func (d *Daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 	}
 	if trigger == "schedule" || trigger == "catch-up" {
 		// While this run waited for its turn, another (a catch-up after
-		// a suspend, racing the late cron fire) may have made the slot.
-		if done, ok, err := d.st.ScheduleDoneThrough(ctx); err == nil && ok && !done.Before(slot) {
+		// a suspend, racing the late cron fire; another daemon that led
+		// before) may have made the slot. The slot is taken together
+		// with the leader's lease, in one transaction: a leader paused
+		// past its lease makes no run beside the one that took over.
+		made, err := d.takeSlot(ctx, slot)
+		if errors.Is(err, store.ErrLeaseLost) {
+			d.log.Error("run not made: this daemon no longer leads the schedule (its lease lapsed)", "trigger", trigger, "slot", slot.Format(time.RFC3339))
+			return send.Result{}, nil, err
+		}
+		if err == nil && made {
 			d.log.Info("run skipped: its slot was made already", "trigger", trigger, "slot", slot.Format(time.RFC3339))
 			return send.Result{}, nil, nil
 		}
@@ -178,7 +214,7 @@ func (d *Daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 		if issueID == "" {
 			issueID = s.IssueID()
 		}
-		res, err = s.SendIssue(ctx, issueID)
+		res, err = d.sendIssue(ctx, s, issueID)
 	}
 	if g := s.Gathered(); g.Feeds != nil {
 		d.setGathered(g)
@@ -208,6 +244,39 @@ func (d *Daemon) job(ctx context.Context, slot time.Time, trigger, issueID strin
 		d.metrics.LastSuccess.Set(float64(time.Now().Unix()))
 	}
 	return res, s, nil
+}
+
+// takeSlot takes slot for a run (store.TakeSlot) with the leader's lease.
+// A job made outside Serve (a test's) leads nothing: the done-through
+// mark alone says whether the slot was made.
+func (d *Daemon) takeSlot(ctx context.Context, slot time.Time) (made bool, err error) {
+	if l := d.leader.Load(); l != nil {
+		return d.st.TakeSlot(ctx, l, slot, time.Now())
+	}
+	done, ok, err := d.st.ScheduleDoneThrough(ctx)
+	return ok && !done.Before(slot), err
+}
+
+// sendIssue sends the issue. On PostgreSQL the send's lease may still be
+// held by a daemon that died mid-send (this one took the schedule over
+// from it): the send waits for it to lapse, twice at most, rather than
+// leave the issue for the next hourly round.
+func (d *Daemon) sendIssue(ctx context.Context, s *send.Sender, issueID string) (send.Result, error) {
+	for try := 0; ; try++ {
+		res, err := s.SendIssue(ctx, issueID)
+		var held *store.LeaseHeldError
+		if try == 2 || !d.st.Postgres() || !errors.As(err, &held) || held.Name != "send" {
+			return res, err
+		}
+		wait := min(time.Until(held.Expires)+time.Second, 2*d.env.LeaseTTL())
+		d.log.Warn("another gull holds the send; waiting for its claim to lapse (a daemon that stopped, or a gull send still going)",
+			"issue", issueID, "holder_host", held.Host, "holder_pid", held.PID, "wait", wait.Round(time.Millisecond).String())
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // take takes the daemon's turn to work. A scheduled run waits for a
@@ -285,16 +354,26 @@ func (d *Daemon) copiesFresh() bool {
 // ends (SIGTERM), reloading the config at each value of hup (SIGHUP).
 func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 	c := d.config()
-	lease, err := d.st.AcquireLease(ctx, "daemon", daemonLease, time.Now())
-	var held *store.LeaseHeldError
-	if errors.As(err, &held) {
-		return fmt.Errorf("another gull run (pid %d on %s) is serving the store %s; stop it first (only one daemon may use a store), or point this one at another store.path",
-			held.PID, held.Host, d.st.Path())
+	if !d.st.Postgres() {
+		// SQLite: one daemon per store, and it leads the schedule.
+		lease, err := d.st.AcquireLease(ctx, "daemon", d.env.LeaseTTL(), time.Now())
+		var held *store.LeaseHeldError
+		if errors.As(err, &held) {
+			return fmt.Errorf("another gull run (pid %d on %s) is serving the store %s; stop it first (only one daemon may use a SQLite store: several need store.dsn, PostgreSQL), or point this one at another store.path",
+				held.PID, held.Host, d.st.Path())
+		}
+		if err != nil {
+			return err
+		}
+		d.leader.Store(lease)
 	}
-	if err != nil {
-		return err
-	}
-	defer lease.Release(context.WithoutCancel(ctx))
+	// The lease goes last, once the run going has ended (shutdown): no
+	// other daemon takes the schedule over while this one still sends.
+	defer func() {
+		if l := d.leader.Load(); l != nil {
+			l.Release(context.WithoutCancel(ctx))
+		}
+	}()
 
 	ln, err := net.Listen("tcp", c.cfg.HTTP.Listen)
 	if err != nil {
@@ -328,23 +407,31 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 	if d.sched, err = schedule.New(c.cfg.Schedule, c.cfg.Location, d.log, d.scheduled(ctx)); err != nil {
 		return err // validated at load: not reached
 	}
-	d.sched.Start()
 	d.log.Info("gull run started", "version", d.version, "listen", ln.Addr().String(), "base_url", c.cfg.HTTP.BaseURL,
 		"schedule", c.cfg.Schedule, "timezone", c.cfg.Location.String(),
 		"next_run", d.sched.Next(time.Now()).Format(time.RFC3339), "store", d.st.Path())
 	d.initMetrics(ctx)
 
-	// If another daemon takes the store over (ours lapsed while the
-	// machine slept), this one stops rather than send beside it.
-	stopLease := send.HoldLease(lease, daemonLease, d.log, func(err error) {
-		d.log.Error("another gull run took over the store; stopping this one", "store", d.st.Path())
-		cancel(err)
-	})
-	defer stopLease()
 	var bg sync.WaitGroup
 	bg.Go(func() { d.draftTimer(ctx) })
 	bg.Go(func() { d.bounceLoop(ctx) })
+	bg.Go(func() { d.sendOwed(ctx, site) })
 	bg.Go(func() {
+		// The web side serves from now on; the schedule waits for the
+		// leader's lease (at once on SQLite).
+		if !d.lead(ctx) {
+			return
+		}
+		// If another daemon takes the lease over (ours lapsed while the
+		// machine slept), this one stops rather than run the schedule
+		// beside it; a supervisor starts it again, as a follower.
+		stopLease := send.HoldLease(d.leader.Load(), d.env.LeaseTTL(), d.log, func(err error) {
+			d.log.Error("another gull run took over the schedule; stopping this one", "store", d.st.Path())
+			cancel(err)
+		})
+		defer stopLease()
+		var lead sync.WaitGroup
+		lead.Go(func() { d.draftTimer(ctx) })
 		d.checkMail(ctx)
 		if err := d.startup(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("could not read the schedule's state from the store", "err", err)
@@ -354,6 +441,7 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 		for {
 			select {
 			case <-ctx.Done():
+				lead.Wait()
 				return
 			case <-t.C:
 				d.tick(ctx)
@@ -387,7 +475,10 @@ func (d *Daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	why := context.Cause(ctx)
 	deadline := time.Now().Add(d.grace)
 	d.log.Info("stopping", "why", fmt.Sprint(why), "grace", d.grace.String(), "second_signal", "exits at once")
+	d.leadMu.Lock()
+	d.stopping = true
 	cronDone := d.sched.Stop()
+	d.leadMu.Unlock()
 	httpCtx, cancelHTTP := context.WithDeadline(context.Background(), earliest(deadline, time.Now().Add(10*time.Second)))
 	defer cancelHTTP()
 	if err := srv.Shutdown(httpCtx); err != nil {
@@ -439,6 +530,68 @@ func (d *Daemon) shutdown(ctx context.Context, srv *http.Server, site *siteHolde
 	}
 	d.log.Info("stopped")
 	return nil
+}
+
+// sendOwed keeps this daemon's claims on the sign-ups it is mailing, and
+// mails those a stopped daemon left, every third of the lease, until ctx
+// ends.
+func (d *Daemon) sendOwed(ctx context.Context, site *siteHolder) {
+	t := time.NewTicker(min(time.Minute, d.env.LeaseTTL()/3))
+	defer t.Stop()
+	for {
+		n, err := site.sendOwed(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.log.Warn("could not renew or take the owed confirmation mails; trying again", "err", err)
+		case n > 0:
+			d.log.Info("confirmation mails left by a stopped daemon: sending them", "sign_ups", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// lead waits until this daemon leads the schedule, then starts it. On
+// SQLite the daemon's lease (taken at start) is the leader's. On
+// PostgreSQL every daemon asks for the leader's lease every
+// campaignEvery; the one that gets it leads until it stops or dies,
+// when the lease lapses and another takes it within a lease (a minute
+// by default, $GULL_LEASE). False when ctx ended first.
+func (d *Daemon) lead(ctx context.Context) bool {
+	told := false
+	for d.leader.Load() == nil {
+		lease, err := d.st.AcquireLease(ctx, store.LeaderLease, d.env.LeaseTTL(), time.Now())
+		var held *store.LeaseHeldError
+		switch {
+		case err == nil:
+			d.leader.Store(lease)
+			d.log.Info("leading the schedule", "store", d.st.Path(), "next_run", d.sched.Next(time.Now()).Format(time.RFC3339))
+			continue
+		case errors.As(err, &held):
+			if !told {
+				d.log.Info("another gull run leads the schedule; this one serves the web side and takes over if it stops",
+					"leader_host", held.Host, "leader_pid", held.PID)
+				told = true
+			}
+		case ctx.Err() == nil:
+			d.log.Warn("could not ask for the schedule's lease; trying again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(min(campaignEvery, d.env.LeaseTTL()/3)):
+		}
+	}
+	d.leadMu.Lock()
+	defer d.leadMu.Unlock()
+	if d.stopping || ctx.Err() != nil {
+		return false
+	}
+	d.sched.Start()
+	return true
 }
 
 // confirmGrace is how long a confirmation mail on the wire may go on

@@ -34,7 +34,7 @@ func post(h http.Handler, path string, form url.Values) *httptest.ResponseRecord
 // The daemon serves the desk when review.editors is set: an editor asks
 // for a link, it comes by mail (both languages), and signs in once; after
 // a reload (SIGHUP) the same link is refused, since the record of used
-// links is the daemon's, not the config's.
+// links is the store's, not the config's: at another daemon too.
 func TestDaemonServesTheDesk(t *testing.T) {
 	d, _, draftAt := reviewDaemon(t, "review: {editors: [ed@example.org]}")
 	h := &siteHolder{}
@@ -92,6 +92,16 @@ func TestDaemonServesTheDesk(t *testing.T) {
 	deskSite(t, d, h) // SIGHUP
 	if w := post(h, "/desk/sign-in", url.Values{"t": {tok}}); w.Code == http.StatusSeeOther {
 		t.Error("after a reload, the used sign-in link signed in again")
+	}
+	// Another daemon over the same store (a load balancer sends the
+	// editor's second press there) refuses it too: the store, not a
+	// daemon's memory, records the used links.
+	other := d.beside(t)
+	h2 := &siteHolder{}
+	deskSite(t, other, h2)
+	t.Cleanup(func() { h2.stop(); h2.wait(); h2.close() })
+	if w := post(h2, "/desk/sign-in", url.Values{"t": {tok}}); w.Code == http.StatusSeeOther || !strings.Contains(w.Body.String(), "used already") {
+		t.Errorf("a sign-in link used at one daemon, pressed at another: %d\n%.1000s", w.Code, w.Body.String())
 	}
 }
 

@@ -3,7 +3,9 @@ package daemon
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"gull/digest/web"
 )
@@ -16,5 +18,28 @@ func TestDaemonPreviewBeforeFirstFetch(t *testing.T) {
 	_, err := d.preview(context.Background())
 	if !errors.Is(err, web.ErrPreviewNotReady) {
 		t.Fatalf("preview before the first fetch: %v, want web.ErrPreviewNotReady", err)
+	}
+}
+
+// A daemon that does not lead the schedule fetches nothing; its /preview
+// shows the coming issue from the feeds' copies the leader stored.
+func TestFollowerPreviewsFromTheStore(t *testing.T) {
+	d := newTestDaemon(t, 1)
+	follower := d.beside(t)
+	if _, err := follower.preview(context.Background()); !errors.Is(err, web.ErrPreviewNotReady) {
+		t.Fatalf("a follower's preview before any fetch: %v, want web.ErrPreviewNotReady", err)
+	}
+	// The leader's hourly fetch (refresh's, without its log line).
+	if _, err := d.env.Gather(context.Background(), d.config().cfg, d.st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	page, err := follower.preview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"반도체 수출과 GPU 공급망", "AI기본법 시행령의 쟁점", "Columns"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the follower's preview does not show %q:\n%.1500s", want, page)
+		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"gull/digest/render"
 	"gull/digest/schedule"
 	"gull/digest/send"
+	"gull/digest/store"
 	"gull/digest/web"
 )
 
@@ -129,47 +130,43 @@ func (d *Daemon) draftRound(ctx context.Context, now time.Time, wait bool) bool 
 	}
 	d.log.Info("draft built", "issue", id, "version", ch.Version, "first", ch.First, "new", len(ch.New), "dropped", len(ch.Dropped),
 		"articles", dr.Base.Count(), "send_at", sendAt.Format(time.RFC3339))
-	if d.reviewMailed(id, draftAt) {
+	if d.reviewMailed(ctx, id, draftAt) {
 		return true
 	}
 	if err := d.mailEditors(ctx, s, dr, reviewMail); err != nil {
 		d.log.Error("review mail not sent to every editor; tried again within "+feedRefresh.String(), "issue", id, "err", err)
 		return true
 	}
-	d.markReviewMailed(id, draftAt, dr.Base)
+	d.markMailed(ctx, id, reviewMail, draftAt, dr.Base)
 	return true
 }
 
 // reviewMailed reports whether the editors were mailed the draft of issue
-// id for the draft time at (kept in memory: a restart mails it once more).
-func (d *Daemon) reviewMailed(id string, at time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	r, ok := d.reviews[id]
-	return ok && r.at.Equal(at)
+// id for the draft time at. It is in the store, so a daemon that takes the
+// schedule over (or this one restarted) does not mail it again. When the
+// store cannot say, the mail waits for the next round.
+func (d *Daemon) reviewMailed(ctx context.Context, id string, at time.Time) bool {
+	m, ok, err := d.st.ReviewMailed(ctx, id, reviewMail)
+	if err != nil {
+		d.log.Error("could not read whether the editors got the review mail; tried again within "+feedRefresh.String(), "issue", id, "err", err)
+		return true
+	}
+	return ok && m.DraftAt.Equal(at)
 }
 
-func (d *Daemon) markReviewMailed(id string, at time.Time, base digest.Issue) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.reviews == nil {
-		d.reviews = map[string]reviewed{}
+// markMailed records the editors' mail of kind about issue id. Failing
+// to means it may be mailed once more: said, not fatal.
+func (d *Daemon) markMailed(ctx context.Context, id, kind string, at time.Time, base digest.Issue) {
+	m := store.ReviewMail{DraftAt: at, Base: base, Sent: time.Now()}
+	if err := d.st.MarkReviewMailed(context.WithoutCancel(ctx), id, kind, m); err != nil {
+		d.log.Error("could not record the editors' mail; they may get it again", "issue", id, "kind", kind, "err", err)
 	}
-	d.reviews[id] = reviewed{at: at, base: base}
 }
 
 // lastReviewed is the build the editors were last mailed of issue id.
-func (d *Daemon) lastReviewed(id string) (digest.Issue, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	r, ok := d.reviews[id]
-	return r.base, ok
-}
-
-// reviewed is what the editors were last mailed of an issue.
-type reviewed struct {
-	at   time.Time // the draft time it was for
-	base digest.Issue
+func (d *Daemon) lastReviewed(ctx context.Context, id string) (digest.Issue, bool) {
+	m, ok, err := d.st.ReviewMailed(ctx, id, reviewMail)
+	return m.Base, ok && err == nil
 }
 
 // The two mails the editors get.
@@ -186,7 +183,7 @@ func (d *Daemon) mailEditors(ctx context.Context, s *send.Sender, dr digest.Draf
 		return err
 	}
 	defer s.Close()
-	head := d.reviewHead(c.cfg, dr, kind)
+	head := d.reviewHead(ctx, c.cfg, dr, kind)
 	// The draft is not published: its "view in browser" link carries a
 	// signed view token (the bare address says "not yet published").
 	links, err := d.env.Links(ctx, c.cfg, d.st)
@@ -209,7 +206,7 @@ func (d *Daemon) mailEditors(ctx context.Context, s *send.Sender, dr digest.Draf
 
 // reviewHead is what the review mail says above the digest, one line a
 // paragraph: what the mail is, what changed, where to edit.
-func (d *Daemon) reviewHead(cfg *config.Config, dr digest.Draft, kind string) []string {
+func (d *Daemon) reviewHead(ctx context.Context, cfg *config.Config, dr digest.Draft, kind string) []string {
 	id := dr.Base.ID
 	var lines []string
 	if kind == heldMail {
@@ -217,7 +214,7 @@ func (d *Daemon) reviewHead(cfg *config.Config, dr digest.Draft, kind string) []
 	} else {
 		lines = append(lines, fmt.Sprintf("The draft of issue %s (version %d): below, the digest as readers will get it. Review it, edit it and approve it on the desk.", id, dr.Version))
 	}
-	prev, ok := d.lastReviewed(id)
+	prev, ok := d.lastReviewed(ctx, id)
 	var added, dropped []digest.Article
 	if ok {
 		added, dropped = digest.CompareBuilds(prev, dr.Base)
@@ -274,10 +271,10 @@ func reviewMessage(r *render.Renderer, dr digest.Draft, editor, viewURL string, 
 // each round, and the editors are mailed once.
 func (d *Daemon) held(ctx context.Context, id string) {
 	d.log.Warn("issue held: it is not approved (review.required, unapproved: hold); nothing sent, and it goes out at the first round after an editor approves it", "issue", id)
-	d.mu.Lock()
-	told := d.heldMails[id]
-	d.mu.Unlock()
-	if told {
+	if _, told, err := d.st.ReviewMailed(ctx, id, heldMail); err != nil || told {
+		if err != nil {
+			d.log.Error("could not read whether the editors were told of the hold; tried again at the next round", "issue", id, "err", err)
+		}
 		return
 	}
 	dr, err := d.st.Draft(ctx, id)
@@ -291,10 +288,5 @@ func (d *Daemon) held(ctx context.Context, id string) {
 		d.log.Error("the editors were not all told of the hold; tried again at the next round", "issue", id, "err", err)
 		return
 	}
-	d.mu.Lock()
-	if d.heldMails == nil {
-		d.heldMails = map[string]bool{}
-	}
-	d.heldMails[id] = true
-	d.mu.Unlock()
+	d.markMailed(ctx, id, heldMail, time.Time{}, dr.Base)
 }

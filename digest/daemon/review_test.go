@@ -16,6 +16,7 @@ import (
 
 	"gull/digest"
 	"gull/digest/schedule"
+	"gull/digest/store"
 )
 
 // mailed is one message as the recipient's mail program shows it.
@@ -307,5 +308,48 @@ func TestReviewSendPolicySendsTheEditedDraft(t *testing.T) {
 	}
 	if _, err := d.st.ReopenDraft(ctx, dr.Base.ID, dr.Version+1, "ed@example.org", time.Now()); !errors.Is(err, digest.ErrDraftClosed) {
 		t.Errorf("reopening the sent draft: %v, want it refused", err)
+	}
+}
+
+// beside is another daemon over d's store, through connections of its
+// own, as a second `gull run` behind a load balancer (or the one that
+// takes the schedule over) has.
+func (d *testDaemon) beside(t *testing.T) *testDaemon {
+	t.Helper()
+	st, err := store.Open(context.Background(), d.st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := d.config()
+	return &testDaemon{Daemon: New(Options{Env: d.env, Store: st, Config: c.cfg, Renderer: c.r, Version: "test"}),
+		st: st, smtp: d.smtp, feedDown: d.feedDown, late: d.late, log: d.log}
+}
+
+// The editors' mails are recorded in the store: a daemon that takes the
+// schedule over does not mail the review again for the same draft time,
+// nor the hold notice again, and its mail says what changed since the
+// build the editors saw from the first daemon.
+func TestAnotherDaemonMailsTheEditorsNothingTwice(t *testing.T) {
+	d, sendAt, draftAt := reviewDaemon(t, "review: {editors: [ed@example.org], required: true}")
+	ctx := context.Background()
+	d.draftRound(ctx, draftAt, true)
+	other := d.beside(t)
+	d.late.Store(true) // the rebuild at the other daemon finds one more article
+	if !other.draftRound(ctx, draftAt, true) {
+		t.Fatal("no draft round at the other daemon")
+	}
+	if res, _, err := other.job(ctx, sendAt, "schedule", ""); err != nil || !res.Held {
+		t.Fatalf("unapproved send at the other daemon: held %v, %v", res.Held, err)
+	}
+	if res, _, err := d.job(ctx, sendAt, "catch-up", ""); err != nil || !res.Held {
+		t.Fatalf("unapproved send at the first daemon: held %v, %v", res.Held, err)
+	}
+	ed := to(d.inbox(t), "ed@example.org")
+	if len(ed) != 2 {
+		t.Fatalf("the editor got %d mails from two daemons, want 2 (the review, one hold notice)", len(ed))
+	}
+	if !strings.Contains(ed[1].text, "was not sent") || !strings.Contains(ed[1].text, "Since the last draft: 1 new, 0 dropped.") {
+		t.Errorf("the other daemon's hold notice does not build on the first's review mail:\n%.600s", ed[1].text)
 	}
 }

@@ -5,6 +5,7 @@ package daemon
 // and /preview, the coming issue from the latest fetch.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -59,6 +60,28 @@ func (h *siteHolder) swap(p *siteParts, handler http.Handler) {
 	h.olds = append(h.olds, p)
 	h.mu.Unlock()
 	h.h.Store(&handler)
+}
+
+// sendOwed renews this daemon's claims on the sign-ups it is mailing and
+// takes those a stopped daemon left (web.SubscriberPages.SendOwed), with
+// the pages in force.
+func (h *siteHolder) sendOwed(ctx context.Context) (int, error) {
+	h.mu.Lock()
+	p := h.olds[len(h.olds)-1].pages
+	h.mu.Unlock()
+	return p.SendOwed(ctx)
+}
+
+// storeOutbox is web.SignUpOutbox in the store, shared by every daemon.
+type storeOutbox struct{ *store.Store }
+
+func (o storeOutbox) ClaimLapsedSignUps(ctx context.Context, holder string, now, until time.Time, n int) ([]web.OwedSignUp, error) {
+	owed, err := o.Store.ClaimLapsedSignUps(ctx, holder, now, until, n)
+	out := make([]web.OwedSignUp, len(owed))
+	for i, s := range owed {
+		out[i] = web.OwedSignUp(s)
+	}
+	return out, err
 }
 
 func (h *siteHolder) wait() {
@@ -129,6 +152,11 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		PendingTTL: time.Duration(cfg.HTTP.PendingTTL),
 		MaxPending: cfg.HTTP.MaxPending,
 		Metrics:    d.metrics,
+		// A sign-up's mail is owed in the store until it is sent, so
+		// another daemon sends it if this one dies first.
+		Outbox:    storeOutbox{d.st},
+		Instance:  d.instance,
+		OwedClaim: d.env.LeaseTTL(),
 	}
 	cache := &pageCache{pages: map[string][]byte{}}
 	styles, err := r.Styles()
@@ -174,8 +202,8 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 }
 
 // newDesk makes the editor's desk of cfg: sign-in links checked against
-// the daemon's one record of used links (a reload must not make a used
-// link good again), mailed like the sign-up confirmations, and the draft
+// the store's record of used links (a reload, a restart or another daemon
+// must not make a used link good again), mailed like the sign-up confirmations, and the draft
 // shown as readers get it. The returned stop ends the sign-in mails still
 // going, as siteHolder.stop ends the confirmations.
 func (d *Daemon) newDesk(cfg *config.Config, r *render.Renderer, links web.Links, composer deliver.Composer, tr deliver.Transport) (*web.Desk, context.CancelFunc, error) {
@@ -270,10 +298,18 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 	d.mu.Lock()
 	g := d.gathered
 	d.mu.Unlock()
+	c := d.config()
+	if g.Feeds == nil && d.st != nil && d.leader.Load() == nil {
+		// A daemon that does not lead the schedule fetches nothing: the
+		// leader's fetches are in the store, each feed's latest copy.
+		var err error
+		if g, err = d.storedCopies(ctx, c.cfg.DigestFeeds()); err != nil {
+			return nil, err
+		}
+	}
 	if g.Feeds == nil {
 		return nil, web.ErrPreviewNotReady
 	}
-	c := d.config()
 	sched, err := schedule.ParseSpec(c.cfg.Schedule, c.cfg.Location)
 	if err != nil {
 		return nil, err // validated at load: not reached
@@ -295,6 +331,31 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	return c.r.WebPage(is)
+}
+
+// storedCopies is the feeds' latest copies as the store keeps them (the
+// leader's fetches), as a fetch that reached none of them would give; no
+// Feeds when no feed was ever fetched.
+func (d *Daemon) storedCopies(ctx context.Context, feeds []digest.Feed) (pipeline.Gathered, error) {
+	var g pipeline.Gathered
+	var res []digest.FeedResult
+	for _, f := range feeds {
+		arts, err := d.st.FeedArticles(ctx, f.URL)
+		if err != nil {
+			return g, err
+		}
+		for i := range arts {
+			arts[i].FeedName = cmp.Or(f.Name, arts[i].FeedName, f.URL)
+		}
+		res = append(res, digest.FeedResult{Feed: f, Status: digest.FeedOK, Articles: arts})
+		if len(arts) > 0 {
+			g.Feeds = res // at least one copy: set below, whole
+		}
+	}
+	if g.Feeds != nil {
+		g.Feeds = res
+	}
+	return g, nil
 }
 
 // subscribersStore is checked here: the pages need the store to be one.

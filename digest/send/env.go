@@ -38,6 +38,34 @@ type Env struct {
 	// (a progress line on a terminal): it returns the hooks for each
 	// feed's start and end, and the function to call when it is over.
 	WatchFetch func(feeds int) (started func(digest.Feed), done func(digest.FeedResult), stop func())
+	// Lease is how long a claim on the store (a send's, the daemon's
+	// leadership) lasts without renewal; 0 is Lease. $GULL_LEASE sets it
+	// for gull run (LeaseFromEnv).
+	Lease time.Duration
+}
+
+// LeaseFromEnv is the lease $GULL_LEASE sets: how soon another daemon takes
+// over the schedule, and a send's readers, after a daemon dies without a
+// word (SIGKILL, a lost machine). Shorter hands over sooner and renews
+// more often (at a third of it).
+func LeaseFromEnv(getenv func(string) string) (time.Duration, error) {
+	v := getenv("GULL_LEASE")
+	if v == "" {
+		return Lease, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("$GULL_LEASE %q: give a duration from 1s to 10m, such as 30s (another daemon takes over that long after one dies); or unset it for %v", v, Lease)
+	}
+	return d, nil
+}
+
+// LeaseTTL is e's lease, or Lease when unset.
+func (e Env) LeaseTTL() time.Duration {
+	if e.Lease > 0 {
+		return e.Lease
+	}
+	return Lease
 }
 
 // DefaultGrace bounds the time from SIGTERM (or Ctrl-C) to exit: the

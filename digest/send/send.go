@@ -316,11 +316,11 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 		}
 	} else {
 		// One send at a time per store: two would each mail the pending.
-		lease, err := s.Store.AcquireLease(ctx, "send", Lease, time.Now())
+		lease, err := s.Store.AcquireLease(ctx, "send", s.Env.LeaseTTL(), time.Now())
 		if err != nil {
 			return res, err
 		}
-		stopRenew := HoldLease(lease, Lease, s.Log, nil)
+		stopRenew := HoldLease(lease, s.Env.LeaseTTL(), s.Log, nil)
 		defer func() {
 			stopRenew()
 			lease.Release(context.WithoutCancel(ctx))

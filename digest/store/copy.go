@@ -31,13 +31,16 @@ var copyTables = []struct{ name, order string }{
 	{"draft_articles", "issue_id, article_id"},
 	{"draft_log", "issue_id, version"},
 	{"bounces", "source, event_id, subscriber_id"},
+	{"review_mails", "issue_id, kind"},
 }
 
 // notCopied says which tables a copy leaves out on purpose.
 // The archive's articles (and SQLite's search index over them) are
 // rebuilt from the copied issues by the target, as at open: its ids are
-// the target's own.
-var notCopied = []string{"leases", "schema_migrations", "archive_articles",
+// the target's own. The desk's used sign-in links (15 minutes) and the
+// confirmation mails owed (minutes) belong to the daemons at work, and a
+// copy is made with them stopped.
+var notCopied = []string{"leases", "desk_used_links", "signup_mails", "schema_migrations", "archive_articles",
 	"archive_fts", "archive_fts_config", "archive_fts_data", "archive_fts_docsize", "archive_fts_idx"}
 
 // TableCount is how many rows a table holds.

@@ -35,6 +35,8 @@ var onBothEngines = []func(*testing.T){
 	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
 	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm, TestPendingDeliveriesCarryLanguage,
 	TestBouncePolicy, TestBouncedReaderComesBack, TestBouncedNeverReactivatedByImport, TestLastIssueBounces,
+	TestTakeSlotNeedsTheLeadersLease, TestDeskLinkUsedOnce,
+	TestReviewMailsKept, TestOwedSignUpsOutliveTheirDaemon,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

@@ -105,6 +105,16 @@ type SubscriberPages struct {
 	MaxPending int
 	// Metrics counts refused and delayed sign-ups; nil counts nothing.
 	Metrics *Metrics
+	// Outbox keeps the sign-ups whose confirmation is owed in the store
+	// every instance shares, so one is not lost with the instance that
+	// answered it (signup_outbox.go); nil keeps them in memory only.
+	Outbox SignUpOutbox
+	// Instance names this instance's claims in Outbox: the same for its
+	// whole life (reloads too).
+	Instance string
+	// OwedClaim is how long a claim in Outbox lasts unless SendOwed
+	// renews it; zero means a minute.
+	OwedClaim time.Duration
 
 	st *pagesState
 }
@@ -444,7 +454,13 @@ func (p *SubscriberPages) subscribe(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, lang, "confirmation_budget", "sign-up refused: the hourly confirmation budget is spent and an hour's worth already waits")
 		return
 	}
-	if !p.st.signUps.enqueue(func(ctx context.Context) { p.signUp(ctx, in, now) }) {
+	work, forget, err := p.owe(r.Context(), in, now)
+	if err != nil {
+		p.serverError(w, lang, "sign-up", err, 0)
+		return
+	}
+	if !p.st.signUps.enqueue(work) {
+		forget()
 		p.refuse(w, lang, "queue_full", "sign-up refused: the confirmation queue is full (is the mail server slow?)")
 		return
 	}
