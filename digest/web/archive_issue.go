@@ -176,7 +176,7 @@ func (s *Site) withIssueHead(body []byte, is digest.Issue, rec digest.IssueRecor
 // InHead puts block at the end of the page's <head> (at its start when
 // it has none).
 func InHead(page, block string) string {
-	i := strings.Index(strings.ToLower(page), "</head>")
+	i := indexASCIIFold(page, "</head>")
 	if i < 0 {
 		return block + page
 	}
@@ -186,7 +186,7 @@ func InHead(page, block string) string {
 // AfterBody puts block at the top of the page's body (at its start when
 // it has none): a banner over a rendered issue.
 func AfterBody(page, block string) string {
-	i := strings.Index(strings.ToLower(page), "<body")
+	i := indexASCIIFold(page, "<body")
 	if i < 0 {
 		return block + page
 	}
