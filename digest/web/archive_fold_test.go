@@ -3,7 +3,6 @@ package web
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"gull/digest"
 )
@@ -48,5 +47,4 @@ func TestIssueHeadAndBannerWithTitlesThatChangeLengthInLowerCase(t *testing.T) {
 			t.Errorf("title %q: InHead gives %q", title, got)
 		}
 	}
-	_ = time.Second
 }
