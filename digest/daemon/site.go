@@ -260,23 +260,31 @@ func (d *Daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 // preview is what the next scheduled send would mail: the period ending
 // at the schedule's next run (from the last slot to the next, with a
 // weekly window), built from the latest fetch of the feeds (the refresh
-// keeps it within the hour) without fetching, or the issue frozen for that
-// week if its send has begun. A GET changes nothing.
-func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
+// keeps it within the hour) without fetching; or the issue frozen for that
+// week (its send has begun, or the editors approved it); or the week's
+// draft as readers would get it (the editors' hides respected). A GET
+// changes nothing. Who may see it is the site's to decide (web.Site.Preview).
+func (d *Daemon) preview(ctx context.Context) (web.PreviewPage, error) {
 	d.mu.Lock()
 	g := d.gathered
 	d.mu.Unlock()
 	if g.Feeds == nil {
-		return nil, web.ErrPreviewNotReady
+		return web.PreviewPage{}, web.ErrPreviewNotReady
 	}
 	c := d.config()
 	sched, err := schedule.ParseSpec(c.cfg.Schedule, c.cfg.Location)
 	if err != nil {
-		return nil, err // validated at load: not reached
+		return web.PreviewPage{}, err // validated at load: not reached
 	}
 	next := sched.Next(time.Now().In(c.cfg.Location))
 	period := digest.WeekEnding(next, time.Duration(c.cfg.Window), c.cfg.Location)
-	is, err := pipeline.CurrentIssue(ctx, d.st, digest.IssueID(period), func(ctx context.Context) (digest.Issue, error) {
+	id := digest.IssueID(period)
+	is, err := pipeline.CurrentIssue(ctx, d.st, id, func(ctx context.Context) (digest.Issue, error) {
+		if dr, err := d.st.Draft(ctx, id); err == nil {
+			return dr.Readers(), nil
+		} else if !errors.Is(err, digest.ErrNoDraft) {
+			return digest.Issue{}, err
+		}
 		mailed, err := d.st.Mailed(ctx)
 		if err != nil {
 			return digest.Issue{}, err
@@ -288,9 +296,10 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 		return pipeline.BuildIssue(c.cfg.Title.In(c.cfg.Language), w, c.cfg.Grouper()), nil
 	})
 	if err != nil {
-		return nil, err
+		return web.PreviewPage{}, err
 	}
-	return c.r.WebPage(is)
+	body, err := c.r.WebPage(is)
+	return web.PreviewPage{ID: id, Body: body}, err
 }
 
 // subscribersStore is checked here: the pages need the store to be one.

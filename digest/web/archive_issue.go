@@ -114,7 +114,17 @@ func (s *Site) view(w http.ResponseWriter, r *http.Request, id, tok string, is d
 	if frozen {
 		body, err = page(is)
 	} else {
-		body, err = s.previewBytes(r.Context())
+		// Nothing stored for the issue (a week without editors): the
+		// coming issue, when it is the link's. A link to another week
+		// (one the preview has moved past, or not reached) must not show
+		// this week's.
+		var p PreviewPage
+		p, err = s.previewBytes(r.Context())
+		if err == nil && p.ID != id {
+			s.fail(w, r, failNotYet)
+			return
+		}
+		body = p.Body
 	}
 	if errors.Is(err, ErrPreviewNotReady) {
 		s.fail(w, r, failPreparing)

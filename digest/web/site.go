@@ -24,7 +24,7 @@ type Site struct {
 	Pages     *SubscriberPages // /subscribe /confirm /unsubscribe /preferences
 	Archive   ArchiveStore
 	IssuePage func(is digest.Issue) ([]byte, error)     // a stored issue as a web page (full HTML document)
-	Preview   func(ctx context.Context) ([]byte, error) // this week's digest rendered now (full HTML document)
+	Preview   func(ctx context.Context) (PreviewPage, error) // the coming issue rendered now (full HTML document)
 	Health    func(ctx context.Context) error           // nil = store reachable
 	Metrics   http.Handler                              // Metrics.Handler()
 	BaseURL   string                                    // absolute, no trailing slash
@@ -90,9 +90,16 @@ type siteState struct {
 }
 
 type previewResult struct {
-	body []byte
+	page PreviewPage
 	err  error
 	at   time.Time // when it was rendered; zero: never
+}
+
+// PreviewPage is the coming issue as /preview shows it: its id (a test
+// send's view link is good for that issue only) and its web copy.
+type PreviewPage struct {
+	ID   string
+	Body []byte
 }
 
 // Continue makes s take over the write rate limit of old, the site a
@@ -137,6 +144,10 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /themes/{id}", s.theme)
 	mux.HandleFunc("GET /search", s.search)
 	mux.HandleFunc("GET /preview", s.preview)
+	if s.Desk != nil {
+		// Under /desk, where the desk's session cookie is sent.
+		mux.HandleFunc("GET "+deskPreviewPath, s.preview)
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -317,12 +328,28 @@ func writeBody(w http.ResponseWriter, r *http.Request, contentType, cacheControl
 	}
 }
 
-// GET /preview: this week's digest as it would go now. It is rendered at
+// deskPreviewPath is /preview for signed-in editors.
+const deskPreviewPath = deskPath + "/preview"
+
+// GET /preview: the coming issue as it would go now. It is rendered at
 // most once a minute, one render at a time: the requests that come during
-// a render wait for it and share its result, so the public page cannot
-// make the daemon render in a loop.
+// a render wait for it and share its result, so the page cannot make the
+// daemon render in a loop.
+//
+// With editors (a desk), the coming issue is theirs until it is sent: the
+// draft may hold articles they hid, and an approved issue is not
+// published. Then it is shown at /desk/preview to a signed-in editor, or
+// with a test send's view link (?view=) of that issue; /preview sends
+// everyone else there, and the desk to its sign-in.
 func (s *Site) preview(w http.ResponseWriter, r *http.Request) {
-	body, err := s.previewBytes(r.Context())
+	var viewFor string
+	if s.Desk != nil {
+		var ok bool
+		if viewFor, ok = s.previewAllowed(w, r); !ok {
+			return
+		}
+	}
+	p, err := s.previewBytes(r.Context())
 	if r.Context().Err() != nil {
 		return // the client left while waiting for its turn
 	}
@@ -337,14 +364,57 @@ func (s *Site) preview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failSite)
 		return
 	}
+	body := p.Body
+	if s.Desk != nil {
+		if viewFor != "" && viewFor != p.ID {
+			// The link's issue is no longer the coming one: it was sent,
+			// or its week is over. /issues/{id} has it.
+			s.fail(w, r, failBadView)
+			return
+		}
+		body = []byte(InHead(string(body), robotsLine))
+	}
 	writeBody(w, r, "text/html; charset=utf-8", "no-store", body)
 }
 
-func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
+// previewAllowed lets an editor's request for the preview through: a
+// signed-in editor (the cookie reaches /desk/preview only), or a valid
+// view link, whose issue id it returns. Anyone else is sent on (to
+// /desk/preview, and from there to the sign-in) and false.
+func (s *Site) previewAllowed(w http.ResponseWriter, r *http.Request) (viewFor string, ok bool) {
+	if tok := r.URL.Query().Get("view"); tok != "" {
+		if s.Signer == nil {
+			s.fail(w, r, failBadView)
+			return "", false
+		}
+		c, err := s.Signer.Verify(tok, subscribers.PurposeView, s.clock())
+		switch {
+		case errors.Is(err, subscribers.ErrExpired):
+			s.fail(w, r, failViewExpired)
+			return "", false
+		case err != nil || c.Data == "":
+			s.fail(w, r, failBadView)
+			return "", false
+		}
+		return c.Data, true
+	}
+	if _, err := s.Desk.Auth.Session(r, s.clock()); err == nil {
+		return "", true
+	}
+	to := deskPreviewPath
+	if r.URL.Path == deskPreviewPath {
+		to = DeskSignInPath
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, s.baseURL()+to, http.StatusSeeOther)
+	return "", false
+}
+
+func (s *Site) previewBytes(ctx context.Context) (PreviewPage, error) {
 	select {
 	case s.st.previewTurn <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return PreviewPage{}, ctx.Err()
 	}
 	defer func() { <-s.st.previewTurn }()
 	p := &s.st.preview
@@ -353,13 +423,13 @@ func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
 		fresh = previewFailedFresh
 	}
 	if now := s.clock(); !p.at.IsZero() && !now.Before(p.at) && now.Sub(p.at) < fresh {
-		return p.body, p.err
+		return p.page, p.err
 	}
 	// The render is finished even if its client leaves: the ones waiting
 	// behind it take the result.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), previewTimeout)
 	defer cancel()
-	body, err := s.Preview(ctx)
+	page, err := s.Preview(ctx)
 	switch {
 	case errors.Is(err, ErrPreviewNotReady):
 		s.log().Info("preview asked for before the first fetch ended; answered that it is being prepared")
@@ -367,8 +437,8 @@ func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
 		// Logged once per render, not once per request answered from it.
 		s.log().Error("preview failed", "err", err)
 	}
-	*p = previewResult{body: body, err: err, at: s.clock()}
-	return body, err
+	*p = previewResult{page: page, err: err, at: s.clock()}
+	return page, err
 }
 
 // GET /healthz: 200 while the store answers and is still the file it
