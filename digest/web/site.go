@@ -23,11 +23,11 @@ import (
 type Site struct {
 	Pages     *SubscriberPages // /subscribe /confirm /unsubscribe /preferences
 	Archive   ArchiveStore
-	IssuePage func(is digest.Issue) ([]byte, error)     // a stored issue as a web page (full HTML document)
+	IssuePage func(is digest.Issue) ([]byte, error)          // a stored issue as a web page (full HTML document)
 	Preview   func(ctx context.Context) (PreviewPage, error) // the coming issue rendered now (full HTML document)
-	Health    func(ctx context.Context) error           // nil = store reachable
-	Metrics   http.Handler                              // Metrics.Handler()
-	BaseURL   string                                    // absolute, no trailing slash
+	Health    func(ctx context.Context) error                // nil = store reachable
+	Metrics   http.Handler                                   // Metrics.Handler()
+	BaseURL   string                                         // absolute, no trailing slash
 	Title     string
 	// Location is the zone the archive shows its dates in (the
 	// schedule's); nil means UTC. The store keeps times in UTC, and a
