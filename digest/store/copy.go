@@ -36,7 +36,7 @@ var copyTables = []struct{ name, order string }{
 // The archive's articles (and SQLite's search index over them) are
 // rebuilt from the copied issues by the target, as at open: its ids are
 // the target's own.
-var notCopied = []string{"leases", "schema_migrations", "archive_articles",
+var notCopied = []string{"leases", "schema_migrations", "archive_articles", "archive_themes",
 	"archive_fts", "archive_fts_config", "archive_fts_data", "archive_fts_docsize", "archive_fts_idx"}
 
 // TableCount is how many rows a table holds.

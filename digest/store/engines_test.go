@@ -34,6 +34,8 @@ var onBothEngines = []func(*testing.T){
 	TestCopyBothWays, TestCopyRefusesATargetThatIsNotEmpty, TestCopyFailureLeavesTargetEmpty,
 	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
 	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm, TestPendingDeliveriesCarryLanguage,
+	TestArchiveIndexesCoverage, TestThemeArticlesListMatchedThemes, TestSearchFindsDecomposedHangul, TestArchiveRebuiltByMigration,
+	TestShortWordSearchIsCapped,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its
