@@ -6,6 +6,7 @@ package web
 
 import (
 	"cmp"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -129,6 +130,9 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		d.Searched = true
 		d.Heading += ": " + d.Query
 		d.Found = s.articleCount(p.Total)
+		if p.Scanned > 0 {
+			d.Capped = fmt.Sprintf(archiveWords[s.lang()]["capped"], p.Scanned)
+		}
 		d.Articles = s.articleItems(p.Articles, terms, true)
 		d.Pager = pagerFor(s.baseURL()+"/search", url.Values{"q": {d.Query}}, page, p.Total)
 	}
@@ -139,17 +143,22 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 // summaryRunes is how much of an article's summary a list shows.
 const summaryRunes = 240
 
-// articleItems shows articles, their matches of terms highlighted; with
-// section, each names its theme.
+// articleItems shows articles, their matches of terms highlighted (in
+// the title, the summary and the outlet's name, which the search reads
+// too); with section, each names its theme. The text is shown as the
+// search compares it (digest.SearchText: NFC), so a match is marked
+// where it is. Another outlet's coverage of a story names its lead.
 func (s *Site) articleItems(arts []digest.ArchivedArticle, terms []string, section bool) []articleItem {
 	var out []articleItem
+	shown := func(t string) string { return digest.SearchText(xmlText(t)) }
 	for _, a := range arts {
 		rec := digest.IssueRecord{ID: a.IssueID, Number: a.IssueNumber, Period: a.Period}
 		item := articleItem{
-			Title:    highlight(xmlText(a.Title), terms),
-			Summary:  highlight(excerptAround(xmlText(a.Summary), terms, summaryRunes), terms),
+			Title:    highlight(shown(a.Title), terms),
+			Summary:  highlight(excerptAround(shown(a.Summary), terms, summaryRunes), terms),
 			Link:     a.Link,
-			Feed:     xmlText(a.Feed),
+			Feed:     highlight(shown(a.Feed), terms),
+			Story:    shown(a.Story),
 			IssueURL: s.issueURL(a.IssueID),
 			Issue:    cmp.Or(digest.NumberText(rec.Number, s.lang()), rec.ID) + " · " + rec.Period.Dates(s.lang(), s.location()),
 		}
@@ -175,9 +184,11 @@ func highlight(text string, terms []string) template.HTML {
 	return template.HTML(b.String())
 }
 
-// excerptAround cuts text to about n characters (never inside one),
-// around the first match of terms when the match is further in, with …
-// where it was cut.
+// excerptAround cuts text to about n characters, around the first match
+// of terms when the match is further in, with … where it was cut. A cut
+// is never inside a user-visible character (digest.GraphemeBoundary, the
+// mail's rule: a flag, an emoji sequence, a letter and its marks, old
+// Hangul's jamo stay whole), so it may give a little less than n.
 func excerptAround(text string, terms []string, n int) string {
 	runes := []rune(text)
 	if len(runes) <= n {
@@ -190,11 +201,18 @@ func excerptAround(text string, terms []string, n int) string {
 			start = min(first-n/4, len(runes)-n)
 		}
 	}
-	out := string(runes[start : start+n])
+	end := start + n
+	for start > 0 && !digest.GraphemeBoundary(runes, start) {
+		start--
+	}
+	for end > start && !digest.GraphemeBoundary(runes, end) {
+		end--
+	}
+	out := string(runes[start:end])
 	if start > 0 {
 		out = "…" + out
 	}
-	if start+n < len(runes) {
+	if end < len(runes) {
 		out += "…"
 	}
 	return out

@@ -35,6 +35,7 @@ type siteData struct {
 	Query    string        // the search's, as typed (valid UTF-8, cut)
 	Searched bool
 	Found    string // "3 articles" / "3건"
+	Capped   string // a short-word search looked at the newest articles only: it says so
 	Pager    pager
 	Fail     failure
 	FailText [2]string // the failure's heading and words in the page's language
@@ -51,8 +52,9 @@ type archiveItem struct {
 // title and summary as HTML (escaped, the search's matches in <mark>),
 // with the issue it was in.
 type articleItem struct {
-	Title, Summary           template.HTML
-	Link, Feed               string
+	Title, Summary, Feed     template.HTML
+	Link                     string
+	Story                    string // the lead's title, for another outlet's coverage of its story
 	IssueURL, Issue, Section string
 }
 
@@ -73,6 +75,8 @@ var archiveWords = map[string]map[string]string{
 		"noTheme":   "이 주제의 기사가 아직 없습니다.",
 		"noResults": "찾는 기사가 없습니다. 다른 낱말로 찾아보세요.",
 		"prev":      "← 이전", "next": "다음 →", "page": "쪽", "in": "수록",
+		"coverage": "같은 소식:",
+		"capped":   "한두 글자 낱말로는 최근 기사 %d건에서만 찾습니다. 세 글자 이상의 낱말을 넣으면 모든 호에서 찾습니다.",
 	},
 	"en": {
 		"past": "Past issues", "search": "Search", "searchLabel": "Search the past issues' articles", "searchHint": "title, summary, outlet",
@@ -81,6 +85,8 @@ var archiveWords = map[string]map[string]string{
 		"noTheme":   "No article in this theme yet.",
 		"noResults": "No article matches. Try other words.",
 		"prev":      "← Newer", "next": "Older →", "page": "page", "in": "in",
+		"coverage": "Coverage of:",
+		"capped":   "Words of one or two characters search the newest %d articles only. Add a word of three characters or more to search every issue.",
 	},
 }
 
@@ -148,6 +154,7 @@ const articlesBody = `{{define "articles"}}<div class="section">
 {{range .Articles}}<div class="article">
 <p class="article-title"><a class="article-link" href="{{.Link}}">{{.Title}}</a></p>
 <p class="meta">{{with .Feed}}{{.}} · {{end}}<a class="muted-link" href="{{.IssueURL}}">{{.Issue}}</a>{{with .Section}} · {{.}}{{end}}</p>
+{{if .Story}}<p class="meta story">{{$.L.coverage}} <a class="muted-link" href="{{.IssueURL}}">{{.Story}}</a></p>{{end}}
 {{with .Summary}}<p class="summary">{{.}}</p>{{end}}
 </div>
 {{end}}</div>{{end}}`
@@ -163,7 +170,8 @@ var siteTexts = map[string]string{
 
 	"theme": `{{define "body"}}{{if .Articles}}{{template "articles" .}}{{else}}<p class="empty">{{.L.noTheme}}</p>{{end}}{{end}}`,
 
-	"search": `{{define "body"}}{{if .Searched}}{{if .Articles}}<p class="empty meta">{{.Found}}</p>
+	"search": `{{define "body"}}{{if .Searched}}{{with .Capped}}<p class="empty meta capped">{{.}}</p>
+{{end}}{{if .Articles}}<p class="empty meta">{{.Found}}</p>
 {{template "articles" .}}{{else}}<p class="empty">{{.L.noResults}}</p>{{end}}{{end}}{{end}}`,
 
 	"error": `{{define "body"}}<div class="empty"><p>{{index .FailText 1}}</p>

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -38,6 +39,11 @@ type Site struct {
 	// requests, then one per Every. Zero means 20, and one every 3 s.
 	WriteBurst int
 	WriteEvery time.Duration
+	// SearchBurst/SearchEvery rate-limit GET /search?q= per client: each
+	// search reads the store's index (a short word, thousands of rows).
+	// Zero means 30, and one a second.
+	SearchBurst int
+	SearchEvery time.Duration
 	// TrustedProxies are the reverse proxies in front (http.trusted_proxies):
 	// a request from one of them is counted for the client its
 	// X-Forwarded-For names. A header from anyone else is ignored: a
@@ -81,7 +87,8 @@ const (
 
 // siteState is what the site keeps between requests, in memory.
 type siteState struct {
-	writes *limiter
+	writes   *limiter
+	searches *limiter
 	// previewTurn is held by the one request that may render the
 	// preview; the others wait for it and take its result.
 	previewTurn chan struct{}
@@ -114,7 +121,7 @@ func (s *Site) Continue(old *Site) {
 	if s.st == nil {
 		s.st = &siteState{previewTurn: make(chan struct{}, 1)}
 	}
-	s.st.writes = old.st.writes
+	s.st.writes, s.st.searches = old.st.writes, old.st.searches
 	if s.Desk != nil {
 		s.Desk.Continue(old.Desk)
 	}
@@ -135,6 +142,9 @@ func (s *Site) Handler() http.Handler {
 			every = 3 * time.Second
 		}
 		s.st = &siteState{writes: newLimiter(burst, every), previewTurn: make(chan struct{}, 1)}
+	}
+	if s.st.searches == nil {
+		s.st.searches = newLimiter(cmp.Or(s.SearchBurst, 30), cmp.Or(s.SearchEvery, time.Second))
 	}
 	pages := s.Pages.Handler()
 	mux := http.NewServeMux()
@@ -175,12 +185,11 @@ func (s *Site) Handler() http.Handler {
 		// provider posts thousands of them from a few addresses, and each
 		// carries a signed token already. A refused one is a reader who
 		// keeps getting mail they asked to stop.
-		if r.Method == http.MethodPost && r.URL.Path != "/unsubscribe" {
-			if ok, retry := s.st.writes.allow(clientKey(r), s.clock()); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
-				s.fail(w, r, failTooMany)
-				return
-			}
+		if r.Method == http.MethodPost && r.URL.Path != "/unsubscribe" && !s.allow(w, r, s.st.writes) {
+			return
+		}
+		if r.URL.Path == "/search" && r.URL.Query().Get("q") != "" && !s.allow(w, r, s.st.searches) {
+			return
 		}
 		if r.Method == http.MethodPost && !s.storeWritable(w, r) {
 			return
@@ -200,6 +209,17 @@ func (s *Site) Handler() http.Handler {
 			s.fail(w, r, failNoPage)
 		}
 	})
+}
+
+// allow takes one of the client's tokens of l, or answers 429 with
+// Retry-After and false.
+func (s *Site) allow(w http.ResponseWriter, r *http.Request, l *limiter) bool {
+	ok, retry := l.allow(clientKey(r), s.clock())
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		s.fail(w, r, failTooMany)
+	}
+	return ok
 }
 
 // failStoreGone answers a form posted while the store's file is gone.
