@@ -139,14 +139,16 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 	site := &web.Site{
 		Pages:   pages,
 		Archive: d.st,
-		IssuePage: func(is digest.Issue) ([]byte, error) {
-			return cache.get(is.ID, func() ([]byte, error) { return r.WebPage(is) })
+		// Cached per issue and language (?lang=).
+		IssuePage: func(is digest.Issue, lang string) ([]byte, error) {
+			return cache.get(is.ID+"\x00"+lang, func() ([]byte, error) { return r.WebPageIn(is, lang) })
 		},
 		Preview:  d.preview,
 		Health:   d.st.Ping,
 		Metrics:  d.metrics.Handler(),
 		BaseURL:  links.BaseURL,
 		Title:    cfg.Title.In(cfg.Language),
+		Titles:   cfg.Title.Text,
 		Location: cfg.Location,
 		Log:      d.log,
 
@@ -157,7 +159,7 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Other:    pages.Other,
 		Styles:   styles,
 		Signer:   links.Signer,
-		ViewPage: r.WebPage, // a draft changes: never from the cache
+		ViewPage: r.WebPageIn, // a draft changes: never from the cache
 	}
 	parts := &siteParts{pages: pages, site: site, tr: tr}
 	if len(cfg.Review.Editors) > 0 {

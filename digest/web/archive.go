@@ -206,7 +206,7 @@ func (s *Site) feed(w http.ResponseWriter, r *http.Request) {
 		// The entry's content is the issue's web copy, whole: a feed
 		// reader shows the issue as the archive's page does.
 		var content *atomText
-		if page, err := s.IssuePage(is); err != nil {
+		if page, err := s.IssuePage(is, s.lang()); err != nil {
 			s.log().Error("feed: render issue; entry without its content", "issue", rec.ID, "err", err)
 		} else {
 			content = &atomText{Type: "html", Text: xmlSafe(string(pageBody(page)))}

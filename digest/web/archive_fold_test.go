@@ -14,7 +14,7 @@ var shiftingTitles = []string{strings.Repeat("Ⱥ", 30), strings.Repeat("\u212A",
 
 // fullPage is an issue's web copy with a head and a body, the title in
 // both, as the templates make it.
-func fullPage(is digest.Issue) ([]byte, error) {
+func fullPage(is digest.Issue, _ string) ([]byte, error) {
 	return []byte("<!DOCTYPE html><html><head><title>" + is.Title + "</title></HEAD><BODY class=\"x\"><h1>" + is.Title +
 		"</h1><p>end of " + is.ID + "</p></body></html>"), nil
 }

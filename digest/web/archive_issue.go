@@ -38,6 +38,7 @@ var (
 
 // GET /issues/{id}[?view=TOKEN]: a stored issue as a web page.
 func (s *Site) issue(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	id := r.PathValue("id")
 	if !validIssueID(id) {
 		s.fail(w, r, failNoIssue)
@@ -54,7 +55,7 @@ func (s *Site) issue(w http.ResponseWriter, r *http.Request) {
 	// approved issue may still be reopened and changed until its send
 	// begins: neither is published.
 	if stored && (rec.Status == digest.IssueOpen || rec.Status == digest.IssueDone) && !rec.Awaiting {
-		body, err := s.IssuePage(is)
+		body, err := s.IssuePage(is, s.lang())
 		if err != nil {
 			s.log().Error("archive: render issue", "issue", id, "err", err)
 			s.fail(w, r, failSite)
@@ -112,7 +113,7 @@ func (s *Site) view(w http.ResponseWriter, r *http.Request, id, tok string, is d
 		}
 	}
 	if frozen {
-		body, err = page(is)
+		body, err = page(is, s.lang())
 	} else {
 		// Nothing stored for the issue (a week without editors): the
 		// coming issue, when it is the link's. A link to another week
@@ -150,6 +151,9 @@ var notYetBanner = map[string]string{
 var ogLocale = map[string]string{"ko": "ko_KR", "en": "en_US"}
 
 var issueHead = template.Must(template.New("head").Parse(`<link rel="canonical" href="{{.URL}}">
+<link rel="alternate" hreflang="ko" href="{{.URL}}?lang=ko">
+<link rel="alternate" hreflang="en" href="{{.URL}}?lang=en">
+<link rel="alternate" hreflang="x-default" href="{{.URL}}">
 <meta property="og:type" content="article">
 <meta property="og:site_name" content="{{.Site}}">
 <meta property="og:title" content="{{.Title}}">

@@ -25,6 +25,7 @@ var failNoTheme = failure{404,
 
 // GET /: the published issues, newest first.
 func (s *Site) index(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	page, ok := pageOf(r)
 	if !ok {
 		s.fail(w, r, failNoPage)
@@ -45,7 +46,7 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 	loc := s.location()
 	for _, rec := range recs {
 		item := archiveItem{
-			URL:    s.issueURL(rec.ID),
+			URL:    s.link(s.issueURL(rec.ID)),
 			Number: cmp.Or(digest.NumberText(rec.Number, s.lang()), rec.ID),
 			Dates:  rec.Period.Dates(s.lang(), loc),
 			Count:  s.articleCount(rec.Articles),
@@ -60,7 +61,7 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 		})
 		d.Issues = append(d.Issues, item)
 	}
-	d.Pager = pagerFor(s.baseURL()+"/", nil, page, total)
+	d.Pager = pagerFor(s.baseURL()+"/", s.withLang(nil), page, total)
 	s.render(w, r, http.StatusOK, "public, max-age=300", "archive", d)
 }
 
@@ -77,6 +78,7 @@ func (s *Site) articleCount(n int) string {
 
 // GET /themes/{id}: the theme's articles across the published issues.
 func (s *Site) theme(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	id := r.PathValue("id")
 	name := s.themeName(id)
 	page, ok := pageOf(r)
@@ -97,13 +99,14 @@ func (s *Site) theme(w http.ResponseWriter, r *http.Request) {
 	d := s.data(name)
 	d.Index = true
 	d.Articles = s.articleItems(p.Articles, nil, false)
-	d.Pager = pagerFor(s.baseURL()+"/themes/"+url.PathEscape(id), nil, page, p.Total)
+	d.Pager = pagerFor(s.baseURL()+"/themes/"+url.PathEscape(id), s.withLang(nil), page, p.Total)
 	s.render(w, r, http.StatusOK, "public, max-age=300", "theme", d)
 }
 
 // GET /search?q=: the published issues' articles matching every term,
 // newest first, the matches highlighted. No query shows the form.
 func (s *Site) search(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	q := r.URL.Query().Get("q")
 	page, ok := pageOf(r)
 	if !ok {
@@ -134,7 +137,7 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 			d.Capped = fmt.Sprintf(archiveWords[s.lang()]["capped"], p.Scanned)
 		}
 		d.Articles = s.articleItems(p.Articles, terms, true)
-		d.Pager = pagerFor(s.baseURL()+"/search", url.Values{"q": {d.Query}}, page, p.Total)
+		d.Pager = pagerFor(s.baseURL()+"/search", s.withLang(url.Values{"q": {d.Query}}), page, p.Total)
 	}
 	// A result page is not worth a search engine's index.
 	s.render(w, r, http.StatusOK, "public, max-age=300", "search", d)
@@ -159,7 +162,7 @@ func (s *Site) articleItems(arts []digest.ArchivedArticle, terms []string, secti
 			Link:     a.Link,
 			Feed:     highlight(shown(a.Feed), terms),
 			Story:    shown(a.Story),
-			IssueURL: s.issueURL(a.IssueID),
+			IssueURL: s.link(s.issueURL(a.IssueID)),
 			Issue:    cmp.Or(digest.NumberText(rec.Number, s.lang()), rec.ID) + " · " + rec.Period.Dates(s.lang(), s.location()),
 		}
 		if section {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // siteData is everything a page of the site shows.
@@ -24,6 +25,7 @@ type siteData struct {
 	Styles                         template.HTML
 	HomeURL, FeedURL, SubscribeURL string
 	SearchURL                      string
+	LangParam                      string // the chosen ?lang=, which the search form keeps
 	// Index asks search engines to keep the page; error pages, search
 	// results and unpublished issues stay out.
 	Index  bool
@@ -135,7 +137,8 @@ const archiveLayout = `<!DOCTYPE html>
 <h1 class="dateline">{{.Heading}}</h1>
 <form class="search-form" role="search" method="get" action="{{.SearchURL}}">
 <input type="search" name="q" value="{{.Query}}" aria-label="{{.L.searchLabel}}" placeholder="{{.L.searchHint}}">
-<button type="submit">{{.L.search}}</button>
+{{with .LangParam}}<input type="hidden" name="lang" value="{{.}}">
+{{end}}<button type="submit">{{.L.search}}</button>
 </form>
 {{with .Themes}}<p class="nav">{{$.L.themes}}: {{range .}}<a class="chip" href="{{.URL}}">{{.Name}}</a> {{end}}</p>{{end}}
 </div>
@@ -188,23 +191,68 @@ var sitePages = func() map[string]*template.Template {
 	return out
 }()
 
-// lang is the site's language: the config's, Korean or English.
+// lang is the page's language: the one the request chose (?lang=), else
+// the config's; Korean or English.
 func (s *Site) lang() string {
+	if s.chosen != "" {
+		return s.chosen
+	}
 	if s.Lang == "ko" {
 		return "ko"
 	}
 	return "en"
 }
 
+// in is the site as the request r sees it: in the language it asks for
+// with ?lang=ko or ?lang=en (a reader's mail links their language's
+// pages), else the config's. Anything else is ignored.
+func (s *Site) in(r *http.Request) *Site {
+	l := r.URL.Query().Get("lang")
+	if (l != "ko" && l != "en") || l == s.lang() {
+		return s
+	}
+	c := *s
+	c.chosen = l
+	if t := s.Titles.In(l); t != "" {
+		c.Title = t
+	}
+	return &c
+}
+
+// link is u (a page of the site) in the page's chosen language: with
+// ?lang= when the request chose one, so a reader stays in it.
+func (s *Site) link(u string) string {
+	if s.chosen == "" {
+		return u
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "lang=" + s.chosen
+}
+
+// withLang adds the chosen language to a page's query (a pager's).
+func (s *Site) withLang(q url.Values) url.Values {
+	if s.chosen == "" {
+		return q
+	}
+	v := url.Values{"lang": {s.chosen}}
+	for k, vs := range q {
+		v[k] = vs
+	}
+	return v
+}
+
 func (s *Site) data(heading string) siteData {
 	base := s.baseURL()
 	d := siteData{
 		Lang: s.lang(), Title: s.Title, Heading: heading, Styles: template.HTML(s.Styles),
-		HomeURL: base + "/", FeedURL: base + "/feed.atom", SubscribeURL: base + "/subscribe", SearchURL: base + "/search",
-		L: archiveWords[s.lang()],
+		HomeURL: s.link(base + "/"), FeedURL: base + "/feed.atom", SubscribeURL: s.link(base + "/subscribe"), SearchURL: base + "/search",
+		LangParam: s.chosen, L: archiveWords[s.lang()],
 	}
 	for _, t := range s.Themes {
-		d.Themes = append(d.Themes, themeLink{URL: base + "/themes/" + url.PathEscape(t.ID), Name: s.themeName(t.ID)})
+		d.Themes = append(d.Themes, themeLink{URL: s.link(base + "/themes/" + url.PathEscape(t.ID)), Name: s.themeName(t.ID)})
 	}
 	return d
 }

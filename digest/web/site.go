@@ -24,12 +24,13 @@ import (
 type Site struct {
 	Pages     *SubscriberPages // /subscribe /confirm /unsubscribe /preferences
 	Archive   ArchiveStore
-	IssuePage func(is digest.Issue) ([]byte, error)          // a stored issue as a web page (full HTML document)
-	Preview   func(ctx context.Context) (PreviewPage, error) // the coming issue rendered now (full HTML document)
-	Health    func(ctx context.Context) error                // nil = store reachable
-	Metrics   http.Handler                                   // Metrics.Handler()
-	BaseURL   string                                         // absolute, no trailing slash
+	IssuePage func(is digest.Issue, lang string) ([]byte, error) // a stored issue as a web page in lang (full HTML document)
+	Preview   func(ctx context.Context) (PreviewPage, error)     // the coming issue rendered now (full HTML document)
+	Health    func(ctx context.Context) error                    // nil = store reachable
+	Metrics   http.Handler                                       // Metrics.Handler()
+	BaseURL   string                                             // absolute, no trailing slash
 	Title     string
+	Titles    digest.Text // Title in each language, for ?lang=
 	// Location is the zone the archive shows its dates in (the
 	// schedule's); nil means UTC. The store keeps times in UTC, and a
 	// week ending Monday 08:00 in Seoul ends on Sunday in UTC.
@@ -65,7 +66,11 @@ type Site struct {
 	// refuses them. ViewPage renders an unpublished issue for such a link,
 	// uncached (a draft changes); nil uses IssuePage.
 	Signer   *subscribers.Signer
-	ViewPage func(is digest.Issue) ([]byte, error)
+	ViewPage func(is digest.Issue, lang string) ([]byte, error)
+
+	// chosen is the language a request asked for (?lang=) when it is not
+	// Lang: the page is in it, and its links keep it (Site.in).
+	chosen string
 
 	now func() time.Time // tests move the clock
 	st  *siteState

@@ -102,7 +102,7 @@ func newSiteFixture(t *testing.T, edit ...func(*Site)) *siteFixture {
 	sf.site = &Site{
 		Pages:   sf.pages,
 		Archive: sf.archive,
-		IssuePage: func(is digest.Issue) ([]byte, error) {
+		IssuePage: func(is digest.Issue, _ string) ([]byte, error) {
 			if is.Title == "unrenderable" {
 				return nil, errors.New("template digest.html.tmpl: secret detail")
 			}
