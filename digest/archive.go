@@ -5,6 +5,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ArchivedArticle is one article of a published issue as the archive
@@ -19,6 +21,10 @@ type ArchivedArticle struct {
 	Feed        string
 	Summary     string
 	Published   *time.Time
+	// Story is the title of the story's lead when the article is another
+	// outlet's coverage of it (readers got it under that lead); "" for a
+	// lead.
+	Story string
 }
 
 // ArchivePage is one page of the archive's articles and how many there
@@ -26,6 +32,9 @@ type ArchivedArticle struct {
 type ArchivePage struct {
 	Articles []ArchivedArticle
 	Total    int
+	// Scanned, when not 0, is how many of the newest articles a search
+	// of short words only looked at: the older ones were not searched.
+	Scanned int
 }
 
 // The search's bounds: a query longer than this is cut (a search box
@@ -66,12 +75,22 @@ func SearchTerms(q string) []string {
 	return out
 }
 
-// FoldSearch is the text the search compares: each character lower-cased
-// on its own (so a match found in the folded text is at the same
-// character positions in the original, which the highlight needs), and
-// anything not valid UTF-8 dropped.
+// FoldSearch is the text the search compares: SearchText, each character
+// then lower-cased on its own (so a match found in the folded text is at
+// the same character positions in SearchText's, which the highlight
+// needs).
 func FoldSearch(s string) string {
-	return strings.Map(unicode.ToLower, strings.ToValidUTF8(s, ""))
+	return strings.Map(unicode.ToLower, SearchText(s))
+}
+
+// SearchText is text as the search sees it and shows it: valid UTF-8
+// (anything else dropped), NFC normalized, so that decomposed Hangul
+// (conjoining jamo, from macOS and some CMSes) finds and is found as the
+// syllables a reader types. (NFC, not the themes' NFKC: NFKC would change
+// the text a result shows, full-width letters and all, and a highlight
+// must mark the text as it is.)
+func SearchText(s string) string {
+	return norm.NFC.String(strings.ToValidUTF8(s, ""))
 }
 
 // ArchiveFold is what the archive's search reads of an article: its
@@ -92,7 +111,7 @@ func MatchesAll(folded string, terms []string) bool {
 
 // MatchSpans are the byte ranges of text where a term is found, compared
 // character by character after FoldSearch, in order and merged where
-// they touch or overlap. text must be valid UTF-8.
+// they touch or overlap. text must be a SearchText (valid UTF-8, NFC).
 func MatchSpans(text string, terms []string) [][2]int {
 	runes := []rune(text)
 	offs := make([]int, len(runes)+1) // byte offset of each rune

@@ -167,6 +167,9 @@ func (m *confirmMailer) SendWelcome(ctx context.Context, sub subscribers.Subscri
 	if w.IssueURL == "" {
 		koIntro, enIntro = "구독해 주셔서 고맙습니다. 아직 나온 호가 없습니다. 첫 호는 정해진 발송 일정에 맞춰 이 주소로 보내 드립니다.",
 			"Thank you for subscribing. No issue has come out yet: the first one comes to this address on the schedule."
+	} else if l := sub.Language; (l == "ko" || l == "en") && l != m.lang {
+		// The archive's page in the reader's language, not the list's.
+		w.IssueURL += "?lang=" + l
 	}
 	msg, l := m.readerMail(sub, [2]string{"구독을 환영합니다", "Welcome"}, [2]linkMail{{
 		URL: w.IssueURL, Button: "최신 호 읽기",

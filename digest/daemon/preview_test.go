@@ -38,8 +38,8 @@ func TestFollowerPreviewsFromTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"반도체 수출과 GPU 공급망", "AI기본법 시행령의 쟁점", "Columns"} {
-		if !strings.Contains(string(page), want) {
-			t.Errorf("the follower's preview does not show %q:\n%.1500s", want, page)
+		if !strings.Contains(string(page.Body), want) {
+			t.Errorf("the follower's preview does not show %q:\n%.1500s", want, page.Body)
 		}
 	}
 }

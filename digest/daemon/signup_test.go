@@ -110,6 +110,15 @@ func TestDaemonSignUpJourney(t *testing.T) {
 	if w := get(h, issue, ""); w.Code != http.StatusOK {
 		t.Errorf("the welcome mail's issue link %s: %d", issue, w.Code)
 	}
+	// The list is in English; the reader's issue page is in Korean (each
+	// language's page cached on its own).
+	bare := strings.TrimSuffix(issue, "?lang=ko")
+	if w := get(h, bare, ""); !strings.Contains(w.Body.String(), `<html lang="en"`) {
+		t.Errorf("the issue's bare page %s is not in the list's language:\n%.600s", bare, w.Body.String())
+	}
+	if w := get(h, issue, ""); !strings.HasSuffix(issue, "?lang=ko") || !strings.Contains(w.Body.String(), `<html lang="ko"`) {
+		t.Errorf("the welcome mail's issue link %s is not the page in the reader's language:\n%.600s", issue, w.Body.String())
+	}
 
 	// Preferences: language to English; the answer is in English.
 	prefs := linkIn(welcome.text, "/preferences?t=")

@@ -167,14 +167,16 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 	site := &web.Site{
 		Pages:   pages,
 		Archive: d.st,
-		IssuePage: func(is digest.Issue) ([]byte, error) {
-			return cache.get(is.ID, func() ([]byte, error) { return r.WebPage(is) })
+		// Cached per issue and language (?lang=).
+		IssuePage: func(is digest.Issue, lang string) ([]byte, error) {
+			return cache.get(is.ID+"\x00"+lang, func() ([]byte, error) { return r.WebPageIn(is, lang) })
 		},
 		Preview:  d.preview,
 		Health:   d.st.Ping,
 		Metrics:  d.metrics.Handler(),
 		BaseURL:  links.BaseURL,
 		Title:    cfg.Title.In(cfg.Language),
+		Titles:   cfg.Title.Text,
 		Location: cfg.Location,
 		Log:      d.log,
 
@@ -185,7 +187,7 @@ func (d *Daemon) newSite(ctx context.Context, cfg *config.Config, r *render.Rend
 		Other:    pages.Other,
 		Styles:   styles,
 		Signer:   links.Signer,
-		ViewPage: r.WebPage, // a draft changes: never from the cache
+		ViewPage: r.WebPageIn, // a draft changes: never from the cache
 	}
 	if site.Webhooks, err = d.newWebhooks(ctx, cfg); err != nil {
 		tr.Close()
@@ -292,9 +294,11 @@ func (d *Daemon) confirmTransport(cfg *config.Config) (deliver.Transport, error)
 // preview is what the next scheduled send would mail: the period ending
 // at the schedule's next run (from the last slot to the next, with a
 // weekly window), built from the latest fetch of the feeds (the refresh
-// keeps it within the hour) without fetching, or the issue frozen for that
-// week if its send has begun. A GET changes nothing.
-func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
+// keeps it within the hour) without fetching; or the issue frozen for that
+// week (its send has begun, or the editors approved it); or the week's
+// draft as readers would get it (the editors' hides respected). A GET
+// changes nothing. Who may see it is the site's to decide (web.Site.Preview).
+func (d *Daemon) preview(ctx context.Context) (web.PreviewPage, error) {
 	d.mu.Lock()
 	g := d.gathered
 	d.mu.Unlock()
@@ -304,19 +308,25 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 		// leader's fetches are in the store, each feed's latest copy.
 		var err error
 		if g, err = d.storedCopies(ctx, c.cfg.DigestFeeds()); err != nil {
-			return nil, err
+			return web.PreviewPage{}, err
 		}
 	}
 	if g.Feeds == nil {
-		return nil, web.ErrPreviewNotReady
+		return web.PreviewPage{}, web.ErrPreviewNotReady
 	}
 	sched, err := schedule.ParseSpec(c.cfg.Schedule, c.cfg.Location)
 	if err != nil {
-		return nil, err // validated at load: not reached
+		return web.PreviewPage{}, err // validated at load: not reached
 	}
 	next := sched.Next(time.Now().In(c.cfg.Location))
 	period := digest.WeekEnding(next, time.Duration(c.cfg.Window), c.cfg.Location)
-	is, err := pipeline.CurrentIssue(ctx, d.st, digest.IssueID(period), func(ctx context.Context) (digest.Issue, error) {
+	id := digest.IssueID(period)
+	is, err := pipeline.CurrentIssue(ctx, d.st, id, func(ctx context.Context) (digest.Issue, error) {
+		if dr, err := d.st.Draft(ctx, id); err == nil {
+			return dr.Readers(), nil
+		} else if !errors.Is(err, digest.ErrNoDraft) {
+			return digest.Issue{}, err
+		}
 		mailed, err := d.st.Mailed(ctx)
 		if err != nil {
 			return digest.Issue{}, err
@@ -328,9 +338,10 @@ func (d *Daemon) preview(ctx context.Context) ([]byte, error) {
 		return pipeline.BuildIssue(c.cfg.Title.In(c.cfg.Language), w, c.cfg.Grouper()), nil
 	})
 	if err != nil {
-		return nil, err
+		return web.PreviewPage{}, err
 	}
-	return c.r.WebPage(is)
+	body, err := c.r.WebPage(is)
+	return web.PreviewPage{ID: id, Body: body}, err
 }
 
 // storedCopies is the feeds' latest copies as the store keeps them (the

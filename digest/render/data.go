@@ -120,6 +120,19 @@ type Links struct {
 // full text rather than a teaser.
 const fullTextRunes = 600
 
+// inLang is an archive page's link u for a reader of lang: with ?lang=
+// when lang is not the list's language (the archive's pages are in it).
+func (r *Renderer) inLang(u, lang string) string {
+	if lang == r.opts.Lang {
+		return u
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "lang=" + lang
+}
+
 func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 	lang := r.langOf(to)
 	w := r.in(lang)
@@ -143,8 +156,10 @@ func (r *Renderer) data(is digest.Issue, to Recipient) Data {
 		Test:       to.Test,
 		L:          w.labels,
 		Links: Links{
-			Home:        r.opts.BaseURL + "/",
-			Archive:     cmp.Or(to.ViewURL, r.opts.BaseURL+"/issues/"+url.PathEscape(is.ID)),
+			// The archive's pages in the reader's language (?lang=) when
+			// it is not the list's.
+			Home:        r.inLang(r.opts.BaseURL+"/", lang),
+			Archive:     r.inLang(cmp.Or(to.ViewURL, r.opts.BaseURL+"/issues/"+url.PathEscape(is.ID)), lang),
 			Unsubscribe: to.UnsubscribeURL,
 			Preferences: to.PreferencesURL,
 			Subscribe:   r.opts.BaseURL + "/subscribe",

@@ -195,7 +195,7 @@ func New(opts Options) (*Renderer, error) {
 		}
 	}
 	// And the web copy of the archive.
-	if _, err := r.webPage(sample); err != nil {
+	if _, err := r.webPage(sample, ""); err != nil {
 		return nil, templateErrorOn(err, src, sampleNote+", as the archive's web copy")
 	}
 	return r, nil
@@ -399,8 +399,12 @@ func fitSubject(s string) string { return FitWidth(s, subjectColumns) }
 // WebPage renders the issue's web copy (the archive's page, the mail's
 // "view in browser"): the whole issue, for nobody in particular, so it
 // carries no one's links; its footer offers the sign-up instead.
-func (r *Renderer) WebPage(is digest.Issue) ([]byte, error) {
-	page, err := r.webPage(is)
+func (r *Renderer) WebPage(is digest.Issue) ([]byte, error) { return r.WebPageIn(is, "") }
+
+// WebPageIn is WebPage in lang ("ko" or "en"; else the list's language):
+// the archive's ?lang=.
+func (r *Renderer) WebPageIn(is digest.Issue, lang string) ([]byte, error) {
+	page, err := r.webPage(is, lang)
 	if err != nil {
 		return nil, templateError(err, r.src)
 	}
@@ -408,8 +412,8 @@ func (r *Renderer) WebPage(is digest.Issue) ([]byte, error) {
 }
 
 // webPage is WebPage with the template's own error.
-func (r *Renderer) webPage(is digest.Issue) ([]byte, error) {
-	d := r.data(forReaders(is), Recipient{})
+func (r *Renderer) webPage(is digest.Issue, lang string) ([]byte, error) {
+	d := r.data(forReaders(is), Recipient{Lang: lang})
 	d.Web = true
 	var html bytes.Buffer
 	if err := r.html.ExecuteTemplate(&html, htmlEntry, d); err != nil {

@@ -1,16 +1,19 @@
 package store
 
 // The archive's queries: a page of the published issues, a theme's
-// articles across them, and the search. archive_articles (migration 0007)
-// holds the articles of every frozen issue; publishedSQL, applied at query
-// time, keeps out the ones readers have not had (an approved issue whose
-// send has not begun).
+// articles across them, and the search. archive_articles (migrations 0007,
+// 0030) holds the articles of every frozen issue, a story's coverage by
+// other outlets among them, and archive_themes the themes each matched;
+// publishedSQL, applied at query time, keeps out the ones readers have not
+// had (an approved issue whose send has not begun).
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -47,42 +50,56 @@ func (s *Store) IssuesPage(ctx context.Context, offset, limit int) ([]digest.Iss
 // joins archive_articles (unaliased) with issues.
 const archiveColumns = `archive_articles.issue_id, ` + numberSQL + `, issues.period_start, issues.period_end,
 	archive_articles.section, archive_articles.title, archive_articles.link, archive_articles.feed,
-	archive_articles.summary, archive_articles.published, archive_articles.fold`
+	archive_articles.summary, archive_articles.published, archive_articles.story`
 
 // archiveOrder is newest issue first, then the issue's own order.
 const archiveOrder = ` ORDER BY issues.period_end DESC, issues.id DESC, archive_articles.pos`
 
-// ThemeArticles is a page of the articles in the theme's section across
-// the published issues, newest issue first (in each issue, in its own
-// order), and how many there are in all.
+// inThemeSQL selects the articles of a theme (the one argument): in its
+// section, or matched to it though placed in another.
+const inThemeSQL = `(archive_articles.section = ? OR archive_articles.id IN
+	(SELECT archive_themes.article FROM archive_themes WHERE archive_themes.theme = ?))`
+
+// ThemeArticles is a page of the theme's articles across the published
+// issues (those in its section, and those that matched it but went to
+// another), newest issue first (in each issue, in its own order), and how
+// many there are in all.
 func (s *Store) ThemeArticles(ctx context.Context, theme string, offset, limit int) (digest.ArchivePage, error) {
 	var p digest.ArchivePage
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_articles JOIN issues ON issues.id = archive_articles.issue_id
-		WHERE archive_articles.section = ? AND `+publishedSQL, theme).Scan(&p.Total); err != nil {
+		WHERE `+inThemeSQL+` AND `+publishedSQL, theme, theme).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("store: articles of theme %s: %w", theme, err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+archiveColumns+` FROM archive_articles JOIN issues ON issues.id = archive_articles.issue_id
-		WHERE archive_articles.section = ? AND `+publishedSQL+archiveOrder+` LIMIT ? OFFSET ?`, theme, limit, max(offset, 0))
+		WHERE `+inThemeSQL+` AND `+publishedSQL+archiveOrder+` LIMIT ? OFFSET ?`, theme, theme, limit, max(offset, 0))
 	if err != nil {
 		return p, fmt.Errorf("store: articles of theme %s: %w", theme, err)
 	}
-	p.Articles, err = scanArchived(rows, nil)
+	p.Articles, err = scanArchived(rows)
 	if err != nil {
 		return p, fmt.Errorf("store: articles of theme %s: %w", theme, err)
 	}
 	return p, nil
 }
 
+// shortScanRows bounds what a search of short words only (one or two
+// characters each: "AI", "반도") reads: no index narrows such a search, so
+// it looks at the newest shortScanRows published articles, not at every
+// one, and says so (ArchivePage.Scanned).
+var shortScanRows = 5000
+
 // SearchArchive is a page of the published issues' articles whose title,
 // summary or feed name holds every term of query (digest.SearchTerms:
-// substrings, any case, Hangul inside compounds), newest issue first, and
-// how many match in all. No query, or one of spaces, matches nothing.
+// substrings, any case, Hangul inside compounds, NFC), newest issue first,
+// and how many match in all. No query, or one of spaces, matches nothing.
 //
-// The match is decided here, in Go, the same for any engine. SQLite's
-// trigram index (archive_fts) only narrows the rows to read when a term
-// has three characters or more; a query of shorter terms ("AI", "반도")
-// reads every published article's folded text. The query reaches the
-// index as quoted phrases, never as FTS syntax.
+// The match is the same SQL on both engines: each term a LIKE on the
+// folded text (its % and _ escaped; fold and terms are lower case, so
+// SQLite's ASCII case-insensitive LIKE changes nothing), so the page is
+// cut in SQL (LIMIT, OFFSET). On SQLite the trigram index (archive_fts)
+// narrows the rows first when a term has three characters or more, the
+// query reaching it as quoted phrases, never as FTS syntax. A query of
+// short words only reads the newest shortScanRows articles.
 func (s *Store) SearchArchive(ctx context.Context, query string, offset, limit int) (digest.ArchivePage, error) {
 	var p digest.ArchivePage
 	terms := digest.SearchTerms(query)
@@ -95,51 +112,58 @@ func (s *Store) SearchArchive(ctx context.Context, query string, offset, limit i
 			phrases = append(phrases, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 		}
 	}
-	q := `SELECT ` + archiveColumns + ` FROM archive_articles JOIN issues ON issues.id = archive_articles.issue_id
-		WHERE ` + publishedSQL
+	where := ` FROM archive_articles JOIN issues ON issues.id = archive_articles.issue_id WHERE ` + publishedSQL
 	var args []any
+	for _, t := range terms {
+		where += ` AND archive_articles.fold LIKE ? ESCAPE '\'`
+		args = append(args, "%"+likeEscaper.Replace(t)+"%")
+	}
 	switch {
-	case s.pg:
-		// No FTS5 here (pg_trgm would need an extension the database
-		// owner may not be allowed to make): each term narrows the rows
-		// by a substring test, which is the match itself.
-		for _, t := range terms {
-			q += ` AND strpos(archive_articles.fold, ?) > 0`
-			args = append(args, t)
+	case len(phrases) == 0:
+		// Nothing narrows the rows: the newest shortScanRows only.
+		var published int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_articles JOIN issues ON issues.id = archive_articles.issue_id
+			WHERE `+publishedSQL).Scan(&published); err != nil {
+			return p, fmt.Errorf("store: search: %w", err)
 		}
-	case len(phrases) > 0:
-		q += ` AND archive_articles.id IN (SELECT rowid FROM archive_fts WHERE archive_fts MATCH ?)`
+		if published > shortScanRows {
+			p.Scanned = shortScanRows
+			where += ` AND archive_articles.id IN (SELECT recent.id FROM archive_articles recent JOIN issues ON issues.id = recent.issue_id
+				WHERE ` + publishedSQL + ` ORDER BY issues.period_end DESC, issues.id DESC, recent.pos LIMIT ?)`
+			args = append(args, shortScanRows)
+		}
+	case !s.pg:
+		where += ` AND archive_articles.id IN (SELECT rowid FROM archive_fts WHERE archive_fts MATCH ?)`
 		args = append(args, strings.Join(phrases, " AND "))
 	}
-	rows, err := s.db.QueryContext(ctx, q+archiveOrder, args...)
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+where, args...).Scan(&p.Total); err != nil {
+		return p, fmt.Errorf("store: search: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+archiveColumns+where+archiveOrder+` LIMIT ? OFFSET ?`,
+		append(args, max(limit, 0), max(offset, 0))...)
 	if err != nil {
 		return p, fmt.Errorf("store: search: %w", err)
 	}
-	all, err := scanArchived(rows, terms)
-	if err != nil {
+	if p.Articles, err = scanArchived(rows); err != nil {
 		return p, fmt.Errorf("store: search: %w", err)
 	}
-	p.Total = len(all)
-	offset = min(max(offset, 0), len(all))
-	p.Articles = all[offset:min(offset+max(limit, 0), len(all))]
 	return p, nil
 }
 
-// scanArchived reads archiveColumns rows; with terms, only the rows whose
-// folded text holds every term.
-func scanArchived(rows *sql.Rows, terms []string) ([]digest.ArchivedArticle, error) {
+// likeEscaper makes a term a literal inside a LIKE pattern (ESCAPE '\').
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// scanArchived reads archiveColumns rows.
+func scanArchived(rows *sql.Rows) ([]digest.ArchivedArticle, error) {
 	defer rows.Close()
 	var out []digest.ArchivedArticle
 	for rows.Next() {
 		var a digest.ArchivedArticle
-		var start, end, fold string
+		var start, end string
 		var published sql.NullString
 		if err := rows.Scan(&a.IssueID, &a.IssueNumber, &start, &end, &a.Section, &a.Title, &a.Link, &a.Feed,
-			&a.Summary, &published, &fold); err != nil {
+			&a.Summary, &published, &a.Story); err != nil {
 			return nil, err
-		}
-		if terms != nil && !digest.MatchesAll(fold, terms) {
-			continue
 		}
 		var err error
 		if a.Period.Start, err = parseTime(start); err != nil {
@@ -159,7 +183,10 @@ func scanArchived(rows *sql.Rows, terms []string) ([]digest.ArchivedArticle, err
 }
 
 // indexArchive puts the frozen issue's articles, as readers get them, in
-// archive_articles, replacing any rows it had. An issue with no
+// archive_articles, replacing any rows it had: each lead, then the other
+// outlets' coverage of its story (often in the other language), which
+// readers got under it; hidden ones left out. Each row's themes (the
+// article's, else its lead's) go in archive_themes. An issue with no
 // article indexes nothing.
 func indexArchive(ctx context.Context, q querier, is digest.Issue) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM archive_articles WHERE issue_id = ?`, is.ID); err != nil {
@@ -171,22 +198,47 @@ func indexArchive(ctx context.Context, q querier, is digest.Issue) error {
 			if a.Hidden {
 				continue
 			}
-			summary := a.Summary
-			if a.Blurb != "" {
-				summary = a.Blurb
-			}
-			var published any
-			if a.Published != nil {
-				published = fmtTime(*a.Published)
-			}
-			if _, err := q.ExecContext(ctx, `INSERT INTO archive_articles
-				(issue_id, pos, article_id, section, title, link, feed, summary, published, fold)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				is.ID, pos, a.ID, sec.ID, a.Title, a.Link, a.FeedName, summary, published,
-				digest.ArchiveFold(a.Title, summary, a.FeedName)); err != nil {
-				return fmt.Errorf("store: archive of %s: %w", is.ID, err)
+			if err := archiveRow(ctx, q, is.ID, pos, sec.ID, a, "", a.Themes); err != nil {
+				return err
 			}
 			pos++
+			for _, o := range a.Also {
+				if o.Hidden {
+					continue
+				}
+				themes := o.Themes
+				if len(themes) == 0 {
+					themes = a.Themes // coverage is placed with its story
+				}
+				if err := archiveRow(ctx, q, is.ID, pos, sec.ID, o, a.Title, themes); err != nil {
+					return err
+				}
+				pos++
+			}
+		}
+	}
+	return nil
+}
+
+// archiveRow writes one article of an issue's archive, and its themes;
+// story is its lead's title when it is a story's coverage.
+func archiveRow(ctx context.Context, q querier, issue string, pos int, section string, a digest.Article, story string, themes []string) error {
+	summary := cmp.Or(a.Blurb, a.Summary)
+	var published any
+	if a.Published != nil {
+		published = fmtTime(*a.Published)
+	}
+	var id int64
+	if err := q.QueryRowContext(ctx, `INSERT INTO archive_articles
+		(issue_id, pos, article_id, section, title, link, feed, summary, published, fold, story)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		issue, pos, a.ID, section, a.Title, a.Link, a.FeedName, summary, published,
+		digest.ArchiveFold(a.Title, summary, a.FeedName), story).Scan(&id); err != nil {
+		return fmt.Errorf("store: archive of %s: %w", issue, err)
+	}
+	for _, t := range slices.Compact(slices.Sorted(slices.Values(themes))) {
+		if _, err := q.ExecContext(ctx, `INSERT INTO archive_themes (article, theme) VALUES (?, ?)`, id, t); err != nil {
+			return fmt.Errorf("store: archive of %s: %w", issue, err)
 		}
 	}
 	return nil

@@ -40,7 +40,7 @@ var copyTables = []struct{ name, order string }{
 // the target's own. The desk's used sign-in links (15 minutes) and the
 // confirmation mails owed (minutes) belong to the daemons at work, and a
 // copy is made with them stopped.
-var notCopied = []string{"leases", "desk_used_links", "signup_mails", "schema_migrations", "archive_articles",
+var notCopied = []string{"leases", "desk_used_links", "signup_mails", "schema_migrations", "archive_articles", "archive_themes",
 	"archive_fts", "archive_fts_config", "archive_fts_data", "archive_fts_docsize", "archive_fts_idx"}
 
 // TableCount is how many rows a table holds.

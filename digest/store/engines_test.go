@@ -37,6 +37,8 @@ var onBothEngines = []func(*testing.T){
 	TestBouncePolicy, TestBouncedReaderComesBack, TestBouncedNeverReactivatedByImport, TestLastIssueBounces,
 	TestTakeSlotNeedsTheLeadersLease, TestDeskLinkUsedOnce,
 	TestReviewMailsKept, TestOwedSignUpsOutliveTheirDaemon,
+	TestArchiveIndexesCoverage, TestThemeArticlesListMatchedThemes, TestSearchFindsDecomposedHangul, TestArchiveRebuiltByMigration,
+	TestShortWordSearchIsCapped,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

@@ -206,7 +206,7 @@ func (s *Site) feed(w http.ResponseWriter, r *http.Request) {
 		// The entry's content is the issue's web copy, whole: a feed
 		// reader shows the issue as the archive's page does.
 		var content *atomText
-		if page, err := s.IssuePage(is); err != nil {
+		if page, err := s.IssuePage(is, s.lang()); err != nil {
 			s.log().Error("feed: render issue; entry without its content", "issue", rec.ID, "err", err)
 		} else {
 			content = &atomText{Type: "html", Text: xmlSafe(string(pageBody(page)))}
@@ -285,8 +285,7 @@ func xmlText(s string) string {
 // pageBody is what is inside a page's <body> (the whole page when it has
 // none): a feed entry's content is a fragment, not a document.
 func pageBody(page []byte) []byte {
-	low := bytes.ToLower(page)
-	i := bytes.Index(low, []byte("<body"))
+	i := indexASCIIFold(string(page), "<body")
 	if i < 0 {
 		return page
 	}
@@ -295,11 +294,53 @@ func pageBody(page []byte) []byte {
 		return page
 	}
 	start := i + j + 1
-	end := bytes.LastIndex(low, []byte("</body>"))
+	end := lastIndexASCIIFold(string(page), "</body>")
 	if end < start {
 		end = len(page)
 	}
 	return bytes.TrimSpace(page[start:end])
+}
+
+// indexASCIIFold is the byte offset in s of the first match of marker
+// (an ASCII tag such as "</head>"), in any case of its ASCII letters, or
+// -1. The search is on s itself: a lower-cased copy of a page is not as
+// long as the page (İ, the Kelvin sign, Ⱥ, invalid bytes), so an offset
+// found in it cuts the page in the wrong place.
+func indexASCIIFold(s, marker string) int {
+	for i := 0; i+len(marker) <= len(s); i++ {
+		if asciiEqualFold(s[i:i+len(marker)], marker) {
+			return i
+		}
+	}
+	return -1
+}
+
+// lastIndexASCIIFold is indexASCIIFold's last match.
+func lastIndexASCIIFold(s, marker string) int {
+	for i := len(s) - len(marker); i >= 0; i-- {
+		if asciiEqualFold(s[i:i+len(marker)], marker) {
+			return i
+		}
+	}
+	return -1
+}
+
+// asciiEqualFold compares a and b (of one length) with ASCII letters in
+// either case; any other byte must be the same byte.
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // xmlSafe keeps what XML 1.0 allows of s (valid UTF-8; no C0 control but

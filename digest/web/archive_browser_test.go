@@ -38,7 +38,7 @@ func serveArchive(t *testing.T) (*siteFixture, string) {
 		t.Fatal(err)
 	}
 	sf := newSiteFixture(t, func(s *Site) {
-		s.BaseURL, s.Styles, s.IssuePage, s.Title = base, styles, r.WebPage, "AI 정책 주간"
+		s.BaseURL, s.Styles, s.IssuePage, s.Title = base, styles, r.WebPageIn, "AI 정책 주간"
 		s.Themes = []ThemeChoice{
 			{ID: "regulation", Name: "규제", Names: digest.Text{Ko: "규제", En: "Regulation"}},
 			{ID: "compute", Name: "반도체와 컴퓨팅", Names: digest.Text{Ko: "반도체와 컴퓨팅", En: "Compute & Chips"}},

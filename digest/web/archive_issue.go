@@ -38,6 +38,7 @@ var (
 
 // GET /issues/{id}[?view=TOKEN]: a stored issue as a web page.
 func (s *Site) issue(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	id := r.PathValue("id")
 	if !validIssueID(id) {
 		s.fail(w, r, failNoIssue)
@@ -54,7 +55,7 @@ func (s *Site) issue(w http.ResponseWriter, r *http.Request) {
 	// approved issue may still be reopened and changed until its send
 	// begins: neither is published.
 	if stored && (rec.Status == digest.IssueOpen || rec.Status == digest.IssueDone) && !rec.Awaiting {
-		body, err := s.IssuePage(is)
+		body, err := s.IssuePage(is, s.lang())
 		if err != nil {
 			s.log().Error("archive: render issue", "issue", id, "err", err)
 			s.fail(w, r, failSite)
@@ -112,9 +113,19 @@ func (s *Site) view(w http.ResponseWriter, r *http.Request, id, tok string, is d
 		}
 	}
 	if frozen {
-		body, err = page(is)
+		body, err = page(is, s.lang())
 	} else {
-		body, err = s.previewBytes(r.Context())
+		// Nothing stored for the issue (a week without editors): the
+		// coming issue, when it is the link's. A link to another week
+		// (one the preview has moved past, or not reached) must not show
+		// this week's.
+		var p PreviewPage
+		p, err = s.previewBytes(r.Context())
+		if err == nil && p.ID != id {
+			s.fail(w, r, failNotYet)
+			return
+		}
+		body = p.Body
 	}
 	if errors.Is(err, ErrPreviewNotReady) {
 		s.fail(w, r, failPreparing)
@@ -140,6 +151,9 @@ var notYetBanner = map[string]string{
 var ogLocale = map[string]string{"ko": "ko_KR", "en": "en_US"}
 
 var issueHead = template.Must(template.New("head").Parse(`<link rel="canonical" href="{{.URL}}">
+<link rel="alternate" hreflang="ko" href="{{.URL}}?lang=ko">
+<link rel="alternate" hreflang="en" href="{{.URL}}?lang=en">
+<link rel="alternate" hreflang="x-default" href="{{.URL}}">
 <meta property="og:type" content="article">
 <meta property="og:site_name" content="{{.Site}}">
 <meta property="og:title" content="{{.Title}}">
@@ -176,7 +190,7 @@ func (s *Site) withIssueHead(body []byte, is digest.Issue, rec digest.IssueRecor
 // InHead puts block at the end of the page's <head> (at its start when
 // it has none).
 func InHead(page, block string) string {
-	i := strings.Index(strings.ToLower(page), "</head>")
+	i := indexASCIIFold(page, "</head>")
 	if i < 0 {
 		return block + page
 	}
@@ -186,7 +200,7 @@ func InHead(page, block string) string {
 // AfterBody puts block at the top of the page's body (at its start when
 // it has none): a banner over a rendered issue.
 func AfterBody(page, block string) string {
-	i := strings.Index(strings.ToLower(page), "<body")
+	i := indexASCIIFold(page, "<body")
 	if i < 0 {
 		return block + page
 	}

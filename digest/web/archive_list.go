@@ -6,6 +6,7 @@ package web
 
 import (
 	"cmp"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ var failNoTheme = failure{404,
 
 // GET /: the published issues, newest first.
 func (s *Site) index(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	page, ok := pageOf(r)
 	if !ok {
 		s.fail(w, r, failNoPage)
@@ -44,7 +46,7 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 	loc := s.location()
 	for _, rec := range recs {
 		item := archiveItem{
-			URL:    s.issueURL(rec.ID),
+			URL:    s.link(s.issueURL(rec.ID)),
 			Number: cmp.Or(digest.NumberText(rec.Number, s.lang()), rec.ID),
 			Dates:  rec.Period.Dates(s.lang(), loc),
 			Count:  s.articleCount(rec.Articles),
@@ -59,7 +61,7 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 		})
 		d.Issues = append(d.Issues, item)
 	}
-	d.Pager = pagerFor(s.baseURL()+"/", nil, page, total)
+	d.Pager = pagerFor(s.baseURL()+"/", s.withLang(nil), page, total)
 	s.render(w, r, http.StatusOK, "public, max-age=300", "archive", d)
 }
 
@@ -76,6 +78,7 @@ func (s *Site) articleCount(n int) string {
 
 // GET /themes/{id}: the theme's articles across the published issues.
 func (s *Site) theme(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	id := r.PathValue("id")
 	name := s.themeName(id)
 	page, ok := pageOf(r)
@@ -96,13 +99,14 @@ func (s *Site) theme(w http.ResponseWriter, r *http.Request) {
 	d := s.data(name)
 	d.Index = true
 	d.Articles = s.articleItems(p.Articles, nil, false)
-	d.Pager = pagerFor(s.baseURL()+"/themes/"+url.PathEscape(id), nil, page, p.Total)
+	d.Pager = pagerFor(s.baseURL()+"/themes/"+url.PathEscape(id), s.withLang(nil), page, p.Total)
 	s.render(w, r, http.StatusOK, "public, max-age=300", "theme", d)
 }
 
 // GET /search?q=: the published issues' articles matching every term,
 // newest first, the matches highlighted. No query shows the form.
 func (s *Site) search(w http.ResponseWriter, r *http.Request) {
+	s = s.in(r)
 	q := r.URL.Query().Get("q")
 	page, ok := pageOf(r)
 	if !ok {
@@ -129,8 +133,11 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 		d.Searched = true
 		d.Heading += ": " + d.Query
 		d.Found = s.articleCount(p.Total)
+		if p.Scanned > 0 {
+			d.Capped = fmt.Sprintf(archiveWords[s.lang()]["capped"], p.Scanned)
+		}
 		d.Articles = s.articleItems(p.Articles, terms, true)
-		d.Pager = pagerFor(s.baseURL()+"/search", url.Values{"q": {d.Query}}, page, p.Total)
+		d.Pager = pagerFor(s.baseURL()+"/search", s.withLang(url.Values{"q": {d.Query}}), page, p.Total)
 	}
 	// A result page is not worth a search engine's index.
 	s.render(w, r, http.StatusOK, "public, max-age=300", "search", d)
@@ -139,18 +146,23 @@ func (s *Site) search(w http.ResponseWriter, r *http.Request) {
 // summaryRunes is how much of an article's summary a list shows.
 const summaryRunes = 240
 
-// articleItems shows articles, their matches of terms highlighted; with
-// section, each names its theme.
+// articleItems shows articles, their matches of terms highlighted (in
+// the title, the summary and the outlet's name, which the search reads
+// too); with section, each names its theme. The text is shown as the
+// search compares it (digest.SearchText: NFC), so a match is marked
+// where it is. Another outlet's coverage of a story names its lead.
 func (s *Site) articleItems(arts []digest.ArchivedArticle, terms []string, section bool) []articleItem {
 	var out []articleItem
+	shown := func(t string) string { return digest.SearchText(xmlText(t)) }
 	for _, a := range arts {
 		rec := digest.IssueRecord{ID: a.IssueID, Number: a.IssueNumber, Period: a.Period}
 		item := articleItem{
-			Title:    highlight(xmlText(a.Title), terms),
-			Summary:  highlight(excerptAround(xmlText(a.Summary), terms, summaryRunes), terms),
+			Title:    highlight(shown(a.Title), terms),
+			Summary:  highlight(excerptAround(shown(a.Summary), terms, summaryRunes), terms),
 			Link:     a.Link,
-			Feed:     xmlText(a.Feed),
-			IssueURL: s.issueURL(a.IssueID),
+			Feed:     highlight(shown(a.Feed), terms),
+			Story:    shown(a.Story),
+			IssueURL: s.link(s.issueURL(a.IssueID)),
 			Issue:    cmp.Or(digest.NumberText(rec.Number, s.lang()), rec.ID) + " · " + rec.Period.Dates(s.lang(), s.location()),
 		}
 		if section {
@@ -175,9 +187,11 @@ func highlight(text string, terms []string) template.HTML {
 	return template.HTML(b.String())
 }
 
-// excerptAround cuts text to about n characters (never inside one),
-// around the first match of terms when the match is further in, with …
-// where it was cut.
+// excerptAround cuts text to about n characters, around the first match
+// of terms when the match is further in, with … where it was cut. A cut
+// is never inside a user-visible character (digest.GraphemeBoundary, the
+// mail's rule: a flag, an emoji sequence, a letter and its marks, old
+// Hangul's jamo stay whole), so it may give a little less than n.
 func excerptAround(text string, terms []string, n int) string {
 	runes := []rune(text)
 	if len(runes) <= n {
@@ -190,11 +204,18 @@ func excerptAround(text string, terms []string, n int) string {
 			start = min(first-n/4, len(runes)-n)
 		}
 	}
-	out := string(runes[start : start+n])
+	end := start + n
+	for start > 0 && !digest.GraphemeBoundary(runes, start) {
+		start--
+	}
+	for end > start && !digest.GraphemeBoundary(runes, end) {
+		end--
+	}
+	out := string(runes[start:end])
 	if start > 0 {
 		out = "…" + out
 	}
-	if start+n < len(runes) {
+	if end < len(runes) {
 		out += "…"
 	}
 	return out

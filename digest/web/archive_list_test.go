@@ -167,7 +167,7 @@ func TestSearchPages(t *testing.T) {
 // The issue's page carries its canonical address and OpenGraph tags.
 func TestIssuePageOpenGraph(t *testing.T) {
 	sf := newSiteFixture(t, func(s *Site) {
-		s.IssuePage = func(is digest.Issue) ([]byte, error) {
+		s.IssuePage = func(is digest.Issue, _ string) ([]byte, error) {
 			return []byte("<!DOCTYPE html><html><head><title>x</title></head><body><p>" + html.EscapeString(is.ID) + "</p></body></html>"), nil
 		}
 	})
@@ -195,7 +195,7 @@ func TestIssuePageOpenGraph(t *testing.T) {
 // Each entry carries the issue's web copy, as HTML content a reader shows.
 func TestFeedCarriesTheIssue(t *testing.T) {
 	sf := newSiteFixture(t, func(s *Site) {
-		s.IssuePage = func(is digest.Issue) ([]byte, error) {
+		s.IssuePage = func(is digest.Issue, _ string) ([]byte, error) {
 			return []byte("<!DOCTYPE html><html><head><style>p{}</style></head><body class=\"body\">\n<h1>" + html.EscapeString(is.Title) +
 				"</h1><p>" + html.EscapeString(is.Sections[0].Articles[0].Title) + "</p>\n</body></html>"), nil
 		}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // siteData is everything a page of the site shows.
@@ -24,6 +25,7 @@ type siteData struct {
 	Styles                         template.HTML
 	HomeURL, FeedURL, SubscribeURL string
 	SearchURL                      string
+	LangParam                      string // the chosen ?lang=, which the search form keeps
 	// Index asks search engines to keep the page; error pages, search
 	// results and unpublished issues stay out.
 	Index  bool
@@ -35,6 +37,7 @@ type siteData struct {
 	Query    string        // the search's, as typed (valid UTF-8, cut)
 	Searched bool
 	Found    string // "3 articles" / "3건"
+	Capped   string // a short-word search looked at the newest articles only: it says so
 	Pager    pager
 	Fail     failure
 	FailText [2]string // the failure's heading and words in the page's language
@@ -51,8 +54,9 @@ type archiveItem struct {
 // title and summary as HTML (escaped, the search's matches in <mark>),
 // with the issue it was in.
 type articleItem struct {
-	Title, Summary           template.HTML
-	Link, Feed               string
+	Title, Summary, Feed     template.HTML
+	Link                     string
+	Story                    string // the lead's title, for another outlet's coverage of its story
 	IssueURL, Issue, Section string
 }
 
@@ -73,6 +77,8 @@ var archiveWords = map[string]map[string]string{
 		"noTheme":   "이 주제의 기사가 아직 없습니다.",
 		"noResults": "찾는 기사가 없습니다. 다른 낱말로 찾아보세요.",
 		"prev":      "← 이전", "next": "다음 →", "page": "쪽", "in": "수록",
+		"coverage": "같은 소식:",
+		"capped":   "한두 글자 낱말로는 최근 기사 %d건에서만 찾습니다. 세 글자 이상의 낱말을 넣으면 모든 호에서 찾습니다.",
 	},
 	"en": {
 		"past": "Past issues", "search": "Search", "searchLabel": "Search the past issues' articles", "searchHint": "title, summary, outlet",
@@ -81,6 +87,8 @@ var archiveWords = map[string]map[string]string{
 		"noTheme":   "No article in this theme yet.",
 		"noResults": "No article matches. Try other words.",
 		"prev":      "← Newer", "next": "Older →", "page": "page", "in": "in",
+		"coverage": "Coverage of:",
+		"capped":   "Words of one or two characters search the newest %d articles only. Add a word of three characters or more to search every issue.",
 	},
 }
 
@@ -129,7 +137,8 @@ const archiveLayout = `<!DOCTYPE html>
 <h1 class="dateline">{{.Heading}}</h1>
 <form class="search-form" role="search" method="get" action="{{.SearchURL}}">
 <input type="search" name="q" value="{{.Query}}" aria-label="{{.L.searchLabel}}" placeholder="{{.L.searchHint}}">
-<button type="submit">{{.L.search}}</button>
+{{with .LangParam}}<input type="hidden" name="lang" value="{{.}}">
+{{end}}<button type="submit">{{.L.search}}</button>
 </form>
 {{with .Themes}}<p class="nav">{{$.L.themes}}: {{range .}}<a class="chip" href="{{.URL}}">{{.Name}}</a> {{end}}</p>{{end}}
 </div>
@@ -148,6 +157,7 @@ const articlesBody = `{{define "articles"}}<div class="section">
 {{range .Articles}}<div class="article">
 <p class="article-title"><a class="article-link" href="{{.Link}}">{{.Title}}</a></p>
 <p class="meta">{{with .Feed}}{{.}} · {{end}}<a class="muted-link" href="{{.IssueURL}}">{{.Issue}}</a>{{with .Section}} · {{.}}{{end}}</p>
+{{if .Story}}<p class="meta story">{{$.L.coverage}} <a class="muted-link" href="{{.IssueURL}}">{{.Story}}</a></p>{{end}}
 {{with .Summary}}<p class="summary">{{.}}</p>{{end}}
 </div>
 {{end}}</div>{{end}}`
@@ -163,7 +173,8 @@ var siteTexts = map[string]string{
 
 	"theme": `{{define "body"}}{{if .Articles}}{{template "articles" .}}{{else}}<p class="empty">{{.L.noTheme}}</p>{{end}}{{end}}`,
 
-	"search": `{{define "body"}}{{if .Searched}}{{if .Articles}}<p class="empty meta">{{.Found}}</p>
+	"search": `{{define "body"}}{{if .Searched}}{{with .Capped}}<p class="empty meta capped">{{.}}</p>
+{{end}}{{if .Articles}}<p class="empty meta">{{.Found}}</p>
 {{template "articles" .}}{{else}}<p class="empty">{{.L.noResults}}</p>{{end}}{{end}}{{end}}`,
 
 	"error": `{{define "body"}}<div class="empty"><p>{{index .FailText 1}}</p>
@@ -180,23 +191,68 @@ var sitePages = func() map[string]*template.Template {
 	return out
 }()
 
-// lang is the site's language: the config's, Korean or English.
+// lang is the page's language: the one the request chose (?lang=), else
+// the config's; Korean or English.
 func (s *Site) lang() string {
+	if s.chosen != "" {
+		return s.chosen
+	}
 	if s.Lang == "ko" {
 		return "ko"
 	}
 	return "en"
 }
 
+// in is the site as the request r sees it: in the language it asks for
+// with ?lang=ko or ?lang=en (a reader's mail links their language's
+// pages), else the config's. Anything else is ignored.
+func (s *Site) in(r *http.Request) *Site {
+	l := r.URL.Query().Get("lang")
+	if (l != "ko" && l != "en") || l == s.lang() {
+		return s
+	}
+	c := *s
+	c.chosen = l
+	if t := s.Titles.In(l); t != "" {
+		c.Title = t
+	}
+	return &c
+}
+
+// link is u (a page of the site) in the page's chosen language: with
+// ?lang= when the request chose one, so a reader stays in it.
+func (s *Site) link(u string) string {
+	if s.chosen == "" {
+		return u
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "lang=" + s.chosen
+}
+
+// withLang adds the chosen language to a page's query (a pager's).
+func (s *Site) withLang(q url.Values) url.Values {
+	if s.chosen == "" {
+		return q
+	}
+	v := url.Values{"lang": {s.chosen}}
+	for k, vs := range q {
+		v[k] = vs
+	}
+	return v
+}
+
 func (s *Site) data(heading string) siteData {
 	base := s.baseURL()
 	d := siteData{
 		Lang: s.lang(), Title: s.Title, Heading: heading, Styles: template.HTML(s.Styles),
-		HomeURL: base + "/", FeedURL: base + "/feed.atom", SubscribeURL: base + "/subscribe", SearchURL: base + "/search",
-		L: archiveWords[s.lang()],
+		HomeURL: s.link(base + "/"), FeedURL: base + "/feed.atom", SubscribeURL: s.link(base + "/subscribe"), SearchURL: base + "/search",
+		LangParam: s.chosen, L: archiveWords[s.lang()],
 	}
 	for _, t := range s.Themes {
-		d.Themes = append(d.Themes, themeLink{URL: base + "/themes/" + url.PathEscape(t.ID), Name: s.themeName(t.ID)})
+		d.Themes = append(d.Themes, themeLink{URL: s.link(base + "/themes/" + url.PathEscape(t.ID)), Name: s.themeName(t.ID)})
 	}
 	return d
 }

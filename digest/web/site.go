@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -23,12 +24,13 @@ import (
 type Site struct {
 	Pages     *SubscriberPages // /subscribe /confirm /unsubscribe /preferences
 	Archive   ArchiveStore
-	IssuePage func(is digest.Issue) ([]byte, error)     // a stored issue as a web page (full HTML document)
-	Preview   func(ctx context.Context) ([]byte, error) // this week's digest rendered now (full HTML document)
-	Health    func(ctx context.Context) error           // nil = store reachable
-	Metrics   http.Handler                              // Metrics.Handler()
-	BaseURL   string                                    // absolute, no trailing slash
+	IssuePage func(is digest.Issue, lang string) ([]byte, error) // a stored issue as a web page in lang (full HTML document)
+	Preview   func(ctx context.Context) (PreviewPage, error)     // the coming issue rendered now (full HTML document)
+	Health    func(ctx context.Context) error                    // nil = store reachable
+	Metrics   http.Handler                                       // Metrics.Handler()
+	BaseURL   string                                             // absolute, no trailing slash
 	Title     string
+	Titles    digest.Text // Title in each language, for ?lang=
 	// Location is the zone the archive shows its dates in (the
 	// schedule's); nil means UTC. The store keeps times in UTC, and a
 	// week ending Monday 08:00 in Seoul ends on Sunday in UTC.
@@ -38,6 +40,11 @@ type Site struct {
 	// requests, then one per Every. Zero means 20, and one every 3 s.
 	WriteBurst int
 	WriteEvery time.Duration
+	// SearchBurst/SearchEvery rate-limit GET /search?q= per client: each
+	// search reads the store's index (a short word, thousands of rows).
+	// Zero means 30, and one a second.
+	SearchBurst int
+	SearchEvery time.Duration
 	// TrustedProxies are the reverse proxies in front (http.trusted_proxies):
 	// a request from one of them is counted for the client its
 	// X-Forwarded-For names. A header from anyone else is ignored: a
@@ -62,7 +69,11 @@ type Site struct {
 	// refuses them. ViewPage renders an unpublished issue for such a link,
 	// uncached (a draft changes); nil uses IssuePage.
 	Signer   *subscribers.Signer
-	ViewPage func(is digest.Issue) ([]byte, error)
+	ViewPage func(is digest.Issue, lang string) ([]byte, error)
+
+	// chosen is the language a request asked for (?lang=) when it is not
+	// Lang: the page is in it, and its links keep it (Site.in).
+	chosen string
 
 	now func() time.Time // tests move the clock
 	st  *siteState
@@ -84,7 +95,8 @@ const (
 
 // siteState is what the site keeps between requests, in memory.
 type siteState struct {
-	writes *limiter
+	writes   *limiter
+	searches *limiter
 	// previewTurn is held by the one request that may render the
 	// preview; the others wait for it and take its result.
 	previewTurn chan struct{}
@@ -93,9 +105,16 @@ type siteState struct {
 }
 
 type previewResult struct {
-	body []byte
+	page PreviewPage
 	err  error
 	at   time.Time // when it was rendered; zero: never
+}
+
+// PreviewPage is the coming issue as /preview shows it: its id (a test
+// send's view link is good for that issue only) and its web copy.
+type PreviewPage struct {
+	ID   string
+	Body []byte
 }
 
 // Continue makes s take over the write rate limit of old, the site a
@@ -110,7 +129,7 @@ func (s *Site) Continue(old *Site) {
 	if s.st == nil {
 		s.st = &siteState{previewTurn: make(chan struct{}, 1)}
 	}
-	s.st.writes = old.st.writes
+	s.st.writes, s.st.searches = old.st.writes, old.st.searches
 	if s.Desk != nil {
 		s.Desk.Continue(old.Desk)
 	}
@@ -135,6 +154,9 @@ func (s *Site) Handler() http.Handler {
 		}
 		s.st = &siteState{writes: newLimiter(burst, every), previewTurn: make(chan struct{}, 1)}
 	}
+	if s.st.searches == nil {
+		s.st.searches = newLimiter(cmp.Or(s.SearchBurst, 30), cmp.Or(s.SearchEvery, time.Second))
+	}
 	pages := s.Pages.Handler()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.index)
@@ -143,6 +165,10 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /themes/{id}", s.theme)
 	mux.HandleFunc("GET /search", s.search)
 	mux.HandleFunc("GET /preview", s.preview)
+	if s.Desk != nil {
+		// Under /desk, where the desk's session cookie is sent.
+		mux.HandleFunc("GET "+deskPreviewPath, s.preview)
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -177,12 +203,11 @@ func (s *Site) Handler() http.Handler {
 		// a provider posts a send's bounces in a burst, each signed, and
 		// one refused is a dead address mailed again (it retries, but
 		// not for ever).
-		if r.Method == http.MethodPost && r.URL.Path != "/unsubscribe" && !strings.HasPrefix(r.URL.Path, webhooksPath) {
-			if ok, retry := s.st.writes.allow(clientKey(r), s.clock()); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
-				s.fail(w, r, failTooMany)
-				return
-			}
+		if r.Method == http.MethodPost && r.URL.Path != "/unsubscribe" && !strings.HasPrefix(r.URL.Path, webhooksPath) && !s.allow(w, r, s.st.writes) {
+			return
+		}
+		if r.URL.Path == "/search" && r.URL.Query().Get("q") != "" && !s.allow(w, r, s.st.searches) {
+			return
 		}
 		if r.Method == http.MethodPost && !s.storeWritable(w, r) {
 			return
@@ -202,6 +227,17 @@ func (s *Site) Handler() http.Handler {
 			s.fail(w, r, failNoPage)
 		}
 	})
+}
+
+// allow takes one of the client's tokens of l, or answers 429 with
+// Retry-After and false.
+func (s *Site) allow(w http.ResponseWriter, r *http.Request, l *limiter) bool {
+	ok, retry := l.allow(clientKey(r), s.clock())
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		s.fail(w, r, failTooMany)
+	}
+	return ok
 }
 
 // failStoreGone answers a form posted while the store's file is gone.
@@ -330,12 +366,28 @@ func writeBody(w http.ResponseWriter, r *http.Request, contentType, cacheControl
 	}
 }
 
-// GET /preview: this week's digest as it would go now. It is rendered at
+// deskPreviewPath is /preview for signed-in editors.
+const deskPreviewPath = deskPath + "/preview"
+
+// GET /preview: the coming issue as it would go now. It is rendered at
 // most once a minute, one render at a time: the requests that come during
-// a render wait for it and share its result, so the public page cannot
-// make the daemon render in a loop.
+// a render wait for it and share its result, so the page cannot make the
+// daemon render in a loop.
+//
+// With editors (a desk), the coming issue is theirs until it is sent: the
+// draft may hold articles they hid, and an approved issue is not
+// published. Then it is shown at /desk/preview to a signed-in editor, or
+// with a test send's view link (?view=) of that issue; /preview sends
+// everyone else there, and the desk to its sign-in.
 func (s *Site) preview(w http.ResponseWriter, r *http.Request) {
-	body, err := s.previewBytes(r.Context())
+	var viewFor string
+	if s.Desk != nil {
+		var ok bool
+		if viewFor, ok = s.previewAllowed(w, r); !ok {
+			return
+		}
+	}
+	p, err := s.previewBytes(r.Context())
 	if r.Context().Err() != nil {
 		return // the client left while waiting for its turn
 	}
@@ -350,14 +402,57 @@ func (s *Site) preview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failSite)
 		return
 	}
+	body := p.Body
+	if s.Desk != nil {
+		if viewFor != "" && viewFor != p.ID {
+			// The link's issue is no longer the coming one: it was sent,
+			// or its week is over. /issues/{id} has it.
+			s.fail(w, r, failBadView)
+			return
+		}
+		body = []byte(InHead(string(body), robotsLine))
+	}
 	writeBody(w, r, "text/html; charset=utf-8", "no-store", body)
 }
 
-func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
+// previewAllowed lets an editor's request for the preview through: a
+// signed-in editor (the cookie reaches /desk/preview only), or a valid
+// view link, whose issue id it returns. Anyone else is sent on (to
+// /desk/preview, and from there to the sign-in) and false.
+func (s *Site) previewAllowed(w http.ResponseWriter, r *http.Request) (viewFor string, ok bool) {
+	if tok := r.URL.Query().Get("view"); tok != "" {
+		if s.Signer == nil {
+			s.fail(w, r, failBadView)
+			return "", false
+		}
+		c, err := s.Signer.Verify(tok, subscribers.PurposeView, s.clock())
+		switch {
+		case errors.Is(err, subscribers.ErrExpired):
+			s.fail(w, r, failViewExpired)
+			return "", false
+		case err != nil || c.Data == "":
+			s.fail(w, r, failBadView)
+			return "", false
+		}
+		return c.Data, true
+	}
+	if _, err := s.Desk.Auth.Session(r, s.clock()); err == nil {
+		return "", true
+	}
+	to := deskPreviewPath
+	if r.URL.Path == deskPreviewPath {
+		to = DeskSignInPath
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, s.baseURL()+to, http.StatusSeeOther)
+	return "", false
+}
+
+func (s *Site) previewBytes(ctx context.Context) (PreviewPage, error) {
 	select {
 	case s.st.previewTurn <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return PreviewPage{}, ctx.Err()
 	}
 	defer func() { <-s.st.previewTurn }()
 	p := &s.st.preview
@@ -366,13 +461,13 @@ func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
 		fresh = previewFailedFresh
 	}
 	if now := s.clock(); !p.at.IsZero() && !now.Before(p.at) && now.Sub(p.at) < fresh {
-		return p.body, p.err
+		return p.page, p.err
 	}
 	// The render is finished even if its client leaves: the ones waiting
 	// behind it take the result.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), previewTimeout)
 	defer cancel()
-	body, err := s.Preview(ctx)
+	page, err := s.Preview(ctx)
 	switch {
 	case errors.Is(err, ErrPreviewNotReady):
 		s.log().Info("preview asked for before the first fetch ended; answered that it is being prepared")
@@ -380,8 +475,8 @@ func (s *Site) previewBytes(ctx context.Context) ([]byte, error) {
 		// Logged once per render, not once per request answered from it.
 		s.log().Error("preview failed", "err", err)
 	}
-	*p = previewResult{body: body, err: err, at: s.clock()}
-	return body, err
+	*p = previewResult{page: page, err: err, at: s.clock()}
+	return page, err
 }
 
 // GET /healthz: 200 while the store answers and is still the file it

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ type siteFixture struct {
 	previewGate chan struct{}
 	mu          sync.Mutex
 	previewErr  error
+	previewID   string // the coming issue's id; "" is 2026-W48
 	healthErr   error
 }
 
@@ -100,28 +102,28 @@ func newSiteFixture(t *testing.T, edit ...func(*Site)) *siteFixture {
 	sf.site = &Site{
 		Pages:   sf.pages,
 		Archive: sf.archive,
-		IssuePage: func(is digest.Issue) ([]byte, error) {
+		IssuePage: func(is digest.Issue, _ string) ([]byte, error) {
 			if is.Title == "unrenderable" {
 				return nil, errors.New("template digest.html.tmpl: secret detail")
 			}
 			return []byte("<!DOCTYPE html><title>" + html.EscapeString(is.Title) + "</title><p>issue " + is.ID +
 				", " + strconv.Itoa(is.Count()) + " articles</p>"), nil
 		},
-		Preview: func(ctx context.Context) ([]byte, error) {
+		Preview: func(ctx context.Context) (PreviewPage, error) {
 			n := sf.renders.Add(1)
 			if sf.previewGate != nil {
 				select {
 				case <-sf.previewGate:
 				case <-ctx.Done():
-					return nil, ctx.Err()
+					return PreviewPage{}, ctx.Err()
 				}
 			}
 			sf.mu.Lock()
 			defer sf.mu.Unlock()
 			if sf.previewErr != nil {
-				return nil, sf.previewErr
+				return PreviewPage{}, sf.previewErr
 			}
-			return []byte(fmt.Sprintf("<!DOCTYPE html><p>preview number %d</p>", n)), nil
+			return PreviewPage{ID: cmp.Or(sf.previewID, "2026-W48"), Body: []byte(fmt.Sprintf("<!DOCTYPE html><p>preview number %d</p>", n))}, nil
 		},
 		Health: func(ctx context.Context) error {
 			sf.mu.Lock()
