@@ -239,8 +239,9 @@ func TestSESWebhook(t *testing.T) {
 }
 
 // TestMailgunWebhook: HMAC-SHA256 of timestamp and token with the signing
-// key; a wrong signature or key is refused with 401, as is a timestamp an
-// hour old; the same post again is accepted and changes nothing; a
+// key; a wrong signature or key is refused with 401, as is a timestamp past
+// Mailgun's 8 hours of retries; a retry 8 hours on after the store was down
+// is taken; the same post again is accepted and changes nothing; a
 // temporary failure (Mailgun still trying) marks nobody.
 func TestMailgunWebhook(t *testing.T) {
 	key := []byte("key-3ax6xnjp29jd6fds4gc373sgvjxteol0")
@@ -285,7 +286,7 @@ func TestMailgunWebhook(t *testing.T) {
 	cases := map[string][]byte{
 		"altered token": bytes.Replace(webhooktest.MailgunPost(key, now, "tok-5", failed("ev-5", "permanent", "bounce", "victim@example.org", 550, "")), []byte(`"tok-5"`), []byte(`"tok-6"`), 1),
 		"another key":   webhooktest.MailgunPost([]byte("key-not-ours"), now, "tok-7", failed("ev-7", "permanent", "bounce", "victim@example.org", 550, "")),
-		"an hour old":   webhooktest.MailgunPost(key, now.Add(-time.Hour), "tok-8", failed("ev-8", "permanent", "bounce", "victim@example.org", 550, "")),
+		"ten hours old": webhooktest.MailgunPost(key, now.Add(-10*time.Hour), "tok-8", failed("ev-8", "permanent", "bounce", "victim@example.org", 550, "")),
 		"from tomorrow": webhooktest.MailgunPost(key, now.Add(24*time.Hour), "tok-10", failed("ev-10", "permanent", "bounce", "victim@example.org", 550, "")),
 	}
 	for name, body := range cases {
@@ -302,6 +303,24 @@ func TestMailgunWebhook(t *testing.T) {
 	wantCode(t, post(t, h, "/webhooks/mailgun", later), 200, "the retry")
 	want["late@example.org"] = []bounce.Kind{bounce.Hard}
 	p.want(t, want)
+
+	// A store down for hours: Mailgun's retries carry the first post's
+	// signature, and its last one, 8 hours on, is still taken.
+	p.fail = errors.New("store down")
+	outage := webhooktest.MailgunPost(key, now, "tok-12", failed("ev-12", "permanent", "bounce", "outage@example.org", 550, "5.1.1 unknown"))
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 500, "the store down")
+	now = now.Add(3 * time.Hour)
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 500, "the store still down 3 hours on")
+	p.fail = nil
+	now = now.Add(5 * time.Hour)
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 200, "the retry 8 hours on")
+	want["outage@example.org"] = []bounce.Kind{bounce.Hard}
+	p.want(t, want)
+	calls = p.calls
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 200, "the same post once more")
+	if p.calls != calls {
+		t.Errorf("a token taken 8 hours after its signature reached the store twice")
+	}
 
 	for _, body := range []string{`[]`, `{"signature":{}}`, `{"signature":{"token":"x"},"event-data":{"event":"failed"}}`} {
 		wantCode(t, post(t, h, "/webhooks/mailgun", []byte(body)), 400, body)
