@@ -186,6 +186,10 @@ func TestSESWebhook(t *testing.T) {
 		"cert at amazonaws":  "https://s3.amazonaws.com/SimpleNotificationService-test.pem",
 		"cert not a .pem":    "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x",
 		"cert with userinfo": "https://x@sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
+		// SNS's host, but not a path Amazon keeps its certificates at.
+		"cert path elsewhere": "https://sns.us-east-1.amazonaws.com/uploads/SimpleNotificationService-0abc.pem",
+		"cert name not hex":   "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
+		"cert with a query":   sns.CertURL + "?Action=Other",
 	} {
 		cases[name] = sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": "sns-7", "TopicArn": testTopic,
 			"Message":   sesBounce("fb-7", "Permanent", "victim@example.org", "5.1.1", "550"),
@@ -475,4 +479,98 @@ func TestSiteServesWebhooks(t *testing.T) {
 		t.Fatalf("%d addresses recorded, want 300", n)
 	}
 	wantCode(t, post(t, newSiteFixture(t).sh, "/webhooks/sendgrid", body), 404, "no webhooks configured")
+}
+
+// snsPost is a signed Notification of the test topic whose certificate is
+// said to be at certURL.
+func snsPost(sns *webhooktest.SNS, id, certURL string) []byte {
+	return sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": id, "TopicArn": testTopic,
+		"Message":   sesBounce("fb-"+id, "Permanent", "victim@example.org", "5.1.1", "550"),
+		"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": "2", "SigningCertURL": certURL})
+}
+
+// TestSESCertFetchStorm: anyone can post a message naming the configured
+// topic and a certificate URL of SNS's form. Many at once naming one URL
+// cost one fetch, and a URL that failed is not fetched again for a
+// minute; many naming different URLs are fetched one at a time.
+func TestSESCertFetchStorm(t *testing.T) {
+	sns := newSNS(t)
+	now := time.Now() // the test certificate is valid around now
+	wh := &Webhooks{Recorder: &policy{}, SES: &webhook.SNS{TopicARNs: []string{testTopic}, Client: sns.Client}}
+	var mu sync.Mutex
+	wh.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := wh.Handler()
+	sns.Slow(20 * time.Millisecond) // the fetches overlap unless gull keeps them apart
+
+	const missing = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ffff0000.pem"
+	fetches := func(url string) int {
+		n := 0
+		for _, g := range sns.Gets() {
+			if "https://"+g == url {
+				n++
+			}
+		}
+		return n
+	}
+	storm := func(urls ...string) {
+		var wg sync.WaitGroup
+		for i, u := range urls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if w := post(t, h, "/webhooks/ses", snsPost(sns, fmt.Sprint("storm-", i), u)); w.Code != 401 {
+					t.Errorf("a post whose certificate is missing: %d", w.Code)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	same := make([]string, 16)
+	for i := range same {
+		same[i] = missing
+	}
+	storm(same...)
+	if n := fetches(missing); n != 1 {
+		t.Errorf("16 posts naming a missing certificate fetched it %d times, want once", n)
+	}
+	var different []string
+	for i := range 8 {
+		different = append(different, fmt.Sprintf("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-%04x.pem", i+1))
+	}
+	storm(different...)
+	if m := sns.MaxInFlight(); m != 1 {
+		t.Errorf("%d certificate fetches at once, want one at a time", m)
+	}
+	// A minute on, the URL may have come back: fetched again, once.
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	storm(missing, missing)
+	if n := fetches(missing); n != 2 {
+		t.Errorf("a failed certificate fetched %d times after a minute, want 2 in all", n)
+	}
+	// The real certificate is still taken.
+	if w := post(t, h, "/webhooks/ses", sns.Notification(testTopic, "real", sesBounce("fb-real", "Permanent", "gone@example.org", "5.1.1", "550 5.1.1 unknown"), "2")); w.Code != 200 {
+		t.Errorf("a signed post after the storm: %d", w.Code)
+	}
+}
+
+// A subscription that cannot be confirmed is logged by its topic and
+// SNS's host, never its SubscribeURL, whose Token= would confirm it.
+func TestSESConfirmFailureLogsHostOnly(t *testing.T) {
+	sns := newSNS(t)
+	var logs bytes.Buffer
+	h := (&Webhooks{Recorder: &policy{}, SES: &webhook.SNS{TopicARNs: []string{testTopic}, Client: sns.Client},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}).Handler()
+	// The certificate is fetched and kept; then SNS cannot be reached.
+	wantCode(t, post(t, h, "/webhooks/ses", sns.Notification(testTopic, "n-1", sesBounce("fb-1", "Permanent", "a@example.org", "5.1.1", "550"), "2")), 200, "a notification")
+	sns.Close()
+	wantCode(t, post(t, h, "/webhooks/ses", sns.SubscriptionConfirmation(testTopic, "secret-confirm-token")), 502, "a confirmation SNS does not answer")
+	l := logs.String()
+	if strings.Contains(l, "secret-confirm-token") || strings.Contains(l, "Token=") || strings.Contains(l, "ConfirmSubscription") {
+		t.Errorf("the log holds the SubscribeURL:\n%s", l)
+	}
+	if !strings.Contains(l, "sns.us-east-1.amazonaws.com") || !strings.Contains(l, "SNS subscription not confirmed") {
+		t.Errorf("the log does not say which host failed:\n%s", l)
+	}
 }

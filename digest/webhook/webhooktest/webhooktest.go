@@ -44,15 +44,18 @@ import (
 type SNS struct {
 	Region  string
 	Client  *http.Client
-	CertURL string // https://sns.<region>.amazonaws.com/SimpleNotificationService-test.pem
+	CertURL string // https://sns.<region>.amazonaws.com/SimpleNotificationService-<hex>.pem, as Amazon names them
 
 	key *rsa.PrivateKey
 	srv *httptest.Server
 
 	mu        sync.Mutex
+	inFlight  int      // requests being answered now
+	maxFlight int      // the most answered at once
 	gets      []string // the request URIs asked for, by any host
 	dials     []string // the addresses Client connected for
 	confirmed []string // the Tokens of confirmed subscriptions
+	slow      time.Duration
 }
 
 // NewSNS starts an SNS of region; Close stops it.
@@ -81,14 +84,23 @@ func NewSNS(region string) (*SNS, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SNS{Region: region, key: key, CertURL: "https://" + host + "/SimpleNotificationService-test.pem"}
+	s := &SNS{Region: region, key: key, CertURL: "https://" + host + certPath}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.gets = append(s.gets, r.Host+r.RequestURI)
+		s.inFlight++
+		s.maxFlight = max(s.maxFlight, s.inFlight)
+		slow := s.slow
 		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
+		time.Sleep(slow)
 		switch {
-		case r.URL.Path == "/SimpleNotificationService-test.pem":
+		case r.URL.Path == certPath:
 			w.Write(certPEM)
 		case r.URL.Path == "/" && r.URL.Query().Get("Action") == "ConfirmSubscription":
 			s.mu.Lock()
@@ -115,6 +127,24 @@ func NewSNS(region string) (*SNS, error) {
 		},
 	}}
 	return s, nil
+}
+
+// certPath is where the server keeps its signing certificate.
+const certPath = "/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"
+
+// Slow makes each answer wait d first, so a test can see requests
+// overlap (MaxInFlight).
+func (s *SNS) Slow(d time.Duration) {
+	s.mu.Lock()
+	s.slow = d
+	s.mu.Unlock()
+}
+
+// MaxInFlight is the most requests the server answered at once.
+func (s *SNS) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxFlight
 }
 
 // Close stops the server.
