@@ -60,7 +60,7 @@ var (
 	blockWords = []string{"spam", "block", "blacklist", "black list", "denylist", "reputation", "policy", "policies",
 		"dmarc", "spf", "dkim", "rate limit", "rate-limit", "ratelimit", "too many", "throttl", "unsolicited", "junk",
 		"rbl", "listed at", "listed in", "listed by", "banned", "not authorized", "unauthorized", "authentication",
-		"content filter", "content rejected", "message rejected", "virus",
+		"content filter", "content rejected", "virus",
 		"스팸", "차단", "수신거부", "수신 거부", "정책", "대량 발송", "대량발송", "발송 제한", "발송제한", "유해"}
 	// failedWords say only that delivery failed for good ("This is a
 	// permanent error", "I've given up"): every bounce says that, so
