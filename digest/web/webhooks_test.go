@@ -193,7 +193,14 @@ func TestSESWebhook(t *testing.T) {
 	} {
 		cases[name] = sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": "sns-7", "TopicArn": testTopic,
 			"Message":   sesBounce("fb-7", "Permanent", "victim@example.org", "5.1.1", "550"),
-			"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": "2", "SigningCertURL": certURL})
+			"Timestamp": webhooktest.Now(), "SignatureVersion": "2", "SigningCertURL": certURL})
+	}
+	// Signed by SNS, but older than its hour of retries (a capture
+	// replayed), or from tomorrow.
+	for name, at := range map[string]time.Time{"three hours old": time.Now().Add(-3 * time.Hour), "from tomorrow": time.Now().Add(24 * time.Hour)} {
+		cases[name] = sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": "sns-9", "TopicArn": testTopic,
+			"Message":   sesBounce("fb-9", "Permanent", "victim@example.org", "5.1.1", "550"),
+			"Timestamp": at.UTC().Format("2006-01-02T15:04:05.000Z"), "SignatureVersion": "2", "SigningCertURL": sns.CertURL})
 	}
 	dialed := len(sns.Dials())
 	for name, body := range cases {
@@ -224,7 +231,7 @@ func TestSESWebhook(t *testing.T) {
 	// A signed confirmation whose SubscribeURL is not SNS's is not followed.
 	evil := sns.Sign(webhooktest.Message{"Type": "SubscriptionConfirmation", "MessageId": "c2", "TopicArn": testTopic, "Token": "t2",
 		"Message": "subscribe", "SubscribeURL": "https://evil.example/?Action=ConfirmSubscription&Token=t2",
-		"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": "2", "SigningCertURL": sns.CertURL})
+		"Timestamp": webhooktest.Now(), "SignatureVersion": "2", "SigningCertURL": sns.CertURL})
 	wantCode(t, post(t, h, "/webhooks/ses", evil), 401, "a SubscribeURL elsewhere")
 	if c := sns.Confirmed(); len(c) != 1 {
 		t.Errorf("confirmed %v: a SubscribeURL elsewhere was followed", c)
@@ -486,7 +493,7 @@ func TestSiteServesWebhooks(t *testing.T) {
 func snsPost(sns *webhooktest.SNS, id, certURL string) []byte {
 	return sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": id, "TopicArn": testTopic,
 		"Message":   sesBounce("fb-"+id, "Permanent", "victim@example.org", "5.1.1", "550"),
-		"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": "2", "SigningCertURL": certURL})
+		"Timestamp": webhooktest.Now(), "SignatureVersion": "2", "SigningCertURL": certURL})
 }
 
 // TestSESCertFetchStorm: anyone can post a message naming the configured

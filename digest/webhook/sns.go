@@ -155,6 +155,9 @@ func (s *SNS) Verify(ctx context.Context, m SNSMessage, now time.Time) error {
 	default:
 		return fmt.Errorf("%w: SNS SignatureVersion %q", ErrSignature, m.SignatureVersion)
 	}
+	if err := snsFresh(m.Timestamp, now); err != nil {
+		return err
+	}
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
 	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("%w: SNS Signature is not base64", ErrSignature)
@@ -177,6 +180,27 @@ func (s *SNS) Verify(ctx context.Context, m SNSMessage, now time.Time) error {
 	}
 	if err := rsa.VerifyPKCS1v15(pub, h, digest, sig); err != nil {
 		return fmt.Errorf("%w: SNS signature does not match", ErrSignature)
+	}
+	return nil
+}
+
+// SNSMaxAge is how old a message's Timestamp may be: SNS retries a post
+// for an hour at most (its limit for HTTP/S delivery policies), so an
+// older one is a capture replayed, refused before any fetch. (A replay
+// within it changes nothing: the store keeps each event once.)
+const SNSMaxAge = 2 * time.Hour
+
+// snsMaxSkew is how far ahead of the daemon's clock a Timestamp may be.
+const snsMaxSkew = 15 * time.Minute
+
+// snsFresh checks a message's Timestamp against SNSMaxAge.
+func snsFresh(timestamp string, now time.Time) error {
+	ts, err := time.Parse(time.RFC3339Nano, timestamp)
+	if err != nil {
+		return fmt.Errorf("%w: SNS Timestamp %q", ErrSignature, timestamp)
+	}
+	if age := now.Sub(ts); age > SNSMaxAge || age < -snsMaxSkew {
+		return fmt.Errorf("%w: SNS Timestamp %v away from now", ErrSignature, age.Round(time.Second))
 	}
 	return nil
 }

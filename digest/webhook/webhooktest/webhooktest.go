@@ -147,6 +147,10 @@ func (s *SNS) MaxInFlight() int {
 	return s.maxFlight
 }
 
+// Now is the time as SNS writes a message's Timestamp: its messages are
+// stamped now, as the certificate is valid around now.
+func Now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
+
 // Close stops the server.
 func (s *SNS) Close() { s.srv.Close() }
 
@@ -178,7 +182,7 @@ type Message map[string]string
 // with signature version ("1" SHA1, "2" SHA256), as JSON.
 func (s *SNS) Notification(topic, id, message, version string) []byte {
 	return s.Sign(Message{"Type": "Notification", "MessageId": id, "TopicArn": topic, "Message": message,
-		"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": version, "SigningCertURL": s.CertURL,
+		"Timestamp": Now(), "SignatureVersion": version, "SigningCertURL": s.CertURL,
 		"UnsubscribeURL": "https://sns." + s.Region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x"})
 }
 
@@ -188,7 +192,7 @@ func (s *SNS) SubscriptionConfirmation(topic, token string) []byte {
 	return s.Sign(Message{"Type": "SubscriptionConfirmation", "MessageId": "confirm-" + token, "TopicArn": topic,
 		"Token": token, "Message": "You have chosen to subscribe to the topic " + topic,
 		"SubscribeURL":     "https://sns." + s.Region + ".amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + topic + "&Token=" + token,
-		"Timestamp":        "2026-12-07T08:00:00.000Z",
+		"Timestamp":        Now(),
 		"SignatureVersion": "2", "SigningCertURL": s.CertURL})
 }
 
