@@ -32,13 +32,15 @@ import (
 type Kind string
 
 const (
-	// Hard is a permanent failure of the address itself (5.x.x: no such
-	// user, no such domain, mailbox disabled): stop mailing it now.
+	// Hard is a permanent failure of the address itself (5.1.x: no such
+	// user, no such domain; 5.2.1 mailbox disabled; 5.4.4; see
+	// classify): stop mailing it now.
 	Hard Kind = "hard"
-	// Soft is a failure that may pass: a 4.x.x the relay gave up on,
-	// greylisting, a full mailbox (5.2.2 too: see classify), a message
-	// refused for its content or the sender's reputation (5.7.x), which
-	// says nothing about whether the address works.
+	// Soft is a failure that may pass or is not the address's: a 4.x.x
+	// the relay gave up on, greylisting, a full mailbox (5.2.2 too), a
+	// message refused for its content, a policy or the sender's
+	// reputation (5.7.x, spam or block list words whatever the code),
+	// which says nothing about whether the address works.
 	Soft Kind = "soft"
 	// Complaint is a reader who marked the digest as spam (ARF).
 	Complaint Kind = "complaint"

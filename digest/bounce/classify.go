@@ -17,7 +17,9 @@ var (
 	codesRE = regexp.MustCompile(`(?:^|\s)[245]\d\d(?:[ -]|:\s)(?:#?[245]\.\d{1,3}\.\d{1,3}\s*)?|(?:^|\s)#?[245]\.\d{1,3}\.\d{1,3}(?:\s|$)|\s*\(\s*#?[245]\.\d{1,3}\.\d{1,3}\)`)
 	// trailerRE is what servers append for their own logs: Gmail's
 	// "<id> - gsmtp", qmail's "Giving up on <host>."
-	trailerRE = regexp.MustCompile(`\s+[0-9a-z]{6,}-[0-9a-z.]+ - gsmtp\s*$|\s+- gsmtp\s*$|\s*Giving up on \S+\s*$`)
+	// emptyBracketsRE is what codesRE leaves of "(550 5.1.1)".
+	emptyBracketsRE = regexp.MustCompile(`\s*(?:\(\s*\)|\[\s*\])`)
+	trailerRE       = regexp.MustCompile(`\s+[0-9a-z]{6,}-[0-9a-z.]+ - gsmtp\s*$|\s+- gsmtp\s*$|\s*Giving up on \S+\s*$`)
 )
 
 // statusIn finds the first enhanced status code in s, else the class of
@@ -47,13 +49,24 @@ var (
 		"storage space", "mailbox size limit", "사서함이 가득", "메일함이 가득", "용량 초과", "용량이 초과", "용량을 초과", "저장 공간"}
 	greyWords    = []string{"greylist", "graylist", "try again later", "잠시 후 다시"}
 	unknownWords = []string{"user unknown", "unknown user", "no such user", "does not exist", "doesn't exist",
-		"no mailbox", "mailbox unavailable", "mailbox not found", "address rejected", "recipient not found",
+		"no mailbox", "mailbox unavailable", "mailbox not found", "recipient not found",
 		"invalid recipient", "account that you tried to reach", "doesn't have a", "not a valid", "no such domain",
 		"host or domain name not found", "name service error", "domain not found", "couldn't be found",
 		"account has been disabled", "account is disabled", "mailbox disabled", "unrouteable address", "unknown local part",
 		"존재하지 않", "없는 사용자", "없는 주소", "찾을 수 없", "사용하지 않는", "휴면", "해지된"}
-	permanentWords = []string{"permanent error", "permanent failure", "i've given up", "giving up", "fatal error",
-		"영구적", "전송하지 못했습니다"}
+	// blockWords say the receiving side refused the sender or the
+	// message (its reputation, a block list, its content, a policy, a
+	// rate), not the address: whatever the code, that is soft.
+	blockWords = []string{"spam", "block", "blacklist", "black list", "denylist", "reputation", "policy", "policies",
+		"dmarc", "spf", "dkim", "rate limit", "rate-limit", "ratelimit", "too many", "throttl", "unsolicited", "junk",
+		"rbl", "listed at", "listed in", "listed by", "banned", "not authorized", "unauthorized", "authentication",
+		"content filter", "content rejected", "virus",
+		"스팸", "차단", "수신거부", "수신 거부", "정책", "대량 발송", "대량발송", "발송 제한", "발송제한", "유해"}
+	// failedWords say only that delivery failed for good ("This is a
+	// permanent error", "I've given up"): every bounce says that, so
+	// alone they are soft, never hard.
+	failedWords = []string{"permanent error", "permanent failure", "i've given up", "giving up", "fatal error",
+		"영구적", "전송하지 못했습니다", "could not be delivered", "couldn't be delivered"}
 	delayWords = []string{"will be retried", "still trying", "still being retried", "delayed", "has not yet been delivered",
 		"temporary failure", "will keep trying", "지연"}
 )
@@ -68,16 +81,34 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
+// namesRE are the addresses, URLs and host names a server's words
+// quote: "spam" in "<r@antispam.example>" or "mx.spamexperts.com" says
+// nothing about why the message failed.
+var namesRE = regexp.MustCompile(`(?i)\S+@\S+|[a-z][a-z0-9+.-]*://\S+|[a-z0-9_-]+(?:\.[a-z0-9_-]+)+\.[a-z]{2,}\b`)
+
+// blocked: the words, less the names they quote, say the sender or the
+// message was refused.
+func blocked(text string) bool {
+	return containsAny(namesRE.ReplaceAllString(text, " "), blockWords)
+}
+
 // classify decides the kind of one recipient's failure from the DSN's
 // action (or "" for an MTA's text), the status and the server's words.
 //
-// A full mailbox is soft even as 5.2.2: that is how Gmail, Yahoo and
-// most providers report a mailbox that is over quota today and emptied
-// tomorrow, and ESPs (SES, Mailgun, SendGrid) count it as soft too; three
-// in a row across issues (bounces.soft_limit) still stop the mail. 5.7.x
-// (policy, spam, authentication) and 5.3.4/5.2.3 (too big) are about
-// the message or the sender, not the address, so they are soft as well.
-// Everything else in class 5 is hard.
+// Hard means the address itself is gone, so it is kept to the failures
+// that say so: 5.1.x (bad mailbox, bad domain; but 5.1.7 and 5.1.8 are
+// the sender's address), 5.2.1 (mailbox disabled), 5.4.4 (no route to
+// the domain), and 5.0.0 or 5.5.x (a bare 550) only when the words say
+// the mailbox, user or domain is unknown. Everything else in class 5 is
+// soft: a refusal of the sender or the message (spam, a block list, its
+// reputation, DMARC/SPF, a rate limit, a policy, in English or Korean:
+// 스팸, 차단, 정책), whatever its code, because one blocklisting of the
+// sender would otherwise bounce every reader at that provider for good;
+// 5.7.x (security, policy), 5.6.x (the message's content), 5.3.x (the
+// receiving system), 5.4.7 (delivery time expired), a full mailbox (5.2.2,
+// as Gmail, Yahoo and the ESPs count it). A wrong soft costs a few more
+// mails (bounces.soft_limit in a row still stops them); a wrong hard
+// loses a reader.
 func classify(action, status, text string) Kind {
 	switch strings.ToLower(action) {
 	case "delayed":
@@ -95,31 +126,41 @@ func classify(action, status, text string) Kind {
 	case "4":
 		return Soft
 	case "5":
-		if status == "5.2.2" || status == "5.2.3" || status == "5.3.4" || strings.HasPrefix(status, "5.7.") ||
-			containsAny(text, fullWords) {
-			if strings.HasPrefix(status, "5.7.") && containsAny(text, unknownWords) {
-				return Hard // "5.7.1 Recipient address rejected: user unknown"
-			}
+		if blocked(text) || containsAny(text, fullWords) || containsAny(text, greyWords) {
 			return Soft
 		}
-		if status == "5.0.0" && containsAny(text, greyWords) {
-			return Soft
+		if addressFailure(status, text) {
+			return Hard
 		}
-		return Hard
+		return Soft
 	}
-	// No code: the words decide, and failing that the MTA's own "this
-	// is a permanent error".
+	// No code: the words decide; an MTA's "this is a permanent error"
+	// alone is a failure of unknown cause, soft.
 	switch {
-	case containsAny(text, fullWords), containsAny(text, greyWords):
+	case blocked(text), containsAny(text, fullWords), containsAny(text, greyWords):
 		return Soft
 	case containsAny(text, unknownWords):
 		return Hard
 	case containsAny(text, delayWords):
 		return Delayed
-	case containsAny(text, permanentWords):
-		return Hard
+	case containsAny(text, failedWords):
+		return Soft
 	}
 	return ""
+}
+
+// addressFailure: a class-5 status that says the address is gone (see
+// classify).
+func addressFailure(status, text string) bool {
+	switch {
+	case status == "5.1.7" || status == "5.1.8":
+		return false // the sender's address
+	case strings.HasPrefix(status, "5.1."), status == "5.2.1", status == "5.4.4":
+		return true
+	case status == "5.0.0" || strings.HasPrefix(status, "5.5."):
+		return containsAny(text, unknownWords)
+	}
+	return false
 }
 
 // statusMeaning is RFC 3463's words for the codes bounces carry, for a
@@ -151,6 +192,7 @@ func reasonFrom(text, status string) string {
 	words := strings.TrimSpace(codesRE.ReplaceAllString(" "+strings.ReplaceAll(strings.Join(strings.Fields(text), " "), "(", "( "), " "))
 	words = trailerRE.ReplaceAllString(words, "")
 	words = strings.ReplaceAll(words, "( ", "(")
+	words = strings.TrimSpace(emptyBracketsRE.ReplaceAllString(words, ""))
 	words = strings.TrimLeft(words, ":-# ")
 	if words == "" {
 		words = meaning(status)

@@ -107,6 +107,41 @@ var corpus = map[string]want{
 	"dsn-two-recipients.eml": {Hard, "dsn", [][4]string{
 		{"left.company@bigcorp.example", "hard", "5.1.1", "User unknown"},
 		{"on.leave@bigcorp.example", "delayed", "4.2.1", "Mailbox temporarily disabled"}}, "", 101},
+	// Refusals of the sender or the message, not the address: soft
+	// whatever the code, or one blocklisting would mark every reader at
+	// a provider bounced for good.
+	"comcast-block.eml": {Soft, "dsn", [][4]string{{"r10@comcast.net", "soft", "5.0.0",
+		"resimta-po-01v.sys.comcast.net comcast 198.51.100.7 Comcast block for spam. Please see http://postmaster.comcast.net/smtp-error-codes.php#BL000000"}}, "", 0},
+	"gmail-remote-block.eml": {Soft, "dsn", [][4]string{{"r9@example.org", "soft", "5.0.0",
+		"Your access to this mail system has been rejected due to the sending MTA's poor reputation."}}, "", 0},
+	"content-rejected.eml": {Soft, "dsn", [][4]string{
+		{"r11@example.net", "soft", "5.6.0", "Lone CR or LF in headers (see RFC 5322)"},
+		{"r12@example.net", "soft", "5.4.7", "delivery temporarily suspended: connect to mx.example.net[192.0.2.9]:25: Connection timed out"},
+		{"r13@example.net", "soft", "5.0.0", "Message rejected as spam by Content Filtering."},
+		{"r14@example.net", "soft", "5.0.0", "Too many connections from your IP, rate limited; try again later"},
+		{"r15@example.net", "soft", "5.3.0", "<r15@example.net>... Blacklisted by SpamCop"}}, "", 0},
+	"naver2-block.eml": {Soft, "text", [][4]string{{"r20@naver.com", "soft", "", "받는 사람이 회원님의 메일을 수신차단 하였습니다."}}, "", 0},
+	"naver2-spam.eml":  {Soft, "text", [][4]string{{"r20@naver.com", "soft", "", "스팸으로 분류되어 메일이 차단되었습니다."}}, "", 0},
+	// The same service's headline ("메일을 전송하지 못했습니다") with
+	// a reason that does say the address is gone.
+	"naver2-unknown.eml": {Hard, "text", [][4]string{{"r20@naver.com", "hard", "5.0.0", "받는 사람의 메일 주소가 존재하지 않습니다."}}, "", 0},
+	// 5.1.8: the sender's domain, not the reader's address.
+	"exim-bad-sender-domain.eml": {Soft, "text", [][4]string{{"kwon@agency.example", "soft", "5.1.8",
+		"<bounces@example.org>... Domain of sender address does not exist"}}, "", 0},
+	// "spam" in the host and address names is no refusal for spam.
+	"postfix-user-unknown-antispam-host.eml": {Hard, "dsn", [][4]string{{"ann@antispam-gateway.example", "hard", "5.1.1",
+		"<ann@antispam-gateway.example>: Recipient address rejected: User unknown in virtual mailbox table"}}, "", 0},
+	// "This is a permanent error" and nothing else: a failure of
+	// unknown cause, soft.
+	"qmail-permanent-no-reason.eml": {Soft, "text", [][4]string{{"jo@smallhost.example", "soft", "",
+		"This is a permanent error; I've given up. Sorry it didn't work out."}}, "9a9a9a9a9a9a9a9a9a9a", 0},
+	// Addresses in plain text: Exchange's "ADDR on DATE", Daum's "ADDR
+	// 님에게" (HTML, its reason in a table cell beside its label),
+	// Gmail's Korean "ADDR 주소를 ..." with the reply paragraphs below.
+	"exchange-text.eml": {Hard, "text", [][4]string{{"r8@example.org", "hard", "5.1.1", "User unknown"}}, "", 0},
+	"daum-html-ks.eml":  {Hard, "text", [][4]string{{"r17@hanmail.net", "hard", "5.1.1", "수신자의 계정이 존재하지 않습니다."}}, "", 0},
+	"gmail-korean-text.eml": {Hard, "text", [][4]string{{"r18@gmail.com", "hard", "5.1.1",
+		"The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces."}}, "", 0},
 	// Names nobody, quotes nothing: only the return path says whose.
 	"plain-bounce-token-only.eml": {Hard, "text", [][4]string{{"", "hard", "5.0.0",
 		"This is a permanent error: the destination mailbox does not exist."}}, "", 107},

@@ -18,6 +18,9 @@ func TestDiagnose(t *testing.T) {
 		{"", "Permanent bounce (General)", "", "", "Permanent bounce (General)"}, // the provider decides
 		{"5.1.1", "", "5.1.1", Hard, "bad destination mailbox address"},
 		{"", "", "", "", ""},
+		// Mailgun's bare code 550 as 5.0.0: the words' own code is finer.
+		{"5.0.0", "5.1.1 unknown", "5.1.1", Hard, "unknown"},
+		{"5.0.0", "550 Message rejected as spam by Content Filtering", "5.0.0", Soft, "Message rejected as spam by Content Filtering"},
 	} {
 		st, k, r := Diagnose(c.status, c.text)
 		if st != c.wantStatus || k != c.wantKind || r != c.wantReason {

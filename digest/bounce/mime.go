@@ -199,6 +199,9 @@ func plainText(p part) string {
 				strings.HasPrefix(l, "<div") || strings.HasPrefix(l, "</div") || strings.HasPrefix(l, "<tr") || strings.HasPrefix(l, "<li") {
 				return "\n"
 			}
+			if strings.HasPrefix(l, "<td") || strings.HasPrefix(l, "<th") {
+				return "\t" // a cell: "label<tab>value" (reasonLineRE)
+			}
 			return " "
 		})
 		s = html.UnescapeString(s)

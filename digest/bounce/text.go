@@ -78,13 +78,20 @@ var separators = []string{
 
 // addrLineRE is a line that names a failed address: on its own, in
 // brackets, followed by ":" and the server's words (Postfix, qmail,
-// Yahoo), with the address again in parentheses (Exchange), or after a
-// label (Korean services: 받는 사람, 수신자).
+// Yahoo), with the address again in parentheses (Exchange), after a
+// label (Korean services: 받는 사람, 수신자), followed by the date it
+// failed (Exchange's "ADDR on 12/7/2026 3:12 AM"), or followed by a
+// Korean particle and a sentence (Daum's "ADDR 님에게 보내신 메일이
+// 반송되었습니다", Gmail's "ADDR 주소를 찾을 수 없거나 ..."): the
+// sentence is the headline, not the reason, which follows it.
 var addrLineRE = regexp.MustCompile(`(?i)^\s*(?:(?:failed recipient|final recipient|recipient(?: address)?|to|address|받는\s*사람|받는\s*분|수신자|수신인|받는\s*주소|수신\s*주소)\s*[:：]\s*)?` +
-	`<?([^\s<>()"':;,\[\]]+@[\p{L}\p{N}.\-_]+[\p{L}\p{N}])>?\s*(?:\([^)]*\)|\[[^\]]*\])?\s*(?:[:：]\s*(.*))?$`)
+	`<?([^\s<>()"':;,\[\]]+@[\p{L}\p{N}.\-_]+[\p{L}\p{N}])>?\s*(?:\([^)]*\)|\[[^\]]*\])?\s*` +
+	`(?:[:：]\s*(.*)|on\s+\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}\b.*|(?:님에게|님께|님|에게|주소를|주소로|주소에|으로|로)(?:\s.*)?)?$`)
 
-// reasonLineRE is a labelled reason (Korean services, some webmail).
-var reasonLineRE = regexp.MustCompile(`(?i)^\s*(?:reason|error|diagnostic(?:-code)?|remote server said|실패\s*사유|반송\s*사유|사유|오류\s*내용|오류|원인)\s*[:：]\s*(.+)$`)
+// reasonLineRE is a labelled reason (Korean services, some webmail):
+// "label: words", or the label and the words in two cells of an HTML
+// table (plainText separates cells with a tab).
+var reasonLineRE = regexp.MustCompile(`(?i)^\s*(?:reason|error|diagnostic(?:-code)?|remote server said|실패\s*사유|반송\s*사유|사유|오류\s*내용|오류|원인)(?:\s*[:：]|[ ]*\t)\s*(\S.*)$`)
 
 // text reads an MTA's own wording: the failed addresses, each with the
 // server's words that follow it, and the quoted original's header.
@@ -108,6 +115,8 @@ func (m *message) text(r *Report) {
 			labelled = mm[1]
 		}
 	}
+	type named struct{ addr, words string }
+	var names []named
 	for i := 0; i < len(lines); i++ {
 		mm := addrLineRE.FindStringSubmatch(lines[i])
 		if mm == nil || own[strings.ToLower(mm[1])] || isDaemon(mm[1]) {
@@ -124,11 +133,17 @@ func (m *message) text(r *Report) {
 			}
 			block = append(block, t)
 		}
-		words := strings.TrimSpace(strings.Join(block, " "))
-		if words == "" && labelled != "" {
-			words = labelled
+		names = append(names, named{mm[1], strings.TrimSpace(strings.Join(block, " "))})
+	}
+	for _, n := range names {
+		if n.words == "" && len(names) == 1 {
+			// The only address named: the text's reason is its own
+			// (Gmail's Korean bounce gives it paragraphs below).
+			n.words = firstCodeLine(head, labelled)
+		} else if n.words == "" {
+			n.words = labelled
 		}
-		r.add(textRecipient(mm[1], words, head))
+		r.add(textRecipient(n.addr, n.words, head))
 	}
 	for _, v := range m.header.Values("X-Failed-Recipients") {
 		for _, a := range strings.Split(v, ",") {
@@ -152,7 +167,10 @@ func textRecipient(addr, words, all string) Recipient {
 	words = serverWords(words)
 	status := statusIn(words)
 	kind := classify("", status, words)
-	if kind == "" {
+	if kind == "" && status == "" {
+		// Its own words say nothing: the whole text may ("This is a
+		// permanent error: the mailbox does not exist"). Never when
+		// its own status said something else (a 2.x.x, say).
 		kind = classify("", "", all)
 	}
 	if status == "" && kind == Hard {
@@ -172,11 +190,19 @@ func normalizeIf(a string) string {
 	return normalize(a)
 }
 
+// exchangeDiagRE is the remote server's reply in an old Exchange
+// NDR's diagnostic line ("<EX02.example #5.1.1 smtp;550 5.1.1 User
+// unknown>"), below Exchange's own sentence.
+var exchangeDiagRE = regexp.MustCompile(`<\S+ #[245]\.\d{1,3}\.\d{1,3} smtp;\s*([^>]*[^>\s])\s*>`)
+
 // serverWords drops what an MTA says before the remote server's reply
 // ("host mx.example[192.0.2.1] said:", "SMTP error from remote mail
 // server after RCPT TO:<...>:"); words without such a preamble (a
 // Korean service's own sentence with the code in brackets) stay whole.
 func serverWords(words string) string {
+	if m := exchangeDiagRE.FindStringSubmatch(words); m != nil {
+		return m[1]
+	}
 	loc := enhancedRE.FindStringIndex(words)
 	if loc == nil {
 		loc = replyRE.FindStringIndex(words)
@@ -198,13 +224,16 @@ func firstCodeLine(text, labelled string) string {
 	lines := strings.Split(text, "\n")
 	for _, l := range lines {
 		if enhancedRE.MatchString(l) || replyRE.MatchString(l) {
+			if rm := reasonLineRE.FindStringSubmatch(l); rm != nil {
+				return rm[1] // the words, not their label
+			}
 			return l
 		}
 	}
 	if labelled != "" {
 		return labelled
 	}
-	for _, words := range [][]string{unknownWords, fullWords, greyWords, permanentWords} {
+	for _, words := range [][]string{unknownWords, fullWords, greyWords, blockWords, failedWords} {
 		for _, l := range lines {
 			if containsAny(l, words) {
 				return l

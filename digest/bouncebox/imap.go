@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -19,6 +20,13 @@ import (
 // \Seen: \Seen alone is what any mail program sets when a person opens
 // the folder, so it cannot say gull handled a message.
 const HandledKeyword imap.Flag = "$GullHandled"
+
+// HandledFolder is where handled mail is moved, under the bounce folder
+// (INBOX/gull-handled, INBOX.gull-handled), on a server that does not
+// keep the keyword (Exchange and Microsoft 365 keep only the system
+// flags): a keyword it drops would leave every bounce to be handled
+// again at each check. It is created when missing.
+const HandledFolder = "gull-handled"
 
 // IMAP is the bounce mailbox's IMAP account (bounces.imap).
 type IMAP struct {
@@ -40,9 +48,12 @@ type IMAP struct {
 type imapBox struct {
 	c        *imapclient.Client
 	validity uint32 // the folder's UIDVALIDITY
-	stop     func() bool
-	timeout  time.Duration
-	conn     net.Conn
+	// moveTo is the folder handled mail moves to when the server keeps
+	// no HandledKeyword; "" when it does.
+	moveTo  string
+	stop    func() bool
+	timeout time.Duration
+	conn    net.Conn
 }
 
 // DialIMAP logs in to the account and selects its folder. The password
@@ -98,17 +109,81 @@ func DialIMAP(ctx context.Context, a IMAP) (Mailbox, error) {
 	if folder == "" {
 		folder = "INBOX"
 	}
+	var keeps bool
 	if err := b.run(func() error {
 		data, err := c.Select(folder, nil).Wait()
 		if err == nil {
 			b.validity = data.UIDValidity
+			keeps = keepsKeyword(data.PermanentFlags)
 		}
 		return err
 	}); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bounces.imap: open folder %q on %s: %w (check bounces.imap.folder)", folder, addr, err)
 	}
+	if !keeps {
+		if err := b.handledFolder(folder); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("bounces.imap: %s keeps no %s keyword in %q, so handled mail is moved to a folder: %w", addr, HandledKeyword, folder, err)
+		}
+	}
 	return b, nil
+}
+
+// keepsKeyword says whether a folder's PERMANENTFLAGS let a message keep
+// HandledKeyword: "\*" (any new keyword) or the keyword itself. A server
+// that sends no PERMANENTFLAGS keeps every flag (RFC 3501 §7.1).
+func keepsKeyword(permanent []imap.Flag) bool {
+	if len(permanent) == 0 {
+		return true
+	}
+	for _, f := range permanent {
+		if f == imap.FlagWildcard || strings.EqualFold(string(f), string(HandledKeyword)) {
+			return true
+		}
+	}
+	return false
+}
+
+// handledFolder makes HandledFolder under folder the place handled mail
+// moves to, creating it if missing. A server that can neither MOVE nor
+// expunge by UID (UIDPLUS) is refused: its fallback, EXPUNGE, would
+// also remove what a person marked deleted.
+func (b *imapBox) handledFolder(folder string) error {
+	var caps imap.CapSet
+	b.run(func() error { caps = b.c.Caps(); return nil })
+	if !caps.Has(imap.CapMove) && !caps.Has(imap.CapUIDPlus) {
+		return errors.New("the server can neither MOVE nor UID EXPUNGE; use a server or folder that keeps keywords, or bounces.maildir")
+	}
+	var delim rune
+	if err := b.run(func() error {
+		list, err := b.c.List("", folder, nil).Collect()
+		if err == nil && len(list) > 0 {
+			delim = list[0].Delim
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("list %q: %w", folder, err)
+	}
+	name := HandledFolder
+	if delim != 0 {
+		name = folder + string(delim) + HandledFolder
+	}
+	var exists bool
+	if err := b.run(func() error {
+		list, err := b.c.List("", name, nil).Collect()
+		exists = len(list) > 0
+		return err
+	}); err != nil {
+		return fmt.Errorf("list %q: %w", name, err)
+	}
+	if !exists {
+		if err := b.run(func() error { return b.c.Create(name, nil).Wait() }); err != nil {
+			return fmt.Errorf("create the folder %q: %w (create it by hand, or let the account create folders)", name, err)
+		}
+	}
+	b.moveTo = name
+	return nil
 }
 
 // run runs one command within the timeout.
@@ -119,8 +194,12 @@ func (b *imapBox) run(f func() error) error {
 
 func (b *imapBox) Unhandled(ctx context.Context) ([]Message, error) {
 	var uids []imap.UID
+	criteria := &imap.SearchCriteria{NotFlag: []imap.Flag{HandledKeyword}}
+	if b.moveTo != "" {
+		criteria = &imap.SearchCriteria{} // handled mail has left the folder
+	}
 	err := b.run(func() error {
-		data, err := b.c.UIDSearch(&imap.SearchCriteria{NotFlag: []imap.Flag{HandledKeyword}}, nil).Wait()
+		data, err := b.c.UIDSearch(criteria, nil).Wait()
 		if err == nil {
 			uids = data.AllUIDs()
 		}
@@ -175,11 +254,22 @@ func (b *imapBox) MarkHandled(ctx context.Context, m Message) error {
 	if m.uid == 0 {
 		return errNotOurs
 	}
+	uid := imap.UIDSetNum(imap.UID(m.uid))
+	flags := []imap.Flag{imap.FlagSeen, HandledKeyword}
+	if b.moveTo != "" {
+		flags = flags[:1]
+	}
 	err := b.run(func() error {
-		return b.c.Store(imap.UIDSetNum(imap.UID(m.uid)), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
-			Flags: []imap.Flag{imap.FlagSeen, HandledKeyword}}, nil).Close()
+		return b.c.Store(uid, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: flags}, nil).Close()
 	})
-	return wrap("flag "+m.Name, err)
+	if err != nil || b.moveTo == "" {
+		return wrap("flag "+m.Name, err)
+	}
+	err = b.run(func() error {
+		_, err := b.c.Move(uid, b.moveTo).Wait()
+		return err
+	})
+	return wrap("move "+m.Name+" to "+b.moveTo, err)
 }
 
 func (b *imapBox) Close() error {

@@ -5,8 +5,9 @@
 // handled, parses it (digest/bounce), finds whose copy it was (the
 // return path's signed token first) and marks what it handled: moved to
 // cur/ with the S flag in a Maildir, flagged \Seen and $GullHandled in
-// IMAP. Mail it does not understand is left exactly as it was, and
-// nothing is ever deleted.
+// IMAP (or moved to HandledFolder where the server keeps no keyword).
+// Mail it does not understand is left exactly as it was, and nothing is
+// ever deleted.
 package bouncebox
 
 import (

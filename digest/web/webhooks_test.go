@@ -186,10 +186,21 @@ func TestSESWebhook(t *testing.T) {
 		"cert at amazonaws":  "https://s3.amazonaws.com/SimpleNotificationService-test.pem",
 		"cert not a .pem":    "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x",
 		"cert with userinfo": "https://x@sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
+		// SNS's host, but not a path Amazon keeps its certificates at.
+		"cert path elsewhere": "https://sns.us-east-1.amazonaws.com/uploads/SimpleNotificationService-0abc.pem",
+		"cert name not hex":   "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
+		"cert with a query":   sns.CertURL + "?Action=Other",
 	} {
 		cases[name] = sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": "sns-7", "TopicArn": testTopic,
 			"Message":   sesBounce("fb-7", "Permanent", "victim@example.org", "5.1.1", "550"),
-			"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": "2", "SigningCertURL": certURL})
+			"Timestamp": webhooktest.Now(), "SignatureVersion": "2", "SigningCertURL": certURL})
+	}
+	// Signed by SNS, but older than its hour of retries (a capture
+	// replayed), or from tomorrow.
+	for name, at := range map[string]time.Time{"three hours old": time.Now().Add(-3 * time.Hour), "from tomorrow": time.Now().Add(24 * time.Hour)} {
+		cases[name] = sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": "sns-9", "TopicArn": testTopic,
+			"Message":   sesBounce("fb-9", "Permanent", "victim@example.org", "5.1.1", "550"),
+			"Timestamp": at.UTC().Format("2006-01-02T15:04:05.000Z"), "SignatureVersion": "2", "SigningCertURL": sns.CertURL})
 	}
 	dialed := len(sns.Dials())
 	for name, body := range cases {
@@ -220,7 +231,7 @@ func TestSESWebhook(t *testing.T) {
 	// A signed confirmation whose SubscribeURL is not SNS's is not followed.
 	evil := sns.Sign(webhooktest.Message{"Type": "SubscriptionConfirmation", "MessageId": "c2", "TopicArn": testTopic, "Token": "t2",
 		"Message": "subscribe", "SubscribeURL": "https://evil.example/?Action=ConfirmSubscription&Token=t2",
-		"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": "2", "SigningCertURL": sns.CertURL})
+		"Timestamp": webhooktest.Now(), "SignatureVersion": "2", "SigningCertURL": sns.CertURL})
 	wantCode(t, post(t, h, "/webhooks/ses", evil), 401, "a SubscribeURL elsewhere")
 	if c := sns.Confirmed(); len(c) != 1 {
 		t.Errorf("confirmed %v: a SubscribeURL elsewhere was followed", c)
@@ -239,8 +250,9 @@ func TestSESWebhook(t *testing.T) {
 }
 
 // TestMailgunWebhook: HMAC-SHA256 of timestamp and token with the signing
-// key; a wrong signature or key is refused with 401, as is a timestamp an
-// hour old; the same post again is accepted and changes nothing; a
+// key; a wrong signature or key is refused with 401, as is a timestamp past
+// Mailgun's 8 hours of retries; a retry 8 hours on after the store was down
+// is taken; the same post again is accepted and changes nothing; a
 // temporary failure (Mailgun still trying) marks nobody.
 func TestMailgunWebhook(t *testing.T) {
 	key := []byte("key-3ax6xnjp29jd6fds4gc373sgvjxteol0")
@@ -285,7 +297,7 @@ func TestMailgunWebhook(t *testing.T) {
 	cases := map[string][]byte{
 		"altered token": bytes.Replace(webhooktest.MailgunPost(key, now, "tok-5", failed("ev-5", "permanent", "bounce", "victim@example.org", 550, "")), []byte(`"tok-5"`), []byte(`"tok-6"`), 1),
 		"another key":   webhooktest.MailgunPost([]byte("key-not-ours"), now, "tok-7", failed("ev-7", "permanent", "bounce", "victim@example.org", 550, "")),
-		"an hour old":   webhooktest.MailgunPost(key, now.Add(-time.Hour), "tok-8", failed("ev-8", "permanent", "bounce", "victim@example.org", 550, "")),
+		"ten hours old": webhooktest.MailgunPost(key, now.Add(-10*time.Hour), "tok-8", failed("ev-8", "permanent", "bounce", "victim@example.org", 550, "")),
 		"from tomorrow": webhooktest.MailgunPost(key, now.Add(24*time.Hour), "tok-10", failed("ev-10", "permanent", "bounce", "victim@example.org", 550, "")),
 	}
 	for name, body := range cases {
@@ -302,6 +314,24 @@ func TestMailgunWebhook(t *testing.T) {
 	wantCode(t, post(t, h, "/webhooks/mailgun", later), 200, "the retry")
 	want["late@example.org"] = []bounce.Kind{bounce.Hard}
 	p.want(t, want)
+
+	// A store down for hours: Mailgun's retries carry the first post's
+	// signature, and its last one, 8 hours on, is still taken.
+	p.fail = errors.New("store down")
+	outage := webhooktest.MailgunPost(key, now, "tok-12", failed("ev-12", "permanent", "bounce", "outage@example.org", 550, "5.1.1 unknown"))
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 500, "the store down")
+	now = now.Add(3 * time.Hour)
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 500, "the store still down 3 hours on")
+	p.fail = nil
+	now = now.Add(5 * time.Hour)
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 200, "the retry 8 hours on")
+	want["outage@example.org"] = []bounce.Kind{bounce.Hard}
+	p.want(t, want)
+	calls = p.calls
+	wantCode(t, post(t, h, "/webhooks/mailgun", outage), 200, "the same post once more")
+	if p.calls != calls {
+		t.Errorf("a token taken 8 hours after its signature reached the store twice")
+	}
 
 	for _, body := range []string{`[]`, `{"signature":{}}`, `{"signature":{"token":"x"},"event-data":{"event":"failed"}}`} {
 		wantCode(t, post(t, h, "/webhooks/mailgun", []byte(body)), 400, body)
@@ -456,4 +486,98 @@ func TestSiteServesWebhooks(t *testing.T) {
 		t.Fatalf("%d addresses recorded, want 300", n)
 	}
 	wantCode(t, post(t, newSiteFixture(t).sh, "/webhooks/sendgrid", body), 404, "no webhooks configured")
+}
+
+// snsPost is a signed Notification of the test topic whose certificate is
+// said to be at certURL.
+func snsPost(sns *webhooktest.SNS, id, certURL string) []byte {
+	return sns.Sign(webhooktest.Message{"Type": "Notification", "MessageId": id, "TopicArn": testTopic,
+		"Message":   sesBounce("fb-"+id, "Permanent", "victim@example.org", "5.1.1", "550"),
+		"Timestamp": webhooktest.Now(), "SignatureVersion": "2", "SigningCertURL": certURL})
+}
+
+// TestSESCertFetchStorm: anyone can post a message naming the configured
+// topic and a certificate URL of SNS's form. Many at once naming one URL
+// cost one fetch, and a URL that failed is not fetched again for a
+// minute; many naming different URLs are fetched one at a time.
+func TestSESCertFetchStorm(t *testing.T) {
+	sns := newSNS(t)
+	now := time.Now() // the test certificate is valid around now
+	wh := &Webhooks{Recorder: &policy{}, SES: &webhook.SNS{TopicARNs: []string{testTopic}, Client: sns.Client}}
+	var mu sync.Mutex
+	wh.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := wh.Handler()
+	sns.Slow(20 * time.Millisecond) // the fetches overlap unless gull keeps them apart
+
+	const missing = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ffff0000.pem"
+	fetches := func(url string) int {
+		n := 0
+		for _, g := range sns.Gets() {
+			if "https://"+g == url {
+				n++
+			}
+		}
+		return n
+	}
+	storm := func(urls ...string) {
+		var wg sync.WaitGroup
+		for i, u := range urls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if w := post(t, h, "/webhooks/ses", snsPost(sns, fmt.Sprint("storm-", i), u)); w.Code != 401 {
+					t.Errorf("a post whose certificate is missing: %d", w.Code)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	same := make([]string, 16)
+	for i := range same {
+		same[i] = missing
+	}
+	storm(same...)
+	if n := fetches(missing); n != 1 {
+		t.Errorf("16 posts naming a missing certificate fetched it %d times, want once", n)
+	}
+	var different []string
+	for i := range 8 {
+		different = append(different, fmt.Sprintf("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-%04x.pem", i+1))
+	}
+	storm(different...)
+	if m := sns.MaxInFlight(); m != 1 {
+		t.Errorf("%d certificate fetches at once, want one at a time", m)
+	}
+	// A minute on, the URL may have come back: fetched again, once.
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	storm(missing, missing)
+	if n := fetches(missing); n != 2 {
+		t.Errorf("a failed certificate fetched %d times after a minute, want 2 in all", n)
+	}
+	// The real certificate is still taken.
+	if w := post(t, h, "/webhooks/ses", sns.Notification(testTopic, "real", sesBounce("fb-real", "Permanent", "gone@example.org", "5.1.1", "550 5.1.1 unknown"), "2")); w.Code != 200 {
+		t.Errorf("a signed post after the storm: %d", w.Code)
+	}
+}
+
+// A subscription that cannot be confirmed is logged by its topic and
+// SNS's host, never its SubscribeURL, whose Token= would confirm it.
+func TestSESConfirmFailureLogsHostOnly(t *testing.T) {
+	sns := newSNS(t)
+	var logs bytes.Buffer
+	h := (&Webhooks{Recorder: &policy{}, SES: &webhook.SNS{TopicARNs: []string{testTopic}, Client: sns.Client},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}).Handler()
+	// The certificate is fetched and kept; then SNS cannot be reached.
+	wantCode(t, post(t, h, "/webhooks/ses", sns.Notification(testTopic, "n-1", sesBounce("fb-1", "Permanent", "a@example.org", "5.1.1", "550"), "2")), 200, "a notification")
+	sns.Close()
+	wantCode(t, post(t, h, "/webhooks/ses", sns.SubscriptionConfirmation(testTopic, "secret-confirm-token")), 502, "a confirmation SNS does not answer")
+	l := logs.String()
+	if strings.Contains(l, "secret-confirm-token") || strings.Contains(l, "Token=") || strings.Contains(l, "ConfirmSubscription") {
+		t.Errorf("the log holds the SubscribeURL:\n%s", l)
+	}
+	if !strings.Contains(l, "sns.us-east-1.amazonaws.com") || !strings.Contains(l, "SNS subscription not confirmed") {
+		t.Errorf("the log does not say which host failed:\n%s", l)
+	}
 }

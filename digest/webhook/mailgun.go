@@ -14,10 +14,18 @@ import (
 	"gull/digest/bounce"
 )
 
-// MailgunMaxAge is how far a Mailgun signature's timestamp may be from
-// now: a captured post replayed later is refused, and within it the
-// token is refused the second time (Replays).
-const MailgunMaxAge = 15 * time.Minute
+// MailgunMaxAge is how old a Mailgun signature's timestamp may be.
+// Mailgun retries a post that failed (gull's store was down: 500) for
+// 8 hours, and a retry may carry the first post's signature, so the
+// window covers that schedule with an hour to spare; a captured post
+// replayed later is refused, and within it the token is refused the
+// second time (Replays), and past that memory (a restart) the store's
+// idempotence on the event id makes a replay change nothing.
+const MailgunMaxAge = 9 * time.Hour
+
+// MailgunMaxSkew is how far in the future a timestamp may be: the
+// daemon's clock and Mailgun's differ by seconds, not hours.
+const MailgunMaxSkew = 15 * time.Minute
 
 // MailgunSignature is the signature part of a Mailgun webhook post.
 type MailgunSignature struct {
@@ -30,8 +38,8 @@ type MailgunSignature struct {
 
 // VerifyMailgun checks sig: HMAC-SHA256 of timestamp and token with the
 // webhook signing key (or, for a subaccount, the parent account's
-// signature with the same key), and a timestamp within MailgunMaxAge of
-// now. Any failure is ErrSignature; the token's reuse is the caller's
+// signature with the same key), and a timestamp at most MailgunMaxAge
+// old and MailgunMaxSkew ahead of now. Any failure is ErrSignature; the token's reuse is the caller's
 // to check (Replays), once the signature holds.
 func VerifyMailgun(key []byte, sig MailgunSignature, now time.Time) error {
 	if len(key) == 0 || sig.Token == "" || sig.Timestamp == "" {
@@ -53,7 +61,7 @@ func VerifyMailgun(key []byte, sig MailgunSignature, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("%w: Mailgun timestamp %q", ErrSignature, sig.Timestamp)
 	}
-	if age := now.Sub(time.Unix(ts, 0)); age > MailgunMaxAge || age < -MailgunMaxAge {
+	if age := now.Sub(time.Unix(ts, 0)); age > MailgunMaxAge || age < -MailgunMaxSkew {
 		return fmt.Errorf("%w: Mailgun timestamp %v away from now", ErrSignature, age.Round(time.Second))
 	}
 	return nil

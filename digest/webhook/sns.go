@@ -88,9 +88,25 @@ type SNS struct {
 	// the client, only https URLs of an SNS host are asked for (snsHost).
 	Client *http.Client
 
-	mu    sync.Mutex
-	certs map[string]*x509.Certificate // by SigningCertURL
+	mu     sync.Mutex
+	certs  map[string]*x509.Certificate // by SigningCertURL
+	failed map[string]time.Time         // SigningCertURL -> until when it is not fetched again
+	// fetching lets one certificate fetch run at a time: posts that
+	// name a configured topic but carry no valid signature (anyone can
+	// write one) must not make gull fetch many URLs at once.
+	fetching chan struct{}
 }
+
+// snsCertPathRE is the path of Amazon's SNS signing certificates
+// (SimpleNotificationService-<hex>.pem): no other path of an SNS host is
+// fetched as one.
+var snsCertPathRE = regexp.MustCompile(`^/SimpleNotificationService-[0-9a-f]+\.pem$`)
+
+// snsFailedFor is how long a certificate URL whose fetch failed is
+// refused without being fetched again: a storm of posts naming it costs
+// one fetch a minute, and a real rotation waits a minute at worst (SNS
+// retries its posts).
+const snsFailedFor = time.Minute
 
 // snsHostRE is the host of Amazon SNS in a region (and in the China
 // regions), the only one gull fetches a certificate from or confirms a
@@ -100,10 +116,16 @@ var snsHostRE = regexp.MustCompile(`^sns\.[a-z]{2}(-[a-z]+)+-\d+\.amazonaws\.com
 
 // snsURL checks that raw is an https URL of an SNS host (no port, no
 // user): what SigningCertURL and SubscribeURL must be.
+//
+// Its error names the host only: a SubscribeURL carries the
+// subscription's Token, which a log must not keep.
 func snsURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || !snsHostRE.MatchString(u.Hostname()) {
-		return nil, fmt.Errorf("%w: %q is not an https URL of an SNS host", ErrSignature, raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a URL", ErrSignature)
+	}
+	if u.Scheme != "https" || u.User != nil || u.Port() != "" || !snsHostRE.MatchString(u.Hostname()) {
+		return nil, fmt.Errorf("%w: not an https URL of an SNS host (%s://%s)", ErrSignature, u.Scheme, u.Hostname())
 	}
 	return u, nil
 }
@@ -133,6 +155,9 @@ func (s *SNS) Verify(ctx context.Context, m SNSMessage, now time.Time) error {
 	default:
 		return fmt.Errorf("%w: SNS SignatureVersion %q", ErrSignature, m.SignatureVersion)
 	}
+	if err := snsFresh(m.Timestamp, now); err != nil {
+		return err
+	}
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
 	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("%w: SNS Signature is not base64", ErrSignature)
@@ -155,6 +180,27 @@ func (s *SNS) Verify(ctx context.Context, m SNSMessage, now time.Time) error {
 	}
 	if err := rsa.VerifyPKCS1v15(pub, h, digest, sig); err != nil {
 		return fmt.Errorf("%w: SNS signature does not match", ErrSignature)
+	}
+	return nil
+}
+
+// SNSMaxAge is how old a message's Timestamp may be: SNS retries a post
+// for an hour at most (its limit for HTTP/S delivery policies), so an
+// older one is a capture replayed, refused before any fetch. (A replay
+// within it changes nothing: the store keeps each event once.)
+const SNSMaxAge = 2 * time.Hour
+
+// snsMaxSkew is how far ahead of the daemon's clock a Timestamp may be.
+const snsMaxSkew = 15 * time.Minute
+
+// snsFresh checks a message's Timestamp against SNSMaxAge.
+func snsFresh(timestamp string, now time.Time) error {
+	ts, err := time.Parse(time.RFC3339Nano, timestamp)
+	if err != nil {
+		return fmt.Errorf("%w: SNS Timestamp %q", ErrSignature, timestamp)
+	}
+	if age := now.Sub(ts); age > SNSMaxAge || age < -snsMaxSkew {
+		return fmt.Errorf("%w: SNS Timestamp %v away from now", ErrSignature, age.Round(time.Second))
 	}
 	return nil
 }
@@ -183,33 +229,77 @@ func stringToSign(m SNSMessage) string {
 	return b.String()
 }
 
-// cert is the signing certificate at raw, from memory or fetched.
+// cert is the signing certificate at raw, from memory or fetched: only
+// from an SNS host's certificate path, one fetch at a time, and not
+// again for snsFailedFor after a fetch of it failed.
 func (s *SNS) cert(ctx context.Context, raw string, now time.Time) (*x509.Certificate, error) {
 	u, err := snsURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasSuffix(u.Path, ".pem") {
-		return nil, fmt.Errorf("%w: SigningCertURL is not a .pem", ErrSignature)
+	if !snsCertPathRE.MatchString(u.Path) || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: SigningCertURL is not an SNS certificate's path", ErrSignature)
 	}
-	s.mu.Lock()
-	c := s.certs[raw]
-	s.mu.Unlock()
-	if c == nil {
-		if c, err = s.fetchCert(ctx, u); err != nil {
-			return nil, err
-		}
+	c, err := s.cached(raw, now)
+	if c == nil && err == nil {
 		s.mu.Lock()
-		if s.certs == nil || len(s.certs) >= maxCerts {
-			s.certs = map[string]*x509.Certificate{}
+		if s.fetching == nil {
+			s.fetching = make(chan struct{}, 1)
 		}
-		s.certs[raw] = c
+		sem := s.fetching
 		s.mu.Unlock()
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting to fetch the SNS signing certificate: %v", ErrSignature, ctx.Err())
+		}
+		// Another post may have fetched it, or failed to, meanwhile.
+		if c, err = s.cached(raw, now); c == nil && err == nil {
+			c, err = s.fetchCert(ctx, u)
+			s.keep(raw, c, now)
+		}
+		<-sem
+	}
+	if err != nil {
+		return nil, err
 	}
 	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
 		return nil, fmt.Errorf("%w: SNS signing certificate not valid now", ErrSignature)
 	}
 	return c, nil
+}
+
+// cached is the certificate kept for raw, or the error of a fetch of it
+// that failed less than snsFailedFor ago; nil and nil when neither.
+func (s *SNS) cached(raw string, now time.Time) (*x509.Certificate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.certs[raw]; c != nil {
+		return c, nil
+	}
+	if until, ok := s.failed[raw]; ok && now.Before(until) {
+		return nil, fmt.Errorf("%w: the SNS signing certificate could not be fetched a moment ago", ErrSignature)
+	}
+	return nil, nil
+}
+
+// keep remembers the certificate fetched for raw, or (c nil) that its
+// fetch failed; each memory holds maxCerts at most.
+func (s *SNS) keep(raw string, c *x509.Certificate, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c == nil {
+		if s.failed == nil || len(s.failed) >= maxCerts {
+			s.failed = map[string]time.Time{}
+		}
+		s.failed[raw] = now.Add(snsFailedFor)
+		return
+	}
+	delete(s.failed, raw)
+	if s.certs == nil || len(s.certs) >= maxCerts {
+		s.certs = map[string]*x509.Certificate{}
+	}
+	s.certs[raw] = c
 }
 
 func (s *SNS) fetchCert(ctx context.Context, u *url.URL) (*x509.Certificate, error) {
@@ -240,7 +330,7 @@ func (s *SNS) Confirm(ctx context.Context, m SNSMessage) error {
 		return err
 	}
 	if _, err := s.get(ctx, u, maxCertSize); err != nil {
-		return fmt.Errorf("confirming the SNS subscription of %s: %w", m.TopicARN, err)
+		return fmt.Errorf("confirming the SNS subscription of %s at %s: %w", m.TopicARN, u.Host, err)
 	}
 	return nil
 }
@@ -259,7 +349,13 @@ func (s *SNS) get(ctx context.Context, u *url.URL, limit int64) ([]byte, error) 
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		// Not the *url.Error itself: it quotes the whole URL, and a
+		// SubscribeURL's Token must not reach a log.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("GET https://%s: %w", u.Host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -44,15 +44,18 @@ import (
 type SNS struct {
 	Region  string
 	Client  *http.Client
-	CertURL string // https://sns.<region>.amazonaws.com/SimpleNotificationService-test.pem
+	CertURL string // https://sns.<region>.amazonaws.com/SimpleNotificationService-<hex>.pem, as Amazon names them
 
 	key *rsa.PrivateKey
 	srv *httptest.Server
 
 	mu        sync.Mutex
+	inFlight  int      // requests being answered now
+	maxFlight int      // the most answered at once
 	gets      []string // the request URIs asked for, by any host
 	dials     []string // the addresses Client connected for
 	confirmed []string // the Tokens of confirmed subscriptions
+	slow      time.Duration
 }
 
 // NewSNS starts an SNS of region; Close stops it.
@@ -81,14 +84,23 @@ func NewSNS(region string) (*SNS, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SNS{Region: region, key: key, CertURL: "https://" + host + "/SimpleNotificationService-test.pem"}
+	s := &SNS{Region: region, key: key, CertURL: "https://" + host + certPath}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.gets = append(s.gets, r.Host+r.RequestURI)
+		s.inFlight++
+		s.maxFlight = max(s.maxFlight, s.inFlight)
+		slow := s.slow
 		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
+		time.Sleep(slow)
 		switch {
-		case r.URL.Path == "/SimpleNotificationService-test.pem":
+		case r.URL.Path == certPath:
 			w.Write(certPEM)
 		case r.URL.Path == "/" && r.URL.Query().Get("Action") == "ConfirmSubscription":
 			s.mu.Lock()
@@ -116,6 +128,28 @@ func NewSNS(region string) (*SNS, error) {
 	}}
 	return s, nil
 }
+
+// certPath is where the server keeps its signing certificate.
+const certPath = "/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"
+
+// Slow makes each answer wait d first, so a test can see requests
+// overlap (MaxInFlight).
+func (s *SNS) Slow(d time.Duration) {
+	s.mu.Lock()
+	s.slow = d
+	s.mu.Unlock()
+}
+
+// MaxInFlight is the most requests the server answered at once.
+func (s *SNS) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxFlight
+}
+
+// Now is the time as SNS writes a message's Timestamp: its messages are
+// stamped now, as the certificate is valid around now.
+func Now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // Close stops the server.
 func (s *SNS) Close() { s.srv.Close() }
@@ -148,7 +182,7 @@ type Message map[string]string
 // with signature version ("1" SHA1, "2" SHA256), as JSON.
 func (s *SNS) Notification(topic, id, message, version string) []byte {
 	return s.Sign(Message{"Type": "Notification", "MessageId": id, "TopicArn": topic, "Message": message,
-		"Timestamp": "2026-12-07T08:00:00.000Z", "SignatureVersion": version, "SigningCertURL": s.CertURL,
+		"Timestamp": Now(), "SignatureVersion": version, "SigningCertURL": s.CertURL,
 		"UnsubscribeURL": "https://sns." + s.Region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x"})
 }
 
@@ -158,7 +192,7 @@ func (s *SNS) SubscriptionConfirmation(topic, token string) []byte {
 	return s.Sign(Message{"Type": "SubscriptionConfirmation", "MessageId": "confirm-" + token, "TopicArn": topic,
 		"Token": token, "Message": "You have chosen to subscribe to the topic " + topic,
 		"SubscribeURL":     "https://sns." + s.Region + ".amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + topic + "&Token=" + token,
-		"Timestamp":        "2026-12-07T08:00:00.000Z",
+		"Timestamp":        Now(),
 		"SignatureVersion": "2", "SigningCertURL": s.CertURL})
 }
 
