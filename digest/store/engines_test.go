@@ -35,6 +35,7 @@ var onBothEngines = []func(*testing.T){
 	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
 	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm, TestPendingDeliveriesCarryLanguage,
 	TestBouncePolicy, TestBouncedReaderComesBack, TestBouncedNeverReactivatedByImport, TestLastIssueBounces,
+	TestBounceNeedsASentCopy, TestRefusedAtSendIsABounce, TestBounceRehearsal,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its
