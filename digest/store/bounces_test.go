@@ -310,7 +310,7 @@ func TestBounceNeedsASentCopy(t *testing.T) {
 	sendIssue(t, s, "2026-W49", w, back)
 
 	for name, b := range map[string]subscribers.Bounce{
-		"an address never sent anything":    {Email: "never@example.org", Kind: subscribers.HardBounce},
+		"an address never sent anything":     {Email: "never@example.org", Kind: subscribers.HardBounce},
 		"a complaint of a reader never sent": {Email: "never@example.org", Kind: subscribers.Complaint},
 		"an id and an issue not sent them":   {SubscriberID: never.ID, IssueID: "2026-W49", Kind: subscribers.HardBounce},
 		"an address last sent 35 days ago":   {Email: "old@example.org", Kind: subscribers.HardBounce},
