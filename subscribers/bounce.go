@@ -52,8 +52,13 @@ type Bounce struct {
 	// changes nothing. Source is "mailbox" or a provider's name; EventID
 	// the bounce message's Message-ID or the provider's event id.
 	Source, EventID string
-	// At is when the bounce happened (the report's date, else now).
+	// At is when the bounce happened (the report's date, else now). The
+	// store holds it between the copy's send and Received: a report's own
+	// Date is the sender's word.
 	At time.Time
+	// Received is when gull got the report (now when zero): the end of
+	// what At may say, and the clock of the policy's windows.
+	Received time.Time
 	// SoftLimit is bounces.soft_limit: soft bounces of this many issues
 	// in a row mark the reader bounced; 0 is DefaultSoftLimit.
 	SoftLimit int
@@ -79,7 +84,25 @@ const (
 	EffectDuplicate BounceEffect = "duplicate"
 	// EffectNoReader: nobody on the list matches; nothing recorded.
 	EffectNoReader BounceEffect = "no reader"
+	// EffectNotSent: the reader it names was sent no copy it can be about
+	// (not the issue it names, none in the last 30 days): nothing
+	// recorded, nothing changed. A forged report looks like that.
+	EffectNotSent BounceEffect = "not sent"
+	// EffectStale: the copy that bounced was sent before the reader last
+	// confirmed their address: recorded, nothing changed.
+	EffectStale BounceEffect = "stale"
 )
+
+// Matched reports whether the report was about a reader gull mailed:
+// false when nobody on the list, or no copy sent, matches it (nothing
+// was recorded, and nothing is counted).
+func (o BounceOutcome) Matched() bool {
+	return o.Effect != EffectNoReader && o.Effect != EffectNotSent
+}
+
+// Counted reports whether the report is new against a reader (not a
+// duplicate): what /metrics counts.
+func (o BounceOutcome) Counted() bool { return o.Matched() && o.Effect != EffectDuplicate }
 
 // BounceOutcome is what RecordBounce did.
 type BounceOutcome struct {
@@ -114,6 +137,10 @@ func (o BounceOutcome) Describe() string {
 		return "recorded before; nothing changed"
 	case EffectNoReader:
 		return "nobody on the list; nothing changed"
+	case EffectNotSent:
+		return "no copy was sent to them that can have bounced; nothing changed"
+	case EffectStale:
+		return "the copy was sent before they last confirmed; nothing changed"
 	}
 	return string(o.Effect)
 }

@@ -26,11 +26,16 @@ func runBouncesCheck(ctx context.Context, a *app, args []string) error {
 	}
 	defer st.Close()
 	res, err := a.env(send.DefaultGrace).CheckBounces(ctx, cfg, st, bouncebox.Options{DryRun: *dry})
-	if err != nil {
-		return err
-	}
+	// A check that failed partway (the IMAP server went away) says what it
+	// did before: that is recorded.
 	for _, l := range res.Handled {
 		fmt.Fprintln(a.stdout, l.String())
+	}
+	if err != nil {
+		if res.Messages > 0 {
+			fmt.Fprintf(a.stdout, "handled %d %s before the error\n", res.Messages, render.Plural(res.Messages, "message", "messages"))
+		}
+		return err
 	}
 	var left []string
 	for why, n := range res.Left {

@@ -20,6 +20,11 @@ func TestDaemonReadsTheBounceMailbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(d.cfg, append(cfg, "bounces: {maildir: Maildir}\n"...), 0o644)
+	// Only a copy gull sent can bounce: the week's issue goes out first.
+	var sent, sendErr bytes.Buffer
+	if code := run(context.Background(), []string{"--config", d.cfg, "send", "--all", "--yes"}, &sent, &sendErr); code != 0 {
+		t.Fatalf("send: %d %s", code, sendErr.String())
+	}
 	for _, sub := range []string{"cur", "new", "tmp"} {
 		os.MkdirAll(filepath.Join(d.dir, "Maildir", sub), 0o700)
 	}

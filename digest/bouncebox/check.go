@@ -69,8 +69,9 @@ type Result struct {
 	// several readers: a Line each).
 	Messages int
 	// Left counts the messages left alone, by why: "not a bounce",
-	// "unreadable", "too large", "failed" (an error; tried again next
-	// time).
+	// "unreadable", "too large", "unmatched" (a bounce of nobody gull
+	// mailed, or without the return path's token when mail.return_path is
+	// set), "failed" (an error; tried again next time).
 	Left map[string]int
 	// Errs are the messages that failed, each with its error.
 	Errs []error
@@ -87,8 +88,9 @@ func (r Result) LeftTotal() int {
 
 // Check reads every message of box not yet handled, once, and records
 // each bounce and complaint with o.Recorder. A message is marked handled
-// once everything it says is recorded (a report that names nobody on the
-// list included); anything else stays as it was. An error reading the
+// once what it says is recorded against a reader; anything else (a
+// report that names nobody gull mailed included) stays as it was. What
+// was handled before an error is in the Result returned with it. An error reading the
 // mailbox stops the check; an error with one message is kept in
 // Result.Errs and the check goes on.
 func Check(ctx context.Context, box Mailbox, o Options) (Result, error) {
@@ -148,26 +150,49 @@ func handle(ctx context.Context, name string, raw []byte, o Options) ([]Line, st
 	}
 	eventID, at := identity(raw, o.Now)
 	lines, err := Record(ctx, rep, Source, eventID, at, o)
+	if err == nil && len(lines) == 0 {
+		// Nobody it can be about (no verified token, no Message-ID of the
+		// ledger, no address of a reader sent a copy lately): left unread
+		// for a person, and nothing changed.
+		return nil, Unmatched, nil
+	}
 	for i := range lines {
 		lines[i].Message = name
 	}
 	return lines, "", err
 }
 
+// Unmatched is why a check leaves alone a bounce that names no reader
+// gull mailed (Result.Left).
+const Unmatched = "unmatched"
+
 // Record acts on one report of source (a mailbox, a provider's webhook)
 // keyed by its eventID (recording it twice changes nothing): it finds the
-// reader by the return path's token, the original Message-ID, else each
-// failed address, and records it through o.Recorder with o's soft limit.
+// reader and records it through o.Recorder with o's soft limit. The store
+// changes a reader only for a copy its ledger sent them.
+//
+// Anyone can mail the bounce mailbox, so what a message of it may claim
+// is limited (a provider's webhook is signed, and keeps matching by
+// address): with mail.return_path set, only its verified token names a
+// reader (a report without one is left unmatched); without it, a
+// complaint needs the original Message-ID the ledger keeps, and a report
+// changes at most one reader (its Message-ID's, else the first failed
+// address on the list). Lines are only for the readers matched.
 func Record(ctx context.Context, rep bounce.Report, source, eventID string, at time.Time, o Options) ([]Line, error) {
-	base := subscribers.Bounce{MessageID: rep.MessageID, Source: source, EventID: eventID, At: at,
+	base := subscribers.Bounce{MessageID: rep.MessageID, Source: source, EventID: eventID, At: at, Received: o.Now,
 		SoftLimit: o.SoftLimit, DryRun: o.DryRun}
+	token := false
 	if !o.ReturnPath.IsZero() && o.Signer != nil {
 		if c, ok := rep.Token(o.ReturnPath, o.Signer); ok {
-			base.SubscriberID, base.IssueID = c.Subscriber, c.Issue
+			base.SubscriberID, base.IssueID, token = c.Subscriber, c.Issue, true
 		}
 	}
+	mailbox := source == Source
 	rcpts := rep.Recipients
-	if base.SubscriberID != 0 || base.MessageID != "" || len(rcpts) == 0 {
+	switch {
+	case mailbox && !token && !o.ReturnPath.IsZero():
+		return nil, nil
+	case token || base.MessageID != "" || len(rcpts) == 0:
 		// The token or the Message-ID names the one reader the message
 		// went to (gull mails one reader a message); several recipients
 		// are what an alias expanded it to. The report's worst one says
@@ -182,11 +207,21 @@ func Record(ctx context.Context, rep bounce.Report, source, eventID string, at t
 			b.Email = rc.Address
 		}
 		b.Kind, b.Status, b.Reason = subscribers.BounceKind(rc.Kind), rc.Status, rc.Reason
+		if mailbox && !token && b.Kind == subscribers.Complaint {
+			// A complaint unsubscribes: an address in a mail anyone can
+			// write is not enough, the ledger's Message-ID is.
+			b.Email = ""
+		}
+		if b.SubscriberID == 0 && b.MessageID == "" && b.Email == "" {
+			continue
+		}
 		out, err := o.Recorder.RecordBounce(ctx, b)
 		if err != nil {
 			return nil, err
 		}
-		lines = append(lines, Line{Reader: out.Subscriber.Email, Bounce: b, Outcome: out})
+		if out.Matched() {
+			return append(lines, Line{Reader: out.Subscriber.Email, Bounce: b, Outcome: out}), nil
+		}
 	}
 	return lines, nil
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"gull/digest/bouncebox"
-	"gull/subscribers"
 )
 
 // bounceCheck is how often the daemon reads the bounce mailbox (and once
@@ -40,18 +39,21 @@ func (d *Daemon) checkBounces(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, bounceCheck)
 	defer cancel()
 	res, err := d.env.CheckBounces(ctx, cfg, d.st, bouncebox.Options{Remember: d.bouncesLeft})
-	if err != nil {
-		if ctx.Err() == nil {
-			d.log.Error("could not read the bounce mailbox; trying again in a few minutes", "mailbox", cfg.Bounces.Mailbox(), "err", err)
-		}
-		return
-	}
+	// What a check did before an error (the IMAP server went away) is
+	// recorded: logged and counted as well.
 	for _, l := range res.Handled {
-		if l.Outcome.Effect != subscribers.EffectDuplicate {
+		if l.Outcome.Counted() {
 			d.metrics.CountBounce(string(l.Bounce.Kind))
 		}
 		d.log.Info("bounce handled", "message", l.Message, "subscriber_id", l.Outcome.Subscriber.ID, "kind", string(l.Bounce.Kind),
 			"status", l.Bounce.Status, "matched_by", l.Outcome.MatchedBy, "issue", l.Outcome.IssueID, "effect", string(l.Outcome.Effect))
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("could not read the bounce mailbox; trying again in a few minutes", "mailbox", cfg.Bounces.Mailbox(),
+				"handled", res.Messages, "err", err)
+		}
+		return
 	}
 	for _, e := range res.Errs {
 		d.log.Error("bounce message not handled; tried again at the next check", "err", e)

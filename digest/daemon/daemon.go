@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -327,8 +328,23 @@ func (d *Daemon) logRun(trigger string, slot time.Time, id string, s *send.Sende
 	if rep.Done {
 		attrs = append(attrs, "complete", true)
 	}
+	// What came back of the issue before, as send's summary gives it.
+	var warnings []string
+	if c := res.LastIssue; c != nil {
+		attrs = append(attrs, "last_issue", c.IssueID, "last_issue_sent", c.Sent,
+			"last_issue_bounce_rate", round4(c.BounceRate()), "last_issue_complaint_rate", round4(c.ComplaintRate()))
+		d.metrics.SetLastIssueRates(c.BounceRate(), c.ComplaintRate())
+		warnings = send.BounceWarnings(*c)
+	}
+	for _, w := range warnings {
+		d.log.Warn(w, "issue", res.LastIssue.IssueID)
+	}
 	d.log.Log(context.Background(), level, msg, attrs...)
 }
+
+// round4 keeps a rate's first four decimals (0.1% is 0.001), so the log
+// shows 0.0125, not 0.012500000000000001.
+func round4(r float64) float64 { return math.Round(r*1e4) / 1e4 }
 
 func (d *Daemon) setGathered(g pipeline.Gathered) {
 	d.mu.Lock()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gull/digest/bouncebox"
-	"gull/subscribers"
 
 	"gull/digest/config"
 	"gull/digest/web"
@@ -79,7 +78,7 @@ func (b storeBounces) RecordBounce(ctx context.Context, e webhook.Event) error {
 	}
 	lines, err := bouncebox.Record(ctx, e.Report, e.Provider, e.ID, at, b.policy)
 	for _, l := range lines {
-		if l.Outcome.Effect != subscribers.EffectDuplicate {
+		if l.Outcome.Counted() {
 			b.metrics.CountBounce(string(l.Bounce.Kind))
 		}
 	}

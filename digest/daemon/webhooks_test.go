@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gull/digest"
+	"gull/digest/store"
 	"gull/digest/webhook"
 	"gull/digest/webhook/webhooktest"
 	"gull/subscribers"
@@ -37,6 +39,12 @@ func TestDaemonWebhooks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	sentTo(t, d.st, "2026-W49", time.Now())
+	// never@ signed up after the issue went out: no copy of theirs can
+	// have bounced, whatever a provider posts.
+	if _, _, _, err := d.st.SaveSubscriber(ctx, subscribers.Subscriber{Email: "never@example.org", Status: subscribers.Active}, subscribers.AllFields, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"GULL_TEST_MAILGUN_KEY": mgKey, "GULL_TEST_SENDGRID_KEY": sg.PublicKey()}
 	d.env.Getenv = func(k string) string { return env[k] }
 	h := &siteHolder{}
@@ -57,6 +65,14 @@ func TestDaemonWebhooks(t *testing.T) {
 	}
 	if c := send("/webhooks/mailgun", body); c != 200 {
 		t.Fatalf("a signed Mailgun post: %d", c)
+	}
+	if c := send("/webhooks/mailgun", webhooktest.MailgunPost([]byte(mgKey), time.Now(), "tok-d3", map[string]any{
+		"event": "failed", "id": "ev-d3", "severity": "permanent", "reason": "bounce", "recipient": "never@example.org",
+		"delivery-status": map[string]any{"code": 550, "message": "5.1.1 user unknown"}})); c != 200 {
+		t.Fatalf("a signed Mailgun post of a reader sent nothing: %d", c)
+	}
+	if sub, err := d.st.SubscriberByEmail(ctx, "never@example.org"); err != nil || sub.Status != subscribers.Active {
+		t.Errorf("a reader sent nothing: %s %v", sub.Status, err)
 	}
 	if c := send("/webhooks/mailgun", webhooktest.MailgunPost([]byte("not-the-key"), time.Now(), "tok-d2", map[string]any{"event": "complained", "id": "ev-d2", "recipient": "x@example.org"})); c != 401 {
 		t.Fatalf("a forged Mailgun post: %d", c)
@@ -112,5 +128,29 @@ func TestDaemonWebhooks(t *testing.T) {
 	ph.ServeHTTP(w, req)
 	if w.Code != 404 {
 		t.Errorf("no webhooks configured: %d", w.Code)
+	}
+}
+
+// sentTo records issue id sent at `at` to every active reader, as a
+// send's ledger would: only a copy sent can bounce.
+func sentTo(t *testing.T, st *store.Store, id string, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.SaveIssue(ctx, digest.Issue{ID: id, Title: "Test Weekly"}, digest.IssueOpen, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.PrepareDeliveries(ctx, id, at); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.PendingDeliveries(ctx, id, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ups []digest.DeliveryUpdate
+	for _, d := range ds {
+		ups = append(ups, digest.DeliveryUpdate{IssueID: id, SubscriberID: d.SubscriberID, Status: digest.DeliverySent, At: at})
+	}
+	if err := st.UpdateDeliveries(ctx, ups); err != nil {
+		t.Fatal(err)
 	}
 }

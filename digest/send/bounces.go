@@ -51,6 +51,16 @@ func (e Env) CheckBounces(ctx context.Context, cfg *config.Config, st *store.Sto
 		return bouncebox.Result{}, err
 	}
 	o.Recorder, o.Signer, o.ReturnPath, o.SoftLimit, o.Now = policy.Recorder, policy.Signer, policy.ReturnPath, policy.SoftLimit, time.Now()
+	if o.DryRun {
+		// One transaction for the whole check, rolled back: each report
+		// sees what the ones before it would have done.
+		r, err := st.RehearseBounces(ctx)
+		if err != nil {
+			return bouncebox.Result{}, err
+		}
+		defer r.Close()
+		o.Recorder = r
+	}
 	return bouncebox.Check(ctx, box, o)
 }
 
@@ -81,12 +91,23 @@ const (
 func writeBounceRates(w io.Writer, c store.BounceCounts) {
 	fmt.Fprintf(w, "last issue %s (%d sent): %d bounced for good (%.1f%%), %d soft; %d %s (%.2f%%)\n",
 		c.IssueID, c.Sent, c.Hard, 100*c.BounceRate(), c.Soft, c.Spam, render.Plural(c.Spam, "complaint", "complaints"), 100*c.ComplaintRate())
+	for _, warning := range BounceWarnings(c) {
+		fmt.Fprintf(w, "  warning: %s\n", warning)
+	}
+}
+
+// BounceWarnings are the warnings on c's rates past their limits (none
+// when both are under), each one line: the send summary's and the
+// daemon's log's.
+func BounceWarnings(c store.BounceCounts) []string {
+	var out []string
 	if c.BounceRate() > BounceWarnRate {
-		fmt.Fprintf(w, "  warning: %.1f%% of the last issue bounced for good, above %.0f%%: relays suspend senders past a few percent; those readers are marked bounced, but look at where the addresses came from (an old or bought list?)\n",
-			100*c.BounceRate(), 100*BounceWarnRate)
+		out = append(out, fmt.Sprintf("%.1f%% of the last issue bounced for good, above %.0f%%: relays suspend senders past a few percent; those readers are marked bounced, but look at where the addresses came from (an old or bought list?)",
+			100*c.BounceRate(), 100*BounceWarnRate))
 	}
 	if c.ComplaintRate() > ComplaintWarnRate {
-		fmt.Fprintf(w, "  warning: %.2f%% of the last issue's readers marked it as spam, above %.1f%%: providers junk or suspend senders past that; those readers are unsubscribed, but check that everyone on the list asked for the digest\n",
-			100*c.ComplaintRate(), 100*ComplaintWarnRate)
+		out = append(out, fmt.Sprintf("%.2f%% of the last issue's readers marked it as spam, above %.1f%%: providers junk or suspend senders past that; those readers are unsubscribed, but check that everyone on the list asked for the digest",
+			100*c.ComplaintRate(), 100*ComplaintWarnRate))
 	}
+	return out
 }

@@ -39,6 +39,7 @@ var onBothEngines = []func(*testing.T){
 	TestReviewMailsKept, TestOwedSignUpsOutliveTheirDaemon,
 	TestArchiveIndexesCoverage, TestThemeArticlesListMatchedThemes, TestSearchFindsDecomposedHangul, TestArchiveRebuiltByMigration,
 	TestShortWordSearchIsCapped,
+	TestBounceNeedsASentCopy, TestRefusedAtSendIsABounce, TestBounceRehearsal,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

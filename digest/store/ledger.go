@@ -254,6 +254,10 @@ func (s *Store) PendingDeliveries(ctx context.Context, issueID string, after int
 	return out, rows.Err()
 }
 
+// SendBounceSource is the bounces' source of an address the mail server
+// refused at RCPT time, during the send.
+const SendBounceSource = "smtp"
+
 // UpdateDeliveries applies the updates in one transaction: the send's
 // writer groups what its workers report, so a commit serves many messages.
 // A bounced address is marked on the subscriber in the same transaction.
@@ -289,9 +293,28 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 		if u.Bounced {
 			// The reason and date, as a bounce that comes back later gives them.
 			reason := subscribers.Bounce{Kind: subscribers.HardBounce, Reason: "refused at send: " + u.Error}.Describe()
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_reason = ?, bounced_at = ?, updated_at = ?
+			res, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_reason = ?, bounced_at = ?, updated_at = ?
 				WHERE id = ? AND status = 'active'`,
-				string(subscribers.Bounced), reason, at, at, u.SubscriberID); err != nil {
+				string(subscribers.Bounced), reason, at, at, u.SubscriberID)
+			if err != nil {
+				return fmt.Errorf("store: ledger: bounce subscriber %d: %w", u.SubscriberID, err)
+			}
+			// And a bounce of the issue, as a later report would be: the
+			// issue's bounce rate and /metrics count it.
+			effect := subscribers.EffectNone
+			if n, _ := res.RowsAffected(); n == 1 {
+				effect = subscribers.EffectBounced
+			}
+			event := u.MessageID
+			if event == "" {
+				event = u.IssueID
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO bounces (source, event_id, subscriber_id, email, issue_id, kind, status,
+					reason, matched_by, effect, bounced_at, recorded_at)
+				SELECT ?, ?, id, email, ?, ?, '', ?, 'id', ?, ?, ? FROM subscribers WHERE id = ?
+				ON CONFLICT (source, event_id, subscriber_id) DO NOTHING`,
+				SendBounceSource, event, u.IssueID, string(subscribers.HardBounce), "refused at send: "+u.Error, string(effect),
+				at, fmtTime(time.Now()), u.SubscriberID); err != nil {
 				return fmt.Errorf("store: ledger: bounce subscriber %d: %w", u.SubscriberID, err)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"gull/digest"
 	"gull/subscribers"
 )
 
@@ -16,11 +17,28 @@ func TestBouncedReaderComesBackBySigningUp(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	at := f.clock.now().Add(-time.Hour)
-	for _, b := range []subscribers.Bounce{
+	bounces := []subscribers.Bounce{
 		{Email: "dead@example.org", Kind: subscribers.HardBounce, Status: "5.1.1", Reason: "User unknown", Source: "mailbox", EventID: "1", At: at},
 		{Email: "angry@example.org", Kind: subscribers.Complaint, Reason: "marked as spam", Source: "mailbox", EventID: "2", At: at},
-	} {
+	}
+	for _, b := range bounces {
 		f.add(b.Email, subscribers.Active)
+	}
+	// Only a copy gull sent can bounce: the issue went to both.
+	if _, err := f.store.SaveIssue(ctx, digest.Issue{ID: "2026-W48", Title: "Test Weekly"}, digest.IssueOpen, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.store.PrepareDeliveries(ctx, "2026-W48", at); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bounces {
+		sub := f.byEmail(b.Email)
+		if err := f.store.UpdateDeliveries(ctx, []digest.DeliveryUpdate{{IssueID: "2026-W48", SubscriberID: sub.ID,
+			Status: digest.DeliverySent, At: at}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range bounces {
 		if out, err := f.store.RecordBounce(ctx, b); err != nil || out.Subscriber.Reason == "" {
 			t.Fatalf("%s: %+v %v", b.Email, out, err)
 		}

@@ -36,6 +36,10 @@ type Metrics struct {
 	// kind: hard, soft, delayed. Complaints are the spam reports.
 	Bounces    *prometheus.CounterVec
 	Complaints prometheus.Counter
+	// LastIssueBounceRate and LastIssueComplaintRate are the shares of
+	// the last issue's readers that bounced for good and complained, as
+	// of the latest run (a send warns past 0.02 and 0.001).
+	LastIssueBounceRate, LastIssueComplaintRate prometheus.Gauge
 
 	reg *prometheus.Registry
 }
@@ -78,9 +82,13 @@ func NewMetrics() *Metrics {
 			Help: "Bounces handled (bounce mailbox, provider webhooks), by kind: hard (the address does not work), soft (mailbox full, greylisting), delayed (still trying). A report handled twice counts once.",
 		}, []string{"kind"}),
 		Complaints: counter("complaints_total", "Complaints handled: readers who marked the digest as spam (ARF, provider webhooks). A report handled twice counts once."),
-		reg:        reg,
+		LastIssueBounceRate: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "gull", Name: "last_issue_bounce_rate",
+			Help: "Share (0-1) of the last issue's readers whose copy bounced for good, as of the latest run; relays suspend senders past a few percent."}),
+		LastIssueComplaintRate: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "gull", Name: "last_issue_complaint_rate",
+			Help: "Share (0-1) of the last issue's readers who marked it as spam, as of the latest run; providers act past 0.001."}),
+		reg: reg,
 	}
-	reg.MustRegister(m.SendDuration, m.LastSuccess, m.SignUpsRefused, m.Bounces)
+	reg.MustRegister(m.SendDuration, m.LastSuccess, m.SignUpsRefused, m.Bounces, m.LastIssueBounceRate, m.LastIssueComplaintRate)
 	for _, k := range []string{"hard", "soft", "delayed"} {
 		m.Bounces.WithLabelValues(k) // shown at 0 from the start
 	}
@@ -184,5 +192,13 @@ func (m *Metrics) CountBounce(kind string) {
 		m.Complaints.Inc()
 	case kind == "hard" || kind == "soft" || kind == "delayed":
 		m.Bounces.WithLabelValues(kind).Inc()
+	}
+}
+
+// SetLastIssueRates sets the last issue's bounce and complaint rates.
+func (m *Metrics) SetLastIssueRates(bounces, complaints float64) {
+	if m != nil {
+		m.LastIssueBounceRate.Set(bounces)
+		m.LastIssueComplaintRate.Set(complaints)
 	}
 }
