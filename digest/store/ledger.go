@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,9 +199,10 @@ func saveIssue(ctx context.Context, q querier, is digest.Issue, status digest.Is
 
 // PrepareDeliveries makes sure every active subscriber has a ledger row
 // for the issue (someone who joined since the last run gets one now), and
-// closes the pending rows of readers who are no longer active. It returns
-// how many rows it added and how many it found claimed: sends that died
-// mid-message.
+// closes the pending rows of readers who are no longer active (but for
+// rows another sender holds now: it sends or leaves them). It returns how
+// many rows it added and how many it found in doubt: left sending by a
+// send that died mid-message, and held by no live sender.
 func (s *Store) PrepareDeliveries(ctx context.Context, issueID string, now time.Time) (added, inDoubt int, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -217,11 +219,14 @@ func (s *Store) PrepareDeliveries(ctx context.Context, issueID string, now time.
 	n, _ := res.RowsAffected()
 	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'skipped', updated_at = ?,
 			error = 'no longer subscribed when it was sent'
-		WHERE issue_id = ? AND status IN ('pending', 'sending')
-			AND subscriber_id NOT IN (SELECT id FROM subscribers WHERE status = 'active')`, fmtTime(now), issueID); err != nil {
+		WHERE issue_id = ? AND status IN ('pending', 'sending') AND `+claimFreeSQL+`
+			AND subscriber_id NOT IN (SELECT id FROM subscribers WHERE status = 'active')`, fmtTime(now), issueID, fmtTime(now)); err != nil {
 		return 0, 0, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE issue_id = ? AND status = 'sending'`, issueID).Scan(&inDoubt); err != nil {
+	// In doubt: left sending by a sender that is gone (no claim, or a
+	// lapsed one). A row another sender holds is on its wire now.
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE issue_id = ? AND status = 'sending'
+		AND `+claimFreeSQL, issueID, fmtTime(now)).Scan(&inDoubt); err != nil {
 		return 0, 0, fmt.Errorf("store: deliveries of %s: %w", issueID, err)
 	}
 	return int(n), inDoubt, tx.Commit()
@@ -232,19 +237,33 @@ func (s *Store) PrepareDeliveries(ctx context.Context, issueID string, now time.
 // through a list of any length in constant memory, and no read stays open
 // while it writes.
 func (s *Store) PendingDeliveries(ctx context.Context, issueID string, after int64, limit int) ([]digest.Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT d.subscriber_id, s.email, s.name, s.themes, d.status, d.attempts, d.error
-		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-		WHERE d.issue_id = ? AND d.subscriber_id > ? AND d.status IN ('pending', 'sending') AND s.status = 'active'
+	rows, err := s.db.QueryContext(ctx, `SELECT `+openColumns+openFrom+`AND d.subscriber_id > ?
 		ORDER BY d.subscriber_id LIMIT ?`, issueID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending deliveries of %s: %w", issueID, err)
 	}
+	return scanOpen(rows, issueID, limit)
+}
+
+// openColumns and openFrom read the rows still to send, with what the
+// message needs of their reader.
+const (
+	openColumns = `d.subscriber_id, s.email, s.name, s.themes, s.language, s.articles, d.status, d.attempts, d.error`
+	openFrom    = ` FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+		WHERE d.issue_id = ? AND d.status IN ('pending', 'sending') AND s.status = 'active' `
+)
+
+// claimFreeSQL: the row is held by no live claim (never claimed, given
+// back, or its sender's claim lapsed); its one argument is now.
+const claimFreeSQL = `(claimed_by = '' OR claim_expires < ?)`
+
+func scanOpen(rows *sql.Rows, issueID string, limit int) ([]digest.Delivery, error) {
 	defer rows.Close()
 	out := make([]digest.Delivery, 0, limit)
 	for rows.Next() {
 		d := digest.Delivery{IssueID: issueID}
 		var themes, status string
-		if err := rows.Scan(&d.SubscriberID, &d.Email, &d.Name, &themes, &status, &d.Attempts, &d.Error); err != nil {
+		if err := rows.Scan(&d.SubscriberID, &d.Email, &d.Name, &themes, &d.Language, &d.Articles, &status, &d.Attempts, &d.Error); err != nil {
 			return nil, err
 		}
 		d.Themes = strings.Fields(themes)
@@ -254,37 +273,164 @@ func (s *Store) PendingDeliveries(ctx context.Context, issueID string, after int
 	return out, rows.Err()
 }
 
+// ClaimDeliveries claims for owner, until until, up to limit rows still
+// to send that no live claim holds, in subscriber order, and returns them:
+// a row left sending comes back in doubt. On PostgreSQL several senders
+// claim at once: the rows are locked with FOR UPDATE SKIP LOCKED (a row
+// another sender is claiming is passed over, not waited for), and the
+// transaction does not take the store's write lock, so claims and marks of
+// different senders never queue behind each other.
+func (s *Store) ClaimDeliveries(ctx context.Context, issueID, owner string, now, until time.Time, limit int) ([]digest.Delivery, error) {
+	fail := func(err error) ([]digest.Delivery, error) {
+		return nil, fmt.Errorf("store: claim deliveries of %s: %w", issueID, err)
+	}
+	tx, err := s.db.beginRowLocked(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback()
+	q := `SELECT ` + openColumns + openFrom + `AND ` + claimFreeSQL + ` ORDER BY d.subscriber_id LIMIT ?`
+	if s.pg {
+		q += ` FOR UPDATE OF d SKIP LOCKED`
+	}
+	rows, err := tx.QueryContext(ctx, q, issueID, fmtTime(now), limit)
+	if err != nil {
+		return fail(err)
+	}
+	out, err := scanOpen(rows, issueID, limit)
+	if err != nil || len(out) == 0 {
+		if err != nil {
+			return fail(err)
+		}
+		return out, nil
+	}
+	args := []any{owner, fmtTime(until), issueID}
+	for _, d := range out {
+		args = append(args, d.SubscriberID)
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(out)), ", ")
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET claimed_by = ?, claim_expires = ?, claim_parked = 0
+		WHERE issue_id = ? AND subscriber_id IN (`+marks+`)`, args...); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+// RenewClaims extends owner's claims on the issue's rows still to send
+// until until, and says how many it holds.
+func (s *Store) RenewClaims(ctx context.Context, issueID, owner string, until time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE deliveries SET claim_expires = ?
+		WHERE issue_id = ? AND claimed_by = ? AND status IN ('pending', 'sending')`, fmtTime(until), issueID, owner)
+	if err != nil {
+		return 0, fmt.Errorf("store: renew claims on %s: %w", issueID, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// ReleaseClaims gives back owner's claims on the issue's pending rows: a
+// stopping sender returns what it did not start to the pool at once. Its
+// rows left sending (in doubt: no answer came) keep the claim until it
+// lapses, so no other sender mails them again at once. An owner of ""
+// releases every claim, in doubt too: a sender that runs alone (SQLite's,
+// under the store's send lease) voids those of runs that ended or died,
+// and sends their rows in doubt again, as the next run always has.
+func (s *Store) ReleaseClaims(ctx context.Context, issueID, owner string) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE deliveries SET claimed_by = '', claim_expires = '', claim_parked = 0
+		WHERE issue_id = ? AND status IN ('pending', 'sending') AND claimed_by <> ''
+			AND ((claimed_by = ? AND status = 'pending') OR ? = '')`,
+		issueID, owner, owner); err != nil {
+		return fmt.Errorf("store: release claims on %s: %w", issueID, err)
+	}
+	return nil
+}
+
+// ClaimedElsewhere counts the issue's rows still to send that other
+// senders hold and are still working on (live claims, not parked): a
+// sender with nothing left to claim waits for them, since a sender that
+// dies leaves them to the others once its claim lapses.
+func (s *Store) ClaimedElsewhere(ctx context.Context, issueID, owner string, now time.Time) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries
+		WHERE issue_id = ? AND status IN ('pending', 'sending') AND claimed_by <> '' AND claimed_by <> ?
+			AND claim_expires >= ? AND claim_parked = 0`, issueID, owner, fmtTime(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: claims on %s: %w", issueID, err)
+	}
+	return n, nil
+}
+
+// ClaimsLostError says that claims (the rows' sending marks) were not
+// written because another sender holds those rows now: ours lapsed and it
+// took them over. The batch's other updates were committed.
+type ClaimsLostError struct {
+	IssueID       string
+	SubscriberIDs []int64
+}
+
+func (e *ClaimsLostError) Error() string {
+	return fmt.Sprintf("store: ledger: %d rows of %s were taken over by another sender", len(e.SubscriberIDs), e.IssueID)
+}
+
+// LostClaims lists the rows whose claims were not written.
+func (e *ClaimsLostError) LostClaims() []int64 { return e.SubscriberIDs }
+
 // UpdateDeliveries applies the updates in one transaction: the send's
 // writer groups what its workers report, so a commit serves many messages.
 // A bounced address is marked on the subscriber in the same transaction.
+// An update with an Owner applies only while that sender holds the row (a
+// sent mark always does); a claim that finds the row taken over comes
+// back in a *ClaimsLostError, the rest committed.
+//
+// On PostgreSQL it takes no store-wide write lock, only the rows' own:
+// senders hold disjoint rows, so their commits run side by side. A batch
+// that marks a subscriber bounced takes the write lock, as every other
+// change of a subscriber does.
 func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdate) error {
 	if len(ups) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.beginRowLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("store: ledger: %w", err)
 	}
 	defer tx.Rollback()
+	if s.pg && slices.ContainsFunc(ups, func(u digest.DeliveryUpdate) bool { return u.Bounced }) {
+		if err := s.takeWriteLock(ctx, tx); err != nil {
+			return fmt.Errorf("store: ledger: %w", err)
+		}
+	}
 	stmt, err := s.deliveryUpdate(ctx)
 	if err != nil {
 		return fmt.Errorf("store: ledger: %w", err)
 	}
 	row := tx.StmtContext(ctx, stmt)
 	defer row.Close()
+	var lost []int64
 	for _, u := range ups {
 		at := fmtTime(u.At)
-		attempt := 0
+		attempt, park := 0, 0
 		if u.Attempt {
 			attempt = 1
 		}
+		if u.Park {
+			park = 1
+		}
 		res, err := row.ExecContext(ctx, string(u.Status), attempt, u.MessageID, u.MessageID, u.Error, at,
-			string(u.Status), at, u.IssueID, u.SubscriberID)
+			string(u.Status), at, park, u.IssueID, u.SubscriberID, u.Owner, u.Owner, string(u.Status))
 		if err != nil {
 			return fmt.Errorf("store: ledger: %s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("store: ledger: no row for %s to subscriber %d", u.IssueID, u.SubscriberID)
+			if u.Owner == "" {
+				return fmt.Errorf("store: ledger: no row for %s to subscriber %d", u.IssueID, u.SubscriberID)
+			}
+			if u.Attempt {
+				lost = append(lost, u.SubscriberID)
+			}
+			continue // a mark of a row another sender holds now: its own
 		}
 		if u.Bounced {
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ? AND status = 'active'`,
@@ -293,7 +439,13 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 			}
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: ledger: %w", err)
+	}
+	if len(lost) > 0 {
+		return &ClaimsLostError{IssueID: ups[0].IssueID, SubscriberIDs: lost}
+	}
+	return nil
 }
 
 // deliveryUpdate is UpdateDeliveries' statement, prepared once: a send
@@ -307,8 +459,8 @@ func (s *Store) deliveryUpdate(ctx context.Context) (*sql.Stmt, error) {
 	}
 	stmt, err := s.db.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + ?,
 			message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, error = ?, updated_at = ?,
-			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
-		WHERE issue_id = ? AND subscriber_id = ?`)
+			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, claim_parked = ?
+		WHERE issue_id = ? AND subscriber_id = ? AND (? = '' OR claimed_by = ? OR ? = 'sent')`)
 	if err != nil {
 		return nil, err
 	}
