@@ -220,7 +220,12 @@ func TestSendersSurviveKills(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, uint64(time.Now().UnixNano())))
 	kills := 0
 	for kills < 10 {
-		time.Sleep(time.Duration(150+rng.IntN(450)) * time.Millisecond)
+		// The kills are spread over the send: the k-th once k/12 of the
+		// readers have their copy, at a random moment after that.
+		for len(w.srv.Messages()) < (kills+1)*n/12 && senders[0].running() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
 		i := rng.IntN(len(senders))
 		s := senders[i]
 		if !s.running() {
@@ -232,7 +237,7 @@ func TestSendersSurviveKills(t *testing.T) {
 		senders[i] = w.start()
 	}
 	sent := len(w.srv.Messages())
-	t.Logf("%d kills; %d messages sent by the last", kills, sent)
+	t.Logf("%d kills, the last after %d messages", kills, sent)
 	if kills < 10 {
 		t.Fatalf("the send ended after %d kills (%d messages): too quick to prove anything", kills, sent)
 	}
@@ -248,4 +253,56 @@ func TestSendersSurviveKills(t *testing.T) {
 		}
 	}
 	w.check(kills * 2 * sendersConns)
+}
+
+// TestSendersWaitOutAPostgresRestart: PostgreSQL restarts in the middle
+// of a send by two senders. They wait for it (their log says so, with
+// the tries), go on when it is back, and finish: each exits 0, every
+// reader has the issue, and no more extra copies went out than the
+// messages in flight at the restart.
+func TestSendersWaitOutAPostgresRestart(t *testing.T) {
+	pg := pgtest.StartPrivate(t)
+	const n = 4000
+	w := newSenderWorld(t, pg.DSN, n)
+	w.srv.Set(func() { w.srv.Delay = time.Millisecond }) // a send of a few seconds
+	senders := []*sender{w.start(), w.start()}
+	defer func() {
+		for _, s := range senders {
+			s.cmd.Process.Kill()
+		}
+	}()
+	for len(w.srv.Messages()) < n/4 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := len(w.srv.Messages())
+	pg.Restart()
+	t.Logf("PostgreSQL restarted after %d messages", before)
+	deadline := time.After(3 * time.Minute)
+	waited := false
+	for i, s := range senders {
+		select {
+		case <-s.done:
+		case <-deadline:
+			t.Fatalf("sender %d still running after 3 minutes:\n%s", i, s.stderr)
+		}
+		if s.err != nil {
+			t.Errorf("sender %d: %v:\n%s", i, s.err, s.stderr)
+		}
+		log := s.stderr.String()
+		for _, line := range strings.Split(log, "\n") {
+			if strings.Contains(line, "the store is") {
+				t.Logf("sender %d: %s", i, line)
+			}
+		}
+		if strings.Contains(log, "the store is out of reach; waiting to try again") && strings.Contains(log, "the store is back") {
+			waited = true
+		}
+		if strings.Count(log, "out of reach") > 40 {
+			t.Errorf("sender %d tried the store %d times: not a bounded wait:\n%s", i, strings.Count(log, "out of reach"), log)
+		}
+	}
+	if !waited {
+		t.Errorf("no sender said it waited for the store and went on:\n%s\n%s", senders[0].stderr, senders[1].stderr)
+	}
+	w.check(len(senders) * 2 * sendersConns)
 }
