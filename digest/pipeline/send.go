@@ -488,7 +488,7 @@ func (s *Sender) withStore(ctx context.Context, what string, f func() error) err
 // Prepare found, already warned about.
 func (s *Sender) dispatch(ctx context.Context, issueID, owner string, ttl time.Duration, work chan<- job, open *sync.WaitGroup, inDoubt int) (int, error) {
 	size := cmp.Or(s.PageSize, 500)
-	poll := min(ttl/10, 2*time.Second)
+	poll := min(ttl/20, 250*time.Millisecond)
 	again := 0
 	for {
 		var page []digest.Delivery

@@ -446,7 +446,7 @@ func (s *Sender) takeSendLease(ctx context.Context, ttl time.Duration) (*store.L
 				"host", held.Host, "pid", held.PID)
 			said = true
 		}
-		t := time.NewTimer(min(ttl/20, 500*time.Millisecond))
+		t := time.NewTimer(min(ttl/20, 250*time.Millisecond))
 		select {
 		case <-t.C:
 		case <-ctx.Done():

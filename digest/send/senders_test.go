@@ -96,7 +96,7 @@ themes:
   - {id: regulation, name: 규제와 법, keywords: [AI기본법]}
 store: {dsn: %q}
 mail:
-  from: "AI Policy Weekly <digest@example.org>"
+  from: "AI Policy Weekly <digest@news.gull-test.org>"
   outbox: %s
   smtp: {host: %s, port: %s, tls: none, connections: %d}
 http: {base_url: "https://news.example.org"}
@@ -305,4 +305,20 @@ func TestSendersWaitOutAPostgresRestart(t *testing.T) {
 		t.Errorf("no sender said it waited for the store and went on:\n%s\n%s", senders[0].stderr, senders[1].stderr)
 	}
 	w.check(len(senders) * 2 * sendersConns)
+}
+
+// TestSendLeaseFromTheEnvironment: $GULL_SEND_LEASE sets how long a
+// send's claims hold; a value out of range is refused, naming the
+// variable and the fix.
+func TestSendLeaseFromTheEnvironment(t *testing.T) {
+	for v, want := range map[string]string{"": "1m0s", "30s": "30s", "1s": "", "soon": "", "1h": ""} {
+		s := &Sender{Env: Env{Getenv: func(string) string { return v }}}
+		got, err := s.claimTTL()
+		switch {
+		case want == "" && (err == nil || !strings.Contains(err.Error(), "$GULL_SEND_LEASE") || !strings.Contains(err.Error(), "3s to 10m")):
+			t.Errorf("%q: %v %v, want it refused with the range", v, got, err)
+		case want != "" && (err != nil || got.String() != want):
+			t.Errorf("%q: %v %v, want %s", v, got, err, want)
+		}
+	}
 }
