@@ -18,7 +18,8 @@
 # throwaway server). BIG=1000000 readers by default, inserted with
 # generate_series; BIG_SECONDS=60 bounds that send (SIGTERM: it stops in
 # order), so its peak is the first minute's: the 1M-row setup and ~100k
-# messages. Options: SENDERS="1 2 4", MEMORY=0.
+# messages. Options: SENDERS="1 2 4", MEMORY=0, PROFILE=cpu.out (a CPU
+# profile of the one-sender run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${GULL_TEST_POSTGRES:-}" ]; then
@@ -123,8 +124,10 @@ senders() {
 	local pg0 sink0 start pids=() i
 	pg0=$(pg_cpu); sink0=$(cpu "$sink")
 	start=$(date +%s.%N)
+	local prof=()
+	[ -n "${PROFILE:-}" ] && [ "$2" = 1 ] && prof=(env GULL_CPUPROFILE="$PROFILE")
 	for i in $(seq "$2"); do
-		/usr/bin/time -f "%M %U %S" -o "$work/time.$i" "$work/gull" --config "$work/config.yaml" send --all --yes --now 2026-11-30T08:00:00+09:00 >"$work/out.$i" 2>"$work/err.$i" &
+		/usr/bin/time -f "%M %U %S" -o "$work/time.$i" "${prof[@]}" "$work/gull" --config "$work/config.yaml" send --all --yes --now 2026-11-30T08:00:00+09:00 >"$work/out.$i" 2>"$work/err.$i" &
 		pids+=($!)
 	done
 	for i in "${!pids[@]}"; do wait "${pids[$i]}" || { cat "$work/out.$((i + 1))" "$work/err.$((i + 1))" >&2; exit 1; }; done

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"gull/digest"
 	"gull/subscribers"
 )
@@ -392,55 +394,26 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 	if len(ups) == 0 {
 		return nil
 	}
-	tx, err := s.db.beginRowLocked(ctx)
+	apply := s.updateInTx
+	if s.pg {
+		apply = s.updateInBatch
+	}
+	affected, err := apply(ctx, ups)
 	if err != nil {
 		return fmt.Errorf("store: ledger: %w", err)
 	}
-	defer tx.Rollback()
-	if s.pg && slices.ContainsFunc(ups, func(u digest.DeliveryUpdate) bool { return u.Bounced }) {
-		if err := s.takeWriteLock(ctx, tx); err != nil {
-			return fmt.Errorf("store: ledger: %w", err)
-		}
-	}
-	stmt, err := s.deliveryUpdate(ctx)
-	if err != nil {
-		return fmt.Errorf("store: ledger: %w", err)
-	}
-	row := tx.StmtContext(ctx, stmt)
-	defer row.Close()
 	var lost []int64
-	for _, u := range ups {
-		at := fmtTime(u.At)
-		attempt, park := 0, 0
+	for i, u := range ups {
+		if affected[i] == 1 {
+			continue
+		}
+		if u.Owner == "" {
+			return fmt.Errorf("store: ledger: no row for %s to subscriber %d", u.IssueID, u.SubscriberID)
+		}
 		if u.Attempt {
-			attempt = 1
+			lost = append(lost, u.SubscriberID)
 		}
-		if u.Park {
-			park = 1
-		}
-		res, err := row.ExecContext(ctx, string(u.Status), attempt, u.MessageID, u.MessageID, u.Error, at,
-			string(u.Status), at, park, u.IssueID, u.SubscriberID, u.Owner, u.Owner, string(u.Status))
-		if err != nil {
-			return fmt.Errorf("store: ledger: %s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			if u.Owner == "" {
-				return fmt.Errorf("store: ledger: no row for %s to subscriber %d", u.IssueID, u.SubscriberID)
-			}
-			if u.Attempt {
-				lost = append(lost, u.SubscriberID)
-			}
-			continue // a mark of a row another sender holds now: its own
-		}
-		if u.Bounced {
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ? AND status = 'active'`,
-				string(subscribers.Bounced), at, u.SubscriberID); err != nil {
-				return fmt.Errorf("store: ledger: bounce subscriber %d: %w", u.SubscriberID, err)
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: ledger: %w", err)
+		// A mark of a row another sender holds now is that sender's.
 	}
 	if len(lost) > 0 {
 		return &ClaimsLostError{IssueID: ups[0].IssueID, SubscriberIDs: lost}
@@ -448,19 +421,122 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 	return nil
 }
 
-// deliveryUpdate is UpdateDeliveries' statement, prepared once: a send
-// runs it twice a message, and parsing it each time cost more than the
-// update itself. database/sql keeps it prepared per connection.
+// deliveryUpdateSQL moves one ledger row (updateArgs). A bounce (5.1.x)
+// marks the subscriber as well, whoever holds the row.
+const (
+	deliveryUpdateSQL = `UPDATE deliveries SET status = ?, attempts = attempts + ?,
+			message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, error = ?, updated_at = ?,
+			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, claim_parked = ?
+		WHERE issue_id = ? AND subscriber_id = ? AND (? = '' OR claimed_by = ? OR ? = 'sent')`
+	bounceSQL = `UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ? AND status = 'active'`
+)
+
+func updateArgs(u digest.DeliveryUpdate) []any {
+	at := fmtTime(u.At)
+	attempt, park := 0, 0
+	if u.Attempt {
+		attempt = 1
+	}
+	if u.Park {
+		park = 1
+	}
+	return []any{string(u.Status), attempt, u.MessageID, u.MessageID, u.Error, at,
+		string(u.Status), at, park, u.IssueID, u.SubscriberID, u.Owner, u.Owner, string(u.Status)}
+}
+
+// updateInTx applies the updates in one SQLite transaction and returns
+// the rows each changed.
+func (s *Store) updateInTx(ctx context.Context, ups []digest.DeliveryUpdate) ([]int64, error) {
+	tx, err := s.db.beginRowLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	stmt, err := s.deliveryUpdate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row := tx.StmtContext(ctx, stmt)
+	defer row.Close()
+	affected := make([]int64, len(ups))
+	for i, u := range ups {
+		res, err := row.ExecContext(ctx, updateArgs(u)...)
+		if err != nil {
+			return nil, fmt.Errorf("%s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
+		}
+		affected[i], _ = res.RowsAffected()
+		if u.Bounced {
+			if _, err := tx.ExecContext(ctx, bounceSQL, string(subscribers.Bounced), fmtTime(u.At), u.SubscriberID); err != nil {
+				return nil, fmt.Errorf("bounce subscriber %d: %w", u.SubscriberID, err)
+			}
+		}
+	}
+	return affected, tx.Commit()
+}
+
+// updateInBatch is updateInTx on PostgreSQL, in one round trip: the
+// statements go as one pgx batch, which the server runs as one implicit
+// transaction (all or nothing). A statement a round trip made the
+// ledger's writer, and so the send, wait on the network twice a message.
+// It takes no store-wide write lock (the rows' own are enough: senders
+// hold disjoint rows), unless it marks a subscriber bounced, a change of
+// a subscriber like any other.
+func (s *Store) updateInBatch(ctx context.Context, ups []digest.DeliveryUpdate) ([]int64, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	affected := make([]int64, len(ups))
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(pgConn).Conn.Conn()
+		b := &pgx.Batch{}
+		bounces := slices.ContainsFunc(ups, func(u digest.DeliveryUpdate) bool { return u.Bounced })
+		if bounces {
+			b.Queue(`SELECT pg_advisory_xact_lock($1)`, s.writeKey)
+		}
+		for _, u := range ups {
+			b.Queue(pgSQL(deliveryUpdateSQL), updateArgs(u)...)
+			if u.Bounced {
+				b.Queue(pgSQL(bounceSQL), string(subscribers.Bounced), fmtTime(u.At), u.SubscriberID)
+			}
+		}
+		br := pc.SendBatch(ctx, b)
+		if bounces {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return err
+			}
+		}
+		for i, u := range ups {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return fmt.Errorf("%s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
+			}
+			affected[i] = tag.RowsAffected()
+			if u.Bounced {
+				if _, err := br.Exec(); err != nil {
+					br.Close()
+					return fmt.Errorf("bounce subscriber %d: %w", u.SubscriberID, err)
+				}
+			}
+		}
+		return br.Close()
+	})
+	return affected, err
+}
+
+// deliveryUpdate is deliveryUpdateSQL prepared once: a send runs it twice
+// a message, and parsing it each time cost more than the update itself.
+// database/sql keeps it prepared per connection.
 func (s *Store) deliveryUpdate(ctx context.Context) (*sql.Stmt, error) {
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
 	if s.updateStmt != nil {
 		return s.updateStmt, nil
 	}
-	stmt, err := s.db.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + ?,
-			message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, error = ?, updated_at = ?,
-			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, claim_parked = ?
-		WHERE issue_id = ? AND subscriber_id = ? AND (? = '' OR claimed_by = ? OR ? = 'sent')`)
+	stmt, err := s.db.PrepareContext(ctx, deliveryUpdateSQL)
 	if err != nil {
 		return nil, err
 	}
