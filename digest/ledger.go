@@ -88,6 +88,15 @@ type DeliveryUpdate struct {
 	// address does not exist (5.1.x).
 	Bounced bool
 	At      time.Time
+	// Owner is the sender whose claim the row is under ("" for none).
+	// With an owner, the update applies only while that sender still
+	// holds the row, except a sent mark, which always applies: another
+	// sender that took the row over (ours lapsed) must not send it again.
+	Owner string
+	// Park: the owner is done with the row for this run (deferred, or in
+	// doubt); it keeps the claim, so no other sender takes the row, or
+	// waits for it, until the owner ends or its claim lapses.
+	Park bool
 }
 
 // DeliveryCounts is how many rows of an issue are in each status.

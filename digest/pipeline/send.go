@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -75,10 +78,15 @@ func FrozenIssue(ctx context.Context, st IssueStore, id string) (digest.Issue, d
 
 // Ledger is the send ledger: one row per (issue, subscriber), claimed
 // before its SMTP transaction and marked after it (digest/store
-// implements it).
+// implements it). Rows are claimed in batches by a sender (owner) for a
+// while (until), renewed as it works: several senders share one send,
+// and a dead one's rows return to the pool when its claim lapses.
 type Ledger interface {
 	PrepareDeliveries(ctx context.Context, issueID string, now time.Time) (added, inDoubt int, err error)
-	PendingDeliveries(ctx context.Context, issueID string, after int64, limit int) ([]digest.Delivery, error)
+	ClaimDeliveries(ctx context.Context, issueID, owner string, now, until time.Time, limit int) ([]digest.Delivery, error)
+	RenewClaims(ctx context.Context, issueID, owner string, until time.Time) (int, error)
+	ReleaseClaims(ctx context.Context, issueID, owner string) error
+	ClaimedElsewhere(ctx context.Context, issueID, owner string, now time.Time) (int, error)
 	UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdate) error
 	DeliveryCounts(ctx context.Context, issueID string) (digest.DeliveryCounts, error)
 	Deliveries(ctx context.Context, issueID string, st digest.DeliveryStatus, limit int) ([]digest.Delivery, error)
@@ -135,7 +143,29 @@ type Sender struct {
 	// is full (a server failing most messages) a worker waits out its
 	// message's backoff itself, as every retry did before the queue.
 	RetryQueue int
+
+	// Owner names the claims of a run on ledger rows; "" makes one for
+	// each run of the host, the pid and a random part.
+	Owner string
+	// ClaimTTL is how long a claim holds without renewal (default a
+	// minute); it is renewed at a third of that. A killed sender's rows
+	// return to the pool when it lapses.
+	ClaimTTL time.Duration
+	// Alone: no other sender runs meanwhile (SQLite's, under the store's
+	// send lease): the claims of earlier runs are void, and their rows in
+	// doubt go again at once, as a rerun's always did.
+	Alone bool
+	// Transient says a ledger error is the store out of reach for a
+	// while (a PostgreSQL restart): the send waits and tries again, for
+	// up to StoreWait (default 2 minutes) from the first failure, saying
+	// so in the log, instead of stopping. nil: no error is.
+	Transient func(error) bool
+	StoreWait time.Duration
 }
+
+// Prepared is what Prepare found: the rows it added, those in doubt (left
+// sending by a run that died), and how many are left to send.
+type Prepared struct{ Added, InDoubt, Left int }
 
 // Outcome is what became of one reader's message in this run.
 type Outcome struct {
@@ -183,41 +213,79 @@ type classified interface {
 	Permanent() bool
 }
 
-// Send runs the ledger protocol for is over every pending row. When ctx
-// ends (Ctrl-C) it starts nothing new, lets the messages in flight finish
-// and be marked, and leaves the rest pending for the next run.
+// Send runs the ledger protocol for is over every pending row: Prepare,
+// then Run.
 func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) {
+	p, err := s.Prepare(ctx, is.ID)
+	if err != nil {
+		return SendReport{IssueID: is.ID}, err
+	}
+	return s.Run(ctx, is, p)
+}
+
+// Prepare makes sure every active subscriber has a row for the issue and
+// counts what is left. Of several senders sharing a send, the first does
+// it under the store's send lease (digest/send); the others find it done.
+func (s *Sender) Prepare(ctx context.Context, issueID string) (Prepared, error) {
+	var p Prepared
+	err := s.withStore(ctx, "prepare the ledger", func() error {
+		if s.Alone {
+			if err := s.Ledger.ReleaseClaims(ctx, issueID, ""); err != nil {
+				return err
+			}
+		}
+		var err error
+		p.Added, p.InDoubt, err = s.Ledger.PrepareDeliveries(ctx, issueID, s.now())
+		if err != nil {
+			return err
+		}
+		counts, err := s.Ledger.DeliveryCounts(ctx, issueID)
+		p.Left = counts.Left()
+		return err
+	})
+	return p, err
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Sender) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Run sends is to the rows Prepare made, in batches claimed from the
+// ledger, until none is left to claim and no other sender works on any
+// (a killed one's rows are claimed once its claim lapses). When ctx ends
+// (Ctrl-C) it starts nothing new, lets the messages in flight finish and
+// be marked, gives back the rows it claimed and did not start, and leaves
+// them pending for the next run.
+func (s *Sender) Run(ctx context.Context, is digest.Issue, p Prepared) (SendReport, error) {
 	start := time.Now()
-	rep := SendReport{IssueID: is.ID}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	rep := SendReport{IssueID: is.ID, Added: p.Added}
+	now := s.now
+	log := s.log()
 	// The ledger must record what was sent even while the run is being
 	// stopped: a mark lost to Ctrl-C is a reader mailed twice.
 	bg := context.WithoutCancel(ctx)
+	owner := cmp.Or(s.Owner, newOwner()) // this run's, never an earlier one's
+	ttl := cmp.Or(s.ClaimTTL, time.Minute)
 
-	var err error
-	if rep.Added, rep.InDoubt, err = s.Ledger.PrepareDeliveries(ctx, is.ID, now()); err != nil {
-		return rep, err
-	}
-	counts, err := s.Ledger.DeliveryCounts(ctx, is.ID)
-	if err != nil {
-		return rep, err
-	}
-	if rep.InDoubt > 0 {
+	if p.InDoubt > 0 {
 		log.Warn("an earlier send stopped mid-message; those messages go again and may arrive twice (with the same Message-ID, so most mail programs show one)",
-			"issue", is.ID, "in_doubt", rep.InDoubt)
+			"issue", is.ID, "in_doubt", p.InDoubt)
 	}
 	if s.OnStart != nil {
-		s.OnStart(counts.Left(), rep.InDoubt)
+		s.OnStart(p.Left, p.InDoubt)
 	}
-
-	w := newLedgerWriter(bg, s.Ledger)
+	stopRenew := s.renewClaims(is.ID, owner, ttl)
+	w := newLedgerWriter(bg, s.Ledger, s.withStore)
 	workers := max(1, s.Workers)
 	giveUp := s.GiveUpAfter
 	if giveUp <= 0 {
@@ -278,7 +346,7 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 	q := newRetryQueue(cmp.Or(s.RetryQueue, 128*workers))
 	quit := make(chan struct{})
 	go q.run(runCtx, work, quit)
-	r := &sendRun{ctx: runCtx, deliverCtx: ctx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop}
+	r := &sendRun{ctx: runCtx, deliverCtx: ctx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop, owner: owner, log: log}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -294,13 +362,21 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 			}
 		})
 	}
-	dispatchErr := s.dispatch(runCtx, is.ID, work, &open)
+	var dispatchErr error
+	rep.InDoubt, dispatchErr = s.dispatch(runCtx, is.ID, owner, ttl, work, &open, p.InDoubt)
 	open.Wait()
 	close(work)
 	wg.Wait()
 	close(quit)
-	if err := w.close(); err != nil {
-		return rep, err
+	werr := w.close()
+	stopRenew()
+	// What it claimed and did not start goes back to the pool now, for
+	// the other senders or the next run.
+	if err := s.withStore(bg, "give back claims", func() error { return s.Ledger.ReleaseClaims(bg, is.ID, owner) }); err != nil && werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return rep, werr
 	}
 
 	switch cause := context.Cause(runCtx); {
@@ -317,50 +393,161 @@ func (s *Sender) Send(ctx context.Context, is digest.Issue) (SendReport, error) 
 
 	// The articles count as mailed once any reader has them, so next
 	// week's issue does not repeat them even if this one is never finished.
-	if rep.Totals, err = s.Ledger.DeliveryCounts(bg, is.ID); err != nil {
-		return rep, err
-	}
-	if rep.Totals[digest.DeliverySent] > 0 {
-		if err := s.Ledger.MarkMailed(bg, is.ID, is.Articles(), now()); err != nil {
-			return rep, err
+	err := s.withStore(bg, "sum up the send", func() error {
+		var err error
+		if rep.Totals, err = s.Ledger.DeliveryCounts(bg, is.ID); err != nil {
+			return err
 		}
-	}
-	if rep.Done, err = s.Ledger.FinishIssue(bg, is.ID, now()); err != nil {
-		return rep, err
-	}
-	if rep.Failures, err = s.Ledger.Deliveries(bg, is.ID, digest.DeliveryFailed, 20); err != nil {
-		return rep, err
-	}
+		if rep.Totals[digest.DeliverySent] > 0 {
+			if err := s.Ledger.MarkMailed(bg, is.ID, is.Articles(), now()); err != nil {
+				return err
+			}
+		}
+		if rep.Done, err = s.Ledger.FinishIssue(bg, is.ID, now()); err != nil {
+			return err
+		}
+		rep.Failures, err = s.Ledger.Deliveries(bg, is.ID, digest.DeliveryFailed, 20)
+		return err
+	})
 	rep.Duration = time.Since(start)
-	return rep, nil
+	return rep, err
 }
 
-// dispatch pages through the pending rows and hands them to the workers
-// until the list ends or ctx does, counting each in open.
-func (s *Sender) dispatch(ctx context.Context, issueID string, work chan<- job, open *sync.WaitGroup) error {
-	size := cmp.Or(s.PageSize, 500)
-	var after int64
-	for {
-		page, err := s.Ledger.PendingDeliveries(ctx, issueID, after, size)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+// newOwner names a sender's claims: where it runs, for the operator, and
+// a random part, so two runs never share one.
+func newOwner() string {
+	host, _ := os.Hostname()
+	var nonce [6]byte
+	rand.Read(nonce[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(nonce[:]))
+}
+
+// renewClaims renews the run's claims every third of ttl until the
+// returned function is called. A renewal that fails is logged: the rows
+// stay ours until the claim lapses, and one another sender takes over
+// meanwhile is refused to us at its claim (ClaimsLostError).
+func (s *Sender) renewClaims(issueID, owner string, ttl time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if _, err := s.Ledger.RenewClaims(context.Background(), issueID, owner, time.Now().Add(ttl)); err != nil {
+					s.log().Warn("could not renew the claims on the ledger's rows; trying again", "issue", issueID, "err", err)
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// withStore runs f, and while it fails because the store is out of reach
+// (Transient), waits and runs it again, for up to StoreWait from the first
+// failure: a PostgreSQL restart holds the send up instead of ending it.
+// Each wait is logged. ctx ending stops the waiting.
+func (s *Sender) withStore(ctx context.Context, what string, f func() error) error {
+	err := f()
+	if err == nil || s.Transient == nil || !s.Transient(err) {
+		return err
+	}
+	limit := cmp.Or(s.StoreWait, 2*time.Minute)
+	first := time.Now()
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		if time.Since(first)+wait > limit {
+			return fmt.Errorf("the store was out of reach for %v (%s): %w", time.Since(first).Round(time.Second), what, err)
+		}
+		s.log().Warn("the store is out of reach; waiting to try again", "doing", what, "attempt", attempt,
+			"wait", wait.String(), "gives_up_after", limit.String(), "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		if err = f(); err == nil || !s.Transient(err) {
+			if err == nil {
+				s.log().Info("the store is back; going on", "doing", what, "after", time.Since(first).Round(time.Millisecond).String())
 			}
 			return err
 		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// dispatch claims batches of rows and hands them to the workers, counting
+// each in open, until no row is left to claim and no other sender works
+// on one, or ctx ends. It returns how many of the rows were in doubt
+// (left sending by a sender that died) and go again; inDoubt is how many
+// Prepare found, already warned about.
+func (s *Sender) dispatch(ctx context.Context, issueID, owner string, ttl time.Duration, work chan<- job, open *sync.WaitGroup, inDoubt int) (int, error) {
+	size := cmp.Or(s.PageSize, 500)
+	poll := min(ttl/20, 250*time.Millisecond)
+	again := 0
+	for {
+		var page []digest.Delivery
+		err := s.withStore(ctx, "claim rows", func() error {
+			var err error
+			page, err = s.Ledger.ClaimDeliveries(ctx, issueID, owner, time.Now(), time.Now().Add(ttl), size)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return again, nil
+			}
+			return again, err
+		}
 		for _, d := range page {
+			if d.Status == digest.DeliverySending {
+				if again++; again > inDoubt {
+					s.log().Warn("a sender stopped mid-message and its claim lapsed; its message goes again and may arrive twice (with the same Message-ID)",
+						"issue", issueID, "subscriber", d.SubscriberID)
+				}
+			}
 			open.Add(1)
 			select {
 			case work <- job{d: d}:
 			case <-ctx.Done():
 				open.Done()
-				return nil
+				return again, nil
 			}
 		}
-		if len(page) < size {
-			return nil
+		if len(page) > 0 || s.Alone {
+			if len(page) == 0 {
+				return again, nil
+			}
+			continue
 		}
-		after = page[len(page)-1].SubscriberID
+		// Nothing free to claim. Other senders' rows are waited for: a
+		// live sender finishes them, a dead one's return to the pool when
+		// its claim lapses, and this sender takes them then.
+		var others int
+		if err := s.withStore(ctx, "look for other senders' rows", func() error {
+			var err error
+			others, err = s.Ledger.ClaimedElsewhere(ctx, issueID, owner, time.Now())
+			return err
+		}); err != nil {
+			if ctx.Err() != nil {
+				return again, nil
+			}
+			return again, err
+		}
+		if others == 0 {
+			return again, nil
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return again, nil
+		}
 	}
 }
 
@@ -379,8 +566,13 @@ type job struct {
 // does it wait out the backoff here.
 func (s *Sender) handle(r *sendRun, j job) bool {
 	for {
-		o, next, err := s.one(r.ctx, r.deliverCtx, r.w, j, r.now)
+		o, next, err := s.one(r, j)
 		switch {
+		case errors.Is(err, errClaimTaken):
+			// Our claim lapsed and another sender has the row now: it
+			// is theirs to send.
+			r.log.Warn("another sender took over a reader this one had claimed (its claim lapsed); left to it", "subscriber", j.d.SubscriberID)
+			return true
 		case err != nil:
 			r.stop(err) // the ledger failed: sending on would be blind
 			return true
@@ -413,6 +605,8 @@ type sendRun struct {
 	outcome     func(Outcome)
 	failedAgain func(error)
 	stop        context.CancelCauseFunc
+	owner       string // the run's claims (Sender.Owner)
+	log         *slog.Logger
 }
 
 // one takes one reader through render, claim, deliver and mark. Its error
@@ -420,13 +614,18 @@ type sendRun struct {
 // carries the status and answer recorded. A temporary failure with tries
 // left is marked pending and comes back as the job of its retry, with no
 // Outcome yet.
-func (s *Sender) one(ctx, deliverCtx context.Context, w *ledgerWriter, j job, now func() time.Time) (Outcome, *job, error) {
+func (s *Sender) one(r *sendRun, j job) (Outcome, *job, error) {
+	ctx, deliverCtx, w, now := r.ctx, r.deliverCtx, r.w, r.now
 	d := j.d
-	up := digest.DeliveryUpdate{IssueID: d.IssueID, SubscriberID: d.SubscriberID}
+	up := digest.DeliveryUpdate{IssueID: d.IssueID, SubscriberID: d.SubscriberID, Owner: r.owner}
 	// record marks the row (posted: the next claim commits it) and tells
-	// the outcome.
+	// the outcome. A row left pending or sending for good in this run is
+	// parked: it keeps our claim, so no other sender takes it, or waits
+	// for it, while we run.
+	retrying := false
 	record := func(st digest.DeliveryStatus, err error, text string) (Outcome, *job, error) {
 		up.Status, up.Error, up.At = st, text, now()
+		up.Park = !retrying && (st == digest.DeliveryPending || st == digest.DeliverySending)
 		d.Status, d.Error = st, text
 		return Outcome{Delivery: d, Err: err}, nil, w.post(up)
 	}
@@ -477,6 +676,7 @@ func (s *Sender) one(ctx, deliverCtx context.Context, w *ledgerWriter, j job, no
 	case errors.As(err, &again) && ctx.Err() == nil:
 		// Pending until the retry's claim: if the run dies meanwhile,
 		// the row is not in doubt, for the message was not taken.
+		retrying = true // not parked: its retry comes in this run
 		o, _, err := record(digest.DeliveryPending, err, errText(err))
 		return o, &job{d: j.d, retry: again, msgID: up.MessageID, due: time.Now().Add(again.RetryIn())}, err
 	}
@@ -609,9 +809,10 @@ func errText(err error) string {
 // a worker never has more than one sent message unrecorded, and the
 // marks ride along with the claims instead of costing a commit each.
 type ledgerWriter struct {
-	l    Ledger
-	reqs chan ledgerReq
-	done chan struct{}
+	l     Ledger
+	retry func(ctx context.Context, what string, f func() error) error // Sender.withStore
+	reqs  chan ledgerReq
+	done  chan struct{}
 
 	mu     sync.Mutex
 	failed error // the first failed commit; every later write reports it
@@ -622,8 +823,16 @@ type ledgerReq struct {
 	err chan error // nil for a posted update
 }
 
-func newLedgerWriter(ctx context.Context, l Ledger) *ledgerWriter {
-	w := &ledgerWriter{l: l, reqs: make(chan ledgerReq, 64), done: make(chan struct{})}
+// errClaimTaken is a claim the ledger refused: another sender holds the
+// row now.
+var errClaimTaken = errors.New("the row was taken over by another sender")
+
+// lostClaims is the ledger's error for claims it did not write, the rest
+// of the batch committed (store.ClaimsLostError).
+type lostClaims interface{ LostClaims() []int64 }
+
+func newLedgerWriter(ctx context.Context, l Ledger, retry func(context.Context, string, func() error) error) *ledgerWriter {
+	w := &ledgerWriter{l: l, retry: retry, reqs: make(chan ledgerReq, 64), done: make(chan struct{})}
 	go w.run(ctx)
 	return w
 }
@@ -648,7 +857,15 @@ func (w *ledgerWriter) run(ctx context.Context) {
 		for i, r := range batch {
 			ups[i] = r.up
 		}
-		err := w.l.UpdateDeliveries(ctx, ups)
+		err := w.retry(ctx, "record deliveries", func() error { return w.l.UpdateDeliveries(ctx, ups) })
+		var lost lostClaims
+		taken := map[int64]bool{}
+		if errors.As(err, &lost) {
+			for _, id := range lost.LostClaims() {
+				taken[id] = true
+			}
+			err = nil
+		}
 		if err != nil {
 			w.mu.Lock()
 			if w.failed == nil {
@@ -657,8 +874,13 @@ func (w *ledgerWriter) run(ctx context.Context) {
 			w.mu.Unlock()
 		}
 		for _, r := range batch {
-			if r.err != nil {
-				r.err <- w.err()
+			if r.err == nil {
+				continue
+			}
+			if err := w.err(); err != nil || !taken[r.up.SubscriberID] {
+				r.err <- err
+			} else {
+				r.err <- errClaimTaken
 			}
 		}
 	}

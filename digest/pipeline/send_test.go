@@ -108,7 +108,8 @@ func newSendFixture(t *testing.T, n int) *sendFixture {
 		Deliver:  f.post.deliver,
 		Workers:  4,
 		Now:      func() time.Time { return sendNow },
-		PageSize: 16, // several pages
+		PageSize: 16,   // several pages
+		Alone:    true, // SQLite's sender: the store's send lease is held
 	}
 	return f
 }

@@ -22,6 +22,7 @@ type dryLedger struct {
 	at   map[int64]int
 	// added and inDoubt are what the real PrepareDeliveries would report.
 	added, inDoubt int
+	next           int // the first row not yet claimed
 }
 
 // newDryLedger reads the ledger and makes of it what the real
@@ -82,17 +83,27 @@ func (l *dryLedger) PrepareDeliveries(context.Context, string, time.Time) (int, 
 	return added, l.inDoubt, nil
 }
 
-func (l *dryLedger) PendingDeliveries(_ context.Context, _ string, after int64, limit int) ([]digest.Delivery, error) {
+// ClaimDeliveries hands out the rows still to send, each once: the dry
+// run is the only sender of its ledger.
+func (l *dryLedger) ClaimDeliveries(_ context.Context, _, _ string, _, _ time.Time, limit int) ([]digest.Delivery, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	i := sort.Search(len(l.rows), func(i int) bool { return l.rows[i].SubscriberID > after })
 	var out []digest.Delivery
-	for ; i < len(l.rows) && len(out) < limit; i++ {
-		if d := l.rows[i]; d.Status == digest.DeliveryPending || d.Status == digest.DeliverySending {
+	for ; l.next < len(l.rows) && len(out) < limit; l.next++ {
+		if d := l.rows[l.next]; d.Status == digest.DeliveryPending || d.Status == digest.DeliverySending {
 			out = append(out, d)
 		}
 	}
 	return out, nil
+}
+
+// The claims of the dry run's only sender need no keeping.
+func (l *dryLedger) RenewClaims(context.Context, string, string, time.Time) (int, error) {
+	return 0, nil
+}
+func (l *dryLedger) ReleaseClaims(context.Context, string, string) error { return nil }
+func (l *dryLedger) ClaimedElsewhere(context.Context, string, string, time.Time) (int, error) {
+	return 0, nil
 }
 
 func (l *dryLedger) UpdateDeliveries(_ context.Context, ups []digest.DeliveryUpdate) error {

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"gull/digest"
@@ -302,6 +303,7 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	var res Result
 	var ledger pipeline.Ledger = s.Store
 	var err error
+	releaseLease := func() {}
 	if s.DryRun {
 		// The dry run says what the real one would: nothing, when held.
 		if held, err := s.held(ctx, id, false); err != nil || held {
@@ -315,16 +317,28 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 			return res, err
 		}
 	} else {
-		// One send at a time per store: two would each mail the pending.
-		lease, err := s.Store.AcquireLease(ctx, "send", s.Env.LeaseTTL(), time.Now())
+		// The store's send lease: on SQLite one send at a time, for the
+		// whole send (a second is refused: LeaseHeldError). On PostgreSQL
+		// it covers the setup alone (freezing the issue, making the
+		// ledger's rows), which the first sender does while the others
+		// wait; then they share the rows through their claims.
+		ttl, err := s.claimTTL()
 		if err != nil {
 			return res, err
 		}
-		stopRenew := HoldLease(lease, s.Env.LeaseTTL(), s.Log, nil)
-		defer func() {
-			stopRenew()
-			lease.Release(context.WithoutCancel(ctx))
-		}()
+		lease, err := s.takeSendLease(ctx, ttl)
+		if err != nil {
+			return res, err
+		}
+		stopRenew := HoldLease(lease, ttl, s.Log, nil)
+		var once sync.Once
+		releaseLease = func() {
+			once.Do(func() {
+				stopRenew()
+				lease.Release(context.WithoutCancel(ctx))
+			})
+		}
+		defer releaseLease()
 		held, err := s.held(ctx, id, true)
 		if err != nil || held {
 			res.Held, res.Issue.ID = held, id
@@ -390,12 +404,27 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 			s.Metrics.CountOutcome(o.Delivery.Status)
 			progress.outcome(o)
 		},
+		Alone:     !s.Store.Postgres() || s.DryRun,
+		Transient: store.Transient,
+	}
+	if sender.ClaimTTL, err = s.claimTTL(); err != nil {
+		return res, err
+	}
+	if !sender.Alone {
+		// Small batches: the senders sharing the send share its tail
+		// too, and a killed one strands few readers until its claim
+		// lapses.
+		sender.PageSize = 16 * sender.Workers
+	}
+	prep, err := sender.Prepare(ctx, id)
+	if err != nil {
+		return res, err
+	}
+	if !sender.Alone {
+		releaseLease() // the setup is done: other senders may join now
 	}
 	if s.Confirm != nil && !s.Unattended {
-		total, err := pending(ctx, ledger, id)
-		if err != nil {
-			return res, err
-		}
+		total := prep.Left
 		if total == 0 {
 			res.NobodyLeft = true
 			return res, nil
@@ -414,7 +443,7 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	res.Report, err = sender.Send(ctx, is)
+	res.Report, err = sender.Run(ctx, is, prep)
 	progress.finish()
 	if err != nil {
 		return res, err
@@ -430,13 +459,48 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	return res, nil
 }
 
-// pending counts who would get the issue now.
-func pending(ctx context.Context, l pipeline.Ledger, id string) (int, error) {
-	if _, _, err := l.PrepareDeliveries(ctx, id, time.Now()); err != nil {
-		return 0, err
+// takeSendLease takes the store's send lease. On PostgreSQL a held one
+// is waited for (another sender is freezing the issue and making its
+// rows: this one joins its send after); on SQLite it is refused.
+func (s *Sender) takeSendLease(ctx context.Context, ttl time.Duration) (*store.Lease, error) {
+	said := false
+	for {
+		lease, err := s.Store.AcquireLease(ctx, "send", ttl, time.Now())
+		var held *store.LeaseHeldError
+		if !s.Store.Postgres() || !errors.As(err, &held) {
+			return lease, err
+		}
+		if !said {
+			s.Log.Info("another gull is preparing this send (freezing the issue, making the ledger's rows); waiting to share it",
+				"host", held.Host, "pid", held.PID)
+			said = true
+		}
+		t := time.NewTimer(min(ttl/20, 250*time.Millisecond))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
 	}
-	counts, err := l.DeliveryCounts(ctx, id)
-	return counts.Left(), err
+}
+
+// claimTTL is how long a send's claims (its lease, its ledger rows) hold
+// without renewal: Lease, or $GULL_SEND_LEASE. A sender killed on
+// PostgreSQL leaves its readers to the others for that long.
+func (s *Sender) claimTTL() (time.Duration, error) {
+	if s.Getenv == nil {
+		return Lease, nil
+	}
+	v := s.Getenv("GULL_SEND_LEASE")
+	if v == "" {
+		return Lease, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 3*time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("$GULL_SEND_LEASE %q: give a duration from 3s to 10m, such as 30s (how long a killed sender's readers wait for another sender); or unset it for %v", v, Lease)
+	}
+	return d, nil
 }
 
 // Summarize writes what a send did, and is false when something failed

@@ -40,6 +40,7 @@ var onBothEngines = []func(*testing.T){
 	TestArchiveIndexesCoverage, TestThemeArticlesListMatchedThemes, TestSearchFindsDecomposedHangul, TestArchiveRebuiltByMigration,
 	TestShortWordSearchIsCapped,
 	TestBounceNeedsASentCopy, TestRefusedAtSendIsABounce, TestBounceRehearsal,
+	TestClaimsShareTheRows, TestConcurrentClaimsTakeEachRowOnce,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

@@ -99,6 +99,18 @@ func (g guardedDB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, e
 	return tx, nil
 }
 
+// beginRowLocked begins a transaction without the store's write lock on
+// PostgreSQL: the ledger's claims and marks lock only the rows they touch
+// (FOR UPDATE, or the UPDATE itself), so several senders write at once
+// instead of one after another. On SQLite it is BeginTx (the file has one
+// writer whatever we do).
+func (g guardedDB) beginRowLocked(ctx context.Context) (*sql.Tx, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	return g.DB.BeginTx(ctx, nil)
+}
+
 // idFile is where a store's id is recorded beside it: a dot file, so
 // `rm gull.db*` leaves it and the next start knows what was there.
 func idFile(path string) string {
