@@ -39,8 +39,8 @@ type Env struct {
 	// feed's start and end, and the function to call when it is over.
 	WatchFetch func(feeds int) (started func(digest.Feed), done func(digest.FeedResult), stop func())
 	// Lease is how long a claim on the store (a send's, the daemon's
-	// leadership) lasts without renewal; 0 is Lease. $GULL_LEASE sets it
-	// for gull run (LeaseFromEnv).
+	// leadership, a send's ledger rows) lasts without renewal; 0 is Lease.
+	// $GULL_LEASE sets it (LeaseFromEnv).
 	Lease time.Duration
 }
 
@@ -55,7 +55,7 @@ func LeaseFromEnv(getenv func(string) string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < time.Second || d > 10*time.Minute {
-		return 0, fmt.Errorf("$GULL_LEASE %q: give a duration from 1s to 10m, such as 30s (another daemon takes over that long after one dies); or unset it for %v", v, Lease)
+		return 0, fmt.Errorf("$GULL_LEASE %q: give a duration from 1s to 10m, such as 30s (another daemon or sender takes over that long after one dies); or unset it for %v", v, Lease)
 	}
 	return d, nil
 }

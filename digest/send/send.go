@@ -486,21 +486,16 @@ func (s *Sender) takeSendLease(ctx context.Context, ttl time.Duration) (*store.L
 }
 
 // claimTTL is how long a send's claims (its lease, its ledger rows) hold
-// without renewal: Lease, or $GULL_SEND_LEASE. A sender killed on
-// PostgreSQL leaves its readers to the others for that long.
+// without renewal: Env.Lease when set (gull run's), else $GULL_LEASE, else
+// Lease (LeaseFromEnv): one variable for every lease and claim, so a
+// daemon that takes over the schedule in 3 s also takes over its dead
+// leader's readers in 3 s. A sender killed on PostgreSQL leaves its
+// readers to the others for that long.
 func (s *Sender) claimTTL() (time.Duration, error) {
-	if s.Getenv == nil {
-		return Lease, nil
+	if s.Env.Lease > 0 || s.Getenv == nil {
+		return s.Env.LeaseTTL(), nil
 	}
-	v := s.Getenv("GULL_SEND_LEASE")
-	if v == "" {
-		return Lease, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 3*time.Second || d > 10*time.Minute {
-		return 0, fmt.Errorf("$GULL_SEND_LEASE %q: give a duration from 3s to 10m, such as 30s (how long a killed sender's readers wait for another sender); or unset it for %v", v, Lease)
-	}
-	return d, nil
+	return LeaseFromEnv(s.Getenv)
 }
 
 // Summarize writes what a send did, and is false when something failed
