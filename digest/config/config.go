@@ -505,6 +505,12 @@ func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string, line int)
 		// A string or {ko, en}: Text's own decoder says which is wrong.
 		var te *yaml.TypeError
 		if err := n.Decode(new(Text)); errors.As(err, &te) {
+			// The line Text names (the repeated or unknown language) is
+			// nearer the mistake than the key's, in a block mapping.
+			if m := lineRE.FindStringSubmatch(strings.Join(te.Errors, "; ")); m != nil {
+				at, _ := strconv.Atoi(m[1])
+				lines = append([]int{at}, lines...)
+			}
 			p.typeProblem(lines, path, "%s", lineRE.ReplaceAllString(strings.Join(te.Errors, "; "), ""))
 		}
 		return
