@@ -34,6 +34,7 @@ var onBothEngines = []func(*testing.T){
 	TestCopyBothWays, TestCopyRefusesATargetThatIsNotEmpty, TestCopyFailureLeavesTargetEmpty,
 	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
 	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm, TestPendingDeliveriesCarryLanguage,
+	TestArticlesOfAnOlderStoreGetTheirLanguageAtOpen,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its
