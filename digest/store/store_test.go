@@ -228,8 +228,17 @@ func TestConcurrentOpenOfNewFile(t *testing.T) {
 	}
 }
 
-// latestMigration is the number of t's engine's last migration: the
-// schema this gull knows (numbers may skip while branches reserve them).
+// migrationCount is the number of migrations of t's engine.
+func migrationCount(t *testing.T) int {
+	files, err := (&Store{pg: onPostgres(t)}).migrationFiles()
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	return len(files)
+}
+
+// latestMigration is the schema version this gull knows: the last
+// migration's number (numbers may leave gaps while branches are merged).
 func latestMigration(t *testing.T) int {
 	files, err := (&Store{pg: onPostgres(t)}).migrationFiles()
 	if err != nil || len(files) == 0 {
@@ -240,15 +249,6 @@ func latestMigration(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// migrationCount is the number of migrations of t's engine.
-func migrationCount(t *testing.T) int {
-	files, err := (&Store{pg: onPostgres(t)}).migrationFiles()
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no migrations: %v", err)
-	}
-	return len(files)
 }
 
 func TestNewStoreIsPrivate(t *testing.T) {
