@@ -21,6 +21,7 @@ import (
 
 // onBothEngines are the tests TestPostgres runs again on PostgreSQL.
 var onBothEngines = []func(*testing.T){
+	TestArticlesOfAnOlderStoreGetTheirLanguageAtOpen,
 	TestSaveFeedKeepsFirstSeen, TestArticleRoundTrip, TestMailed, TestSaveFeedIsAtomic,
 	TestReopenKeepsDataAndSchema, TestNewerSchemaRefused, TestConcurrentOpenOfNewFile,
 	TestDraftLifecycle, TestDraftConcurrentEditors, TestDraftBadEditLeavesDraftUnchanged, TestDraftRebuild,
@@ -34,7 +35,6 @@ var onBothEngines = []func(*testing.T){
 	TestCopyBothWays, TestCopyRefusesATargetThatIsNotEmpty, TestCopyFailureLeavesTargetEmpty,
 	TestSearchArchive, TestArchiveShowsOnlyPublishedIssues, TestReopenedIssueLeavesTheArchive, TestThemeArticles,
 	TestArchiveBackfilledAtOpen, TestCreatePendingKeepsTheForm, TestPendingDeliveriesCarryLanguage,
-	TestArticlesOfAnOlderStoreGetTheirLanguageAtOpen,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its
