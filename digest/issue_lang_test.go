@@ -65,6 +65,27 @@ func TestForReader(t *testing.T) {
 	if got := ids(unknown.ForReader("ko", "ko")); got != "a:u" {
 		t.Errorf("articles=ko reader of an English story with unknown coverage: %s, want a:u", got)
 	}
+	// A lead of unknown language (a title of digits and names, a feed
+	// that declares none) gives way to coverage in the reader's language,
+	// as a lead in the other language does; with none, it stays.
+	undetected := Issue{Sections: []Section{{ID: "a", Articles: []Article{{ID: "u", Themes: []string{"a"}, Pinned: true,
+		Also: []Article{{ID: "en", Lang: "en"}, {ID: "ko", Lang: "ko"}}}}}}}
+	for _, c := range []struct{ lang, articles, want string }{
+		{"ko", "", "a:ko[en,u]"},
+		{"en", "", "a:en[u,ko]"},
+		{"en", "ko", "a:ko[u]"},
+	} {
+		if got := ids(undetected.ForReader(c.lang, c.articles)); got != c.want {
+			t.Errorf("ForReader(%q, %q) of a story led by an article of unknown language = %s, want %s", c.lang, c.articles, got, c.want)
+		}
+	}
+	if lead := undetected.ForReader("ko", "").Sections[0].Articles[0]; !lead.Pinned || len(lead.Themes) != 1 {
+		t.Errorf("the lead that replaced one of unknown language lost the story's place: %+v", lead)
+	}
+	alone := Issue{Sections: []Section{{ID: "a", Articles: []Article{{ID: "u", Also: []Article{{ID: "u2"}, {ID: "en", Lang: "en"}}}}}}}
+	if got := ids(alone.ForReader("ko", "")); got != "a:u[u2,en]" {
+		t.Errorf("a story of unknown language with no Korean coverage, for a Korean reader: %s, want a:u[u2,en]", got)
+	}
 	// Nothing left: no sections.
 	only := Issue{Sections: []Section{{ID: "a", Articles: []Article{{ID: "1", Lang: "ko"}}}}}
 	if n := only.ForReader("en", "en").Count(); n != 0 {

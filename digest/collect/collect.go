@@ -238,7 +238,7 @@ func Normalize(pf *gofeed.Feed, f digest.Feed, fetchedFrom *url.URL) []digest.Ar
 		if a.Title == "" && a.Link == "" {
 			continue
 		}
-		a.Lang = articleLang(pf.Language, a.Title, a.Summary)
+		a.Lang = digest.DetectLang(pf.Language, a.Title, a.Summary)
 		if seen[a.ID] {
 			continue
 		}

@@ -257,14 +257,17 @@ var ErrRead = errors.New("read config")
 // Default returns the configuration that applies to every key left out.
 func Default() Config {
 	return Config{
-		Title:     Same("AI Policy Weekly"),
+		// Every reader language gets its own default wording, as a
+		// Korean reader would otherwise read English headings in a
+		// Korean mail. mail.from stays one: a header has one name.
+		Title:     Text{digest.Text{Ko: "AI 정책 주간", En: "AI Policy Weekly"}},
 		Language:  "en",
 		Timezone:  "UTC",
 		Schedule:  "0 8 * * MON",
 		Window:    Duration(168 * time.Hour),
 		Fetch:     Fetch{Timeout: Duration(20 * time.Second), Concurrency: 8, MaxBytes: 10 << 20, MinInterval: Duration(time.Hour)},
 		QuietWeek: "skip",
-		Other:     Other{ID: "other", Name: Same("More this week")},
+		Other:     Other{ID: "other", Name: Text{digest.Text{Ko: "이번 주 더 읽을거리", En: "More this week"}}},
 		Store:     Store{Path: "gull.db"},
 		Review:    Review{Unapproved: "hold"},
 		Bounces: Bounces{SoftLimit: subscribers.DefaultSoftLimit,
@@ -541,6 +544,12 @@ func checkKeys(p *problems, n *yaml.Node, t reflect.Type, path string, line int)
 		// A string or {ko, en}: Text's own decoder says which is wrong.
 		var te *yaml.TypeError
 		if err := n.Decode(new(Text)); errors.As(err, &te) {
+			// The line Text names (the repeated or unknown language) is
+			// nearer the mistake than the key's, in a block mapping.
+			if m := lineRE.FindStringSubmatch(strings.Join(te.Errors, "; ")); m != nil {
+				at, _ := strconv.Atoi(m[1])
+				lines = append([]int{at}, lines...)
+			}
 			p.typeProblem(lines, path, "%s", lineRE.ReplaceAllString(strings.Join(te.Errors, "; "), ""))
 		}
 		return

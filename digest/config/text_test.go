@@ -43,3 +43,20 @@ other: {id: other, name: {en: More this week}}
 		t.Errorf("blank names: %s", got)
 	}
 }
+
+// A language given twice in one name is refused, naming the line of the
+// repeat, rather than the last one silently winning.
+func TestNameWithALanguageTwice(t *testing.T) {
+	got := strings.Join(problems(t, "title: {ko: 가, ko: 나}\n"+minimal), "\n")
+	if !strings.Contains(got, "config.yaml:1: title: ko is given twice (first at line 1); keep one") {
+		t.Errorf("a flow mapping: %s", got)
+	}
+	got = strings.Join(problems(t, minimal+"other:\n  id: other\n  name:\n    en: More\n    ko: 더 보기\n    en: Extra\n"), "\n")
+	if !strings.Contains(got, "config.yaml:10: other.name: en is given twice (first at line 8); keep one") {
+		t.Errorf("a block mapping: %s", got)
+	}
+	got = strings.Join(problems(t, minimal+"other:\n  id: other\n  name:\n    en: More\n    jp: もっと\n"), "\n")
+	if !strings.Contains(got, `config.yaml:9: other.name: "jp" is not a language`) {
+		t.Errorf("an unknown language on its own line: %s", got)
+	}
+}

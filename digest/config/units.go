@@ -139,11 +139,18 @@ func (t *Text) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		var out Text
+		// YAML forbids a key twice in a mapping, and of two titles the
+		// operator wrote one would be dropped without a word.
+		firstAt := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if v.Kind != yaml.ScalarNode {
 				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s must be a string", v.Line, k.Value)}}
 			}
+			if at, dup := firstAt[k.Value]; dup {
+				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s is given twice (first at line %d); keep one", k.Line, k.Value, at)}}
+			}
+			firstAt[k.Value] = k.Line
 			switch k.Value {
 			case "ko":
 				out.Ko = v.Value

@@ -21,6 +21,7 @@ import (
 
 // onBothEngines are the tests TestPostgres runs again on PostgreSQL.
 var onBothEngines = []func(*testing.T){
+	TestArticlesOfAnOlderStoreGetTheirLanguageAtOpen,
 	TestSaveFeedKeepsFirstSeen, TestArticleRoundTrip, TestMailed, TestSaveFeedIsAtomic,
 	TestReopenKeepsDataAndSchema, TestNewerSchemaRefused, TestConcurrentOpenOfNewFile,
 	TestDraftLifecycle, TestDraftConcurrentEditors, TestDraftBadEditLeavesDraftUnchanged, TestDraftRebuild,

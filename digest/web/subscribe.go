@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/idna"
+
 	"gull/digest"
 	"gull/subscribers"
 )
@@ -702,23 +704,39 @@ func (p *SubscriberPages) staleConfirm(w http.ResponseWriter, lang string, c sub
 // little for anyone else, never the whole local part: kimjisoo@naver.com
 // is ki•••@naver.com, jane@example.org j•••e@example.org, ab@ a•••@ and a
 // one-letter one •••@. It counts characters, not bytes, so a Korean local
-// part is never cut inside a character.
+// part is never cut inside a character. The domain is shown as its owner
+// typed it (독•••름@한국.kr), not in the xn-- form the store keeps.
 func maskEmail(email string) string {
 	const dots = "•••"
 	at := strings.LastIndexByte(email, '@')
 	if at < 0 {
 		return dots
 	}
+	domain := "@" + displayDomain(email[at+1:])
 	local := []rune(email[:at])
 	switch n := len(local); {
 	case n >= 6:
-		return string(local[:2]) + dots + email[at:]
+		return string(local[:2]) + dots + domain
 	case n >= 4:
-		return string(local[:1]) + dots + string(local[n-1:]) + email[at:]
+		return string(local[:1]) + dots + string(local[n-1:]) + domain
 	case n >= 2:
-		return string(local[:1]) + dots + email[at:]
+		return string(local[:1]) + dots + domain
 	}
-	return dots + email[at:]
+	return dots + domain
+}
+
+// displayDomain is an address's domain in its own script (xn--3e0b707e.kr
+// is 한국.kr), or as stored when that is not valid IDNA: a page shows
+// nothing the address does not hold.
+func displayDomain(domain string) string {
+	if !strings.Contains(strings.ToLower(domain), "xn--") {
+		return domain
+	}
+	u, err := idna.Display.ToUnicode(domain)
+	if err != nil {
+		return domain
+	}
+	return u
 }
 
 // confirmData is what a confirm link carries of the sign-up form: the

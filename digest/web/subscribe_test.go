@@ -744,6 +744,23 @@ func TestConfirmNeedsTheButton(t *testing.T) {
 	}
 }
 
+// The pages that name a reader show their domain as they typed it:
+// the unsubscribe page of 독자님이름@한국.kr says 독•••름@한국.kr, not the
+// xn-- form the store keeps.
+func TestPagesShowTheDomainInItsOwnScript(t *testing.T) {
+	f := newFixture(t)
+	email, err := subscribers.NormalizeEmail("독자님이름@한국.kr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := f.add(email, subscribers.Active)
+	page := f.get(path(t, f.links().Unsubscribe(sub, "")))
+	checkPage(t, "GET /unsubscribe", page, 200, "독•••름@한국.kr")
+	if strings.Contains(page.Body.String(), "xn--") {
+		t.Errorf("the unsubscribe page shows the domain in punycode:\n%s", page.Body)
+	}
+}
+
 func TestMaskEmail(t *testing.T) {
 	for in, want := range map[string]string{
 		"reader@example.org": "re•••@example.org",
@@ -754,6 +771,11 @@ func TestMaskEmail(t *testing.T) {
 		"a@example.org":      "•••@example.org",
 		"독자님이름@example.kr":   "독•••름@example.kr",
 		"박@example.kr":       "•••@example.kr",
+		// The store keeps a domain in its xn-- form; its owner knows the Hangul.
+		"독자님이름@xn--3e0b707e.kr":        "독•••름@한국.kr",
+		"reader@xn--bcher-kva.example": "re•••@bücher.example",
+		// Not valid punycode: shown as stored rather than guessed at.
+		"reader@xn--a.example": "re•••@xn--a.example",
 	} {
 		if got := maskEmail(in); got != want {
 			t.Errorf("maskEmail(%q) = %q, want %q", in, got, want)

@@ -1,4 +1,4 @@
-package collect
+package digest
 
 import (
 	"strings"
@@ -6,10 +6,11 @@ import (
 )
 
 // An article's language is "ko", "en", or "" when it is neither or cannot
-// be told. It comes from the feed's declared language (RSS <language> or
-// dc:language, Atom xml:lang, JSON Feed "language": "ko", "ko-KR", "en-us"),
-// and from the script of the item's title and summary when the feed
-// declares none.
+// be told (DetectLang): collect sets it on every item it reads, and the
+// store on the articles it kept from before gull knew languages. It comes
+// from the feed's declared language (RSS <language> or dc:language, Atom
+// xml:lang, JSON Feed "language": "ko", "ko-KR", "en-us"), and from the
+// script of the item's title and summary when the feed declares none.
 //
 // A declaration can lie: a feed template says en-us whatever its writers
 // write (the corpus has a Korean newswire and a Chinese one that declare
@@ -51,9 +52,9 @@ const (
 	latinOverrule = 0.9
 )
 
-// articleLang is an item's language from its feed's declaration and its
-// own title and summary.
-func articleLang(declared, title, summary string) string {
+// DetectLang is an item's language from its feed's declaration ("" for
+// none) and its own title and summary.
+func DetectLang(declared, title, summary string) string {
 	s := countScripts(title + " " + summary)
 	long := s.letters >= overruleLetters
 	switch declaredLang(declared) {
