@@ -2,7 +2,7 @@ package store
 
 // The archive's queries: a page of the published issues, a theme's
 // articles across them, and the search. archive_articles (migrations 0007,
-// 0030) holds the articles of every frozen issue, a story's coverage by
+// 0011) holds the articles of every frozen issue, a story's coverage by
 // other outlets among them, and archive_themes the themes each matched;
 // publishedSQL, applied at query time, keeps out the ones readers have not
 // had (an approved issue whose send has not begun).

@@ -215,8 +215,25 @@ func (s *Store) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return err
 	}
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	// Each migration is applied once, by its number: every one not yet in
+	// schema_migrations, in order (not only those above the highest
+	// applied, so a number that came later in development is not missed).
+	done := map[int]bool{}
+	current := 0
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		done[v], current = true, max(current, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return err
 	}
 	latest, applied := 0, 0
@@ -230,7 +247,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: name must start with its number", base)
 		}
 		latest = max(latest, v)
-		if v <= current {
+		if done[v] {
 			continue
 		}
 		applied++
@@ -264,7 +281,7 @@ func (s *Store) migrate(ctx context.Context) error {
 var migrationsBefore string
 
 // langUndetected marks an article whose language was never looked for
-// (migration 0031_article_langs): one stored before gull knew languages.
+// (migration 0012_article_langs): one stored before gull knew languages.
 const langUndetected = "?"
 
 // detectLangs gives each article marked langUndetected the language of its

@@ -1,4 +1,4 @@
--- PostgreSQL's copy of ../0020_bounces.sql.
+-- PostgreSQL's copy of ../0010_bounces.sql.
 ALTER TABLE subscribers ADD COLUMN status_reason TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE subscribers ADD COLUMN bounced_at TEXT COLLATE "C";
 

@@ -1,4 +1,4 @@
--- PostgreSQL's copy of ../0030_archive_coverage.sql.
+-- PostgreSQL's copy of ../0011_archive_coverage.sql.
 ALTER TABLE archive_articles ADD COLUMN story TEXT COLLATE "C" NOT NULL DEFAULT '';
 CREATE TABLE archive_themes (
     article BIGINT NOT NULL REFERENCES archive_articles (id) ON DELETE CASCADE,
