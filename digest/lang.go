@@ -55,7 +55,7 @@ const (
 // DetectLang is an item's language from its feed's declaration ("" for
 // none) and its own title and summary.
 func DetectLang(declared, title, summary string) string {
-	s := countScripts(title + " " + summary)
+	s := countScripts(title).add(countScripts(summary))
 	long := s.letters >= overruleLetters
 	switch declaredLang(declared) {
 	case "":
@@ -103,10 +103,21 @@ func declaredLang(tag string) string {
 // scripts counts the letters of a text by script.
 type scripts struct{ hangul, latin, letters int }
 
+// countScripts runs over every title and summary of a fetch, so the
+// common letters (ASCII, Hangul syllables) are told by their range before
+// the Unicode tables are asked.
 func countScripts(s string) scripts {
 	var c scripts
 	for _, r := range s {
 		switch {
+		case r < 0x80:
+			if 'a' <= r|0x20 && r|0x20 <= 'z' {
+				c.latin++
+				c.letters++
+			}
+			continue
+		case 0xAC00 <= r && r <= 0xD7A3:
+			c.hangul++
 		case !unicode.IsLetter(r):
 			continue
 		case unicode.Is(unicode.Hangul, r):
@@ -117,6 +128,10 @@ func countScripts(s string) scripts {
 		c.letters++
 	}
 	return c
+}
+
+func (c scripts) add(d scripts) scripts {
+	return scripts{c.hangul + d.hangul, c.latin + d.latin, c.letters + d.letters}
 }
 
 // share is n's share of the letters.

@@ -1,6 +1,12 @@
 package digest
 
-import "testing"
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 func TestDetectLang(t *testing.T) {
 	for _, c := range []struct{ declared, title, summary, want string }{
@@ -33,5 +39,56 @@ func TestDetectLang(t *testing.T) {
 		if got := DetectLang(c.declared, c.title, c.summary); got != c.want {
 			t.Errorf("DetectLang(%q, %q, %q) = %q, want %q", c.declared, c.title, c.summary, got, c.want)
 		}
+	}
+}
+
+// countScripts tells ASCII and Hangul syllables by their ranges; it must
+// count as the Unicode tables do, for every rune near those ranges' edges
+// and for random text of every script.
+func TestCountScriptsIsTheTablesCount(t *testing.T) {
+	byTables := func(s string) scripts {
+		var c scripts
+		for _, r := range s {
+			switch {
+			case !unicode.IsLetter(r):
+				continue
+			case unicode.Is(unicode.Hangul, r):
+				c.hangul++
+			case unicode.Is(unicode.Latin, r):
+				c.latin++
+			}
+			c.letters++
+		}
+		return c
+	}
+	var edges []rune
+	for r := rune(0); r < 0x300; r++ {
+		edges = append(edges, r)
+	}
+	for _, r := range []rune{0x1100, 0x3131, 0xABFF, 0xAC00, 0xAC01, 0xD7A2, 0xD7A3, 0xD7A4, 0xD7B0, 0xFFA0, 0x4E00, 0x3042, 0x0410, utf8.RuneError} {
+		edges = append(edges, r)
+	}
+	for _, r := range edges {
+		if got, want := countScripts(string(r)), byTables(string(r)); got != want {
+			t.Errorf("%U: %+v, want %+v", r, got, want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(18, 2))
+	for i := 0; i < 2000; i++ {
+		var b strings.Builder
+		for j := rng.IntN(40); j > 0; j-- {
+			if rng.IntN(3) == 0 {
+				b.WriteRune(edges[rng.IntN(len(edges))])
+			} else {
+				b.WriteRune(rune(rng.IntN(0x10000)))
+			}
+		}
+		b.WriteString("\xff\xc3") // invalid UTF-8 too
+		if got, want := countScripts(b.String()), byTables(b.String()); got != want {
+			t.Fatalf("%q: %+v, want %+v", b.String(), got, want)
+		}
+	}
+	if got, want := countScripts("AI기본법 시행령").add(countScripts("the 반도체 law")), byTables("AI기본법 시행령 the 반도체 law"); got != want {
+		t.Errorf("title and summary counted apart: %+v, want %+v", got, want)
 	}
 }

@@ -81,6 +81,19 @@ func New(opts Options) *Collector {
 // one result per feed in the order given. A feed that fails is an error
 // result; it never stops the others.
 func (c *Collector) Collect(ctx context.Context, feeds []digest.Feed, states map[string]digest.FeedState) []digest.FeedResult {
+	return c.CollectEach(ctx, feeds, states, nil)
+}
+
+// CollectEach is Collect handing each feed's result to each as soon as
+// that feed is done, on the goroutine that fetched it, and keeping what
+// each returns. The feed's fetch slot is held while each runs, so a
+// caller that stores each result and returns a lighter one (the pipeline)
+// works beside the other fetches, and no more than Concurrency parsed
+// feeds wait in memory for it. each may be nil.
+func (c *Collector) CollectEach(ctx context.Context, feeds []digest.Feed, states map[string]digest.FeedState, each func(digest.FeedResult) digest.FeedResult) []digest.FeedResult {
+	if each == nil {
+		each = func(r digest.FeedResult) digest.FeedResult { return r }
+	}
 	results := make([]digest.FeedResult, len(feeds))
 	sem := make(chan struct{}, c.opts.Concurrency)
 	var wg sync.WaitGroup
@@ -91,16 +104,18 @@ func (c *Collector) Collect(ctx context.Context, feeds []digest.Feed, states map
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				results[i] = digest.FeedResult{Feed: f, Status: digest.FeedError, Err: fmt.Errorf("collect: canceled")}
-				c.done(results[i])
+				r := digest.FeedResult{Feed: f, Status: digest.FeedError, Err: fmt.Errorf("collect: canceled")}
+				c.done(r)
+				results[i] = each(r)
 				return
 			}
 			defer func() { <-sem }()
 			if c.opts.Started != nil {
 				c.opts.Started(f)
 			}
-			results[i] = c.CollectOne(ctx, f, states[f.URL])
-			c.done(results[i])
+			r := c.CollectOne(ctx, f, states[f.URL])
+			c.done(r)
+			results[i] = each(r)
 		}()
 	}
 	wg.Wait()

@@ -348,3 +348,24 @@ func TestTruncateRunesIsTheRuneSliceCut(t *testing.T) {
 		}
 	}
 }
+
+// gofeed would parse every RSS item's HTML as a whole document to find a
+// first image for Item.Image, which gull never reads; the parser is made
+// without that search. The image stays in the sanitized content.
+func TestParseSkipsTheImageSearch(t *testing.T) {
+	doc := []byte(`<rss version="2.0"><channel><title>사진</title><description>&lt;img src="https://example.kr/c.png"&gt;</description>
+		<item><title>그림 있는 글</title><link>https://example.kr/1</link>
+		<description>&lt;p&gt;본문 &lt;img src="https://example.kr/a.png" alt="그림"&gt;&lt;/p&gt;</description></item>
+		</channel></rss>`)
+	p, err := parseBody(doc, "", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.feed.Image != nil || p.feed.Items[0].Image != nil {
+		t.Errorf("the feed's HTML was searched for images: feed %+v, item %+v", p.feed.Image, p.feed.Items[0].Image)
+	}
+	arts := Normalize(p.feed, digest.Feed{URL: "https://example.kr/feed"}, nil)
+	if len(arts) != 1 || !strings.Contains(string(arts[0].Content), `src="https://example.kr/a.png"`) {
+		t.Errorf("the item's image left its content: %+v", arts)
+	}
+}

@@ -95,8 +95,18 @@ func parseBody(body []byte, httpCharset string, maxBytes int64) (parsed, error) 
 	return p, fmt.Errorf("%w: %v", ErrNotFeed, shortErr(firstErr))
 }
 
+// newFeedParser is gofeed's parser without its search of every RSS
+// item's HTML for a first image (Item.Image, which gull does not use): it
+// parsed each description as a whole HTML document, 12% of the memory a
+// fetch allocates and as much work as sanitizing it.
+func newFeedParser() *gofeed.Parser {
+	p := gofeed.NewParser()
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	return p
+}
+
 func parseXML(doc []byte) (*gofeed.Feed, error) {
-	f, err := gofeed.NewParser().Parse(bytes.NewReader(doc))
+	f, err := newFeedParser().Parse(bytes.NewReader(doc))
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +205,7 @@ func parseJSON(p parsed, doc []byte) (parsed, error) {
 			return p, fmt.Errorf("%w: JSON without a JSON Feed \"version\" or \"items\"", ErrNotFeed)
 		}
 	}
-	f, err := gofeed.NewParser().Parse(bytes.NewReader(doc))
+	f, err := newFeedParser().Parse(bytes.NewReader(doc))
 	if err != nil {
 		return p, fmt.Errorf("%w: %v", ErrNotFeed, shortErr(err))
 	}

@@ -161,13 +161,19 @@ func foldSpace(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	pendingSpace, newlines := false, 0
-	for _, r := range s {
+	// Byte by byte with ASCII told apart at once: this runs over every
+	// item's whole description.
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		switch {
 		case r == '\n':
 			newlines++
 			pendingSpace = false
 		case r == '\r':
-		case unicode.IsSpace(r):
+		case r == ' ' || r == '\t' || (r >= utf8.RuneSelf || r < ' ') && unicode.IsSpace(r):
 			pendingSpace = true
 		default:
 			if b.Len() > 0 {
@@ -181,8 +187,13 @@ func foldSpace(s string) string {
 				}
 			}
 			newlines, pendingSpace = 0, false
-			b.WriteRune(r)
+			if size == 1 && r < utf8.RuneSelf {
+				b.WriteByte(byte(r))
+			} else {
+				b.WriteRune(r) // an invalid byte becomes U+FFFD, as ranging did
+			}
 		}
+		i += size
 	}
 	return b.String()
 }

@@ -179,3 +179,115 @@ func TestGatherAcrossRuns(t *testing.T) {
 		t.Errorf("the week after the first issue: No. %d, want 2", g.Number)
 	}
 }
+
+// storedFeeds is the URLs st has a state for.
+func storedFeeds(t *testing.T, st *store.Store) map[string]digest.FeedState {
+	t.Helper()
+	states, err := st.FeedStates(context.Background())
+	if err != nil {
+		t.Error(err)
+	}
+	return states
+}
+
+// With one fetch at a time, the feed fetched first is in the store by
+// the time the second is requested: feeds are stored as they arrive,
+// not after the last fetch (and no more than the fetch slots' worth of
+// parsed feeds wait in memory).
+func TestGatherStoresEachFeedAsItArrives(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "gull.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var (
+		mu    sync.Mutex
+		order []string
+		seen  []map[string]digest.FeedState
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		order = append(order, r.URL.Path)
+		seen = append(seen, storedFeeds(t, st))
+		mu.Unlock()
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>%s</title>
+			<item><title>글 %s</title><link>https://example.kr%s/1</link><pubDate>Tue, 24 Nov 2026 09:00:00 +0900</pubDate></item>
+			</channel></rss>`, r.URL.Path, r.URL.Path, r.URL.Path)
+	}))
+	defer srv.Close()
+	feeds := []digest.Feed{{URL: srv.URL + "/a.xml"}, {URL: srv.URL + "/b.xml"}, {URL: srv.URL + "/c.xml"}}
+	c := collect.New(collect.Options{Timeout: 5 * time.Second, Concurrency: 1})
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	g, err := Gather(ctx, c, st, feeds, digest.WeekEnding(now, 7*24*time.Hour, time.UTC), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Articles) != 3 || len(order) != 3 {
+		t.Fatalf("%d articles from %d requests (%v); want 3 and 3", len(g.Articles), len(order), order)
+	}
+	for i := 1; i < len(order); i++ {
+		for _, before := range order[:i] {
+			if _, ok := seen[i][srv.URL+before]; !ok {
+				t.Errorf("when %s was requested, %s (fetched before it) was not stored yet", order[i], before)
+			}
+		}
+	}
+}
+
+// `feeds check` gathers with GatherCheck: the articles outside the week
+// come back without their text (the memory of a check of 500 feeds
+// holds the week, not every feed's history), still counted and dated;
+// the week's keep theirs, and the store keeps everything. Gather keeps
+// all of it, for the daemon's preview of another week.
+func TestGatherCheckDropsTheTextOutsideTheWeek(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<rss version="2.0"><channel><title>칼럼</title>
+			<item><title>이번 주</title><link>https://example.kr/new</link><author>kim@example.kr (김)</author><category>AI</category>
+			<description>&lt;p&gt;이번 주의 &lt;b&gt;글&lt;/b&gt;&lt;/p&gt;</description><pubDate>Tue, 24 Nov 2026 09:00:00 +0900</pubDate></item>
+			<item><title>두 주 전</title><link>https://example.kr/old</link><author>lee@example.kr (이)</author><category>AI</category>
+			<description>&lt;p&gt;두 주 전의 &lt;b&gt;글&lt;/b&gt;&lt;/p&gt;</description><pubDate>Tue, 10 Nov 2026 09:00:00 +0900</pubDate></item>
+			</channel></rss>`)
+	}))
+	defer srv.Close()
+	feeds := []digest.Feed{{URL: srv.URL + "/f.xml"}}
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	period := digest.WeekEnding(now, 7*24*time.Hour, time.UTC)
+	c := collect.New(collect.Options{Timeout: 5 * time.Second})
+	for _, check := range []bool{true, false} {
+		st, err := store.Open(ctx, filepath.Join(t.TempDir(), "gull.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := Gather
+		if check {
+			run = GatherCheck
+		}
+		g, err := run(ctx, c, st, feeds, period, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := g.Feeds[0]
+		if len(r.Articles) != 2 || r.InWindow != 1 || r.Newest == nil || !r.Newest.Equal(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("check=%v: %d articles, %d in the week, newest %v", check, len(r.Articles), r.InWindow, r.Newest)
+		}
+		week, old := r.Articles[0], r.Articles[1]
+		if len(g.Articles) != 1 || g.Articles[0].Summary != "이번 주의 글" || !strings.Contains(string(g.Articles[0].Content), "<b>글</b>") ||
+			week.Author == "" || len(week.Categories) != 1 {
+			t.Errorf("check=%v: the week's article lost its text: %+v", check, g.Articles)
+		}
+		if old.Title != "두 주 전" || old.Link != "https://example.kr/old" || old.Published == nil {
+			t.Errorf("check=%v: the old article lost its title, link or date: %+v", check, old)
+		}
+		stripped := old.Summary == "" && old.Content == "" && old.Author == "" && old.Categories == nil
+		if stripped != check {
+			t.Errorf("check=%v: the old article's text stripped=%v: %+v", check, stripped, old)
+		}
+		stored, err := st.FeedArticles(ctx, feeds[0].URL)
+		if err != nil || len(stored) != 2 || stored[1].Summary != "두 주 전의 글" || !strings.Contains(string(stored[1].Content), "<b>글</b>") {
+			t.Errorf("check=%v: the store lost the old article's text: %+v %v", check, stored, err)
+		}
+		st.Close()
+	}
+}

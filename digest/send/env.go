@@ -163,6 +163,17 @@ func (e Env) Links(ctx context.Context, cfg *config.Config, st *store.Store) (we
 // Gather runs the collect stage of the pipeline on the config's feeds,
 // for the week ending at now.
 func (e Env) Gather(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
+	return e.gather(ctx, cfg, st, now, pipeline.Gather)
+}
+
+// GatherCheck is Gather for `feeds check` (pipeline.GatherCheck): the
+// articles outside the week come back without their text.
+func (e Env) GatherCheck(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) (pipeline.Gathered, error) {
+	return e.gather(ctx, cfg, st, now, pipeline.GatherCheck)
+}
+
+func (e Env) gather(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time,
+	run func(context.Context, pipeline.Fetcher, pipeline.FeedStore, []digest.Feed, digest.Period, time.Time) (pipeline.Gathered, error)) (pipeline.Gathered, error) {
 	opts := collect.Options{
 		Timeout:     time.Duration(cfg.Fetch.Timeout),
 		Concurrency: cfg.Fetch.Concurrency,
@@ -182,7 +193,7 @@ func (e Env) Gather(ctx context.Context, cfg *config.Config, st *store.Store, no
 	// week (past or future) must not date it so that the real send of
 	// this week leaves it out.
 	seen := time.Now()
-	return pipeline.Gather(ctx, c, st, cfg.DigestFeeds(), period, seen)
+	return run(ctx, c, st, cfg.DigestFeeds(), period, seen)
 }
 
 // LogFailedFeeds is for fetches nobody watches: one warning each, with
