@@ -429,8 +429,6 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 	d.initMetrics(ctx)
 
 	var bg sync.WaitGroup
-	bg.Go(func() { d.draftTimer(ctx) })
-	bg.Go(func() { d.bounceLoop(ctx) })
 	bg.Go(func() { d.sendOwed(ctx, site) })
 	bg.Go(func() {
 		// The web side serves from now on; the schedule waits for the
@@ -446,8 +444,11 @@ func (d *Daemon) Serve(ctx context.Context, hup <-chan os.Signal) error {
 			cancel(err)
 		})
 		defer stopLease()
+		// The leader alone builds the draft and mails the editors, and
+		// reads the bounce mailbox: each once, whatever the daemons.
 		var lead sync.WaitGroup
 		lead.Go(func() { d.draftTimer(ctx) })
+		lead.Go(func() { d.bounceLoop(ctx) })
 		d.checkMail(ctx)
 		if err := d.startup(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("could not read the schedule's state from the store", "err", err)

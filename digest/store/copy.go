@@ -37,9 +37,10 @@ var copyTables = []struct{ name, order string }{
 // notCopied says which tables a copy leaves out on purpose.
 // The archive's articles (and SQLite's search index over them) are
 // rebuilt from the copied issues by the target, as at open: its ids are
-// the target's own. The desk's used sign-in links (15 minutes) and the
-// confirmation mails owed (minutes) belong to the daemons at work, and a
-// copy is made with them stopped.
+// the target's own. The desk's used sign-in links (15 minutes) belong to
+// the daemons at work, and a copy is made with them stopped. The
+// confirmation mails owed are copied apart (copyOwedSignUps): until its
+// mail goes, a sign-up is nothing but its row there.
 var notCopied = []string{"leases", "desk_used_links", "signup_mails", "schema_migrations", "archive_articles", "archive_themes",
 	"archive_fts", "archive_fts_config", "archive_fts_data", "archive_fts_docsize", "archive_fts_idx"}
 
@@ -101,6 +102,11 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store) ([]TableCount, error) {
 	if err := s.copyIDCounter(ctx, src, tx, dst); err != nil {
 		return nil, fmt.Errorf("store copy: subscriber ids: %w; nothing was copied", err)
 	}
+	owed, err := copyOwedSignUps(ctx, src, tx)
+	if err != nil {
+		return nil, fmt.Errorf("store copy: signup_mails: %w; nothing was copied", err)
+	}
+	counts = append(counts, TableCount{"signup_mails", owed})
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store copy: write %s: %w; nothing was copied", dst.path, err)
 	}
@@ -133,13 +139,17 @@ func skipOwnRows(table string) string {
 // checkEmpty refuses a target that holds any row a copy would write.
 func (s *Store) checkEmpty(ctx context.Context) error {
 	var full []string
+	tables := []string{"signup_mails"}
 	for _, t := range copyTables {
+		tables = append(tables, t.name)
+	}
+	for _, t := range tables {
 		var n int64
-		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name+skipOwnRows(t.name)).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t+skipOwnRows(t)).Scan(&n); err != nil {
 			return fmt.Errorf("store copy: %s: %w", s.path, err)
 		}
 		if n > 0 {
-			full = append(full, fmt.Sprintf("%d %s", n, t.name))
+			full = append(full, fmt.Sprintf("%d %s", n, t))
 		}
 	}
 	if len(full) > 0 {
@@ -244,4 +254,37 @@ func (s *Store) copyIDCounter(ctx context.Context, src, dst *sql.Tx, to *Store) 
 	_, err := dst.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('articles', 'rowid'),
 		(SELECT COALESCE(MAX(rowid), 0) + 1 FROM articles), false)`)
 	return err
+}
+
+// copyOwedSignUps copies the sign-ups whose confirmation is still owed
+// (a daemon stopped with them queued, or held back by the hourly budget):
+// each is only its form until the mail goes, so leaving them out would
+// lose readers who were told to check their mail. They get the target's
+// ids and no holder, so the first daemon on the target mails them.
+func copyOwedSignUps(ctx context.Context, src, dst *sql.Tx) (int64, error) {
+	rows, err := src.QueryContext(ctx, `SELECT form, asked_at FROM signup_mails ORDER BY id`)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var form, asked string
+		if err := rows.Scan(&form, &asked); err != nil {
+			return n, err
+		}
+		if _, err := dst.ExecContext(ctx, `INSERT INTO signup_mails (form, asked_at, holder, claimed_until) VALUES (?, ?, '', '')`,
+			form, asked); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	var got int64
+	if err := dst.QueryRowContext(ctx, `SELECT COUNT(*) FROM signup_mails`).Scan(&got); err != nil || got != n {
+		return n, fmt.Errorf("%d rows read but %d in the target (%v)", n, got, err)
+	}
+	return n, nil
 }

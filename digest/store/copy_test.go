@@ -70,6 +70,11 @@ func fullStore(t *testing.T) *Store {
 	if _, err := s.AcquireLease(ctx, "send", time.Hour, day2); err != nil {
 		t.Fatal(err)
 	}
+	// A sign-up whose confirmation is still owed (its daemon stopped
+	// with it queued): until the mail goes it is nothing but this row.
+	if _, err := s.OweSignUp(ctx, "host:1:ab", []byte(`{"email":"choi@example.org"}`), day2, day2.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -129,7 +134,7 @@ func TestCopyBothWays(t *testing.T) {
 		got[c.Table] = c.Rows
 	}
 	want := map[string]int64{"feeds": 2, "articles": 2, "mailed": 2, "subscribers": 2, "meta": 2, "issues": 1,
-		"deliveries": 1, "drafts": 1, "draft_articles": 2, "draft_log": 2}
+		"deliveries": 1, "drafts": 1, "draft_articles": 2, "draft_log": 2, "signup_mails": 1}
 	for table, n := range want {
 		if got[table] != n {
 			t.Errorf("%s: %d rows copied, want %d (all: %v)", table, got[table], n, counts)
@@ -137,6 +142,11 @@ func TestCopyBothWays(t *testing.T) {
 	}
 	if d1, d2 := dump(t, src), dump(t, mid); d1 != d2 {
 		t.Errorf("the copy differs:\n%s\nwant\n%s", d2, d1)
+	}
+	// The owed sign-up came along, free for the first daemon to mail.
+	owed, err := mid.ClaimLapsedSignUps(ctx, "other:2:cd", day2, day2.Add(time.Minute), 10)
+	if err != nil || len(owed) != 1 || !strings.Contains(string(owed[0].Form), "choi@example.org") {
+		t.Errorf("owed sign-ups after the copy: %+v %v", owed, err)
 	}
 	// The archive is rebuilt by the target from the copied issues.
 	var n1, n2 int
