@@ -432,19 +432,21 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 	if len(ups) == 0 {
 		return nil
 	}
-	// A claim is checked against the store's clock (skew).
-	var skew time.Duration
+	// A claim is checked by the store's clock (skew), not by At, the
+	// date the sender records (a caller's, which may be fixed).
+	var live time.Time
 	if slices.ContainsFunc(ups, func(u digest.DeliveryUpdate) bool { return u.Attempt && u.Owner != "" }) {
-		var err error
-		if skew, err = s.skew(ctx, s.db); err != nil {
+		skew, err := s.skew(ctx, s.db)
+		if err != nil {
 			return fmt.Errorf("store: ledger: %w", err)
 		}
+		live = s.processNow().Add(skew)
 	}
 	apply := s.updateInTx
 	if s.pg && !slices.ContainsFunc(ups, func(u digest.DeliveryUpdate) bool { return u.Bounced }) {
 		apply = s.updateInBatch
 	}
-	affected, err := apply(ctx, ups, skew)
+	affected, err := apply(ctx, ups, live)
 	if err != nil {
 		return fmt.Errorf("store: ledger: %w", err)
 	}
@@ -479,9 +481,9 @@ const (
 			AND (? = '' OR ? = 'sent' OR (claimed_by = ? AND (? = 0 OR claim_expires >= ?)))`
 )
 
-// updateArgs are u's arguments of deliveryUpdateSQL; skew moves u.At to
-// the store's clock for the claim's check and extension.
-func updateArgs(u digest.DeliveryUpdate, skew time.Duration) []any {
+// updateArgs are u's arguments of deliveryUpdateSQL; live is the store's
+// now, which a claim is checked and extended by.
+func updateArgs(u digest.DeliveryUpdate, live time.Time) []any {
 	at := fmtTime(u.At)
 	attempt, park := 0, 0
 	if u.Attempt {
@@ -490,19 +492,19 @@ func updateArgs(u digest.DeliveryUpdate, skew time.Duration) []any {
 	if u.Park {
 		park = 1
 	}
-	live, until := fmtTime(u.At.Add(skew)), ""
+	until := ""
 	if u.Attempt && u.Owner != "" && u.ClaimFor > 0 {
-		until = fmtTime(u.At.Add(skew + u.ClaimFor))
+		until = fmtTime(live.Add(u.ClaimFor))
 	}
 	return []any{string(u.Status), attempt, u.MessageID, u.MessageID, u.Error, at,
 		string(u.Status), at, park, until, until, u.IssueID, u.SubscriberID,
-		u.Owner, string(u.Status), u.Owner, attempt, live}
+		u.Owner, string(u.Status), u.Owner, attempt, fmtTime(live)}
 }
 
 // updateInTx applies the updates in one transaction and returns the rows
 // each changed: always on SQLite, and on PostgreSQL for a batch that marks
 // a subscriber bounced (bounceAtSend reads what its update changed).
-func (s *Store) updateInTx(ctx context.Context, ups []digest.DeliveryUpdate, skew time.Duration) ([]int64, error) {
+func (s *Store) updateInTx(ctx context.Context, ups []digest.DeliveryUpdate, live time.Time) ([]int64, error) {
 	tx, err := s.db.beginRowLocked(ctx)
 	if err != nil {
 		return nil, err
@@ -523,7 +525,7 @@ func (s *Store) updateInTx(ctx context.Context, ups []digest.DeliveryUpdate, ske
 	defer row.Close()
 	affected := make([]int64, len(ups))
 	for i, u := range ups {
-		res, err := row.ExecContext(ctx, updateArgs(u, skew)...)
+		res, err := row.ExecContext(ctx, updateArgs(u, live)...)
 		if err != nil {
 			return nil, fmt.Errorf("%s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
 		}
@@ -576,7 +578,7 @@ func bounceAtSend(ctx context.Context, tx *sql.Tx, u digest.DeliveryUpdate) erro
 // It takes no store-wide write lock (the rows' own are enough: senders
 // hold disjoint rows); a batch that marks a subscriber bounced goes
 // through updateInTx instead.
-func (s *Store) updateInBatch(ctx context.Context, ups []digest.DeliveryUpdate, skew time.Duration) ([]int64, error) {
+func (s *Store) updateInBatch(ctx context.Context, ups []digest.DeliveryUpdate, live time.Time) ([]int64, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -587,7 +589,7 @@ func (s *Store) updateInBatch(ctx context.Context, ups []digest.DeliveryUpdate, 
 		pc := dc.(pgConn).Conn.Conn()
 		b := &pgx.Batch{}
 		for _, u := range ups {
-			b.Queue(pgSQL(deliveryUpdateSQL), updateArgs(u, skew)...)
+			b.Queue(pgSQL(deliveryUpdateSQL), updateArgs(u, live)...)
 		}
 		br := pc.SendBatch(ctx, b)
 		for i, u := range ups {
