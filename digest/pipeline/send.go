@@ -898,9 +898,9 @@ type ledgerReq struct {
 	err chan error // nil for a posted update
 }
 
-// errClaimTaken is a claim the ledger refused: another sender holds the
-// row now.
-var errClaimTaken = errors.New("the row was taken over by another sender")
+// errClaimTaken is a claim the ledger refused: ours lapsed, and another
+// sender may hold the row now.
+var errClaimTaken = errors.New("the claim on the row lapsed")
 
 // lostClaims is the ledger's error for claims it did not write, the rest
 // of the batch committed (store.ClaimsLostError).

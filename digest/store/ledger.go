@@ -399,15 +399,15 @@ func (s *Store) ClaimedElsewhere(ctx context.Context, issueID, owner string, now
 }
 
 // ClaimsLostError says that claims (the rows' sending marks) were not
-// written because another sender holds those rows now: ours lapsed and it
-// took them over. The batch's other updates were committed.
+// written because our claims on those rows lapsed (and another sender
+// may hold them now). The batch's other updates were committed.
 type ClaimsLostError struct {
 	IssueID       string
 	SubscriberIDs []int64
 }
 
 func (e *ClaimsLostError) Error() string {
-	return fmt.Sprintf("store: ledger: %d rows of %s were taken over by another sender", len(e.SubscriberIDs), e.IssueID)
+	return fmt.Sprintf("store: ledger: the claims on %d rows of %s lapsed (another sender may hold them now)", len(e.SubscriberIDs), e.IssueID)
 }
 
 // LostClaims lists the rows whose claims were not written.
