@@ -22,11 +22,17 @@ func (s *Store) skew(ctx context.Context, q querier) (time.Duration, error) {
 	if err := q.QueryRowContext(ctx, `SELECT clock_timestamp()`).Scan(&server); err != nil {
 		return 0, fmt.Errorf("the server's time: %w", err)
 	}
-	// Against the middle of the round trip, to the stored times' whole
-	// milliseconds (toward zero): a server on this machine's clock is
-	// exactly 0 off, and a time a caller gives means what it says.
-	mid := before.Add(s.processNow().Sub(before) / 2)
-	return server.Sub(mid).Truncate(time.Millisecond), nil
+	after := s.processNow()
+	// The server read its clock somewhere within the round trip: only
+	// what lies outside it is surely skew. A server on this machine's
+	// clock is exactly 0 off, so a time a caller gives means what it says.
+	switch {
+	case server.Before(before):
+		return server.Sub(before).Truncate(time.Millisecond), nil // whole ms, as stored
+	case server.After(after):
+		return server.Sub(after).Truncate(time.Millisecond), nil
+	}
+	return 0, nil
 }
 
 // processNow is this process's clock; a test moves it to play a machine
