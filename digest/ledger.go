@@ -97,6 +97,10 @@ type DeliveryUpdate struct {
 	// doubt); it keeps the claim, so no other sender takes the row, or
 	// waits for it, until the owner ends or its claim lapses.
 	Park bool
+	// ClaimFor extends the owner's claim by this much from now (the
+	// store's clock) when the update is its claim (Attempt): the message
+	// starts with a whole claim ahead. 0 leaves the claim's expiry as it is.
+	ClaimFor time.Duration
 }
 
 // DeliveryCounts is how many rows of an issue are in each status.

@@ -1,8 +1,14 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,4 +73,97 @@ func TestStoppedSenderGivesBackItsRows(t *testing.T) {
 			t.Errorf("%s is %s, want pending: %s", d.Email, d.Status, fmt.Sprint(d))
 		}
 	}
+}
+
+// failingRenewals is a ledger whose claim renewals fail while failing is
+// set (a store out of reach for renewals), counting the failures.
+type failingRenewals struct {
+	Ledger
+	failing  atomic.Bool
+	failures atomic.Int32
+	failed   chan struct{} // a failure, each
+}
+
+func (l *failingRenewals) RenewClaims(ctx context.Context, issueID, owner string, until time.Time) (int, error) {
+	if l.failing.Load() {
+		l.failures.Add(1)
+		select {
+		case l.failed <- struct{}{}:
+		default:
+		}
+		return 0, errors.New("the store is out of reach")
+	}
+	return l.Ledger.RenewClaims(ctx, issueID, owner, until)
+}
+
+// TestSenderWhoseRenewalsFailStartsNoMessage: once no renewal of its
+// claims has succeeded for two thirds of their ttl, a sender starts no new
+// message (its claims may lapse and another sender mail the same readers)
+// and says so; when a renewal succeeds again it sends on, and every reader
+// gets one copy.
+func TestSenderWhoseRenewalsFailStartsNoMessage(t *testing.T) {
+	f := newSendFixture(t, 30)
+	const ttl = 300 * time.Millisecond
+	f.sender.ClaimTTL = ttl
+	f.sender.Workers = 2
+	var logs syncBuffer
+	f.sender.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	ledger := &failingRenewals{Ledger: f.st, failed: make(chan struct{})}
+	ledger.failing.Store(true)
+	f.sender.Ledger = ledger
+	waitFailures := func(n int32) {
+		for ledger.failures.Load() < n {
+			<-ledger.failed
+		}
+	}
+	// The first messages are on the wire while a whole ttl passes with
+	// no renewal; any message started after that is one too many.
+	var started atomic.Int32
+	stale := make(chan struct{})
+	var once sync.Once
+	deliver := f.sender.Deliver
+	f.sender.Deliver = func(ctx context.Context, m digest.Message) (string, error) {
+		if started.Add(1) <= 2 {
+			<-stale
+		} else if ledger.failing.Load() {
+			t.Errorf("%s's message started %d renewals after the last that succeeded", m.To, ledger.failures.Load())
+		}
+		return deliver(ctx, m)
+	}
+	go func() {
+		waitFailures(3) // a whole ttl without a renewal
+		once.Do(func() { close(stale) })
+		waitFailures(6) // another whole ttl: the workers wait
+		ledger.failing.Store(false)
+	}()
+	rep := f.send(t, context.Background())
+	if !rep.Done || rep.Sent != 29 {
+		t.Fatalf("report: %+v; want every reader sent once renewals came back", rep)
+	}
+	for addr, n := range f.post.got {
+		if n != 1 {
+			t.Errorf("%s got %d copies", addr, n)
+		}
+	}
+	if !strings.Contains(logs.String(), "starting no new message") || !strings.Contains(logs.String(), "sending on") {
+		t.Errorf("the sender did not say it waited for its claims:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a log the workers write to at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

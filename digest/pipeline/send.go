@@ -284,7 +284,8 @@ func (s *Sender) Run(ctx context.Context, is digest.Issue, p Prepared) (SendRepo
 	if s.OnStart != nil {
 		s.OnStart(p.Left, p.InDoubt)
 	}
-	stopRenew := s.renewClaims(is.ID, owner, ttl)
+	claims := newClaimsHeld(ttl, log)
+	stopRenew := s.renewClaims(is.ID, owner, claims)
 	w := newLedgerWriter(bg, s.Ledger, s.withStore)
 	workers := max(1, s.Workers)
 	giveUp := s.GiveUpAfter
@@ -346,7 +347,8 @@ func (s *Sender) Run(ctx context.Context, is digest.Issue, p Prepared) (SendRepo
 	q := newRetryQueue(cmp.Or(s.RetryQueue, 128*workers))
 	quit := make(chan struct{})
 	go q.run(runCtx, work, quit)
-	r := &sendRun{ctx: runCtx, deliverCtx: ctx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop, owner: owner, log: log}
+	r := &sendRun{ctx: runCtx, deliverCtx: ctx, w: w, q: q, now: now, outcome: outcome, failedAgain: failedAgain, stop: stop,
+		owner: owner, claims: claims, log: log}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -422,11 +424,14 @@ func newOwner() string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(nonce[:]))
 }
 
-// renewClaims renews the run's claims every third of ttl until the
-// returned function is called. A renewal that fails is logged: the rows
-// stay ours until the claim lapses, and one another sender takes over
-// meanwhile is refused to us at its claim (ClaimsLostError).
-func (s *Sender) renewClaims(issueID, owner string, ttl time.Duration) (stop func()) {
+// renewClaims renews the run's claims every third of their ttl until the
+// returned function is called, each renewal given at most that third (a
+// store that hangs must not hold the next one up). A renewal that fails
+// is logged, and claims hears of each that succeeds: once none has for
+// two thirds of the ttl the workers start no new message (claimsHeld),
+// for our claims may lapse and another sender take the rows.
+func (s *Sender) renewClaims(issueID, owner string, claims *claimsHeld) (stop func()) {
+	ttl := claims.ttl
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -437,13 +442,73 @@ func (s *Sender) renewClaims(issueID, owner string, ttl time.Duration) (stop fun
 			case <-done:
 				return
 			case <-t.C:
-				if _, err := s.Ledger.RenewClaims(context.Background(), issueID, owner, time.Now().Add(ttl)); err != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+				_, err := s.Ledger.RenewClaims(ctx, issueID, owner, time.Now().Add(ttl))
+				cancel()
+				if err != nil {
 					s.log().Warn("could not renew the claims on the ledger's rows; trying again", "issue", issueID, "err", err)
+					continue
 				}
+				claims.renewed()
 			}
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// claimsHeld says whether a run's claims are surely still its own: a
+// renewal succeeded within the last two thirds of their ttl. A message
+// started later could go out while our claim has lapsed and another
+// sender mails the same reader; the store refuses a claim that lapsed,
+// and this keeps a sender from getting that close.
+type claimsHeld struct {
+	ttl time.Duration
+	log *slog.Logger
+
+	mu      sync.Mutex
+	last    time.Time     // the run's start or the last renewal that succeeded
+	waiting bool          // a worker is waiting (logged once per wait)
+	back    chan struct{} // closed at the next renewal that succeeds
+}
+
+func newClaimsHeld(ttl time.Duration, log *slog.Logger) *claimsHeld {
+	return &claimsHeld{ttl: ttl, log: log, last: time.Now(), back: make(chan struct{})}
+}
+
+func (c *claimsHeld) renewed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = time.Now()
+	close(c.back)
+	c.back = make(chan struct{})
+	if c.waiting {
+		c.waiting = false
+		c.log.Info("the claims were renewed; sending on")
+	}
+}
+
+// wait returns at once while the claims are fresh, else when a renewal
+// succeeds; false when ctx ends first.
+func (c *claimsHeld) wait(ctx context.Context) bool {
+	for {
+		c.mu.Lock()
+		if time.Since(c.last) < 2*c.ttl/3 {
+			c.mu.Unlock()
+			return true
+		}
+		if !c.waiting {
+			c.waiting = true
+			c.log.Warn("the claims on the ledger's rows could not be renewed; starting no new message until they are",
+				"since", c.last.Format(time.TimeOnly))
+		}
+		back := c.back
+		c.mu.Unlock()
+		select {
+		case <-back:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // withStore runs f, and while it fails because the store is out of reach
@@ -569,9 +634,9 @@ func (s *Sender) handle(r *sendRun, j job) bool {
 		o, next, err := s.one(r, j)
 		switch {
 		case errors.Is(err, errClaimTaken):
-			// Our claim lapsed and another sender has the row now: it
-			// is theirs to send.
-			r.log.Warn("another sender took over a reader this one had claimed (its claim lapsed); left to it", "subscriber", j.d.SubscriberID)
+			// Our claim lapsed (and another sender may have the row
+			// now): it is not ours to send.
+			r.log.Warn("this sender's claim on a reader lapsed before its message started; left to whichever sender claims it next", "subscriber", j.d.SubscriberID)
 			return true
 		case err != nil:
 			r.stop(err) // the ledger failed: sending on would be blind
@@ -606,6 +671,7 @@ type sendRun struct {
 	failedAgain func(error)
 	stop        context.CancelCauseFunc
 	owner       string // the run's claims (Sender.Owner)
+	claims      *claimsHeld
 	log         *slog.Logger
 }
 
@@ -647,8 +713,17 @@ func (s *Sender) one(r *sendRun, j job) (Outcome, *job, error) {
 		up.MessageID = j.msgID
 		return record(digest.DeliveryPending, j.retry, errText(j.retry))
 	}
+	if !r.claims.wait(ctx) {
+		// Stopping while our claims were in doubt: the row stays pending.
+		up.MessageID = j.msgID
+		if j.retry != nil {
+			return record(digest.DeliveryPending, j.retry, errText(j.retry))
+		}
+		return record(digest.DeliveryPending, ctx.Err(), "not started: the send stopped")
+	}
 	claim := up
 	claim.Status, claim.Attempt, claim.At = digest.DeliverySending, true, now()
+	claim.ClaimFor = r.claims.ttl // the message starts with a whole claim ahead
 	if err := w.write(claim); err != nil {
 		return Outcome{Delivery: d}, nil, err
 	}
@@ -823,9 +898,9 @@ type ledgerReq struct {
 	err chan error // nil for a posted update
 }
 
-// errClaimTaken is a claim the ledger refused: another sender holds the
-// row now.
-var errClaimTaken = errors.New("the row was taken over by another sender")
+// errClaimTaken is a claim the ledger refused: ours lapsed, and another
+// sender may hold the row now.
+var errClaimTaken = errors.New("the claim on the row lapsed")
 
 // lostClaims is the ledger's error for claims it did not write, the rest
 // of the batch committed (store.ClaimsLostError).

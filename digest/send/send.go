@@ -299,6 +299,9 @@ type Result struct {
 // errHeld stops the build of an issue held for approval.
 var errHeld = errors.New("send: the issue is held for approval")
 
+// errLeaseLost ends a send whose lease on the store another gull took.
+var errLeaseLost = errors.New("send: another gull took over this send (our lease on the store lapsed: was the machine asleep, or the store out of reach?); the readers not yet mailed stay for it or the next run")
+
 func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	var res Result
 	var ledger pipeline.Ledger = s.Store
@@ -330,7 +333,17 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		stopRenew := HoldLease(lease, ttl, s.Log, nil)
+		// A sender that lost the lease (it lapsed: the machine slept, the
+		// store was out of reach) stops as at Ctrl-C: on SQLite the new
+		// holder, running alone, voids our claims and sends what we
+		// hold; sending on beside it would mail readers twice.
+		var lostLease context.CancelCauseFunc
+		ctx, lostLease = context.WithCancelCause(ctx)
+		defer lostLease(nil)
+		stopRenew := HoldLease(lease, ttl, s.Log, func(err error) {
+			s.Log.Error("another gull took over the store's send lease (ours lapsed); this send starts no new message", "err", err)
+			lostLease(errLeaseLost)
+		})
 		var once sync.Once
 		releaseLease = func() {
 			once.Do(func() {
@@ -447,6 +460,9 @@ func (s *Sender) SendIssue(ctx context.Context, id string) (Result, error) {
 	progress.finish()
 	if err != nil {
 		return res, err
+	}
+	if errors.Is(context.Cause(ctx), errLeaseLost) {
+		return res, errLeaseLost
 	}
 	s.Metrics.ObserveSend(res.Report.Duration)
 	if c, ok, err := s.Store.LastIssueBounces(ctx, is.ID); err != nil {

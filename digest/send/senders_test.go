@@ -307,6 +307,58 @@ func TestSendersWaitOutAPostgresRestart(t *testing.T) {
 	w.check(len(senders) * 2 * sendersConns)
 }
 
+// TestSendersOutlastAnOutageLongerThanTheirLease: PostgreSQL is down for
+// 9 s, longer than the senders' lease (4 s): their claims lapse meanwhile.
+// They stop starting messages while their claims cannot be renewed, wait
+// for the store (bounded, logged), and finish: every reader has the issue,
+// and no more extra copies went out than the messages in flight.
+func TestSendersOutlastAnOutageLongerThanTheirLease(t *testing.T) {
+	pg := pgtest.StartPrivate(t)
+	const n = 4000
+	w := newSenderWorld(t, pg.DSN, n)
+	w.srv.Set(func() { w.srv.Delay = time.Millisecond }) // a send of a few seconds
+	senders := []*sender{w.start(), w.start()}
+	defer func() {
+		for _, s := range senders {
+			s.cmd.Process.Kill()
+		}
+	}()
+	for len(w.srv.Messages()) < n/4 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := len(w.srv.Messages())
+	pg.Outage(9 * time.Second)
+	t.Logf("PostgreSQL was down for 9 s after %d messages", before)
+	deadline := time.After(4 * time.Minute)
+	waited := false
+	for i, s := range senders {
+		select {
+		case <-s.done:
+		case <-deadline:
+			t.Fatalf("sender %d still running after 4 minutes:\n%s", i, s.stderr)
+		}
+		if s.err != nil {
+			t.Errorf("sender %d: %v:\n%s", i, s.err, s.stderr)
+		}
+		log := s.stderr.String()
+		for _, line := range strings.Split(log, "\n") {
+			if strings.Contains(line, "the store is") {
+				t.Logf("sender %d: %s", i, line)
+			}
+		}
+		if strings.Contains(log, "the store is out of reach; waiting to try again") && strings.Contains(log, "the store is back") {
+			waited = true
+		}
+		if strings.Count(log, "out of reach") > 40 {
+			t.Errorf("sender %d tried the store %d times: not a bounded wait:\n%s", i, strings.Count(log, "out of reach"), log)
+		}
+	}
+	if !waited {
+		t.Errorf("no sender said it waited for the store and went on:\n%s\n%s", senders[0].stderr, senders[1].stderr)
+	}
+	w.check(len(senders) * 2 * sendersConns)
+}
+
 // TestSendLeaseFromTheEnvironment: $GULL_LEASE sets how long a
 // send's claims hold; a value out of range is refused, naming the
 // variable and the fix.

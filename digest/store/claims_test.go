@@ -17,8 +17,15 @@ import (
 // claimFixture is an open issue with n active readers and its ledger rows.
 func claimFixture(t *testing.T, n int) (*Store, string, []subscribers.Subscriber) {
 	t.Helper()
+	s, id, subs, _ := claimFixtureAt(t, n)
+	return s, id, subs
+}
+
+// claimFixtureAt is claimFixture, and where the store is (to open it again).
+func claimFixtureAt(t *testing.T, n int) (*Store, string, []subscribers.Subscriber, string) {
+	t.Helper()
 	ctx := context.Background()
-	s, _ := openTemp(t)
+	s, where := openTemp(t)
 	var subs []subscribers.Subscriber
 	for i := range n {
 		subs = append(subs, add(t, s, fmt.Sprintf("r%03d@example.org", i), subscribers.Active))
@@ -30,7 +37,7 @@ func claimFixture(t *testing.T, n int) (*Store, string, []subscribers.Subscriber
 	if _, _, err := s.PrepareDeliveries(ctx, id, day1); err != nil {
 		t.Fatal(err)
 	}
-	return s, id, subs
+	return s, id, subs, where
 }
 
 func emails(ds []digest.Delivery) []string {

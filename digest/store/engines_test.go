@@ -42,6 +42,7 @@ var onBothEngines = []func(*testing.T){
 	TestShortWordSearchIsCapped,
 	TestBounceNeedsASentCopy, TestRefusedAtSendIsABounce, TestBounceRehearsal,
 	TestClaimsShareTheRows, TestConcurrentClaimsTakeEachRowOnce,
+	TestLapsedClaimIsNotStarted, TestSkewedClockTakesNoLiveClaim,
 }
 
 // sqliteOnly are about SQLite's file: its guard against deletion, its

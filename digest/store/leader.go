@@ -33,6 +33,11 @@ func (s *Store) TakeSlot(ctx context.Context, l *Lease, slot, now time.Time) (ma
 		return false, fmt.Errorf("store: take slot: %w", err)
 	}
 	defer tx.Rollback()
+	skew, err := s.skew(ctx, tx)
+	if err != nil {
+		return false, fmt.Errorf("store: take slot: %w", err)
+	}
+	now = now.Add(skew)
 	// Renewing only a lease that has not expired: once it has, another
 	// daemon may hold it (or be about to), and the run is theirs.
 	res, err := tx.ExecContext(ctx, `UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND expires_at > ?`,

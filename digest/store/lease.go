@@ -53,6 +53,11 @@ func (s *Store) AcquireLease(ctx context.Context, name string, ttl time.Duration
 		return nil, fmt.Errorf("store: lease %s: %w", name, err)
 	}
 	defer tx.Rollback()
+	skew, err := s.skew(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("store: lease %s: %w", name, err)
+	}
+	now = now.Add(skew)
 	var oldHost, oldExpires string
 	var oldPID int
 	err = tx.QueryRowContext(ctx, `SELECT host, pid, expires_at FROM leases WHERE name = ?`, name).Scan(&oldHost, &oldPID, &oldExpires)
@@ -85,6 +90,11 @@ var ErrLeaseLost = errors.New("store: the lease was taken over by another gull")
 
 // Renew extends the lease; ErrLeaseLost when it is no longer ours.
 func (l *Lease) Renew(ctx context.Context, now time.Time) error {
+	skew, err := l.s.skew(ctx, l.s.db)
+	if err != nil {
+		return fmt.Errorf("store: lease %s: %w", l.name, err)
+	}
+	now = now.Add(skew)
 	res, err := l.s.db.ExecContext(ctx, `UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?`,
 		fmtTime(now.Add(l.ttl)), l.name, l.holder)
 	if err != nil {

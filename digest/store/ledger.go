@@ -310,6 +310,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, issueID, owner string, now,
 		return fail(err)
 	}
 	defer tx.Rollback()
+	skew, err := s.skew(ctx, tx)
+	if err != nil {
+		return fail(err)
+	}
+	now, until = now.Add(skew), until.Add(skew)
 	q := `SELECT ` + openColumns + openFrom + `AND ` + claimFreeSQL + ` ORDER BY d.subscriber_id LIMIT ?`
 	if s.pg {
 		q += ` FOR UPDATE OF d SKIP LOCKED`
@@ -343,6 +348,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, issueID, owner string, now,
 // RenewClaims extends owner's claims on the issue's rows still to send
 // until until, and says how many it holds.
 func (s *Store) RenewClaims(ctx context.Context, issueID, owner string, until time.Time) (int, error) {
+	skew, err := s.skew(ctx, s.db)
+	if err != nil {
+		return 0, fmt.Errorf("store: renew claims on %s: %w", issueID, err)
+	}
+	until = until.Add(skew)
 	res, err := s.db.ExecContext(ctx, `UPDATE deliveries SET claim_expires = ?
 		WHERE issue_id = ? AND claimed_by = ? AND status IN ('pending', 'sending')`, fmtTime(until), issueID, owner)
 	if err != nil {
@@ -374,6 +384,11 @@ func (s *Store) ReleaseClaims(ctx context.Context, issueID, owner string) error 
 // sender with nothing left to claim waits for them, since a sender that
 // dies leaves them to the others once its claim lapses.
 func (s *Store) ClaimedElsewhere(ctx context.Context, issueID, owner string, now time.Time) (int, error) {
+	skew, err := s.skew(ctx, s.db)
+	if err != nil {
+		return 0, fmt.Errorf("store: claims on %s: %w", issueID, err)
+	}
+	now = now.Add(skew)
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries
 		WHERE issue_id = ? AND status IN ('pending', 'sending') AND claimed_by <> '' AND claimed_by <> ?
@@ -384,15 +399,15 @@ func (s *Store) ClaimedElsewhere(ctx context.Context, issueID, owner string, now
 }
 
 // ClaimsLostError says that claims (the rows' sending marks) were not
-// written because another sender holds those rows now: ours lapsed and it
-// took them over. The batch's other updates were committed.
+// written because our claims on those rows lapsed (and another sender
+// may hold them now). The batch's other updates were committed.
 type ClaimsLostError struct {
 	IssueID       string
 	SubscriberIDs []int64
 }
 
 func (e *ClaimsLostError) Error() string {
-	return fmt.Sprintf("store: ledger: %d rows of %s were taken over by another sender", len(e.SubscriberIDs), e.IssueID)
+	return fmt.Sprintf("store: ledger: the claims on %d rows of %s lapsed (another sender may hold them now)", len(e.SubscriberIDs), e.IssueID)
 }
 
 // LostClaims lists the rows whose claims were not written.
@@ -402,8 +417,12 @@ func (e *ClaimsLostError) LostClaims() []int64 { return e.SubscriberIDs }
 // writer groups what its workers report, so a commit serves many messages.
 // A bounced address is marked on the subscriber in the same transaction.
 // An update with an Owner applies only while that sender holds the row (a
-// sent mark always does); a claim that finds the row taken over comes
-// back in a *ClaimsLostError, the rest committed.
+// sent mark always does: the message went). A claim (the sending mark
+// written before the SMTP transaction) applies only while that sender's
+// claim is live, and extends it by ClaimFor: a sender whose claim lapsed
+// may find its rows taken by another that mails them, so it must not
+// start them itself. A claim refused comes back in a *ClaimsLostError,
+// the rest committed.
 //
 // On PostgreSQL it takes no store-wide write lock, only the rows' own:
 // senders hold disjoint rows, so their commits run side by side. A batch
@@ -413,11 +432,21 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 	if len(ups) == 0 {
 		return nil
 	}
+	// A claim is checked by the store's clock (skew), not by At, the
+	// date the sender records (a caller's, which may be fixed).
+	var live time.Time
+	if slices.ContainsFunc(ups, func(u digest.DeliveryUpdate) bool { return u.Attempt && u.Owner != "" }) {
+		skew, err := s.skew(ctx, s.db)
+		if err != nil {
+			return fmt.Errorf("store: ledger: %w", err)
+		}
+		live = s.processNow().Add(skew)
+	}
 	apply := s.updateInTx
 	if s.pg && !slices.ContainsFunc(ups, func(u digest.DeliveryUpdate) bool { return u.Bounced }) {
 		apply = s.updateInBatch
 	}
-	affected, err := apply(ctx, ups)
+	affected, err := apply(ctx, ups, live)
 	if err != nil {
 		return fmt.Errorf("store: ledger: %w", err)
 	}
@@ -441,15 +470,20 @@ func (s *Store) UpdateDeliveries(ctx context.Context, ups []digest.DeliveryUpdat
 }
 
 // deliveryUpdateSQL moves one ledger row (updateArgs). A bounce (5.1.x)
-// marks the subscriber as well, whoever holds the row.
+// marks the subscriber as well, whoever holds the row. An owner's claim
+// (attempt 1) needs its claim live at the store's now, and extends it.
 const (
 	deliveryUpdateSQL = `UPDATE deliveries SET status = ?, attempts = attempts + ?,
 			message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, error = ?, updated_at = ?,
-			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, claim_parked = ?
-		WHERE issue_id = ? AND subscriber_id = ? AND (? = '' OR claimed_by = ? OR ? = 'sent')`
+			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, claim_parked = ?,
+			claim_expires = CASE WHEN ? = '' THEN claim_expires ELSE ? END
+		WHERE issue_id = ? AND subscriber_id = ?
+			AND (? = '' OR ? = 'sent' OR (claimed_by = ? AND (? = 0 OR claim_expires >= ?)))`
 )
 
-func updateArgs(u digest.DeliveryUpdate) []any {
+// updateArgs are u's arguments of deliveryUpdateSQL; live is the store's
+// now, which a claim is checked and extended by.
+func updateArgs(u digest.DeliveryUpdate, live time.Time) []any {
 	at := fmtTime(u.At)
 	attempt, park := 0, 0
 	if u.Attempt {
@@ -458,14 +492,19 @@ func updateArgs(u digest.DeliveryUpdate) []any {
 	if u.Park {
 		park = 1
 	}
+	until := ""
+	if u.Attempt && u.Owner != "" && u.ClaimFor > 0 {
+		until = fmtTime(live.Add(u.ClaimFor))
+	}
 	return []any{string(u.Status), attempt, u.MessageID, u.MessageID, u.Error, at,
-		string(u.Status), at, park, u.IssueID, u.SubscriberID, u.Owner, u.Owner, string(u.Status)}
+		string(u.Status), at, park, until, until, u.IssueID, u.SubscriberID,
+		u.Owner, string(u.Status), u.Owner, attempt, fmtTime(live)}
 }
 
 // updateInTx applies the updates in one transaction and returns the rows
 // each changed: always on SQLite, and on PostgreSQL for a batch that marks
 // a subscriber bounced (bounceAtSend reads what its update changed).
-func (s *Store) updateInTx(ctx context.Context, ups []digest.DeliveryUpdate) ([]int64, error) {
+func (s *Store) updateInTx(ctx context.Context, ups []digest.DeliveryUpdate, live time.Time) ([]int64, error) {
 	tx, err := s.db.beginRowLocked(ctx)
 	if err != nil {
 		return nil, err
@@ -486,7 +525,7 @@ func (s *Store) updateInTx(ctx context.Context, ups []digest.DeliveryUpdate) ([]
 	defer row.Close()
 	affected := make([]int64, len(ups))
 	for i, u := range ups {
-		res, err := row.ExecContext(ctx, updateArgs(u)...)
+		res, err := row.ExecContext(ctx, updateArgs(u, live)...)
 		if err != nil {
 			return nil, fmt.Errorf("%s to subscriber %d: %w", u.IssueID, u.SubscriberID, err)
 		}
@@ -539,7 +578,7 @@ func bounceAtSend(ctx context.Context, tx *sql.Tx, u digest.DeliveryUpdate) erro
 // It takes no store-wide write lock (the rows' own are enough: senders
 // hold disjoint rows); a batch that marks a subscriber bounced goes
 // through updateInTx instead.
-func (s *Store) updateInBatch(ctx context.Context, ups []digest.DeliveryUpdate) ([]int64, error) {
+func (s *Store) updateInBatch(ctx context.Context, ups []digest.DeliveryUpdate, live time.Time) ([]int64, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -550,7 +589,7 @@ func (s *Store) updateInBatch(ctx context.Context, ups []digest.DeliveryUpdate) 
 		pc := dc.(pgConn).Conn.Conn()
 		b := &pgx.Batch{}
 		for _, u := range ups {
-			b.Queue(pgSQL(deliveryUpdateSQL), updateArgs(u)...)
+			b.Queue(pgSQL(deliveryUpdateSQL), updateArgs(u, live)...)
 		}
 		br := pc.SendBatch(ctx, b)
 		for i, u := range ups {

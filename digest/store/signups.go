@@ -21,7 +21,12 @@ type OwedSignUp struct {
 // holder until until, and returns its id.
 func (s *Store) OweSignUp(ctx context.Context, holder string, form []byte, at, until time.Time) (int64, error) {
 	var id int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO signup_mails (form, asked_at, holder, claimed_until) VALUES (?, ?, ?, ?) RETURNING id`,
+	skew, err := s.skew(ctx, s.db)
+	if err != nil {
+		return 0, fmt.Errorf("store: owed sign-up: %w", err)
+	}
+	until = until.Add(skew)
+	err = s.db.QueryRowContext(ctx, `INSERT INTO signup_mails (form, asked_at, holder, claimed_until) VALUES (?, ?, ?, ?) RETURNING id`,
 		string(form), fmtTime(at), holder, fmtTime(until)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: owed sign-up: %w", err)
@@ -41,6 +46,11 @@ func (s *Store) SignUpMailed(ctx context.Context, id int64) error {
 // RenewSignUps extends holder's claims to until: it is alive, and still
 // working on them.
 func (s *Store) RenewSignUps(ctx context.Context, holder string, until time.Time) error {
+	skew, err := s.skew(ctx, s.db)
+	if err != nil {
+		return fmt.Errorf("store: owed sign-ups: %w", err)
+	}
+	until = until.Add(skew)
 	if _, err := s.db.ExecContext(ctx, `UPDATE signup_mails SET claimed_until = ? WHERE holder = ?`, fmtTime(until), holder); err != nil {
 		return fmt.Errorf("store: owed sign-ups: %w", err)
 	}
@@ -57,6 +67,11 @@ func (s *Store) ClaimLapsedSignUps(ctx context.Context, holder string, now, unti
 		return nil, fmt.Errorf("store: owed sign-ups: %w", err)
 	}
 	defer tx.Rollback()
+	skew, err := s.skew(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("store: owed sign-ups: %w", err)
+	}
+	now, until = now.Add(skew), until.Add(skew)
 	rows, err := tx.QueryContext(ctx, `SELECT id, form, asked_at FROM signup_mails WHERE claimed_until < ? ORDER BY id LIMIT ?`, fmtTime(now), n)
 	if err != nil {
 		return nil, fmt.Errorf("store: owed sign-ups: %w", err)

@@ -51,6 +51,8 @@ type Store struct {
 
 	stmtMu     sync.Mutex
 	updateStmt *sql.Stmt // see deliveryUpdate
+
+	processClock func() time.Time // nil: time.Now (see skew)
 }
 
 // timeFormat stores instants as fixed-width UTC text, which sorts and

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // Private is a PostgreSQL server of one test's own, for a test that must
@@ -22,6 +23,7 @@ type Private struct {
 	log  string // the server's log
 	bin  string // the folder of pg_ctl
 	asPG []string
+	opts string // the server's options (pg_ctl -o), for a start after a stop
 	t    testing.TB
 }
 
@@ -65,8 +67,9 @@ func StartPrivate(t testing.TB) *Private {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
+	p.opts = fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -F -c max_connections=200", port, root)
 	p.run("pg_ctl", "-D", p.dir, "-l", p.log, "-w", "-t", "60",
-		"-o", fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -F -c max_connections=200", port, root), "start")
+		"-o", p.opts, "start")
 	t.Cleanup(func() { p.ctl("stop", "-m", "immediate") })
 	p.DSN = fmt.Sprintf("postgres://gull@127.0.0.1:%d/postgres", port)
 	return p
@@ -79,6 +82,20 @@ func (p *Private) Restart() {
 	p.t.Helper()
 	if out, err := p.ctl("restart", "-l", p.log, "-m", "fast", "-w", "-t", "60"); err != nil {
 		p.t.Fatalf("pgtest: restart: %v\n%s", err, out)
+	}
+}
+
+// Outage stops the server (cutting every connection), keeps it down for
+// d, and starts it again: longer than the senders' lease, their claims
+// lapse meanwhile.
+func (p *Private) Outage(d time.Duration) {
+	p.t.Helper()
+	if out, err := p.ctl("stop", "-m", "fast", "-w", "-t", "60"); err != nil {
+		p.t.Fatalf("pgtest: stop: %v\n%s", err, out)
+	}
+	time.Sleep(d)
+	if out, err := p.ctl("start", "-l", p.log, "-w", "-t", "60", "-o", p.opts); err != nil {
+		p.t.Fatalf("pgtest: start: %v\n%s", err, out)
 	}
 }
 
