@@ -22,6 +22,9 @@ type scriptServer struct {
 	addr       string
 	pipelining bool
 	refuse     map[string]string
+	// lax answers DATA with 354 after a refused RCPT, as RFC 2920 says a
+	// server must not, and refuses the (empty) message at its end.
+	lax bool
 
 	mu  sync.Mutex
 	log bytes.Buffer
@@ -87,7 +90,7 @@ func (s *scriptServer) serve(c net.Conn) {
 			}
 		case "DATA":
 			reply = "354 go ahead\r\n"
-			if refused {
+			if refused && !s.lax {
 				reply = "554 5.5.1 no valid recipients\r\n"
 			}
 		case "QUIT":
@@ -114,6 +117,10 @@ func (s *scriptServer) serve(c net.Conn) {
 			if line == ".\r\n" {
 				break
 			}
+		}
+		if refused {
+			c.Write([]byte("554 5.5.1 no valid recipients\r\n"))
+			continue
 		}
 		c.Write([]byte("250 2.0.0 queued\r\n"))
 	}
@@ -176,5 +183,31 @@ func TestPipelinedIsOneAtATime(t *testing.T) {
 	}
 	if want := "RCPT TO:<" + bad + ">\r\nDATA\r\nRSET\r\n"; !strings.Contains(pipeAfter, want) {
 		t.Errorf("pipelined, after the refusal the server got:\n%q\nwant %q", pipeAfter, want)
+	}
+}
+
+// TestPipelinedDataTakenAfterARefusal: a server that takes DATA after
+// refusing the only recipient waits for a message; the client ends it
+// empty, reports the refusal, and the connection serves the next message.
+func TestPipelinedDataTakenAfterARefusal(t *testing.T) {
+	const bad = "nobody@example.net"
+	srv := startScript(t, true, map[string]string{bad: "550 5.1.1 no such user"})
+	srv.lax = true
+	host, port, _ := net.SplitHostPort(srv.addr)
+	o := SMTPOptions{Host: host, TLS: "none", Connections: 1, From: "digest@example.org",
+		Timeout: 3 * time.Second, ReplyTimeout: 3 * time.Second, MaxAttempts: 1,
+		Backoff: func(int) time.Duration { return time.Millisecond }}
+	o.Port, _ = strconv.Atoi(port)
+	s := newSMTP(t, o)
+	e := asError(t, s.Send(t.Context(), wireMessage(bad, 1<<10)))
+	if e.Stage != StageRcpt || e.Code != 550 || !e.BadAddress() {
+		t.Errorf("refused RCPT: %+v", e)
+	}
+	if err := s.Send(t.Context(), wireMessage(addr(1), 1<<10)); err != nil {
+		t.Fatalf("the message after: %v", err)
+	}
+	want := "RCPT TO:<" + bad + ">\r\nDATA\r\n.\r\nRSET\r\nMAIL FROM:<digest@example.org> BODY=8BITMIME\r\nRCPT TO:<" + addr(1) + ">\r\nDATA\r\n"
+	if got := srv.transcript(); !strings.Contains(got, want) || !strings.HasSuffix(got, "\r\n.\r\n") {
+		t.Errorf("the server got:\n%q\nwant within it %q", got, want)
 	}
 }
