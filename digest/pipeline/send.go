@@ -555,6 +555,10 @@ func (s *Sender) dispatch(ctx context.Context, issueID, owner string, ttl time.D
 	size := cmp.Or(s.PageSize, 500)
 	poll := min(ttl/20, 250*time.Millisecond)
 	again := 0
+	// looked: the last claim found nothing and no other sender held a
+	// live row after it. One more claim settles it: a claim that lapsed
+	// between the two reads is free now, and was not when claimed.
+	looked := false
 	for {
 		var page []digest.Delivery
 		err := s.withStore(ctx, "claim rows", func() error {
@@ -587,7 +591,11 @@ func (s *Sender) dispatch(ctx context.Context, issueID, owner string, ttl time.D
 			if len(page) == 0 {
 				return again, nil
 			}
+			looked = false
 			continue
+		}
+		if looked {
+			return again, nil
 		}
 		// Nothing free to claim. Other senders' rows are waited for: a
 		// live sender finishes them, a dead one's return to the pool when
@@ -604,7 +612,8 @@ func (s *Sender) dispatch(ctx context.Context, issueID, owner string, ttl time.D
 			return again, err
 		}
 		if others == 0 {
-			return again, nil
+			looked = true
+			continue
 		}
 		t := time.NewTimer(poll)
 		select {
