@@ -27,23 +27,8 @@ func (s *Store) IssuesPage(ctx context.Context, offset, limit int) ([]digest.Iss
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM issues WHERE `+publishedSQL).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: issues: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+issueColumns+`, `+numberSQL+` FROM issues
-		WHERE `+publishedSQL+` ORDER BY period_end DESC, id DESC LIMIT ? OFFSET ?`, limit, max(offset, 0))
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: issues: %w", err)
-	}
-	defer rows.Close()
-	var out []digest.IssueRecord
-	for rows.Next() {
-		var n int
-		rec, err := scanIssueRecord(rows, &n)
-		if err != nil {
-			return nil, 0, fmt.Errorf("store: issues: %w", err)
-		}
-		rec.Number = n
-		out = append(out, rec)
-	}
-	return out, total, rows.Err()
+	out, err := s.publishedIssues(ctx, offset, limit)
+	return out, total, err
 }
 
 // archiveColumns are what an ArchivedArticle is read from; the query

@@ -85,8 +85,14 @@ func (s *Store) number(ctx context.Context, rec digest.IssueRecord) (int, error)
 // Issues lists the frozen issues (open or done: the ones that went, or
 // are going, to readers), newest first, at most limit of them.
 func (s *Store) Issues(ctx context.Context, limit int) ([]digest.IssueRecord, error) {
+	return s.publishedIssues(ctx, 0, limit)
+}
+
+// publishedIssues is a page of the published issues, newest first, with
+// their numbers: Issues' first limit, the archive's IssuesPage.
+func (s *Store) publishedIssues(ctx context.Context, offset, limit int) ([]digest.IssueRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+issueColumns+`, `+numberSQL+` FROM issues
-		WHERE `+publishedSQL+` ORDER BY period_end DESC, id DESC LIMIT ?`, limit)
+		WHERE `+publishedSQL+` ORDER BY period_end DESC, id DESC LIMIT ? OFFSET ?`, limit, max(offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("store: issues: %w", err)
 	}
