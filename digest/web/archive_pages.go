@@ -107,7 +107,7 @@ const archiveCSS = `<style>
 .heads li { margin: 2px 0; }
 mark { background-color: #ffe08a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .pager { padding: 12px 28px; font-family: inherit; font-size: 14px; display: flex; justify-content: space-between; gap: 8px; }
-.empty { padding: 16px 28px; font-size: 15px; line-height: 1.7; }
+.empty { padding: 16px 28px; font-family: "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans KR", -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; font-size: 15px; line-height: 1.7; }
 @media only screen and (max-width: 620px) { .pager, .empty { padding-left: 18px; padding-right: 18px; } }
 @media (prefers-color-scheme: dark) {
   body { color: #eef2f5; }
